@@ -1,0 +1,1 @@
+"""The rules of a family messenger, with no I/O."""

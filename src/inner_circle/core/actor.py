@@ -1,0 +1,16 @@
+"""Who is asking: the identity every use case acts on behalf of."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+__all__ = ["Actor"]
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    id: uuid.UUID
+    username: str
+    display_name: str
+    is_admin: bool

@@ -1,0 +1,81 @@
+"""Socket.IO event names and the payloads that are not plain REST bodies."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import Field
+
+from inner_circle.core import limits
+from inner_circle.protocol.base import UtcDatetime, WireModel
+
+__all__ = [
+    "ChatRemoved",
+    "GetMessagesIn",
+    "Presence",
+    "ReadMarker",
+    "ServerEvent",
+    "TypingIn",
+    "UserTyping",
+]
+
+
+class ServerEvent:
+    """Names of the events the server emits."""
+
+    MESSAGE_RECEIVED = "messageReceived"
+    MESSAGE_SENT = "messageSent"
+    CHAT_CREATED = "chatCreated"
+    CHAT_UPDATED = "chatUpdated"
+    CHAT_REMOVED = "chatRemoved"
+    USER_CHATS = "userChats"
+    CHAT_MESSAGES = "chatMessages"
+    USER_CONNECTED = "userConnected"
+    USER_DISCONNECTED = "userDisconnected"
+    PRESENCE = "presence"
+    USER_TYPING = "userTyping"
+    MESSAGES_READ = "messagesRead"
+    MESSAGES_DELIVERED = "messagesDelivered"
+    USER_JOINED = "userJoined"
+    USER_UPDATED = "userUpdated"
+    ERROR = "error"
+
+
+class GetMessagesIn(WireModel):
+    chat_id: UUID
+    limit: Annotated[int, Field(ge=1, le=limits.PAGE_MAX)] = limits.PAGE_DEFAULT
+    offset: Annotated[int, Field(ge=0)] = 0
+    before: Annotated[int, Field(ge=1)] | None = None
+    after: Annotated[int, Field(ge=0)] | None = None
+
+
+class TypingIn(WireModel):
+    chat_id: UUID
+    is_typing: bool = True
+
+
+class UserTyping(WireModel):
+    chat_id: UUID
+    user_id: UUID
+    username: str
+    display_name: str
+    is_typing: bool
+
+
+class Presence(WireModel):
+    user_id: UUID
+    is_online: bool
+    last_seen_at: UtcDatetime | None
+
+
+class ChatRemoved(WireModel):
+    chat_id: UUID
+
+
+class ReadMarker(WireModel):
+    """Payload of ``messagesRead`` and ``messagesDelivered``: a member's position in a chat."""
+
+    chat_id: UUID
+    user_id: UUID
+    seq: int

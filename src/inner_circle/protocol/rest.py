@@ -1,0 +1,248 @@
+"""Request and response bodies of the REST API (and the socket payloads that reuse them)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import AliasChoices, Field, StringConstraints, field_validator
+
+from inner_circle.core import limits
+from inner_circle.protocol.base import UtcDatetime, WireModel
+
+__all__ = [
+    "ChatOut",
+    "ChatRenameIn",
+    "GroupChatIn",
+    "InviteCreateIn",
+    "InviteOut",
+    "LoginIn",
+    "MarkReadIn",
+    "MemberReadState",
+    "MessageContentIn",
+    "MessageOut",
+    "MessagePage",
+    "ParticipantsAddIn",
+    "PasswordChangeIn",
+    "PasswordResetIn",
+    "PrivateChatIn",
+    "ProfileUpdateIn",
+    "ReadStateOut",
+    "ReadPositionIn",
+    "RefreshIn",
+    "RegisterIn",
+    "SendMessageIn",
+    "TokenPair",
+    "UserBrief",
+    "UserOut",
+]
+
+Username = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        min_length=limits.USERNAME_MIN,
+        max_length=limits.USERNAME_MAX,
+        pattern=limits.USERNAME_PATTERN,
+    ),
+]
+Password = Annotated[str, StringConstraints(min_length=limits.PASSWORD_MIN, max_length=limits.PASSWORD_MAX)]
+DisplayName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=limits.DISPLAY_NAME_MAX)
+]
+ChatName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=limits.CHAT_NAME_MAX)
+]
+MessageText = Annotated[str, StringConstraints(min_length=1, max_length=limits.MESSAGE_MAX)]
+ClientMessageId = Annotated[
+    str,
+    StringConstraints(
+        min_length=1, max_length=limits.CLIENT_MESSAGE_ID_MAX, pattern=r"^[A-Za-z0-9_.:\-]+$"
+    ),
+]
+ChatType = Literal["family", "private", "group"]
+
+
+# --- users and auth ---------------------------------------------------------------
+
+
+class UserBrief(WireModel):
+    id: UUID
+    username: str
+    display_name: str
+
+
+class UserOut(UserBrief):
+    is_admin: bool
+    is_active: bool
+    is_online: bool = False
+    last_seen_at: UtcDatetime | None = None
+    created_at: UtcDatetime
+
+
+class LoginIn(WireModel):
+    username: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=limits.PASSWORD_MAX)]
+
+
+class RefreshIn(WireModel):
+    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=256)] = Field(
+        validation_alias=AliasChoices("refresh_token", "refreshToken")
+    )
+
+
+class TokenPair(WireModel):
+    """The seed's login answer (``access_token``, ``user``) plus a refresh token."""
+
+    access_token: str = Field(serialization_alias="access_token")
+    refresh_token: str = Field(serialization_alias="refresh_token")
+    token_type: str = Field(default="Bearer", serialization_alias="token_type")
+    expires_in: int = Field(serialization_alias="expires_in")
+    user: UserOut
+
+
+class RegisterIn(WireModel):
+    username: Username
+    password: Password
+    invitation_code: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)
+    ]
+    display_name: DisplayName | None = None
+
+
+class ProfileUpdateIn(WireModel):
+    display_name: DisplayName
+
+
+class PasswordChangeIn(WireModel):
+    current_password: Annotated[str, StringConstraints(min_length=1, max_length=limits.PASSWORD_MAX)]
+    new_password: Password
+
+
+class PasswordResetIn(WireModel):
+    new_password: Password
+
+
+# --- invitations --------------------------------------------------------------------
+
+
+class InviteCreateIn(WireModel):
+    usage_limit: Annotated[int, Field(ge=1, le=limits.INVITE_USES_MAX)] = 1
+    expires_at: UtcDatetime | None = None
+    expires_in_seconds: Annotated[int, Field(ge=60, le=366 * 24 * 3600)] | None = None
+    is_admin: bool = False
+
+    @field_validator("expires_at")
+    @classmethod
+    def _aware(cls, value: UtcDatetime | None) -> UtcDatetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("expiresAt must carry a timezone, e.g. 2030-01-01T00:00:00Z")
+        return value
+
+
+InviteStatus = Literal["active", "used", "expired", "revoked"]
+
+
+class InviteOut(WireModel):
+    id: UUID
+    code: str
+    usage_limit: int
+    used_count: int
+    is_used: bool
+    is_admin: bool
+    status: InviteStatus
+    expires_at: UtcDatetime | None
+    revoked_at: UtcDatetime | None
+    created_at: UtcDatetime
+    created_by_id: UUID | None
+
+
+# --- chats and messages -------------------------------------------------------------
+
+
+class MessageOut(WireModel):
+    id: UUID
+    chat_id: UUID
+    seq: int
+    sender_id: UUID
+    sender: UserBrief
+    content: str
+    client_message_id: str | None
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+
+
+class MemberReadState(WireModel):
+    user_id: UUID
+    last_read_seq: int
+    last_delivered_seq: int
+
+
+class ChatOut(WireModel):
+    id: UUID
+    name: str
+    type: ChatType
+    participants: list[UserBrief]
+    participant_ids: list[UUID]
+    last_message: MessageOut | None
+    last_seq: int
+    last_read_seq: int
+    unread_count: int
+    read_states: list[MemberReadState]
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+
+
+class PrivateChatIn(WireModel):
+    target_user_id: UUID
+
+
+class GroupChatIn(WireModel):
+    name: ChatName
+    participant_ids: Annotated[list[UUID], Field(max_length=limits.GROUP_MEMBERS_MAX)] = []
+
+
+class ChatRenameIn(WireModel):
+    name: ChatName
+
+
+class ParticipantsAddIn(WireModel):
+    user_ids: Annotated[list[UUID], Field(min_length=1, max_length=limits.GROUP_MEMBERS_MAX)]
+
+
+class MessageContentIn(WireModel):
+    content: MessageText
+    client_message_id: ClientMessageId | None = None
+
+    @field_validator("content")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("content must not be blank")
+        return value
+
+
+class SendMessageIn(MessageContentIn):
+    chat_id: UUID
+
+
+class ReadPositionIn(WireModel):
+    seq: Annotated[int, Field(ge=0)]
+
+
+class MessagePage(WireModel):
+    chat_id: UUID
+    messages: list[MessageOut]
+    has_more: bool
+
+
+class MarkReadIn(WireModel):
+    chat_id: UUID
+    seq: Annotated[int, Field(ge=0)]
+
+
+class ReadStateOut(WireModel):
+    chat_id: UUID
+    user_id: UUID
+    last_read_seq: int
+    unread_count: int

@@ -1,0 +1,107 @@
+"""The composition root: the only place that knows the concrete classes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import socketio
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+
+from inner_circle import __version__
+from inner_circle.core.clock import Clock, SystemClock
+from inner_circle.server.context import ServerContext
+from inner_circle.server.db.engine import create_engine, create_session_factory
+from inner_circle.server.db.uow import UnitOfWorkFactory
+from inner_circle.server.http import auth, chats, invites, messages, system, users
+from inner_circle.server.http.errors import install_error_handlers
+from inner_circle.server.http.headers import SecurityHeadersMiddleware
+from inner_circle.server.realtime.presence import MemoryPresence
+from inner_circle.server.realtime.socketio_notifier import SocketIONotifier
+from inner_circle.server.security import PasswordService, TokenService
+from inner_circle.server.services import chats as chat_service
+from inner_circle.server.settings import Settings
+from inner_circle.server.socket.namespace import ChatNamespace
+
+__all__ = ["STATIC_DIR", "create_app"]
+
+log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).parent / "static"
+MAX_EVENT_BYTES = 64 * 1024
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None, static_dir: Path = STATIC_DIR) -> Any:
+    """Build the whole server as one ASGI app: REST, Socket.IO and the web client."""
+    engine = create_engine(settings.resolved_database_url, pool_size=settings.db_pool_size)
+    origins = [*settings.cors_origins]
+    client_manager = (
+        socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
+    )
+    sio = socketio.AsyncServer(
+        async_mode="asgi",
+        client_manager=client_manager,
+        # Same-origin pages (the web client) and native apps (no Origin header) are always
+        # allowed; other browser origins only when configured.
+        cors_allowed_origins=origins,
+        max_http_buffer_size=MAX_EVENT_BYTES,
+        ping_interval=20,
+        ping_timeout=20,
+    )
+    ctx = ServerContext(
+        settings=settings,
+        clock=clock or SystemClock(),
+        passwords=PasswordService(settings.argon2_memory_kib, settings.argon2_time_cost),
+        tokens=TokenService(
+            settings.secret_key(),
+            settings.access_token_ttl_seconds,
+            settings.refresh_token_ttl_seconds,
+        ),
+        presence=MemoryPresence(),
+    )
+    uows = UnitOfWorkFactory(
+        create_session_factory(engine),
+        SocketIONotifier(sio),
+        ctx,
+        serialise_writes=settings.is_sqlite,
+    )
+    sio.register_namespace(ChatNamespace(uows))
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with uows.write() as uow:
+            await chat_service.ensure_family_chat(uow)
+            await uow.commit()
+        log.info("Inner Circle %s ready", __version__)
+        yield
+        await engine.dispose()
+
+    api = FastAPI(
+        title="Inner Circle",
+        version=__version__,
+        description="A self-hosted, invitation-only family messenger. Socket.IO events: see docs/api.md.",
+        lifespan=lifespan,
+    )
+    api.state.engine = engine
+    api.state.uow_factory = uows
+    api.state.ctx = ctx
+    api.state.sio = sio
+    install_error_handlers(api)
+    api.add_middleware(
+        CORSMiddleware,
+        allow_origins=origins,
+        allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
+        allow_headers=["Content-Type", "Authorization"],
+        expose_headers=["X-Has-More"],
+    )
+    api.add_middleware(SecurityHeadersMiddleware)
+    for router in (auth.router, users.router, chats.router, messages.router, invites.router, system.router):
+        api.include_router(router)
+    api.include_router(system.web_client_router(static_dir))
+    if static_dir.is_dir():
+        api.mount("/", StaticFiles(directory=static_dir), name="web")
+    return socketio.ASGIApp(sio, other_asgi_app=api, socketio_path="socket.io")

@@ -1,0 +1,9 @@
+"""Tables. Column names follow the seed's schema (quoted camelCase) so a seed database is adopted in place."""
+
+from inner_circle.server.db.models.base import Base
+from inner_circle.server.db.models.chats import Chat, ChatParticipant
+from inner_circle.server.db.models.invites import InvitationCode
+from inner_circle.server.db.models.messages import Message
+from inner_circle.server.db.models.users import RefreshToken, User
+
+__all__ = ["Base", "Chat", "ChatParticipant", "InvitationCode", "Message", "RefreshToken", "User"]

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from inner_circle.server.db.models.base import Base
+from inner_circle.server.db.types import UTCDateTime
+
+
+class Chat(Base):
+    __tablename__ = "chats"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String)
+    created_at: Mapped[datetime] = mapped_column("createdAt", UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column("updatedAt", UTCDateTime)
+    # Inner Circle additions
+    type: Mapped[str] = mapped_column(String(16), default="group")
+    # The last sequence number given to a message here; the row is the per-chat counter.
+    last_seq: Mapped[int] = mapped_column("lastSeq", Integer, default=0)
+    # "<smaller id>:<larger id>" for a private chat, so a pair can never get two.
+    private_key: Mapped[str | None] = mapped_column("privateKey", String, unique=True, nullable=True)
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        "createdById", Uuid, ForeignKey("users.id"), nullable=True
+    )
+    last_message_at: Mapped[datetime | None] = mapped_column(
+        "lastMessageAt", UTCDateTime, nullable=True
+    )
+
+
+class ChatParticipant(Base):
+    __tablename__ = "chat_participants"
+
+    chat_id: Mapped[uuid.UUID] = mapped_column(
+        "chatId", Uuid, ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        "userId", Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    # Inner Circle additions
+    last_read_seq: Mapped[int] = mapped_column("lastReadSeq", Integer, default=0)
+    last_delivered_seq: Mapped[int] = mapped_column("lastDeliveredSeq", Integer, default=0)
+    joined_at: Mapped[datetime | None] = mapped_column("joinedAt", UTCDateTime, nullable=True)

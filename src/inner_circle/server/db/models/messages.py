@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from inner_circle.server.db.models.base import Base
+from inner_circle.server.db.types import UTCDateTime
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("idx_messages_chat_created", "chatId", "createdAt"),
+        Index("idx_messages_sender", "senderId"),
+        UniqueConstraint("chatId", "seq", name="uq_messages_chat_seq"),
+        UniqueConstraint("senderId", "clientMessageId", name="uq_messages_sender_client_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    content: Mapped[str] = mapped_column(Text)
+    sender_id: Mapped[uuid.UUID] = mapped_column("senderId", Uuid, ForeignKey("users.id"))
+    chat_id: Mapped[uuid.UUID] = mapped_column("chatId", Uuid, ForeignKey("chats.id"))
+    created_at: Mapped[datetime] = mapped_column("createdAt", UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column("updatedAt", UTCDateTime)
+    # Inner Circle additions
+    seq: Mapped[int] = mapped_column(Integer)
+    client_message_id: Mapped[str | None] = mapped_column("clientMessageId", String(64), nullable=True)

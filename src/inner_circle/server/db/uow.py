@@ -1,0 +1,152 @@
+"""Unit of work: one session, one transaction, events released only after the commit."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterable
+from contextlib import AbstractAsyncContextManager
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from inner_circle.core.errors import Unavailable
+from inner_circle.server.realtime.notifier import Notifier, OutgoingEvent
+
+if TYPE_CHECKING:
+    from inner_circle.server.context import ServerContext
+
+__all__ = ["UnitOfWork", "UnitOfWorkFactory"]
+
+
+class UnitOfWork:
+    """A transaction plus the events it will release when it commits.
+
+    Use cases receive a unit of work, read and write through ``session``, and
+    queue events with :meth:`emit`. Only the edge calls :meth:`commit`; the
+    events then go to the notifier. If the commit fails, nothing is sent.
+    """
+
+    def __init__(self, session: AsyncSession, notifier: Notifier, ctx: ServerContext) -> None:
+        self.session = session
+        self.ctx = ctx
+        self._notifier = notifier
+        self._events: list[OutgoingEvent] = []
+        self._after_commit: list[Any] = []
+        self._disconnects: list[uuid.UUID] = []
+
+    def emit(
+        self,
+        name: str,
+        payload: BaseModel | dict[str, Any] | list[Any] | str,
+        to: Iterable[uuid.UUID],
+        *,
+        skip_sid: str | None = None,
+    ) -> None:
+        """Queue ``name`` for every connection of the users ``to``, sent after commit."""
+        data = payload.model_dump(mode="json", by_alias=True) if isinstance(payload, BaseModel) else payload
+        self._events.append(OutgoingEvent(name, data, list(to), skip_sid=skip_sid))
+
+    def emit_to_sid(self, name: str, payload: BaseModel, sid: str) -> None:
+        """Queue ``name`` for one connection only (a reply to the connection that asked)."""
+        data = payload.model_dump(mode="json", by_alias=True)
+        self._events.append(OutgoingEvent(name, data, [], only_sid=sid))
+
+    def disconnect_user(self, user_id: uuid.UUID) -> None:
+        """Close every live connection of ``user_id`` after commit (their sessions ended)."""
+        self._disconnects.append(user_id)
+
+    def after_commit(self, callback: Any) -> None:
+        """Run ``callback()`` (sync or async) after a successful commit."""
+        self._after_commit.append(callback)
+
+    async def commit(self) -> None:
+        await self.session.commit()
+        events, self._events = self._events, []
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            result = callback()
+            if asyncio.iscoroutine(result):
+                await result
+        if events:
+            await self._notifier.publish(events)
+        disconnects, self._disconnects = self._disconnects, []
+        for user_id in disconnects:
+            await self._notifier.disconnect_user(user_id)
+
+
+class _UnitOfWorkScope(AbstractAsyncContextManager[UnitOfWork]):
+    def __init__(self, factory: UnitOfWorkFactory, write: bool) -> None:
+        self._factory = factory
+        self._write = write
+        self._uow: UnitOfWork | None = None
+        self._locked = False
+
+    async def __aenter__(self) -> UnitOfWork:
+        if self._write and self._factory.write_lock is not None:
+            await self._factory.write_lock.acquire()
+            self._locked = True
+        session = self._factory.sessionmaker()
+        self._uow = UnitOfWork(session, self._factory.notifier, self._factory.ctx)
+        return self._uow
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._uow is not None
+        try:
+            await self._uow.session.rollback()
+        except Exception:  # noqa: BLE001 - the original error, if any, matters more
+            pass
+        finally:
+            try:
+                await self._uow.session.close()
+            except Exception:  # noqa: BLE001 - a dead connection is discarded by the pool
+                pass
+            if self._locked and self._factory.write_lock is not None:
+                self._factory.write_lock.release()
+        if exc is not None and is_database_unavailable(exc):
+            raise Unavailable("The database is unavailable; try again shortly") from exc
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """True for errors that mean the database cannot be reached (not a bad query)."""
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, (ConnectionError, OSError))
+
+
+class UnitOfWorkFactory:
+    """Opens units of work. On SQLite, writers take turns inside this process.
+
+    SQLite allows one writer at a time; letting two transactions race for the
+    write lock ends in ``database is locked`` errors, so writes queue here
+    instead (reads never wait).
+    """
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        notifier: Notifier,
+        ctx: ServerContext,
+        *,
+        serialise_writes: bool,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.notifier = notifier
+        self.ctx = ctx
+        self.write_lock = asyncio.Lock() if serialise_writes else None
+
+    def write(self) -> _UnitOfWorkScope:
+        return _UnitOfWorkScope(self, write=True)
+
+    def read(self) -> _UnitOfWorkScope:
+        return _UnitOfWorkScope(self, write=False)

@@ -1,0 +1,38 @@
+"""/auth: login, refresh, logout."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from inner_circle.protocol.rest import LoginIn, RefreshIn, TokenPair
+from inner_circle.server.http.deps import Uow
+from inner_circle.server.services import auth
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.post("/login", response_model=TokenPair, operation_id="login")
+async def login(body: LoginIn, uows: Uow) -> TokenPair:
+    """Sign in with username and password; returns an access token and a refresh token."""
+    async with uows.write() as uow:
+        pair = await auth.login(uow, body)
+        await uow.commit()
+    return pair
+
+
+@router.post("/refresh", response_model=TokenPair, operation_id="refresh")
+async def refresh(body: RefreshIn, uows: Uow) -> TokenPair:
+    """Swap a refresh token for a new pair (the old refresh token stops working)."""
+    async with uows.write() as uow:
+        pair = await auth.refresh(uow, body.refresh_token)
+        await uow.commit()
+    return pair
+
+
+@router.post("/logout", status_code=204, operation_id="logout")
+async def logout(body: RefreshIn, uows: Uow) -> Response:
+    """End the session the refresh token belongs to."""
+    async with uows.write() as uow:
+        await auth.logout(uow, body.refresh_token)
+        await uow.commit()
+    return Response(status_code=204)

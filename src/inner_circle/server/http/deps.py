@@ -1,0 +1,39 @@
+"""Request dependencies: the server's parts, units of work and the current member."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from inner_circle.core.actor import Actor
+from inner_circle.core.errors import Unauthenticated
+from inner_circle.server.db.uow import UnitOfWorkFactory
+from inner_circle.server.services import auth
+
+__all__ = ["CurrentActor", "Uow", "get_uow_factory"]
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def get_uow_factory(request: Request) -> UnitOfWorkFactory:
+    return request.app.state.uow_factory  # type: ignore[no-any-return]
+
+
+Uow = Annotated[UnitOfWorkFactory, Depends(get_uow_factory)]
+
+
+async def current_actor(
+    uows: Uow,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    if credentials is None or not credentials.credentials:
+        raise Unauthenticated("Sign in first: send Authorization: Bearer <access token>")
+    async with uows.read() as uow:
+        return await auth.authenticate(uow, credentials.credentials)
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+

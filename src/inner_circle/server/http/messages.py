@@ -1,0 +1,51 @@
+"""/messages: history pages and sending over REST."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from inner_circle.core import limits
+from inner_circle.protocol.events import GetMessagesIn
+from inner_circle.protocol.rest import MessageContentIn, MessageOut, SendMessageIn
+from inner_circle.server.http.deps import CurrentActor, Uow
+from inner_circle.server.services import messages
+
+router = APIRouter(prefix="/messages", tags=["messages"])
+
+
+@router.get("/{chat_id}", response_model=list[MessageOut], operation_id="listMessages")
+async def history(
+    chat_id: uuid.UUID,
+    actor: CurrentActor,
+    uows: Uow,
+    response: Response,
+    limit: Annotated[int, Query(ge=1, le=limits.PAGE_MAX)] = limits.PAGE_DEFAULT,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    before: Annotated[int | None, Query(ge=1)] = None,
+    after: Annotated[int | None, Query(ge=0)] = None,
+) -> list[MessageOut]:
+    """A page of history, oldest first: the newest ``limit`` below ``before``, or the
+    oldest above ``after``. ``X-Has-More`` tells whether more lie beyond."""
+    query = GetMessagesIn(chat_id=chat_id, limit=limit, offset=offset, before=before, after=after)
+    async with uows.read() as uow:
+        page = await messages.list_messages(uow, actor, query)
+    response.headers["X-Has-More"] = "true" if page.has_more else "false"
+    return page.messages
+
+
+@router.post("/{chat_id}", response_model=MessageOut, operation_id="sendMessage")
+async def send(
+    chat_id: uuid.UUID, body: MessageContentIn, actor: CurrentActor, uows: Uow, response: Response
+) -> MessageOut:
+    """Send a message: 201 when stored, 200 when ``clientMessageId`` was already used."""
+    message_in = SendMessageIn(
+        chat_id=chat_id, content=body.content, client_message_id=body.client_message_id
+    )
+    async with uows.write() as uow:
+        message, created = await messages.send_message(uow, actor, message_in)
+        await uow.commit()
+    response.status_code = 201 if created else 200
+    return message

@@ -1,0 +1,84 @@
+"""/users: registration, profiles, members; admin actions on members."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Response
+
+from inner_circle.protocol.rest import (
+    PasswordChangeIn,
+    PasswordResetIn,
+    ProfileUpdateIn,
+    RegisterIn,
+    UserOut,
+)
+from inner_circle.server.http.deps import CurrentActor, Uow
+from inner_circle.server.services import accounts
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+
+@router.post("/register", response_model=UserOut, status_code=201, operation_id="register")
+async def register(body: RegisterIn, uows: Uow) -> UserOut:
+    """Join the family with an invitation code (400 bad/used code, 409 username taken)."""
+    async with uows.write() as uow:
+        user = await accounts.register_with_invite(uow, body)
+        await uow.commit()
+    return user
+
+
+@router.get("/profile", response_model=UserOut, operation_id="getProfile")
+async def profile(actor: CurrentActor, uows: Uow) -> UserOut:
+    async with uows.read() as uow:
+        return await accounts.get_profile(uow, actor)
+
+
+@router.patch("/profile", response_model=UserOut, operation_id="updateProfile")
+async def update_profile(body: ProfileUpdateIn, actor: CurrentActor, uows: Uow) -> UserOut:
+    async with uows.write() as uow:
+        user = await accounts.update_profile(uow, actor, body)
+        await uow.commit()
+    return user
+
+
+@router.post("/profile/password", status_code=204, operation_id="changePassword")
+async def change_password(body: PasswordChangeIn, actor: CurrentActor, uows: Uow) -> Response:
+    """Change my password; every session of mine ends (sign in again with the new one)."""
+    async with uows.write() as uow:
+        await accounts.change_password(uow, actor, body)
+        await uow.commit()
+    return Response(status_code=204)
+
+
+@router.get("", response_model=list[UserOut], operation_id="listMembers")
+async def list_members(actor: CurrentActor, uows: Uow, include_self: bool = False) -> list[UserOut]:
+    """Every family member but me (``?includeSelf=true`` for all)."""
+    async with uows.read() as uow:
+        return await accounts.list_members(uow, actor, include_self=include_self)
+
+
+@router.get("/{user_id}", response_model=UserOut, operation_id="getMember")
+async def get_member(user_id: uuid.UUID, actor: CurrentActor, uows: Uow) -> UserOut:
+    async with uows.read() as uow:
+        return await accounts.get_member(uow, actor, user_id)
+
+
+@router.post("/{user_id}/deactivate", response_model=UserOut, operation_id="deactivateMember")
+async def deactivate(user_id: uuid.UUID, actor: CurrentActor, uows: Uow) -> UserOut:
+    """Admins: deactivate a member (sessions end at once; history stays)."""
+    async with uows.write() as uow:
+        user = await accounts.deactivate_member(uow, actor, user_id)
+        await uow.commit()
+    return user
+
+
+@router.post("/{user_id}/reset-password", status_code=204, operation_id="resetPassword")
+async def reset_password(
+    user_id: uuid.UUID, body: PasswordResetIn, actor: CurrentActor, uows: Uow
+) -> Response:
+    """Admins: set a member's password (their sessions end)."""
+    async with uows.write() as uow:
+        await accounts.reset_password(uow, actor, user_id, body)
+        await uow.commit()
+    return Response(status_code=204)

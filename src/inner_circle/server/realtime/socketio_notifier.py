@@ -1,0 +1,39 @@
+"""Committed events become Socket.IO emits to per-user rooms."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+import socketio
+
+from inner_circle.server.realtime.notifier import OutgoingEvent, user_room
+
+__all__ = ["SocketIONotifier"]
+
+
+class SocketIONotifier:
+    """Delivers events through the Socket.IO server (and its Redis manager, when configured).
+
+    Recipients are computed from the database by the use case, so membership
+    changes need no room bookkeeping: every connection joins only its user's room.
+    """
+
+    def __init__(self, sio: socketio.AsyncServer) -> None:
+        self._sio = sio
+
+    async def publish(self, events: Sequence[OutgoingEvent]) -> None:
+        for event in events:
+            if event.only_sid is not None:
+                await self._sio.emit(event.name, event.payload, to=event.only_sid)
+                continue
+            if not event.user_ids:
+                continue
+            rooms = [user_room(uid) for uid in dict.fromkeys(event.user_ids)]
+            await self._sio.emit(event.name, event.payload, room=rooms, skip_sid=event.skip_sid)
+
+    async def disconnect_user(self, user_id: uuid.UUID) -> None:
+        """Close the user's connections on this process (their session has ended)."""
+        room = user_room(user_id)
+        for sid, _ in list(self._sio.manager.get_participants("/", room)):
+            await self._sio.disconnect(sid)

@@ -1,0 +1,162 @@
+"""Chat and membership queries. Never commits."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from inner_circle.server.db.models import Chat, ChatParticipant, User
+
+__all__ = [
+    "add_participants",
+    "family_chat",
+    "membership",
+    "next_seq",
+    "participant_ids",
+    "participants_by_chat",
+]
+
+
+async def family_chat(session: AsyncSession) -> Chat | None:
+    result = await session.execute(
+        select(Chat).where(Chat.type == "family").order_by(Chat.created_at).limit(1)
+    )
+    return result.scalar_one_or_none()
+
+
+async def by_private_key(session: AsyncSession, key: str) -> Chat | None:
+    result = await session.execute(select(Chat).where(Chat.private_key == key))
+    return result.scalar_one_or_none()
+
+
+async def membership(
+    session: AsyncSession, chat_id: uuid.UUID, user_id: uuid.UUID
+) -> tuple[Chat, ChatParticipant] | None:
+    result = await session.execute(
+        select(Chat, ChatParticipant)
+        .join(ChatParticipant, ChatParticipant.chat_id == Chat.id)
+        .where(Chat.id == chat_id, ChatParticipant.user_id == user_id)
+    )
+    row = result.first()
+    return (row[0], row[1]) if row else None
+
+
+async def memberships_of(
+    session: AsyncSession, user_id: uuid.UUID
+) -> Sequence[tuple[Chat, ChatParticipant]]:
+    result = await session.execute(
+        select(Chat, ChatParticipant)
+        .join(ChatParticipant, ChatParticipant.chat_id == Chat.id)
+        .where(ChatParticipant.user_id == user_id)
+    )
+    return [(row[0], row[1]) for row in result.all()]
+
+
+async def participant_ids(session: AsyncSession, chat_id: uuid.UUID) -> list[uuid.UUID]:
+    result = await session.execute(
+        select(ChatParticipant.user_id).where(ChatParticipant.chat_id == chat_id)
+    )
+    return list(result.scalars())
+
+
+async def participants_by_chat(
+    session: AsyncSession, chat_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[ChatParticipant, User]]]:
+    ids = list(chat_ids)
+    grouped: dict[uuid.UUID, list[tuple[ChatParticipant, User]]] = defaultdict(list)
+    if not ids:
+        return grouped
+    result = await session.execute(
+        select(ChatParticipant, User)
+        .join(User, User.id == ChatParticipant.user_id)
+        .where(ChatParticipant.chat_id.in_(ids))
+        .order_by(User.username)
+    )
+    for participant, user in result.all():
+        grouped[participant.chat_id].append((participant, user))
+    return grouped
+
+
+async def add_participants(
+    session: AsyncSession,
+    chat_id: uuid.UUID,
+    user_ids: Iterable[uuid.UUID],
+    *,
+    joined_at: datetime,
+    read_up_to: int = 0,
+) -> list[uuid.UUID]:
+    """Add the users not yet in the chat; return the ids actually added."""
+    present = set(await participant_ids(session, chat_id))
+    added = [uid for uid in dict.fromkeys(user_ids) if uid not in present]
+    for uid in added:
+        session.add(
+            ChatParticipant(
+                chat_id=chat_id,
+                user_id=uid,
+                joined_at=joined_at,
+                last_read_seq=read_up_to,
+                last_delivered_seq=read_up_to,
+            )
+        )
+    await session.flush()
+    return added
+
+
+async def remove_participant(session: AsyncSession, chat_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    await session.execute(
+        delete(ChatParticipant).where(
+            ChatParticipant.chat_id == chat_id, ChatParticipant.user_id == user_id
+        )
+    )
+
+
+async def next_seq(session: AsyncSession, chat_id: uuid.UUID, now: datetime) -> int:
+    """Take the chat's next sequence number; on PostgreSQL this locks the chat row until commit."""
+    result = await session.execute(
+        update(Chat)
+        .where(Chat.id == chat_id)
+        .values(last_seq=Chat.last_seq + 1, last_message_at=now, updated_at=now)
+        .returning(Chat.last_seq)
+    )
+    return int(result.scalar_one())
+
+
+async def advance_marker(
+    session: AsyncSession,
+    chat_id: uuid.UUID,
+    user_id: uuid.UUID,
+    *,
+    read_seq: int | None = None,
+    delivered_seq: int | None = None,
+) -> bool:
+    """Move a member's read/delivered position forward only; True when something moved."""
+    moved = False
+    if read_seq is not None:
+        result = await session.execute(
+            update(ChatParticipant)
+            .where(
+                ChatParticipant.chat_id == chat_id,
+                ChatParticipant.user_id == user_id,
+                ChatParticipant.last_read_seq < read_seq,
+            )
+            .values(last_read_seq=read_seq)
+        )
+        moved = moved or bool(result.rowcount)  # type: ignore[attr-defined]
+    marker = delivered_seq if delivered_seq is not None else read_seq
+    if marker is not None:
+        result = await session.execute(
+            update(ChatParticipant)
+            .where(
+                ChatParticipant.chat_id == chat_id,
+                ChatParticipant.user_id == user_id,
+                ChatParticipant.last_delivered_seq < marker,
+            )
+            .values(last_delivered_seq=marker)
+        )
+        moved = moved or bool(result.rowcount)  # type: ignore[attr-defined]
+    return moved

@@ -1,0 +1,76 @@
+"""Message queries. Never commits.
+
+History is paged by the per-chat sequence number (keyset), which stays fast on
+a chat of millions of messages; the seed's ``offset`` is still accepted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from inner_circle.server.db.models import Message, User
+
+__all__ = ["by_client_id", "last_messages", "page"]
+
+
+async def by_client_id(
+    session: AsyncSession, sender_id: uuid.UUID, client_message_id: str
+) -> Message | None:
+    result = await session.execute(
+        select(Message).where(
+            Message.sender_id == sender_id, Message.client_message_id == client_message_id
+        )
+    )
+    return result.scalar_one_or_none()
+
+
+async def page(
+    session: AsyncSession,
+    chat_id: uuid.UUID,
+    *,
+    limit: int,
+    before: int | None = None,
+    after: int | None = None,
+    offset: int = 0,
+) -> tuple[Sequence[tuple[Message, User]], bool]:
+    """Up to ``limit`` messages in chronological order, and whether more lie beyond.
+
+    ``after``: the oldest messages with a larger seq (catching up forwards).
+    Otherwise the newest messages with seq below ``before`` (scrolling back), skipping
+    ``offset`` newest ones first.
+    """
+    query = select(Message, User).join(User, User.id == Message.sender_id).where(
+        Message.chat_id == chat_id
+    )
+    if after is not None:
+        query = query.where(Message.seq > after).order_by(Message.seq.asc())
+    else:
+        if before is not None:
+            query = query.where(Message.seq < before)
+        query = query.order_by(Message.seq.desc()).offset(offset)
+    rows = list((await session.execute(query.limit(limit + 1))).tuples().all())
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    if after is None:
+        rows.reverse()
+    return rows, has_more
+
+
+async def last_messages(
+    session: AsyncSession, chat_seqs: Iterable[tuple[uuid.UUID, int]]
+) -> dict[uuid.UUID, tuple[Message, User]]:
+    pairs = [(chat_id, seq) for chat_id, seq in chat_seqs if seq > 0]
+    if not pairs:
+        return {}
+    result = await session.execute(
+        select(Message, User)
+        .join(User, User.id == Message.sender_id)
+        .where(tuple_(Message.chat_id, Message.seq).in_(pairs))
+    )
+    return {message.chat_id: (message, user) for message, user in result.tuples().all()}
+
+

@@ -1,0 +1,49 @@
+"""User queries. Never commits."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from inner_circle.server.db.models import User
+
+__all__ = ["active_ids", "by_id", "by_ids", "by_username", "count", "list_all"]
+
+
+async def by_id(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def by_username(session: AsyncSession, username: str) -> User | None:
+    """Usernames are unique case-insensitively: 'Anna' and 'anna' are one member."""
+    result = await session.execute(
+        select(User).where(func.lower(User.username) == username.lower()).limit(1)
+    )
+    return result.scalar_one_or_none()
+
+
+async def by_ids(session: AsyncSession, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, User]:
+    ids = set(user_ids)
+    if not ids:
+        return {}
+    result = await session.execute(select(User).where(User.id.in_(ids)))
+    return {user.id: user for user in result.scalars()}
+
+
+async def list_all(session: AsyncSession, *, include_inactive: bool = True) -> Sequence[User]:
+    query = select(User).order_by(User.created_at, User.username)
+    if not include_inactive:
+        query = query.where(User.is_active.is_(True))
+    return (await session.execute(query)).scalars().all()
+
+
+async def active_ids(session: AsyncSession) -> list[uuid.UUID]:
+    result = await session.execute(select(User.id).where(User.is_active.is_(True)))
+    return list(result.scalars())
+
+
+async def count(session: AsyncSession) -> int:
+    return int((await session.execute(select(func.count()).select_from(User))).scalar_one())

@@ -1,0 +1,204 @@
+"""Family members' accounts: joining, profiles, and what admins may do to them."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.exc import IntegrityError
+
+from inner_circle.core.actor import Actor
+from inner_circle.core.errors import (
+    Conflict,
+    ErrorCode,
+    Forbidden,
+    NotFound,
+    Unauthenticated,
+    ValidationFailed,
+)
+from inner_circle.protocol.events import ServerEvent
+from inner_circle.protocol.rest import (
+    PasswordChangeIn,
+    PasswordResetIn,
+    ProfileUpdateIn,
+    RegisterIn,
+    UserOut,
+)
+from inner_circle.server.access import access_member, require_admin
+from inner_circle.server.db.models import User
+from inner_circle.server.db.uow import UnitOfWork
+from inner_circle.server.repositories import chats as chats_repo
+from inner_circle.server.repositories import tokens as tokens_repo
+from inner_circle.server.repositories import users as users_repo
+from inner_circle.server.services import chats as chat_service
+from inner_circle.server.services.invites import redeem_invite
+from inner_circle.server.services.views import user_out
+
+__all__ = [
+    "change_password",
+    "deactivate_member",
+    "get_member",
+    "get_profile",
+    "list_members",
+    "register_with_invite",
+    "reset_password",
+    "set_admin",
+    "update_profile",
+]
+
+
+async def register_with_invite(uow: UnitOfWork, body: RegisterIn) -> UserOut:
+    """Create an account with an invitation code and put it in the family chat.
+
+    Guarantees: the code's use, the account and the family-chat membership are one
+    transaction. An admin code makes an admin.
+
+    Raises:
+        InvalidInvitation: the code is unknown, used up, expired or revoked.
+        Conflict(USERNAME_TAKEN): the username exists (case-insensitively).
+
+    Emits:
+        ``userJoined`` (UserOut) to every active member; ``chatUpdated`` for the family
+        chat to its members and ``chatCreated`` to the newcomer.
+    """
+    if await users_repo.by_username(uow.session, body.username) is not None:
+        raise Conflict("This username is already taken", ErrorCode.USERNAME_TAKEN)
+    now = uow.ctx.clock.now()
+    user = User(
+        id=uuid.uuid4(),
+        username=body.username,
+        display_name=body.display_name,
+        password_hash=await uow.ctx.passwords.hash(body.password),
+        is_admin=False,
+        is_active=True,
+        token_version=0,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        async with uow.session.begin_nested():
+            uow.session.add(user)
+    except IntegrityError as exc:  # a concurrent registration took the name first
+        raise Conflict("This username is already taken", ErrorCode.USERNAME_TAKEN) from exc
+    invite = await redeem_invite(uow, body.invitation_code, user.id)
+    user.is_admin = invite.grants_admin
+    user.invitation_code = invite.code
+    await uow.session.flush()
+    family = await chat_service.ensure_family_chat(uow)
+    await chats_repo.add_participants(
+        uow.session, family.id, [user.id], joined_at=now, read_up_to=family.last_seq
+    )
+    out = user_out(user)
+    everyone = await users_repo.active_ids(uow.session)
+    uow.emit(ServerEvent.USER_JOINED, out, [uid for uid in everyone if uid != user.id])
+    await chat_service.announce_chat(uow, family, created_for=[user.id])
+    return out
+
+
+async def get_profile(uow: UnitOfWork, actor: Actor) -> UserOut:
+    user = await access_member(uow, actor, actor.id)
+    return user_out(user, online=await uow.ctx.presence.is_online(user.id))
+
+
+async def list_members(uow: UnitOfWork, actor: Actor, *, include_self: bool = False) -> list[UserOut]:
+    """Every member of the family (the seed's ``GET /users`` leaves the caller out)."""
+    online = await uow.ctx.presence.online_user_ids()
+    return [
+        user_out(user, online=user.id in online)
+        for user in await users_repo.list_all(uow.session)
+        if include_self or user.id != actor.id
+    ]
+
+
+async def get_member(uow: UnitOfWork, actor: Actor, user_id: uuid.UUID) -> UserOut:
+    user = await access_member(uow, actor, user_id)
+    return user_out(user, online=await uow.ctx.presence.is_online(user.id))
+
+
+async def update_profile(uow: UnitOfWork, actor: Actor, body: ProfileUpdateIn) -> UserOut:
+    """Change the actor's own display name.
+
+    Emits: ``userUpdated`` (UserOut) to every active member.
+    """
+    user = await access_member(uow, actor, actor.id)
+    user.display_name = body.display_name
+    user.updated_at = uow.ctx.clock.now()
+    out = user_out(user, online=await uow.ctx.presence.is_online(user.id))
+    uow.emit(ServerEvent.USER_UPDATED, out, await users_repo.active_ids(uow.session))
+    return out
+
+
+async def change_password(uow: UnitOfWork, actor: Actor, body: PasswordChangeIn) -> None:
+    """Change the actor's own password; every other session of theirs ends.
+
+    Raises:
+        Unauthenticated(INVALID_CREDENTIALS): the current password is wrong.
+    """
+    user = await access_member(uow, actor, actor.id)
+    valid, _ = await uow.ctx.passwords.verify(body.current_password, user.password_hash)
+    if not valid:
+        raise Unauthenticated("The current password is wrong", ErrorCode.INVALID_CREDENTIALS)
+    await _set_password(uow, user, body.new_password)
+
+
+async def reset_password(
+    uow: UnitOfWork, actor: Actor | None, user_id: uuid.UUID, body: PasswordResetIn
+) -> None:
+    """Set a member's password (admins; ``actor`` None is the operator's CLI). Ends their sessions.
+
+    Raises:
+        Forbidden(ADMIN_ONLY), NotFound.
+    """
+    user = await _admin_target(uow, actor, user_id)
+    await _set_password(uow, user, body.new_password)
+
+
+async def deactivate_member(uow: UnitOfWork, actor: Actor | None, user_id: uuid.UUID) -> UserOut:
+    """Deactivate a member: they can no longer log in, their sessions end, history stays.
+
+    Raises:
+        Forbidden(ADMIN_ONLY); Forbidden when an admin deactivates themselves; NotFound.
+
+    Emits: ``userUpdated`` to every active member.
+    """
+    user = await _admin_target(uow, actor, user_id)
+    if actor is not None and actor.id == user.id:
+        raise Forbidden("You cannot deactivate yourself")
+    now = uow.ctx.clock.now()
+    user.is_active = False
+    user.token_version += 1
+    user.updated_at = now
+    await tokens_repo.revoke_user(uow.session, user.id, now)
+    out = user_out(user)
+    uow.emit(ServerEvent.USER_UPDATED, out, await users_repo.active_ids(uow.session))
+    uow.disconnect_user(user.id)
+    return out
+
+
+async def set_admin(uow: UnitOfWork, actor: Actor | None, user_id: uuid.UUID, is_admin: bool) -> UserOut:
+    """Grant or take away admin rights. Raises Forbidden(ADMIN_ONLY), NotFound."""
+    user = await _admin_target(uow, actor, user_id)
+    if actor is not None and actor.id == user.id and not is_admin:
+        raise ValidationFailed("You cannot take away your own admin rights")
+    user.is_admin = is_admin
+    user.updated_at = uow.ctx.clock.now()
+    out = user_out(user)
+    uow.emit(ServerEvent.USER_UPDATED, out, await users_repo.active_ids(uow.session))
+    return out
+
+
+async def _admin_target(uow: UnitOfWork, actor: Actor | None, user_id: uuid.UUID) -> User:
+    if actor is not None:
+        require_admin(actor)
+    user = await users_repo.by_id(uow.session, user_id)
+    if user is None:
+        raise NotFound("User not found")
+    return user
+
+
+async def _set_password(uow: UnitOfWork, user: User, password: str) -> None:
+    now = uow.ctx.clock.now()
+    user.password_hash = await uow.ctx.passwords.hash(password)
+    user.token_version += 1
+    user.updated_at = now
+    await tokens_repo.revoke_user(uow.session, user.id, now)
+    uow.disconnect_user(user.id)

@@ -1,0 +1,236 @@
+"""Chats: the family chat, private 1:1 chats and groups."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy.exc import IntegrityError
+
+from inner_circle.core.actor import Actor
+from inner_circle.core.errors import NotFound, ValidationFailed
+from inner_circle.protocol.events import ChatRemoved, ServerEvent
+from inner_circle.protocol.rest import ChatOut, GroupChatIn
+from inner_circle.server.access import access_chat
+from inner_circle.server.db.models import Chat
+from inner_circle.server.db.uow import UnitOfWork
+from inner_circle.server.repositories import chats as chats_repo
+from inner_circle.server.repositories import messages as messages_repo
+from inner_circle.server.repositories import users as users_repo
+from inner_circle.server.services.views import chat_out
+
+__all__ = [
+    "add_participants",
+    "announce_chat",
+    "create_group_chat",
+    "ensure_family_chat",
+    "get_chat",
+    "get_or_create_private_chat",
+    "list_my_chats",
+    "remove_participant",
+    "rename_chat",
+]
+
+
+async def ensure_family_chat(uow: UnitOfWork) -> Chat:
+    """Return the family chat, creating it (with every active member) when there is none."""
+    family = await chats_repo.family_chat(uow.session)
+    if family is not None:
+        return family
+    now = uow.ctx.clock.now()
+    family = Chat(
+        name=uow.ctx.settings.family_chat_name,
+        type="family",
+        last_seq=0,
+        created_at=now,
+        updated_at=now,
+    )
+    uow.session.add(family)
+    await uow.session.flush()
+    await chats_repo.add_participants(
+        uow.session, family.id, await users_repo.active_ids(uow.session), joined_at=now
+    )
+    return family
+
+
+async def list_my_chats(uow: UnitOfWork, actor: Actor) -> list[ChatOut]:
+    """The actor's chats with last message and unread count, most recent activity first."""
+    memberships = await chats_repo.memberships_of(uow.session, actor.id)
+    chats = [chat for chat, _ in memberships]
+    return await _views(uow, chats, actor.id)
+
+
+async def get_chat(uow: UnitOfWork, actor: Actor, chat_id: uuid.UUID) -> ChatOut:
+    """Raises NotFound when the chat does not exist or the actor is not in it."""
+    chat, _ = await access_chat(uow, actor, chat_id)
+    return (await _views(uow, [chat], actor.id))[0]
+
+
+async def get_or_create_private_chat(
+    uow: UnitOfWork, actor: Actor, target_user_id: uuid.UUID
+) -> tuple[ChatOut, bool]:
+    """The one private chat between the actor and ``target_user_id``; (chat, created).
+
+    Guarantees: a pair never gets two private chats (a unique key on the pair).
+
+    Raises:
+        ValidationFailed: the target is the actor.
+        NotFound: no such active member.
+
+    Emits: ``chatCreated`` to both members when the chat is new.
+    """
+    if target_user_id == actor.id:
+        raise ValidationFailed("A private chat needs another member")
+    target = await users_repo.by_id(uow.session, target_user_id)
+    if target is None or not target.is_active:
+        raise NotFound("User not found")
+    low, high = sorted((str(actor.id), str(target.id)))
+    key = f"{low}:{high}"
+    existing = await chats_repo.by_private_key(uow.session, key)
+    if existing is not None:
+        return (await _views(uow, [existing], actor.id))[0], False
+    now = uow.ctx.clock.now()
+    chat = Chat(
+        name=f"{actor.username} & {target.username}",
+        type="private",
+        private_key=key,
+        created_by_id=actor.id,
+        last_seq=0,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        async with uow.session.begin_nested():
+            uow.session.add(chat)
+    except IntegrityError:  # the other member created it at the same moment
+        existing = await chats_repo.by_private_key(uow.session, key)
+        assert existing is not None
+        return (await _views(uow, [existing], actor.id))[0], False
+    await chats_repo.add_participants(uow.session, chat.id, [actor.id, target.id], joined_at=now)
+    views = await announce_chat(uow, chat, created_for=[actor.id, target.id])
+    return views[actor.id], True
+
+
+async def create_group_chat(uow: UnitOfWork, actor: Actor, body: GroupChatIn) -> ChatOut:
+    """A named group of the actor and ``participantIds``.
+
+    Raises:
+        NotFound: a listed member does not exist or is deactivated.
+
+    Emits: ``chatCreated`` (as each participant sees it) to every participant.
+    """
+    member_ids = [actor.id, *(uid for uid in body.participant_ids if uid != actor.id)]
+    await _require_active(uow, member_ids)
+    now = uow.ctx.clock.now()
+    chat = Chat(
+        name=body.name, type="group", created_by_id=actor.id, last_seq=0, created_at=now, updated_at=now
+    )
+    uow.session.add(chat)
+    await uow.session.flush()
+    await chats_repo.add_participants(uow.session, chat.id, member_ids, joined_at=now)
+    views = await announce_chat(uow, chat, created_for=member_ids)
+    return views[actor.id]
+
+
+async def rename_chat(uow: UnitOfWork, actor: Actor, chat_id: uuid.UUID, name: str) -> ChatOut:
+    """Rename a group or the family chat (any participant may).
+
+    Raises: NotFound; ValidationFailed for a private chat.
+    Emits: ``chatUpdated`` to every participant.
+    """
+    chat, _ = await access_chat(uow, actor, chat_id)
+    if chat.type == "private":
+        raise ValidationFailed("A private chat cannot be renamed")
+    chat.name = name
+    chat.updated_at = uow.ctx.clock.now()
+    return (await announce_chat(uow, chat))[actor.id]
+
+
+async def add_participants(
+    uow: UnitOfWork, actor: Actor, chat_id: uuid.UUID, user_ids: Iterable[uuid.UUID]
+) -> ChatOut:
+    """Add members to a group (any participant may). Newcomers see history from now on.
+
+    Raises: NotFound (chat or member); ValidationFailed unless the chat is a group.
+    Emits: ``chatCreated`` to the newcomers, ``chatUpdated`` to the others.
+    """
+    chat, _ = await access_chat(uow, actor, chat_id)
+    if chat.type != "group":
+        raise ValidationFailed("Members can only be added to a group chat")
+    ids = list(dict.fromkeys(user_ids))
+    await _require_active(uow, ids)
+    now = uow.ctx.clock.now()
+    added = await chats_repo.add_participants(
+        uow.session, chat.id, ids, joined_at=now, read_up_to=chat.last_seq
+    )
+    chat.updated_at = now
+    return (await announce_chat(uow, chat, created_for=added))[actor.id]
+
+
+async def remove_participant(
+    uow: UnitOfWork, actor: Actor, chat_id: uuid.UUID, user_id: uuid.UUID
+) -> ChatOut | None:
+    """Remove a member from a group; removing yourself is leaving.
+
+    Any participant may remove another (a family has no moderators); only a group
+    allows it. Returns the chat as the actor now sees it, or None when they left.
+
+    Raises: NotFound (chat, or the user is not in it); ValidationFailed unless a group.
+    Emits: ``chatRemoved`` to the removed member, ``chatUpdated`` to those who remain.
+    """
+    chat, _ = await access_chat(uow, actor, chat_id)
+    if chat.type != "group":
+        raise ValidationFailed("Only a group chat has members to remove")
+    if user_id not in await chats_repo.participant_ids(uow.session, chat.id):
+        raise NotFound("This member is not in the chat")
+    await chats_repo.remove_participant(uow.session, chat.id, user_id)
+    chat.updated_at = uow.ctx.clock.now()
+    uow.emit(ServerEvent.CHAT_REMOVED, ChatRemoved(chat_id=chat.id), [user_id])
+    views = await announce_chat(uow, chat)
+    return views.get(actor.id)
+
+
+async def announce_chat(
+    uow: UnitOfWork, chat: Chat, *, created_for: Iterable[uuid.UUID] = ()
+) -> dict[uuid.UUID, ChatOut]:
+    """Queue ``chatCreated`` for ``created_for`` and ``chatUpdated`` for the other participants.
+
+    Each participant receives the chat as they see it (names, unread counts).
+    Returns those views by user id.
+    """
+    await uow.session.flush()
+    views = await _views_for_all(uow, chat)
+    new = set(created_for)
+    for user_id, view in views.items():
+        name = ServerEvent.CHAT_CREATED if user_id in new else ServerEvent.CHAT_UPDATED
+        uow.emit(name, view, [user_id])
+    return views
+
+
+async def _require_active(uow: UnitOfWork, user_ids: list[uuid.UUID]) -> None:
+    found = await users_repo.by_ids(uow.session, user_ids)
+    for uid in user_ids:
+        user = found.get(uid)
+        if user is None or not user.is_active:
+            raise NotFound(f"User {uid} not found")
+    if not user_ids:
+        raise ValidationFailed("No members given")
+
+
+async def _views_for_all(uow: UnitOfWork, chat: Chat) -> dict[uuid.UUID, ChatOut]:
+    members = (await chats_repo.participants_by_chat(uow.session, [chat.id]))[chat.id]
+    last = (await messages_repo.last_messages(uow.session, [(chat.id, chat.last_seq)])).get(chat.id)
+    return {p.user_id: chat_out(chat, p.user_id, members, last) for p, _ in members}
+
+
+async def _views(uow: UnitOfWork, chats: list[Chat], viewer_id: uuid.UUID) -> list[ChatOut]:
+    members = await chats_repo.participants_by_chat(uow.session, [c.id for c in chats])
+    last = await messages_repo.last_messages(uow.session, [(c.id, c.last_seq) for c in chats])
+    views = [chat_out(chat, viewer_id, members[chat.id], last.get(chat.id)) for chat in chats]
+    views.sort(
+        key=lambda view: view.last_message.created_at if view.last_message else view.created_at,
+        reverse=True,
+    )
+    return views
+
+

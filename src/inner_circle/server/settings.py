@@ -1,0 +1,126 @@
+"""Server configuration from the environment (``INNER_CIRCLE_`` prefix).
+
+Settings are built once at the entry point and passed down; nothing reads the
+environment at import time. The seed's own variables (``DATABASE_HOST`` ...,
+``JWT_SECRET``, ``PORT``) are honoured too, so a seed deployment's environment
+file works unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Literal
+from urllib.parse import quote
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "load_settings"]
+
+PLACEHOLDER_SECRETS = {"", "changethis", "secret", "super_secure_jwt_secret_256_bit", "your-secret-key"}
+MIN_SECRET_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="INNER_CIRCLE_", extra="ignore")
+
+    mode: Literal["development", "production"] = "production"
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    redis_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=3000, ge=1, le=65535)
+    jwt_secret: str | None = None
+    access_token_ttl_seconds: int = Field(default=15 * 60, ge=30, le=30 * 24 * 3600)
+    refresh_token_ttl_seconds: int = Field(default=60 * 24 * 3600, ge=300)
+    cors_origins: list[str] = []
+    family_chat_name: str = "Family"
+    # argon2id cost; the defaults are the OWASP-recommended ones. Lowered only by tests.
+    argon2_memory_kib: int = Field(default=65536, ge=1024)
+    argon2_time_cost: int = Field(default=3, ge=1)
+    db_pool_size: int = Field(default=10, ge=1)
+    log_level: str = "INFO"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip().startswith("["):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _check_secret(self) -> Settings:
+        if self.jwt_secret is None:
+            return self
+        if self.mode == "production" and (
+            self.jwt_secret in PLACEHOLDER_SECRETS or len(self.jwt_secret) < MIN_SECRET_LENGTH
+        ):
+            raise ValueError(
+                "JWT secret is a placeholder or shorter than 32 characters; "
+                "unset it to have one generated in the data folder, or set a long random one"
+            )
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL: explicit, else the seed's DATABASE_* variables, else SQLite."""
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'inner-circle.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    def secret_key(self) -> str:
+        """The JWT secret: configured, or generated once and kept in the data folder."""
+        if self.jwt_secret:
+            return self.jwt_secret
+        path = self.data_dir / "jwt-secret"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(value)
+        return value
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept plain ``postgresql://`` and ``sqlite://`` URLs and pick the async drivers."""
+    for prefix, replacement in (
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("sqlite:///", "sqlite+aiosqlite:///"),
+    ):
+        if url.startswith(prefix):
+            return replacement + url[len(prefix) :]
+    if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+        return url
+    raise ValueError(
+        f"unsupported database URL {url.split('://')[0]}://...; "
+        "use sqlite:///path/to/file.db or postgresql://user:password@host:port/name"
+    )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, the seed's variables, then explicit overrides."""
+    seed: dict[str, object] = {}
+    env = os.environ
+    if "INNER_CIRCLE_JWT_SECRET" not in env and env.get("JWT_SECRET"):
+        seed["jwt_secret"] = env["JWT_SECRET"]
+    if "INNER_CIRCLE_PORT" not in env and env.get("PORT"):
+        seed["port"] = env["PORT"]
+    if "INNER_CIRCLE_DATABASE_URL" not in env and env.get("DATABASE_HOST"):
+        user = quote(env.get("DATABASE_USER", "postgres"), safe="")
+        password = env.get("DATABASE_PASSWORD")
+        auth = f"{user}:{quote(password, safe='')}" if password else user
+        seed["database_url"] = (
+            f"postgresql+asyncpg://{auth}@{env['DATABASE_HOST']}:"
+            f"{env.get('DATABASE_PORT', '5432')}/{env.get('DATABASE_NAME', 'inner_circle')}"
+        )
+    seed.update({key: value for key, value in overrides.items() if value is not None})
+    return Settings(**seed)  # type: ignore[arg-type]

@@ -1,0 +1,181 @@
+"""The Socket.IO edge: authenticate on connect, then each event parses, calls a use case, acks.
+
+Handlers hold no rules: they turn a payload into a protocol model, open a unit of
+work, call the service and shape the acknowledgement. A refused request answers
+with an ``error`` event (the seed's way) and an ``{ok: false}`` ack; the
+connection stays open.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import socketio
+from pydantic import BaseModel, ValidationError
+
+from inner_circle.core.actor import Actor
+from inner_circle.core.errors import ErrorCode, InnerCircleError, Unauthenticated, ValidationFailed
+from inner_circle.protocol.events import GetMessagesIn, ServerEvent, TypingIn
+from inner_circle.protocol.rest import GroupChatIn, MarkReadIn, SendMessageIn
+from inner_circle.server.db.uow import UnitOfWorkFactory
+from inner_circle.server.realtime.notifier import user_room
+from inner_circle.server.services import auth, chats, messages, presence
+from inner_circle.server.socket.acks import failure, success
+
+__all__ = ["ChatNamespace"]
+
+log = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
+
+
+def _token_from(environ: dict[str, Any], auth_payload: Any) -> str | None:
+    if isinstance(auth_payload, dict):
+        token = auth_payload.get("token")
+        if isinstance(token, str) and token:
+            return token.removeprefix("Bearer ").strip()
+    header = environ.get("HTTP_AUTHORIZATION", "")
+    if isinstance(header, str) and header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return None
+
+
+def _parse(model: type[M], data: Any) -> M:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ValidationFailed("The payload must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first.get("loc", ())) or "payload"
+        raise ValidationFailed(f"{field}: {first.get('msg', 'invalid')}") from exc
+
+
+class ChatNamespace(socketio.AsyncNamespace):
+    def __init__(self, uows: UnitOfWorkFactory) -> None:
+        super().__init__("/")
+        self._uows = uows
+
+    # --- connection lifecycle ---------------------------------------------------------
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth_payload: Any = None) -> None:
+        token = _token_from(environ, auth_payload)
+        try:
+            if token is None:
+                raise Unauthenticated("Send the access token in auth.token or an Authorization header")
+            async with self._uows.read() as uow:
+                actor = await auth.authenticate(uow, token)
+        except InnerCircleError as exc:
+            raise ConnectionRefusedError(exc.to_dict()) from None
+        await self.save_session(sid, {"actor": actor})
+        await self.enter_room(sid, user_room(actor.id))
+        async with self._uows.read() as uow:
+            await presence.connection_opened(uow, actor, sid)
+            await uow.commit()
+
+    async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        session = await self.get_session(sid)
+        actor: Actor | None = session.get("actor")
+        if actor is None:
+            return
+        try:
+            async with self._uows.write() as uow:
+                await presence.connection_closed(uow, actor.id, sid)
+                await uow.commit()
+        except InnerCircleError:
+            log.warning("could not record last-seen for %s: database unavailable", actor.id)
+
+    # --- events -----------------------------------------------------------------------
+
+    async def on_sendMessage(self, sid: str, data: Any = None) -> dict[str, Any]:  # noqa: N802
+        async def run(actor: Actor) -> dict[str, Any]:
+            body = _parse(SendMessageIn, data)
+            async with self._uows.write() as uow:
+                message, _ = await messages.send_message(uow, actor, body, origin_sid=sid)
+                await uow.commit()
+            return success(message=message.model_dump(mode="json", by_alias=True))
+
+        return await self._handle(sid, "sendMessage", run)
+
+    async def on_getMessages(self, sid: str, data: Any = None) -> dict[str, Any]:  # noqa: N802
+        async def run(actor: Actor) -> dict[str, Any]:
+            query = _parse(GetMessagesIn, data)
+            async with self._uows.read() as uow:
+                page = await messages.list_messages(uow, actor, query)
+            payload = page.model_dump(mode="json", by_alias=True)
+            await self.emit(ServerEvent.CHAT_MESSAGES, payload["messages"], to=sid)
+            return success(**payload)
+
+        return await self._handle(sid, "getMessages", run)
+
+    async def on_getChats(self, sid: str, data: Any = None) -> dict[str, Any]:  # noqa: N802
+        async def run(actor: Actor) -> dict[str, Any]:
+            async with self._uows.read() as uow:
+                found = await chats.list_my_chats(uow, actor)
+            payload = [chat.model_dump(mode="json", by_alias=True) for chat in found]
+            await self.emit(ServerEvent.USER_CHATS, payload, to=sid)
+            return success(chats=payload)
+
+        return await self._handle(sid, "getChats", run)
+
+    async def on_createChat(self, sid: str, data: Any = None) -> dict[str, Any]:  # noqa: N802
+        async def run(actor: Actor) -> dict[str, Any]:
+            body = _parse(GroupChatIn, data)
+            async with self._uows.write() as uow:
+                chat = await chats.create_group_chat(uow, actor, body)
+                await uow.commit()
+            return success(chat=chat.model_dump(mode="json", by_alias=True))
+
+        return await self._handle(sid, "createChat", run)
+
+    async def on_typing(self, sid: str, data: Any = None) -> dict[str, Any]:
+        async def run(actor: Actor) -> dict[str, Any]:
+            body = _parse(TypingIn, data)
+            async with self._uows.read() as uow:
+                await presence.typing(uow, actor, body)
+                await uow.commit()
+            return success()
+
+        return await self._handle(sid, "typing", run)
+
+    async def on_markRead(self, sid: str, data: Any = None) -> dict[str, Any]:  # noqa: N802
+        async def run(actor: Actor) -> dict[str, Any]:
+            body = _parse(MarkReadIn, data)
+            async with self._uows.write() as uow:
+                state = await messages.mark_read(uow, actor, body.chat_id, body.seq)
+                await uow.commit()
+            return success(**state.model_dump(mode="json", by_alias=True))
+
+        return await self._handle(sid, "markRead", run)
+
+    async def on_markDelivered(self, sid: str, data: Any = None) -> dict[str, Any]:  # noqa: N802
+        async def run(actor: Actor) -> dict[str, Any]:
+            body = _parse(MarkReadIn, data)
+            async with self._uows.write() as uow:
+                seq = await messages.mark_delivered(uow, actor, body.chat_id, body.seq)
+                await uow.commit()
+            return success(chatId=str(body.chat_id), seq=seq)
+
+        return await self._handle(sid, "markDelivered", run)
+
+    # --- plumbing ---------------------------------------------------------------------
+
+    async def _handle(
+        self, sid: str, event: str, run: Callable[[Actor], Awaitable[dict[str, Any]]]
+    ) -> dict[str, Any]:
+        session = await self.get_session(sid)
+        actor: Actor | None = session.get("actor")
+        try:
+            if actor is None:
+                raise Unauthenticated("Not signed in")
+            return await run(actor)
+        except InnerCircleError as exc:
+            error = exc
+        except Exception:
+            log.exception("unexpected error handling %s", event)
+            error = InnerCircleError("Internal server error", ErrorCode.INTERNAL)
+        await self.emit(ServerEvent.ERROR, {**error.to_dict(), "event": event}, to=sid)
+        return failure(error)
