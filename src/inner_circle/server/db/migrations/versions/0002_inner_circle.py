@@ -25,7 +25,6 @@ def upgrade() -> None:
         batch.add_column(sa.Column("isActive", sa.Boolean(), nullable=False, server_default=sa.true()))
         batch.add_column(sa.Column("lastSeenAt", sa.DateTime(), nullable=True))
         batch.add_column(sa.Column("tokenVersion", sa.Integer(), nullable=False, server_default="0"))
-    op.create_index("ix_users_username_lower", "users", [sa.text('lower(username)')], unique=True)
 
     with op.batch_alter_table("invitation_codes") as batch:
         batch.add_column(sa.Column("usageLimit", sa.Integer(), nullable=False, server_default="1"))
@@ -87,6 +86,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_refresh_tokens_userId", "refresh_tokens", ["userId"])
     op.create_index("ix_refresh_tokens_family", "refresh_tokens", ["familyId"])
+    # Last: SQLite's batch mode cannot reflect expression indexes, so no batch may follow it.
+    op.create_index("ix_users_username_lower", "users", [sa.text('lower(username)')], unique=True)
 
 
 def _backfill_sequences(bind: sa.engine.Connection) -> None:

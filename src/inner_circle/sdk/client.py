@@ -1,0 +1,320 @@
+"""An async Python client for Inner Circle: REST over httpx, real time over Socket.IO.
+
+    async with InnerCircleClient("http://127.0.0.1:3000") as client:
+        await client.login("anna", "secret")
+        chats = await client.chats()
+        await client.connect()                       # Socket.IO, events land in client.inbox
+        message = await client.send_message(chats[0].id, "Hello!")
+        incoming = await client.inbox.wait_for("messageReceived")
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, TypeVar
+
+import httpx
+import socketio
+from pydantic import BaseModel, TypeAdapter
+
+from inner_circle.protocol.rest import (
+    ChatOut,
+    InviteOut,
+    MessageOut,
+    ReadStateOut,
+    TokenPair,
+    UserOut,
+)
+from inner_circle.sdk.errors import AckTimeout, error_from
+from inner_circle.sdk.events import EventInbox
+
+__all__ = ["InnerCircleClient"]
+
+M = TypeVar("M", bound=BaseModel)
+_SERVER_EVENTS = (
+    "messageReceived",
+    "messageSent",
+    "chatCreated",
+    "chatUpdated",
+    "chatRemoved",
+    "userChats",
+    "chatMessages",
+    "userConnected",
+    "userDisconnected",
+    "presence",
+    "userTyping",
+    "messagesRead",
+    "messagesDelivered",
+    "userJoined",
+    "userUpdated",
+    "error",
+)
+
+
+class InnerCircleClient:
+    """One member's session with a server: tokens, REST calls, and one Socket.IO connection."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.AsyncClient(base_url=self.base_url, transport=transport, timeout=timeout)
+        self.access_token: str | None = None
+        self.refresh_token: str | None = None
+        self.user: UserOut | None = None
+        self.sio: socketio.AsyncClient | None = None
+        self.inbox = EventInbox()
+        self.timeout = timeout
+
+    async def __aenter__(self) -> InnerCircleClient:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self.disconnect()
+        await self._http.aclose()
+
+    # --- plumbing -------------------------------------------------------------------------
+
+    async def request(self, method: str, path: str, *, json: Any = None, params: Any = None) -> httpx.Response:
+        """Call the API as this member; raise a typed error on an error answer."""
+        headers = {"Authorization": f"Bearer {self.access_token}"} if self.access_token else {}
+        response = await self._http.request(method, path, json=json, params=params, headers=headers)
+        if response.status_code >= 400:
+            try:
+                body = response.json()
+            except ValueError:
+                body = {"code": "INTERNAL", "message": response.text}
+            raise error_from(
+                str(body.get("code", "INTERNAL")), str(body.get("message", "")), response.status_code, body
+            )
+        return response
+
+    async def _get(self, path: str, model: type[M], **params: Any) -> M:
+        response = await self.request("GET", path, params={k: v for k, v in params.items() if v is not None})
+        return model.model_validate(response.json())
+
+    async def _list(self, path: str, model: type[M], **params: Any) -> list[M]:
+        response = await self.request("GET", path, params={k: v for k, v in params.items() if v is not None})
+        return TypeAdapter(list[model]).validate_python(response.json())  # type: ignore[valid-type]
+
+    async def _post(self, path: str, model: type[M], body: Any = None, method: str = "POST") -> M:
+        response = await self.request(method, path, json=body)
+        return model.model_validate(response.json())
+
+    # --- accounts and sessions ------------------------------------------------------------
+
+    async def register(
+        self, username: str, password: str, invitation_code: str, display_name: str | None = None
+    ) -> UserOut:
+        body = {"username": username, "password": password, "invitationCode": invitation_code}
+        if display_name is not None:
+            body["displayName"] = display_name
+        return await self._post("/users/register", UserOut, body)
+
+    async def login(self, username: str, password: str) -> TokenPair:
+        pair = await self._post("/auth/login", TokenPair, {"username": username, "password": password})
+        self._take(pair)
+        return pair
+
+    async def refresh(self) -> TokenPair:
+        pair = await self._post("/auth/refresh", TokenPair, {"refresh_token": self.refresh_token})
+        self._take(pair)
+        return pair
+
+    async def logout(self) -> None:
+        if self.refresh_token:
+            await self.request("POST", "/auth/logout", json={"refresh_token": self.refresh_token})
+        self.access_token = self.refresh_token = None
+
+    def _take(self, pair: TokenPair) -> None:
+        self.access_token = pair.access_token
+        self.refresh_token = pair.refresh_token
+        self.user = pair.user
+
+    @property
+    def user_id(self) -> uuid.UUID:
+        assert self.user is not None, "log in first"
+        return self.user.id
+
+    async def profile(self) -> UserOut:
+        return await self._get("/users/profile", UserOut)
+
+    async def update_profile(self, display_name: str) -> UserOut:
+        return await self._post("/users/profile", UserOut, {"displayName": display_name}, method="PATCH")
+
+    async def change_password(self, current: str, new: str) -> None:
+        await self.request(
+            "POST", "/users/profile/password", json={"currentPassword": current, "newPassword": new}
+        )
+
+    async def members(self, *, include_self: bool = False) -> list[UserOut]:
+        return await self._list("/users", UserOut, include_self=include_self or None)
+
+    async def member(self, user_id: uuid.UUID) -> UserOut:
+        return await self._get(f"/users/{user_id}", UserOut)
+
+    # --- admin ----------------------------------------------------------------------------
+
+    async def create_invite(
+        self,
+        *,
+        usage_limit: int = 1,
+        expires_in_seconds: int | None = None,
+        expires_at: datetime | None = None,
+        is_admin: bool = False,
+    ) -> InviteOut:
+        body: dict[str, Any] = {"usageLimit": usage_limit, "isAdmin": is_admin}
+        if expires_in_seconds is not None:
+            body["expiresInSeconds"] = expires_in_seconds
+        if expires_at is not None:
+            body["expiresAt"] = expires_at.isoformat()
+        return await self._post("/invitation-codes/generate", InviteOut, body)
+
+    async def invites(self) -> list[InviteOut]:
+        return await self._list("/invitation-codes", InviteOut)
+
+    async def revoke_invite(self, invite_ref: str | uuid.UUID) -> InviteOut:
+        return await self._post(f"/invitation-codes/{invite_ref}", InviteOut, method="DELETE")
+
+    async def deactivate(self, user_id: uuid.UUID) -> UserOut:
+        return await self._post(f"/users/{user_id}/deactivate", UserOut)
+
+    async def reset_password(self, user_id: uuid.UUID, new_password: str) -> None:
+        await self.request("POST", f"/users/{user_id}/reset-password", json={"newPassword": new_password})
+
+    # --- chats and messages ---------------------------------------------------------------
+
+    async def chats(self) -> list[ChatOut]:
+        return await self._list("/chats", ChatOut)
+
+    async def chat(self, chat_id: uuid.UUID) -> ChatOut:
+        return await self._get(f"/chats/{chat_id}", ChatOut)
+
+    async def family_chat(self) -> ChatOut:
+        return next(chat for chat in await self.chats() if chat.type == "family")
+
+    async def private_chat(self, user_id: uuid.UUID) -> ChatOut:
+        return await self._post("/chats/private", ChatOut, {"targetUserId": str(user_id)})
+
+    async def create_group(self, name: str, member_ids: list[uuid.UUID]) -> ChatOut:
+        return await self._post(
+            "/chats", ChatOut, {"name": name, "participantIds": [str(m) for m in member_ids]}
+        )
+
+    async def rename_chat(self, chat_id: uuid.UUID, name: str) -> ChatOut:
+        return await self._post(f"/chats/{chat_id}", ChatOut, {"name": name}, method="PATCH")
+
+    async def add_members(self, chat_id: uuid.UUID, user_ids: list[uuid.UUID]) -> ChatOut:
+        return await self._post(
+            f"/chats/{chat_id}/participants", ChatOut, {"userIds": [str(u) for u in user_ids]}
+        )
+
+    async def remove_member(self, chat_id: uuid.UUID, user_id: uuid.UUID) -> ChatOut | None:
+        response = await self.request("DELETE", f"/chats/{chat_id}/participants/{user_id}")
+        return None if response.status_code == 204 else ChatOut.model_validate(response.json())
+
+    async def history(
+        self,
+        chat_id: uuid.UUID,
+        *,
+        limit: int | None = None,
+        before: int | None = None,
+        after: int | None = None,
+        offset: int | None = None,
+    ) -> list[MessageOut]:
+        return await self._list(
+            f"/messages/{chat_id}", MessageOut, limit=limit, before=before, after=after, offset=offset
+        )
+
+    async def post_message(
+        self, chat_id: uuid.UUID, content: str, client_message_id: str | None = None
+    ) -> MessageOut:
+        body: dict[str, Any] = {"content": content}
+        if client_message_id is not None:
+            body["clientMessageId"] = client_message_id
+        return await self._post(f"/messages/{chat_id}", MessageOut, body)
+
+    async def mark_read_rest(self, chat_id: uuid.UUID, seq: int) -> ReadStateOut:
+        return await self._post(f"/chats/{chat_id}/read", ReadStateOut, {"seq": seq})
+
+    # --- real time ------------------------------------------------------------------------
+
+    async def connect(self, *, use_header: bool = False, transports: list[str] | None = None) -> None:
+        """Open the Socket.IO connection; every server event is recorded in ``inbox``.
+
+        ``use_header`` sends the token as the Flutter client does (Authorization header)
+        instead of the browser way (``auth: {token}``).
+        """
+        assert self.access_token, "log in first"
+        self.sio = socketio.AsyncClient(reconnection=False)
+        for name in _SERVER_EVENTS:
+            self.sio.on(name, self._recorder(name))
+        headers = {"Authorization": f"Bearer {self.access_token}"} if use_header else None
+        auth = None if use_header else {"token": self.access_token}
+        await self.sio.connect(
+            self.base_url,
+            headers=headers or {},
+            auth=auth,
+            transports=transports or ["websocket"],
+            wait_timeout=self.timeout,
+        )
+
+    def _recorder(self, name: str) -> Any:
+        async def record(*args: Any) -> None:
+            self.inbox.push(name, args[0] if len(args) == 1 else list(args))
+
+        return record
+
+    async def disconnect(self) -> None:
+        if self.sio is not None:
+            await self.sio.disconnect()
+            self.sio = None
+
+    async def call(self, event: str, payload: Any = None, *, timeout: float | None = None) -> dict[str, Any]:
+        """Emit ``event`` and wait for its acknowledgement; raise a typed error on ``ok: false``."""
+        assert self.sio is not None, "connect first"
+        try:
+            ack = await self.sio.call(event, payload, timeout=timeout or self.timeout)
+        except socketio.exceptions.TimeoutError as exc:
+            raise AckTimeout(event) from exc
+        if not isinstance(ack, dict) or not ack.get("ok"):
+            error = (ack or {}).get("error", {}) if isinstance(ack, dict) else {}
+            raise error_from(str(error.get("code", "INTERNAL")), str(error.get("message", "")))
+        return ack
+
+    async def send_message(
+        self, chat_id: uuid.UUID, content: str, client_message_id: str | None = None
+    ) -> MessageOut:
+        """Send over Socket.IO; returns once the server has stored the message."""
+        ack = await self.call(
+            "sendMessage",
+            {
+                "chatId": str(chat_id),
+                "content": content,
+                "clientMessageId": client_message_id or str(uuid.uuid4()),
+            },
+        )
+        return MessageOut.model_validate(ack["message"])
+
+    async def get_messages(self, chat_id: uuid.UUID, **query: Any) -> list[MessageOut]:
+        ack = await self.call("getMessages", {"chatId": str(chat_id), **query})
+        return TypeAdapter(list[MessageOut]).validate_python(ack["messages"])
+
+    async def typing(self, chat_id: uuid.UUID, is_typing: bool = True) -> None:
+        await self.call("typing", {"chatId": str(chat_id), "isTyping": is_typing})
+
+    async def mark_read(self, chat_id: uuid.UUID, seq: int) -> dict[str, Any]:
+        return await self.call("markRead", {"chatId": str(chat_id), "seq": seq})
+
+    async def mark_delivered(self, chat_id: uuid.UUID, seq: int) -> dict[str, Any]:
+        return await self.call("markDelivered", {"chatId": str(chat_id), "seq": seq})
+
+

@@ -1,0 +1,145 @@
+"""Shared test machinery: real databases, a real server in a thread, real clients."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from inner_circle.protocol.rest import InviteCreateIn
+from inner_circle.sdk import InnerCircleClient
+from inner_circle.server.app import create_app
+from inner_circle.server.bootstrap import operator_uows
+from inner_circle.server.settings import Settings
+
+REQUIRE_SERVICES = os.environ.get("INNER_CIRCLE_REQUIRE_SERVICES") == "1"
+POSTGRES_URL = os.environ.get(
+    "INNER_CIRCLE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+REDIS_URL = os.environ.get("INNER_CIRCLE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+PASSWORD = "correct-horse-1"
+FAST_HASHING = {"argon2_memory_kib": 1024, "argon2_time_cost": 1}
+
+
+def need_service(reason: str) -> None:
+    """Skip, or fail when CI says every service must be there (INNER_CIRCLE_REQUIRE_SERVICES=1)."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"required service missing: {reason}")
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "data_dir": data_dir,
+        "jwt_secret": "t" * 48,
+        "log_level": "WARNING",
+        **FAST_HASHING,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+class ThreadedServer:
+    """uvicorn serving ``create_app(settings)`` on its own loop in a thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = int(self.sock.getsockname()[1])
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.app = create_app(settings)
+        config = uvicorn.Config(self.app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+
+    async def start(self) -> None:
+        self.thread.start()
+        for _ in range(1000):
+            if self.server.started:
+                return
+            if not self.thread.is_alive():
+                raise RuntimeError("the test server failed to start")
+            await asyncio.sleep(0.01)  # polling a condition, bounded: 10 s at most
+        raise RuntimeError("the test server did not start within 10 s")
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        await asyncio.to_thread(self.thread.join, 10)
+        self.sock.close()
+
+
+class Family:
+    """A live server plus helpers to create invitations and members through the real API."""
+
+    def __init__(self, server: ThreadedServer) -> None:
+        self.server = server
+        self.url = server.url
+        self.settings = server.settings
+        self._clients: list[InnerCircleClient] = []
+        self._uows, self._engine = operator_uows(server.settings)
+
+    async def operator(self, work: Callable[[Any], Any]) -> Any:
+        """Run ``work(uow)`` as the operator (like the CLI) and commit."""
+        async with self._uows.write() as uow:
+            result = await work(uow)
+            await uow.commit()
+            return result
+
+    async def invite(self, *, admin: bool = False, uses: int = 1) -> str:
+        from inner_circle.server.services.invites import issue_invite
+
+        body = InviteCreateIn(is_admin=admin, usage_limit=uses)
+        invite = await self.operator(lambda uow: issue_invite(uow, body, created_by=None))
+        return str(invite.code)
+
+    def client(self) -> InnerCircleClient:
+        client = InnerCircleClient(self.url)
+        self._clients.append(client)
+        return client
+
+    async def member(
+        self, name: str | None = None, *, admin: bool = False, connect: bool = False
+    ) -> InnerCircleClient:
+        """Register through an invitation, log in, optionally open the socket."""
+        username = name or f"u{uuid.uuid4().hex[:10]}"
+        client = self.client()
+        await client.register(username, PASSWORD, await self.invite(admin=admin))
+        await client.login(username, PASSWORD)
+        if connect:
+            await client.connect()
+        return client
+
+    async def device(self, of: InnerCircleClient, *, connect: bool = True) -> InnerCircleClient:
+        """A second device of the same member: its own login and connection."""
+        assert of.user is not None
+        client = self.client()
+        await client.login(of.user.username, PASSWORD)
+        if connect:
+            await client.connect()
+        return client
+
+    async def close(self) -> None:
+        for client in self._clients:
+            await client.close()
+        await self._engine.dispose()  # type: ignore[attr-defined]
+
+
+def copy_sqlite(template: Path, target: Path) -> None:
+    shutil.copyfile(template, target)
