@@ -1,0 +1,273 @@
+/** Chat and message state changes: merging pages, incoming messages, read states, the outbox. */
+import { api } from './api';
+import { emitAck, emitQuiet, isConnected } from './realtime';
+import { getState, navigate, setState } from './store';
+import type { ChatOut, Id, MemberReadState, MessageOut, OutboxItem } from './types';
+
+export const PAGE = 50;
+
+export function sortedChats(chats: Record<Id, ChatOut>): ChatOut[] {
+  const key = (c: ChatOut) => c.lastMessage?.createdAt || c.updatedAt || c.createdAt;
+  return Object.values(chats).sort((a, b) => (key(a) < key(b) ? 1 : key(a) > key(b) ? -1 : 0));
+}
+
+/** Merge messages into a sorted, de-duplicated list (by seq; the same seq is the same message). */
+export function mergeSorted(list: MessageOut[], add: MessageOut[]): MessageOut[] {
+  if (!add.length) return list;
+  const bySeq = new Map<number, MessageOut>();
+  for (const m of list) bySeq.set(m.seq, m);
+  for (const m of add) bySeq.set(m.seq, m);
+  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+}
+
+export function upsertChat(chat: ChatOut): void {
+  const me = getState().me;
+  if (me && chat.participantIds && !chat.participantIds.includes(me.id)) {
+    removeChat(chat.id);
+    return;
+  }
+  setState((s) => {
+    const old = s.chats[chat.id];
+    // Keep the newer last message if the pushed chat is older than what we saw.
+    const merged =
+      old && old.lastSeq > chat.lastSeq
+        ? { ...chat, lastSeq: old.lastSeq, lastMessage: old.lastMessage, unreadCount: old.unreadCount }
+        : chat;
+    return { chats: { ...s.chats, [chat.id]: merged } };
+  });
+}
+
+export function removeChat(chatId: Id): void {
+  setState((s) => {
+    const chats = { ...s.chats };
+    delete chats[chatId];
+    const messages = { ...s.messages };
+    delete messages[chatId];
+    return { chats, messages, outbox: s.outbox.filter((o) => o.chatId !== chatId) };
+  });
+  const r = getState().route;
+  if (r.name === 'chat' && r.id === chatId) navigate({ name: 'list' }, true);
+}
+
+function setReadState(chat: ChatOut, userId: Id, patch: Partial<MemberReadState>): MemberReadState[] {
+  const states = chat.readStates || [];
+  const i = states.findIndex((r) => r.userId === userId);
+  const base: MemberReadState = i >= 0 ? states[i] : { userId, lastReadSeq: 0, lastDeliveredSeq: 0 };
+  const next: MemberReadState = {
+    ...base,
+    lastReadSeq: Math.max(base.lastReadSeq, patch.lastReadSeq ?? 0),
+    lastDeliveredSeq: Math.max(base.lastDeliveredSeq, patch.lastDeliveredSeq ?? 0, patch.lastReadSeq ?? 0),
+  };
+  if (i >= 0 && next.lastReadSeq === base.lastReadSeq && next.lastDeliveredSeq === base.lastDeliveredSeq)
+    return states;
+  const out = states.slice();
+  if (i >= 0) out[i] = next;
+  else out.push(next);
+  return out;
+}
+
+export function applyReadMarker(chatId: Id, userId: Id, seq: number, kind: 'read' | 'delivered'): void {
+  setState((s) => {
+    const chat = s.chats[chatId];
+    if (!chat) return {};
+    const readStates = setReadState(
+      chat,
+      userId,
+      kind === 'read' ? { lastReadSeq: seq } : { lastDeliveredSeq: seq },
+    );
+    let next: ChatOut = readStates === chat.readStates ? chat : { ...chat, readStates };
+    if (kind === 'read' && s.me && userId === s.me.id && seq > chat.lastReadSeq) {
+      // Read on another device of mine.
+      const unread = (s.messages[chatId] || []).filter((m) => m.seq > seq && m.senderId !== s.me!.id).length;
+      next = { ...next, lastReadSeq: seq, unreadCount: seq >= chat.lastSeq ? 0 : Math.min(chat.unreadCount, unread) };
+    }
+    return next === chat ? {} : { chats: { ...s.chats, [chatId]: next } };
+  });
+}
+
+let catchUpChat: ((chatId: Id) => void) | null = null;
+export function setGapHandler(fn: (chatId: Id) => void): void {
+  catchUpChat = fn;
+}
+
+/** A message arrived (pushed, acknowledged or fetched). */
+export function applyIncoming(msg: MessageOut, opts: { fromPush?: boolean } = {}): void {
+  const s = getState();
+  const me = s.me;
+  const chat = s.chats[msg.chatId];
+  if (!chat) {
+    // A chat we do not know yet: fetch it.
+    void api<ChatOut>('GET', `/chats/${msg.chatId}`)
+      .then((c) => upsertChat(c))
+      .catch(() => undefined);
+    return;
+  }
+  const mine = me && msg.senderId === me.id;
+  const list = s.messages[msg.chatId];
+  let gap = false;
+  let messages = s.messages;
+  if (list) {
+    const lastSeq = list.length ? list[list.length - 1].seq : 0;
+    if (list.some((m) => m.seq === msg.seq)) {
+      // already there
+    } else if (!list.length || msg.seq <= lastSeq + 1 || msg.seq < lastSeq) {
+      messages = { ...s.messages, [msg.chatId]: mergeSorted(list, [msg]) };
+    } else {
+      gap = true;
+    }
+  }
+  const isNew = msg.seq > chat.lastSeq;
+  let nextChat = chat;
+  if (isNew) {
+    nextChat = {
+      ...chat,
+      lastSeq: msg.seq,
+      lastMessage: msg,
+      updatedAt: msg.createdAt,
+      unreadCount: mine ? chat.unreadCount : chat.unreadCount + 1,
+    };
+    if (mine) nextChat = { ...nextChat, lastReadSeq: Math.max(chat.lastReadSeq, msg.seq), unreadCount: 0 };
+  }
+  const outbox = msg.clientMessageId
+    ? s.outbox.filter((o) => o.clientMessageId !== msg.clientMessageId)
+    : s.outbox;
+  setState({
+    messages,
+    chats: nextChat === chat ? s.chats : { ...s.chats, [chat.id]: nextChat },
+    outbox: outbox.length === s.outbox.length ? s.outbox : outbox,
+  });
+  if (gap && catchUpChat) catchUpChat(msg.chatId);
+  if (!mine && opts.fromPush && isNew) emitQuiet('markDelivered', { chatId: msg.chatId, seq: msg.seq });
+}
+
+export async function loadLatest(chatId: Id): Promise<void> {
+  const page = await api<MessageOut[]>('GET', `/messages/${chatId}?limit=${PAGE}`);
+  setState((s) => {
+    const old = s.messages[chatId] || [];
+    const first = page[0]?.seq ?? 0;
+    const lastOld = old.length ? old[old.length - 1].seq : -1;
+    // Overlapping or adjacent: merge; otherwise the cached part is too old, start over.
+    const merged = old.length && first <= lastOld + 1 ? mergeSorted(old, page) : page;
+    const hasOlder = (merged[0]?.seq ?? 1) > 1 && (page.length === PAGE || merged.length > page.length);
+    return { messages: { ...s.messages, [chatId]: merged }, hasOlder: { ...s.hasOlder, [chatId]: hasOlder } };
+  });
+}
+
+export async function loadOlder(chatId: Id): Promise<void> {
+  const s = getState();
+  const list = s.messages[chatId];
+  if (!list?.length || s.loadingOlder[chatId] || !s.hasOlder[chatId]) return;
+  const before = list[0].seq;
+  setState((st) => ({ loadingOlder: { ...st.loadingOlder, [chatId]: true } }));
+  try {
+    const page = await api<MessageOut[]>('GET', `/messages/${chatId}?limit=${PAGE}&before=${before}`);
+    setState((st) => ({
+      messages: { ...st.messages, [chatId]: mergeSorted(st.messages[chatId] || [], page) },
+      hasOlder: { ...st.hasOlder, [chatId]: page.length === PAGE && page[0].seq > 1 },
+    }));
+  } finally {
+    setState((st) => ({ loadingOlder: { ...st.loadingOlder, [chatId]: false } }));
+  }
+}
+
+const readSent: Record<Id, number> = {};
+
+export function markRead(chatId: Id): void {
+  const s = getState();
+  const chat = s.chats[chatId];
+  const list = s.messages[chatId];
+  if (!chat || !s.me || !list?.length) return;
+  const seq = list[list.length - 1].seq;
+  if (seq <= chat.lastReadSeq && chat.unreadCount === 0) return;
+  if ((readSent[chatId] ?? 0) >= seq && chat.unreadCount === 0) return;
+  readSent[chatId] = seq;
+  setState((st) => {
+    const c = st.chats[chatId];
+    if (!c) return {};
+    return {
+      chats: {
+        ...st.chats,
+        [chatId]: {
+          ...c,
+          lastReadSeq: Math.max(c.lastReadSeq, seq),
+          unreadCount: seq >= c.lastSeq ? 0 : c.unreadCount,
+          readStates: setReadState(c, st.me!.id, { lastReadSeq: seq }),
+        },
+      },
+    };
+  });
+  if (isConnected()) emitQuiet('markRead', { chatId, seq });
+  else void api('POST', `/chats/${chatId}/read`, { seq }).catch(() => (readSent[chatId] = 0));
+}
+
+// --- outbox -------------------------------------------------------------------------
+
+export function send(chatId: Id, content: string): void {
+  const item: OutboxItem = {
+    clientMessageId: crypto.randomUUID(),
+    chatId,
+    content,
+    createdAt: new Date().toISOString(),
+    state: 'queued',
+  };
+  setState((s) => ({ outbox: [...s.outbox, item] }));
+  void flushOutbox();
+}
+
+export function retry(cid: string): void {
+  setOutboxState(cid, 'queued');
+  void flushOutbox();
+}
+
+export function discard(cid: string): void {
+  setState((s) => ({ outbox: s.outbox.filter((o) => o.clientMessageId !== cid) }));
+}
+
+function setOutboxState(cid: string, state: OutboxItem['state'], error?: string): void {
+  setState((s) => ({
+    outbox: s.outbox.map((o) => (o.clientMessageId === cid ? { ...o, state, error } : o)),
+  }));
+}
+
+let flushing = false;
+
+/** Sends queued messages one by one, in order, while connected. Safe to call any time. */
+export async function flushOutbox(): Promise<void> {
+  if (flushing) return;
+  flushing = true;
+  try {
+    while (isConnected()) {
+      const item = getState().outbox.find((o) => o.state === 'queued');
+      if (!item) break;
+      setOutboxState(item.clientMessageId, 'sending');
+      try {
+        const ack = await emitAck<{ message: MessageOut }>('sendMessage', {
+          chatId: item.chatId,
+          content: item.content,
+          clientMessageId: item.clientMessageId,
+        });
+        applyIncoming(ack.message);
+        // applyIncoming drops it from the outbox by its client id; make sure.
+        discardIfPresent(item.clientMessageId);
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        if (code === 'TIMEOUT' || code === 'NETWORK' || code === 'UNAVAILABLE' || code === 'RATE_LIMITED') {
+          // Not refused: try again when the connection is back (the server dedups by client id).
+          setOutboxState(item.clientMessageId, 'queued');
+          if (isConnected() && code !== 'NETWORK') await new Promise((r) => setTimeout(r, 2000));
+          if (!isConnected()) break;
+        } else if (code === 'NOT_FOUND' || code === 'FORBIDDEN') {
+          setOutboxState(item.clientMessageId, 'failed', code);
+        } else {
+          setOutboxState(item.clientMessageId, 'failed', code);
+        }
+      }
+    }
+  } finally {
+    flushing = false;
+  }
+}
+
+function discardIfPresent(cid: string): void {
+  if (getState().outbox.some((o) => o.clientMessageId === cid)) discard(cid);
+}

@@ -1,0 +1,17 @@
+import { render } from 'preact';
+import './styles.css';
+import { applyTheme } from './theme';
+import { setGapHandler } from './chats';
+import { catchUpChat } from './sync';
+import { App } from './components/App';
+
+applyTheme();
+setGapHandler((id) => void catchUpChat(id).catch(() => undefined));
+
+render(<App />, document.getElementById('app')!);
+
+if ('serviceWorker' in navigator && location.protocol !== 'file:' && !import.meta.env.DEV) {
+  window.addEventListener('load', () => {
+    navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(() => undefined);
+  });
+}
