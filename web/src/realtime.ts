@@ -76,6 +76,7 @@ export function startRealtime(): void {
         .then((token) => cb({ token }))
         .catch(() => cb({ token: getSession()?.accessToken }));
     },
+    autoConnect: navigator.onLine,
     reconnectionDelay: 1000,
     reconnectionDelayMax: 10_000,
     randomizationFactor: 0.5,
@@ -175,10 +176,18 @@ window.addEventListener('online', () => {
   setConn();
   if (socket && !socket.connected) {
     attempts = 0;
-    reconnectSoon(100);
+    reconnectSoon(50);
   }
 });
-window.addEventListener('offline', () => setConn());
+// The device says it lost the network: drop the socket now rather than wait for a
+// ping timeout, so that new messages go to the outbox at once.
+window.addEventListener('offline', () => {
+  if (socket?.connected) {
+    socket.disconnect();
+    // disconnect() is final for socket.io: 'online' connects again.
+  }
+  setConn();
+});
 
 // Typing indicators expire without a refresh.
 setInterval(() => {

@@ -1,4 +1,6 @@
 /* Inner Circle service worker: keeps the app shell so the app opens offline.
+// The server answers with 'Vary: Origin', and a module script's request carries an Origin
+// header while the precache's did not: every lookup ignores Vary.
    Chats and messages are kept by the app itself (localStorage), not here;
    API and Socket.IO requests always go to the network. */
 const BUILD = '__BUILD_ID__';
@@ -46,7 +48,7 @@ self.addEventListener('fetch', (event) => {
           }
           return res;
         })
-        .catch(() => caches.match('/').then((r) => r || Response.error())),
+        .catch(() => caches.match('/', { ignoreVary: true, ignoreSearch: true }).then((r) => r || Response.error())),
     );
     return;
   }
@@ -54,7 +56,7 @@ self.addEventListener('fetch', (event) => {
   // Hashed build files never change: cache first.
   if (url.pathname.startsWith('/assets/') || url.pathname.startsWith('/icons/') || url.pathname === '/manifest.webmanifest') {
     event.respondWith(
-      caches.match(req).then(
+      caches.match(req, { ignoreVary: true }).then(
         (hit) =>
           hit ||
           fetch(req).then((res) => {

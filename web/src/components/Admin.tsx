@@ -56,10 +56,16 @@ export function Admin() {
   const [qr, setQr] = useState<string | null>(null);
   const [resetFor, setResetFor] = useState<UserOut | null>(null);
   const [tab, setTab] = useState<'invites' | 'members'>('invites');
+  const [createdId, setCreatedId] = useState<string | null>(null);
 
   const reload = () =>
     api<InviteOut[]>('GET', '/invitation-codes')
-      .then((l) => setInvites(l.sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1))))
+      .then((l) =>
+        setInvites((old) => {
+          const fresh = (old || []).filter((x) => !l.some((y) => y.id === x.id));
+          return [...fresh, ...l.sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1))];
+        }),
+      )
       .catch((e) => setError(errorText((e as ApiError).code)));
   useEffect(() => void reload(), []);
 
@@ -82,6 +88,7 @@ export function Admin() {
       if (EXPIRY[expiry]) body.expiresInSeconds = EXPIRY[expiry];
       const inv = await api<InviteOut>('POST', '/invitation-codes/generate', body);
       setInvites((l) => [inv, ...(l || []).filter((x) => x.id !== inv.id)]);
+      setCreatedId(inv.id);
     });
   };
 
@@ -185,7 +192,11 @@ export function Admin() {
               {invites && !invites.length && <p class="muted">{t('noInvitations')}</p>}
               <ul class="invites" role="list">
                 {(invites || []).map((inv) => (
-                  <li key={inv.id} class={`invite status-${inv.status}`} data-code={inv.code}>
+                  <li
+                    key={inv.id}
+                    class={`invite status-${inv.status} ${inv.id === createdId ? 'new' : ''}`}
+                    data-code={inv.code}
+                  >
                     <div class="invite-main">
                       <code class="invite-code">{inv.code}</code>
                       <span class={`chip chip-${inv.status}`}>{t(`status_${inv.status}`)}</span>
