@@ -54,7 +54,7 @@ async def _pg_execute(*statements: str) -> None:
 def _pg_available() -> bool:
     try:
         asyncio.run(_pg_execute("SELECT 1"))
-    except Exception:  # noqa: BLE001
+    except Exception:
         return False
     return True
 
@@ -151,7 +151,7 @@ class LiveServer:
         )
 
     def start(self) -> None:
-        log = open(self.data_dir / "server.log", "wb")  # noqa: SIM115 - closed with the process
+        log = open(self.data_dir / "server.log", "wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "inner_circle.cli.main", "serve", "--port", str(self.port)],
             env=self.env,
@@ -181,7 +181,9 @@ class LiveServer:
         assert result.returncode == 0, result.stderr
         return result.stdout.strip()
 
-    def register(self, username: str, password: str = PASSWORD, admin: bool = False) -> dict[str, Any]:
+    def register(
+        self, username: str, password: str = PASSWORD, admin: bool = False
+    ) -> dict[str, Any]:
         response = httpx.post(
             f"{self.url}/users/register",
             json={"username": username, "password": password, "invitationCode": self.invite(admin)},

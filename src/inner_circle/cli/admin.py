@@ -55,7 +55,9 @@ def run_operator(data_dir: Any, work: Callable[[Any], Awaitable[T]]) -> T:
         raise typer.Exit(1) from exc
     except Exception as exc:
         if "no such table" in str(exc) or "does not exist" in str(exc):
-            typer.echo("Error: the database has no schema yet; run `inner-circle migrate`", err=True)
+            typer.echo(
+                "Error: the database has no schema yet; run `inner-circle migrate`", err=True
+            )
             raise typer.Exit(1) from exc
         raise
 
@@ -86,11 +88,15 @@ def _print_json(data: Any) -> None:
 @invite_app.command("create")
 def invite_create(
     data_dir: DataDir = None,
-    uses: Annotated[int, typer.Option(min=1, max=1000, help="How many people may join with it")] = 1,
+    uses: Annotated[
+        int, typer.Option(min=1, max=1000, help="How many people may join with it")
+    ] = 1,
     expires: Annotated[
         str | None, typer.Option(help="Lifetime, e.g. 30m, 12h, 7d, 2w [default: never]")
     ] = None,
-    admin: Annotated[bool, typer.Option("--admin", help="Whoever joins with it is an admin")] = False,
+    admin: Annotated[
+        bool, typer.Option("--admin", help="Whoever joins with it is an admin")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print the code alone")] = False,
 ) -> None:
     """Create an invitation code."""
@@ -141,7 +147,9 @@ def invite_list(
 
 
 @invite_app.command("revoke")
-def invite_revoke(code: Annotated[str, typer.Argument(help="The code or its id")], data_dir: DataDir = None) -> None:
+def invite_revoke(
+    code: Annotated[str, typer.Argument(help="The code or its id")], data_dir: DataDir = None
+) -> None:
     """Revoke an invitation code so nobody can join with it any more."""
     from inner_circle.server.services.invites import revoke_invite
 
@@ -180,7 +188,9 @@ def user_list(
 def user_set_admin(
     username: str,
     data_dir: DataDir = None,
-    revoke: Annotated[bool, typer.Option("--revoke", help="Take admin rights away instead")] = False,
+    revoke: Annotated[
+        bool, typer.Option("--revoke", help="Take admin rights away instead")
+    ] = False,
 ) -> None:
     """Make a member an admin (or, with --revoke, an ordinary member)."""
     from inner_circle.server.services.accounts import set_admin

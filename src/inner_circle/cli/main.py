@@ -45,7 +45,9 @@ def build_settings(data_dir: Path | None, **overrides: object):  # type: ignore[
 @app.command()
 def serve(
     data_dir: DataDir = None,
-    host: Annotated[str | None, typer.Option(help="Address to listen on [default: 127.0.0.1]")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on [default: 127.0.0.1]")
+    ] = None,
     port: Annotated[
         int | None, typer.Option(min=1, max=65535, help="Port to listen on [default: 3000]")
     ] = None,
@@ -58,7 +60,9 @@ def serve(
     from inner_circle.server.bootstrap import prepare
 
     settings = build_settings(data_dir, host=host, port=port)
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     code = prepare(settings) if migrate else None
     where = "SQLite in " + str(settings.data_dir.resolve()) if settings.is_sqlite else "PostgreSQL"
     typer.echo(f"Inner Circle {__version__} on http://{settings.host}:{settings.port} ({where})")

@@ -25,12 +25,12 @@ def generate_code() -> str:
 def normalise_code(code: str) -> str:
     """Codes are matched case-insensitively and with or without the dashes a person types."""
     cleaned = code.strip().upper().replace(" ", "")
-    if "-" not in cleaned and len(cleaned) == CODE_GROUPS * GROUP_LENGTH and all(
-        ch in ALPHABET for ch in cleaned
+    if (
+        "-" not in cleaned
+        and len(cleaned) == CODE_GROUPS * GROUP_LENGTH
+        and all(ch in ALPHABET for ch in cleaned)
     ):
-        return "-".join(
-            cleaned[i : i + GROUP_LENGTH] for i in range(0, len(cleaned), GROUP_LENGTH)
-        )
+        return "-".join(cleaned[i : i + GROUP_LENGTH] for i in range(0, len(cleaned), GROUP_LENGTH))
     return cleaned
 
 

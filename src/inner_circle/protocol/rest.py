@@ -27,8 +27,8 @@ __all__ = [
     "PasswordResetIn",
     "PrivateChatIn",
     "ProfileUpdateIn",
-    "ReadStateOut",
     "ReadPositionIn",
+    "ReadStateOut",
     "RefreshIn",
     "RegisterIn",
     "SendMessageIn",
@@ -46,7 +46,9 @@ Username = Annotated[
         pattern=limits.USERNAME_PATTERN,
     ),
 ]
-Password = Annotated[str, StringConstraints(min_length=limits.PASSWORD_MIN, max_length=limits.PASSWORD_MAX)]
+Password = Annotated[
+    str, StringConstraints(min_length=limits.PASSWORD_MIN, max_length=limits.PASSWORD_MAX)
+]
 DisplayName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=limits.DISPLAY_NAME_MAX)
 ]
@@ -115,7 +117,9 @@ class ProfileUpdateIn(WireModel):
 
 
 class PasswordChangeIn(WireModel):
-    current_password: Annotated[str, StringConstraints(min_length=1, max_length=limits.PASSWORD_MAX)]
+    current_password: Annotated[
+        str, StringConstraints(min_length=1, max_length=limits.PASSWORD_MAX)
+    ]
     new_password: Password
 
 
@@ -199,7 +203,9 @@ class PrivateChatIn(WireModel):
 
 class GroupChatIn(WireModel):
     name: ChatName
-    participant_ids: Annotated[list[UUID], Field(max_length=limits.GROUP_MEMBERS_MAX)] = []
+    participant_ids: Annotated[list[UUID], Field(max_length=limits.GROUP_MEMBERS_MAX)] = Field(
+        default_factory=list
+    )
 
 
 class ChatRenameIn(WireModel):

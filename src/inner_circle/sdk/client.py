@@ -1,11 +1,11 @@
 """An async Python client for Inner Circle: REST over httpx, real time over Socket.IO.
 
-    async with InnerCircleClient("http://127.0.0.1:3000") as client:
-        await client.login("anna", "secret")
-        chats = await client.chats()
-        await client.connect()                       # Socket.IO, events land in client.inbox
-        message = await client.send_message(chats[0].id, "Hello!")
-        incoming = await client.inbox.wait_for("messageReceived")
+async with InnerCircleClient("http://127.0.0.1:3000") as client:
+    await client.login("anna", "secret")
+    chats = await client.chats()
+    await client.connect()                       # Socket.IO, events land in client.inbox
+    message = await client.send_message(chats[0].id, "Hello!")
+    incoming = await client.inbox.wait_for("messageReceived")
 """
 
 from __future__ import annotations
@@ -83,7 +83,9 @@ class InnerCircleClient:
 
     # --- plumbing -------------------------------------------------------------------------
 
-    async def request(self, method: str, path: str, *, json: Any = None, params: Any = None) -> httpx.Response:
+    async def request(
+        self, method: str, path: str, *, json: Any = None, params: Any = None
+    ) -> httpx.Response:
         """Call the API as this member; raise a typed error on an error answer."""
         headers = {"Authorization": f"Bearer {self.access_token}"} if self.access_token else {}
         response = await self._http.request(method, path, json=json, params=params, headers=headers)
@@ -93,16 +95,23 @@ class InnerCircleClient:
             except ValueError:
                 body = {"code": "INTERNAL", "message": response.text}
             raise error_from(
-                str(body.get("code", "INTERNAL")), str(body.get("message", "")), response.status_code, body
+                str(body.get("code", "INTERNAL")),
+                str(body.get("message", "")),
+                response.status_code,
+                body,
             )
         return response
 
     async def _get(self, path: str, model: type[M], **params: Any) -> M:
-        response = await self.request("GET", path, params={k: v for k, v in params.items() if v is not None})
+        response = await self.request(
+            "GET", path, params={k: v for k, v in params.items() if v is not None}
+        )
         return model.model_validate(response.json())
 
     async def _list(self, path: str, model: type[M], **params: Any) -> list[M]:
-        response = await self.request("GET", path, params={k: v for k, v in params.items() if v is not None})
+        response = await self.request(
+            "GET", path, params={k: v for k, v in params.items() if v is not None}
+        )
         return TypeAdapter(list[model]).validate_python(response.json())  # type: ignore[valid-type]
 
     async def _post(self, path: str, model: type[M], body: Any = None, method: str = "POST") -> M:
@@ -120,7 +129,9 @@ class InnerCircleClient:
         return await self._post("/users/register", UserOut, body)
 
     async def login(self, username: str, password: str) -> TokenPair:
-        pair = await self._post("/auth/login", TokenPair, {"username": username, "password": password})
+        pair = await self._post(
+            "/auth/login", TokenPair, {"username": username, "password": password}
+        )
         self._take(pair)
         return pair
 
@@ -148,7 +159,9 @@ class InnerCircleClient:
         return await self._get("/users/profile", UserOut)
 
     async def update_profile(self, display_name: str) -> UserOut:
-        return await self._post("/users/profile", UserOut, {"displayName": display_name}, method="PATCH")
+        return await self._post(
+            "/users/profile", UserOut, {"displayName": display_name}, method="PATCH"
+        )
 
     async def change_password(self, current: str, new: str) -> None:
         await self.request(
@@ -188,7 +201,9 @@ class InnerCircleClient:
         return await self._post(f"/users/{user_id}/deactivate", UserOut)
 
     async def reset_password(self, user_id: uuid.UUID, new_password: str) -> None:
-        await self.request("POST", f"/users/{user_id}/reset-password", json={"newPassword": new_password})
+        await self.request(
+            "POST", f"/users/{user_id}/reset-password", json={"newPassword": new_password}
+        )
 
     # --- chats and messages ---------------------------------------------------------------
 
@@ -231,7 +246,12 @@ class InnerCircleClient:
         offset: int | None = None,
     ) -> list[MessageOut]:
         return await self._list(
-            f"/messages/{chat_id}", MessageOut, limit=limit, before=before, after=after, offset=offset
+            f"/messages/{chat_id}",
+            MessageOut,
+            limit=limit,
+            before=before,
+            after=after,
+            offset=offset,
         )
 
     async def post_message(
@@ -247,7 +267,9 @@ class InnerCircleClient:
 
     # --- real time ------------------------------------------------------------------------
 
-    async def connect(self, *, use_header: bool = False, transports: list[str] | None = None) -> None:
+    async def connect(
+        self, *, use_header: bool = False, transports: list[str] | None = None
+    ) -> None:
         """Open the Socket.IO connection; every server event is recorded in ``inbox``.
 
         ``use_header`` sends the token as the Flutter client does (Authorization header)
@@ -278,7 +300,9 @@ class InnerCircleClient:
             await self.sio.disconnect()
             self.sio = None
 
-    async def call(self, event: str, payload: Any = None, *, timeout: float | None = None) -> dict[str, Any]:
+    async def call(
+        self, event: str, payload: Any = None, *, timeout: float | None = None
+    ) -> dict[str, Any]:
         """Emit ``event`` and wait for its acknowledgement; raise a typed error on ``ok: false``."""
         assert self.sio is not None, "connect first"
         try:
@@ -316,5 +340,3 @@ class InnerCircleClient:
 
     async def mark_delivered(self, chat_id: uuid.UUID, seq: int) -> dict[str, Any]:
         return await self.call("markDelivered", {"chatId": str(chat_id), "seq": seq})
-
-

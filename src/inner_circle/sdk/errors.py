@@ -32,7 +32,9 @@ __all__ = [
 
 
 class InnerCircleAPIError(Exception):
-    def __init__(self, code: str, message: str, status: int | None = None, body: Any = None) -> None:
+    def __init__(
+        self, code: str, message: str, status: int | None = None, body: Any = None
+    ) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
@@ -93,5 +95,7 @@ _BY_CODE: dict[str, type[InnerCircleAPIError]] = {
 }
 
 
-def error_from(code: str, message: str, status: int | None = None, body: Any = None) -> InnerCircleAPIError:
+def error_from(
+    code: str, message: str, status: int | None = None, body: Any = None
+) -> InnerCircleAPIError:
     return _BY_CODE.get(code, InnerCircleAPIError)(code, message, status, body)

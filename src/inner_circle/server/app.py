@@ -35,13 +35,13 @@ STATIC_DIR = Path(__file__).parent / "static"
 MAX_EVENT_BYTES = 64 * 1024
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None, static_dir: Path = STATIC_DIR) -> Any:
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, static_dir: Path = STATIC_DIR
+) -> Any:
     """Build the whole server as one ASGI app: REST, Socket.IO and the web client."""
     engine = create_engine(settings.resolved_database_url, pool_size=settings.db_pool_size)
     origins = [*settings.cors_origins]
-    client_manager = (
-        socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
-    )
+    client_manager = socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
     sio = socketio.AsyncServer(
         async_mode="asgi",
         client_manager=client_manager,
@@ -99,7 +99,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None, static_dir: Pa
         expose_headers=["X-Has-More"],
     )
     api.add_middleware(SecurityHeadersMiddleware)
-    for router in (auth.router, users.router, chats.router, messages.router, invites.router, system.router):
+    for router in (
+        auth.router,
+        users.router,
+        chats.router,
+        messages.router,
+        invites.router,
+        system.router,
+    ):
         api.include_router(router)
     api.include_router(system.web_client_router(static_dir))
     if static_dir.is_dir():

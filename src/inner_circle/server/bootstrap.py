@@ -55,7 +55,9 @@ class _OfflineNotifier:
         return None
 
 
-def operator_uows(settings: Settings, notifier: Notifier | None = None) -> tuple[UnitOfWorkFactory, object]:
+def operator_uows(
+    settings: Settings, notifier: Notifier | None = None
+) -> tuple[UnitOfWorkFactory, object]:
     engine = create_engine(settings.resolved_database_url, pool_size=2)
     ctx = ServerContext(
         settings=settings,
@@ -94,7 +96,9 @@ async def _first_admin_invite(settings: Settings) -> str | None:
                 if active:
                     code = active[0].code
                 else:
-                    code = (await issue_invite(uow, InviteCreateIn(is_admin=True), created_by=None)).code
+                    code = (
+                        await issue_invite(uow, InviteCreateIn(is_admin=True), created_by=None)
+                    ).code
             await uow.commit()
             return code
     finally:

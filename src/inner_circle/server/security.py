@@ -44,7 +44,7 @@ class PasswordService:
         target = stored or self._dummy
         try:
             valid, updated = await asyncio.to_thread(self._hash.verify_and_update, password, target)
-        except Exception:  # noqa: BLE001 - an unreadable stored hash is simply a failed login
+        except Exception:
             return False, None
         return (valid and stored is not None), updated
 
@@ -63,7 +63,9 @@ class TokenService:
         self.access_ttl = access_ttl
         self.refresh_ttl = refresh_ttl
 
-    def issue_access(self, user_id: uuid.UUID, username: str, token_version: int, now: datetime) -> str:
+    def issue_access(
+        self, user_id: uuid.UUID, username: str, token_version: int, now: datetime
+    ) -> str:
         payload: dict[str, Any] = {
             "sub": str(user_id),
             "username": username,  # the seed's payload field

@@ -19,7 +19,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "load_settings"]
 
-PLACEHOLDER_SECRETS = {"", "changethis", "secret", "super_secure_jwt_secret_256_bit", "your-secret-key"}
+PLACEHOLDER_SECRETS = {
+    "",
+    "changethis",
+    "secret",
+    "super_secure_jwt_secret_256_bit",
+    "your-secret-key",
+}
 MIN_SECRET_LENGTH = 32
 
 

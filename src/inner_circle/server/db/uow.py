@@ -35,8 +35,8 @@ class UnitOfWork:
         self.ctx = ctx
         self._notifier = notifier
         self._events: list[OutgoingEvent] = []
-        self._after_commit: list[Any] = []
         self._disconnects: list[uuid.UUID] = []
+        self._committed = False
 
     def emit(
         self,
@@ -47,7 +47,11 @@ class UnitOfWork:
         skip_sid: str | None = None,
     ) -> None:
         """Queue ``name`` for every connection of the users ``to``, sent after commit."""
-        data = payload.model_dump(mode="json", by_alias=True) if isinstance(payload, BaseModel) else payload
+        data = (
+            payload.model_dump(mode="json", by_alias=True)
+            if isinstance(payload, BaseModel)
+            else payload
+        )
         self._events.append(OutgoingEvent(name, data, list(to), skip_sid=skip_sid))
 
     def emit_to_sid(self, name: str, payload: BaseModel, sid: str) -> None:
@@ -59,21 +63,19 @@ class UnitOfWork:
         """Close every live connection of ``user_id`` after commit (their sessions ended)."""
         self._disconnects.append(user_id)
 
-    def after_commit(self, callback: Any) -> None:
-        """Run ``callback()`` (sync or async) after a successful commit."""
-        self._after_commit.append(callback)
-
     async def commit(self) -> None:
+        """Commit; the queued events go out when the unit of work closes."""
         await self.session.commit()
+        self._committed = True
+
+    async def release_events(self) -> None:
+        """Hand committed events to the notifier (called by the scope after its lock is free)."""
+        if not self._committed:
+            return
         events, self._events = self._events, []
-        callbacks, self._after_commit = self._after_commit, []
-        for callback in callbacks:
-            result = callback()
-            if asyncio.iscoroutine(result):
-                await result
+        disconnects, self._disconnects = self._disconnects, []
         if events:
             await self._notifier.publish(events)
-        disconnects, self._disconnects = self._disconnects, []
         for user_id in disconnects:
             await self._notifier.disconnect_user(user_id)
 
@@ -102,15 +104,18 @@ class _UnitOfWorkScope(AbstractAsyncContextManager[UnitOfWork]):
         assert self._uow is not None
         try:
             await self._uow.session.rollback()
-        except Exception:  # noqa: BLE001 - the original error, if any, matters more
+        except Exception:
             pass
         finally:
             try:
                 await self._uow.session.close()
-            except Exception:  # noqa: BLE001 - a dead connection is discarded by the pool
+            except Exception:
                 pass
             if self._locked and self._factory.write_lock is not None:
                 self._factory.write_lock.release()
+        # Outside the write lock: delivering events must not hold up other writers, and a
+        # disconnect runs handlers that write (last seen).
+        await self._uow.release_events()
         if exc is not None and is_database_unavailable(exc):
             raise Unavailable("The database is unavailable; try again shortly") from exc
 

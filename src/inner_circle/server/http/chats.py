@@ -37,7 +37,9 @@ async def create_group(body: GroupChatIn, actor: CurrentActor, uows: Uow) -> Cha
 
 
 @router.post("/private", response_model=ChatOut, operation_id="getOrCreatePrivateChat")
-async def private(body: PrivateChatIn, actor: CurrentActor, uows: Uow, response: Response) -> ChatOut:
+async def private(
+    body: PrivateChatIn, actor: CurrentActor, uows: Uow, response: Response
+) -> ChatOut:
     """The private chat with a member: 201 when created, 200 when it already existed."""
     async with uows.write() as uow:
         chat, created = await chats.get_or_create_private_chat(uow, actor, body.target_user_id)
@@ -84,7 +86,9 @@ async def remove_participant(
 
 
 @router.post("/{chat_id}/read", response_model=ReadStateOut, operation_id="markRead")
-async def mark_read(chat_id: uuid.UUID, body: ReadPositionIn, actor: CurrentActor, uows: Uow) -> ReadStateOut:
+async def mark_read(
+    chat_id: uuid.UUID, body: ReadPositionIn, actor: CurrentActor, uows: Uow
+) -> ReadStateOut:
     """Move my read position in the chat forward to ``seq``."""
     async with uows.write() as uow:
         state = await messages.mark_read(uow, actor, chat_id, body.seq)

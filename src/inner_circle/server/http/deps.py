@@ -35,5 +35,3 @@ async def current_actor(
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
-
-

@@ -54,8 +54,12 @@ def error_response(
 def _validation_details(exc: RequestValidationError) -> list[dict[str, str]]:
     details = []
     for error in exc.errors():
-        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
-        details.append({"field": ".".join(location) or "body", "message": str(error.get("msg", ""))})
+        location = [
+            str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")
+        ]
+        details.append(
+            {"field": ".".join(location) or "body", "message": str(error.get("msg", ""))}
+        )
     return details
 
 
@@ -72,11 +76,17 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         details = _validation_details(exc)
         summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
-        return error_response(400, ErrorCode.VALIDATION_FAILED, summary or "Invalid request", details)
+        return error_response(
+            400, ErrorCode.VALIDATION_FAILED, summary or "Invalid request", details
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {401: ErrorCode.UNAUTHENTICATED, 404: ErrorCode.NOT_FOUND, 405: ErrorCode.VALIDATION_FAILED}
+        code = {
+            401: ErrorCode.UNAUTHENTICATED,
+            404: ErrorCode.NOT_FOUND,
+            405: ErrorCode.VALIDATION_FAILED,
+        }
         return error_response(
             exc.status_code,
             str(code.get(exc.status_code, ErrorCode.VALIDATION_FAILED)),

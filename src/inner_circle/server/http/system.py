@@ -24,7 +24,7 @@ async def ready(request: Request) -> JSONResponse:
     try:
         async with engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001 - any failure means not ready
+    except Exception:
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
     return JSONResponse({"status": "ready", "database": "ok"})
 
@@ -37,7 +37,9 @@ def web_client_router(static_dir: Path) -> APIRouter:
     async def page() -> FileResponse | JSONResponse:
         if not index.exists():
             return JSONResponse(
-                {"message": "The web client is not built: run scripts/install (npm run build in web/)"},
+                {
+                    "message": "The web client is not built: run scripts/install (npm run build in web/)"
+                },
                 status_code=404,
             )
         return FileResponse(index, headers={"Cache-Control": "no-cache"})

@@ -26,5 +26,7 @@ async def by_id(session: AsyncSession, invite_id: uuid.UUID) -> InvitationCode |
 
 
 async def list_all(session: AsyncSession) -> Sequence[InvitationCode]:
-    result = await session.execute(select(InvitationCode).order_by(InvitationCode.created_at.desc()))
+    result = await session.execute(
+        select(InvitationCode).order_by(InvitationCode.created_at.desc())
+    )
     return result.scalars().all()

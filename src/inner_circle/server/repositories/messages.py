@@ -43,8 +43,10 @@ async def page(
     Otherwise the newest messages with seq below ``before`` (scrolling back), skipping
     ``offset`` newest ones first.
     """
-    query = select(Message, User).join(User, User.id == Message.sender_id).where(
-        Message.chat_id == chat_id
+    query = (
+        select(Message, User)
+        .join(User, User.id == Message.sender_id)
+        .where(Message.chat_id == chat_id)
     )
     if after is not None:
         query = query.where(Message.seq > after).order_by(Message.seq.asc())
@@ -52,7 +54,7 @@ async def page(
         if before is not None:
             query = query.where(Message.seq < before)
         query = query.order_by(Message.seq.desc()).offset(offset)
-    rows = list((await session.execute(query.limit(limit + 1))).tuples().all())
+    rows = list((await session.execute(query.limit(limit + 1))).all())
     has_more = len(rows) > limit
     rows = rows[:limit]
     if after is None:
@@ -71,6 +73,4 @@ async def last_messages(
         .join(User, User.id == Message.sender_id)
         .where(tuple_(Message.chat_id, Message.seq).in_(pairs))
     )
-    return {message.chat_id: (message, user) for message, user in result.tuples().all()}
-
-
+    return {message.chat_id: (message, user) for message, user in result.all()}

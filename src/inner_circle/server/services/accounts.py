@@ -99,7 +99,9 @@ async def get_profile(uow: UnitOfWork, actor: Actor) -> UserOut:
     return user_out(user, online=await uow.ctx.presence.is_online(user.id))
 
 
-async def list_members(uow: UnitOfWork, actor: Actor, *, include_self: bool = False) -> list[UserOut]:
+async def list_members(
+    uow: UnitOfWork, actor: Actor, *, include_self: bool = False
+) -> list[UserOut]:
     """Every member of the family (the seed's ``GET /users`` leaves the caller out)."""
     online = await uow.ctx.presence.online_user_ids()
     return [
@@ -174,7 +176,9 @@ async def deactivate_member(uow: UnitOfWork, actor: Actor | None, user_id: uuid.
     return out
 
 
-async def set_admin(uow: UnitOfWork, actor: Actor | None, user_id: uuid.UUID, is_admin: bool) -> UserOut:
+async def set_admin(
+    uow: UnitOfWork, actor: Actor | None, user_id: uuid.UUID, is_admin: bool
+) -> UserOut:
     """Grant or take away admin rights. Raises Forbidden(ADMIN_ONLY), NotFound."""
     user = await _admin_target(uow, actor, user_id)
     if actor is not None and actor.id == user.id and not is_admin:

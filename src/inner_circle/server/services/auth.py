@@ -30,7 +30,9 @@ async def login(uow: UnitOfWork, body: LoginIn) -> TokenPair:
         Unauthenticated(INVALID_CREDENTIALS); Forbidden(ACCOUNT_DEACTIVATED).
     """
     user = await users_repo.by_username(uow.session, body.username)
-    valid, new_hash = await uow.ctx.passwords.verify(body.password, user.password_hash if user else None)
+    valid, new_hash = await uow.ctx.passwords.verify(
+        body.password, user.password_hash if user else None
+    )
     if user is None or not valid:
         raise Unauthenticated(BAD_LOGIN, ErrorCode.INVALID_CREDENTIALS)
     if not user.is_active:
@@ -87,7 +89,9 @@ async def authenticate(uow: UnitOfWork, access_token: str) -> Actor:
 
 
 def actor_of(user: User) -> Actor:
-    return Actor(id=user.id, username=user.username, display_name=user.shown_name, is_admin=user.is_admin)
+    return Actor(
+        id=user.id, username=user.username, display_name=user.shown_name, is_admin=user.is_admin
+    )
 
 
 async def _issue(uow: UnitOfWork, user: User, *, family_id: uuid.UUID) -> TokenPair:

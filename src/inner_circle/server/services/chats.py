@@ -123,7 +123,12 @@ async def create_group_chat(uow: UnitOfWork, actor: Actor, body: GroupChatIn) ->
     await _require_active(uow, member_ids)
     now = uow.ctx.clock.now()
     chat = Chat(
-        name=body.name, type="group", created_by_id=actor.id, last_seq=0, created_at=now, updated_at=now
+        name=body.name,
+        type="group",
+        created_by_id=actor.id,
+        last_seq=0,
+        created_at=now,
+        updated_at=now,
     )
     uow.session.add(chat)
     await uow.session.flush()
@@ -232,5 +237,3 @@ async def _views(uow: UnitOfWork, chats: list[Chat], viewer_id: uuid.UUID) -> li
         reverse=True,
     )
     return views
-
-

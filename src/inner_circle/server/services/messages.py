@@ -115,7 +115,9 @@ async def mark_read(uow: UnitOfWork, actor: Actor, chat_id: uuid.UUID, seq: int)
     if moved:
         marker = ReadMarker(chat_id=chat.id, user_id=actor.id, seq=last_read)
         uow.emit(
-            ServerEvent.MESSAGES_READ, marker, await chats_repo.participant_ids(uow.session, chat.id)
+            ServerEvent.MESSAGES_READ,
+            marker,
+            await chats_repo.participant_ids(uow.session, chat.id),
         )
     return ReadStateOut(
         chat_id=chat.id,

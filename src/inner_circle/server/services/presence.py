@@ -44,7 +44,9 @@ async def connection_closed(uow: UnitOfWork, user_id: uuid.UUID, sid: str) -> No
     user.last_seen_at = now
     others = [uid for uid in await users_repo.active_ids(uow.session) if uid != user_id]
     uow.emit(ServerEvent.USER_DISCONNECTED, str(user_id), others)
-    uow.emit(ServerEvent.PRESENCE, Presence(user_id=user_id, is_online=False, last_seen_at=now), others)
+    uow.emit(
+        ServerEvent.PRESENCE, Presence(user_id=user_id, is_online=False, last_seen_at=now), others
+    )
 
 
 async def typing(uow: UnitOfWork, actor: Actor, body: TypingIn) -> None:
@@ -54,7 +56,9 @@ async def typing(uow: UnitOfWork, actor: Actor, body: TypingIn) -> None:
     Emits: ``userTyping`` to the other participants.
     """
     chat, _ = await access_chat(uow, actor, body.chat_id)
-    others = [uid for uid in await chats_repo.participant_ids(uow.session, chat.id) if uid != actor.id]
+    others = [
+        uid for uid in await chats_repo.participant_ids(uow.session, chat.id) if uid != actor.id
+    ]
     event = UserTyping(
         chat_id=chat.id,
         user_id=actor.id,

@@ -65,7 +65,9 @@ class ChatNamespace(socketio.AsyncNamespace):
         token = _token_from(environ, auth_payload)
         try:
             if token is None:
-                raise Unauthenticated("Send the access token in auth.token or an Authorization header")
+                raise Unauthenticated(
+                    "Send the access token in auth.token or an Authorization header"
+                )
             async with self._uows.read() as uow:
                 actor = await auth.authenticate(uow, token)
         except InnerCircleError as exc:
@@ -90,7 +92,7 @@ class ChatNamespace(socketio.AsyncNamespace):
 
     # --- events -----------------------------------------------------------------------
 
-    async def on_sendMessage(self, sid: str, data: Any = None) -> dict[str, Any]:  # noqa: N802
+    async def on_sendMessage(self, sid: str, data: Any = None) -> dict[str, Any]:
         async def run(actor: Actor) -> dict[str, Any]:
             body = _parse(SendMessageIn, data)
             async with self._uows.write() as uow:
@@ -100,7 +102,7 @@ class ChatNamespace(socketio.AsyncNamespace):
 
         return await self._handle(sid, "sendMessage", run)
 
-    async def on_getMessages(self, sid: str, data: Any = None) -> dict[str, Any]:  # noqa: N802
+    async def on_getMessages(self, sid: str, data: Any = None) -> dict[str, Any]:
         async def run(actor: Actor) -> dict[str, Any]:
             query = _parse(GetMessagesIn, data)
             async with self._uows.read() as uow:
@@ -111,7 +113,7 @@ class ChatNamespace(socketio.AsyncNamespace):
 
         return await self._handle(sid, "getMessages", run)
 
-    async def on_getChats(self, sid: str, data: Any = None) -> dict[str, Any]:  # noqa: N802
+    async def on_getChats(self, sid: str, data: Any = None) -> dict[str, Any]:
         async def run(actor: Actor) -> dict[str, Any]:
             async with self._uows.read() as uow:
                 found = await chats.list_my_chats(uow, actor)
@@ -121,7 +123,7 @@ class ChatNamespace(socketio.AsyncNamespace):
 
         return await self._handle(sid, "getChats", run)
 
-    async def on_createChat(self, sid: str, data: Any = None) -> dict[str, Any]:  # noqa: N802
+    async def on_createChat(self, sid: str, data: Any = None) -> dict[str, Any]:
         async def run(actor: Actor) -> dict[str, Any]:
             body = _parse(GroupChatIn, data)
             async with self._uows.write() as uow:
@@ -141,7 +143,7 @@ class ChatNamespace(socketio.AsyncNamespace):
 
         return await self._handle(sid, "typing", run)
 
-    async def on_markRead(self, sid: str, data: Any = None) -> dict[str, Any]:  # noqa: N802
+    async def on_markRead(self, sid: str, data: Any = None) -> dict[str, Any]:
         async def run(actor: Actor) -> dict[str, Any]:
             body = _parse(MarkReadIn, data)
             async with self._uows.write() as uow:
@@ -151,7 +153,7 @@ class ChatNamespace(socketio.AsyncNamespace):
 
         return await self._handle(sid, "markRead", run)
 
-    async def on_markDelivered(self, sid: str, data: Any = None) -> dict[str, Any]:  # noqa: N802
+    async def on_markDelivered(self, sid: str, data: Any = None) -> dict[str, Any]:
         async def run(actor: Actor) -> dict[str, Any]:
             body = _parse(MarkReadIn, data)
             async with self._uows.write() as uow:

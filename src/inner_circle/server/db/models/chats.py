@@ -22,7 +22,9 @@ class Chat(Base):
     # The last sequence number given to a message here; the row is the per-chat counter.
     last_seq: Mapped[int] = mapped_column("lastSeq", Integer, default=0)
     # "<smaller id>:<larger id>" for a private chat, so a pair can never get two.
-    private_key: Mapped[str | None] = mapped_column("privateKey", String, unique=True, nullable=True)
+    private_key: Mapped[str | None] = mapped_column(
+        "privateKey", String, unique=True, nullable=True
+    )
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(
         "createdById", Uuid, ForeignKey("users.id"), nullable=True
     )

@@ -27,4 +27,6 @@ class Message(Base):
     updated_at: Mapped[datetime] = mapped_column("updatedAt", UTCDateTime)
     # Inner Circle additions
     seq: Mapped[int] = mapped_column(Integer)
-    client_message_id: Mapped[str | None] = mapped_column("clientMessageId", String(64), nullable=True)
+    client_message_id: Mapped[str | None] = mapped_column(
+        "clientMessageId", String(64), nullable=True
+    )

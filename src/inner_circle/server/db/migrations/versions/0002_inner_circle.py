@@ -22,21 +22,29 @@ def upgrade() -> None:
     bind = op.get_bind()
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("displayName", sa.String(), nullable=True))
-        batch.add_column(sa.Column("isActive", sa.Boolean(), nullable=False, server_default=sa.true()))
+        batch.add_column(
+            sa.Column("isActive", sa.Boolean(), nullable=False, server_default=sa.true())
+        )
         batch.add_column(sa.Column("lastSeenAt", sa.DateTime(), nullable=True))
-        batch.add_column(sa.Column("tokenVersion", sa.Integer(), nullable=False, server_default="0"))
+        batch.add_column(
+            sa.Column("tokenVersion", sa.Integer(), nullable=False, server_default="0")
+        )
 
     with op.batch_alter_table("invitation_codes") as batch:
         batch.add_column(sa.Column("usageLimit", sa.Integer(), nullable=False, server_default="1"))
         batch.add_column(sa.Column("usedCount", sa.Integer(), nullable=False, server_default="0"))
         batch.add_column(sa.Column("expiresAt", sa.DateTime(), nullable=True))
         batch.add_column(sa.Column("revokedAt", sa.DateTime(), nullable=True))
-        batch.add_column(sa.Column("grantsAdmin", sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch.add_column(
+            sa.Column("grantsAdmin", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
         batch.add_column(sa.Column("createdById", sa.Uuid(), nullable=True))
         batch.create_foreign_key(
             "fk_invitation_codes_createdById_users", "users", ["createdById"], ["id"]
         )
-    bind.execute(sa.text('UPDATE invitation_codes SET "usedCount" = 1 WHERE "isUsed" = :t'), {"t": True})
+    bind.execute(
+        sa.text('UPDATE invitation_codes SET "usedCount" = 1 WHERE "isUsed" = :t'), {"t": True}
+    )
 
     with op.batch_alter_table("chats") as batch:
         batch.add_column(sa.Column("type", sa.String(16), nullable=False, server_default="group"))
@@ -54,11 +62,15 @@ def upgrade() -> None:
     with op.batch_alter_table("messages") as batch:
         batch.alter_column("seq", existing_type=sa.Integer(), nullable=False)
         batch.create_unique_constraint("uq_messages_chat_seq", ["chatId", "seq"])
-        batch.create_unique_constraint("uq_messages_sender_client_id", ["senderId", "clientMessageId"])
+        batch.create_unique_constraint(
+            "uq_messages_sender_client_id", ["senderId", "clientMessageId"]
+        )
 
     with op.batch_alter_table("chat_participants") as batch:
         batch.add_column(sa.Column("lastReadSeq", sa.Integer(), nullable=False, server_default="0"))
-        batch.add_column(sa.Column("lastDeliveredSeq", sa.Integer(), nullable=False, server_default="0"))
+        batch.add_column(
+            sa.Column("lastDeliveredSeq", sa.Integer(), nullable=False, server_default="0")
+        )
         batch.add_column(sa.Column("joinedAt", sa.DateTime(), nullable=True))
     op.create_index("ix_chat_participants_userId", "chat_participants", ["userId"])
     # Seed history counts as read: nobody opens an upgraded server to a wall of badges.
@@ -87,14 +99,14 @@ def upgrade() -> None:
     op.create_index("ix_refresh_tokens_userId", "refresh_tokens", ["userId"])
     op.create_index("ix_refresh_tokens_family", "refresh_tokens", ["familyId"])
     # Last: SQLite's batch mode cannot reflect expression indexes, so no batch may follow it.
-    op.create_index("ix_users_username_lower", "users", [sa.text('lower(username)')], unique=True)
+    op.create_index("ix_users_username_lower", "users", [sa.text("lower(username)")], unique=True)
 
 
 def _backfill_sequences(bind: sa.engine.Connection) -> None:
     """Number existing messages per chat in time order, and set each chat's counter."""
     bind.execute(
         sa.text(
-            'UPDATE messages SET seq = (SELECT n FROM (SELECT id, ROW_NUMBER() OVER '
+            "UPDATE messages SET seq = (SELECT n FROM (SELECT id, ROW_NUMBER() OVER "
             '(PARTITION BY "chatId" ORDER BY "createdAt", id) AS n FROM messages) numbered '
             "WHERE numbered.id = messages.id)"
         )
@@ -111,11 +123,15 @@ def _backfill_sequences(bind: sa.engine.Connection) -> None:
 def _classify_seed_chats(bind: sa.engine.Connection) -> None:
     """The seed had no chat types: the oldest chat holding every member is the family chat;
     the oldest two-member chat of each pair becomes that pair's private chat."""
-    chats = bind.execute(sa.text('SELECT id, "createdAt" FROM chats ORDER BY "createdAt", id')).all()
+    chats = bind.execute(
+        sa.text('SELECT id, "createdAt" FROM chats ORDER BY "createdAt", id')
+    ).all()
     if not chats:
         return
     members: dict[object, set[object]] = defaultdict(set)
-    for chat_id, user_id in bind.execute(sa.text('SELECT "chatId", "userId" FROM chat_participants')):
+    for chat_id, user_id in bind.execute(
+        sa.text('SELECT "chatId", "userId" FROM chat_participants')
+    ):
         members[chat_id].add(user_id)
     user_count = bind.execute(sa.text("SELECT COUNT(*) FROM users")).scalar_one()
     family = next((cid for cid, _ in chats if user_count and len(members[cid]) == user_count), None)
@@ -156,7 +172,14 @@ def downgrade() -> None:
             batch.drop_column(column)
     with op.batch_alter_table("invitation_codes") as batch:
         batch.drop_constraint("fk_invitation_codes_createdById_users", type_="foreignkey")
-        for column in ("createdById", "grantsAdmin", "revokedAt", "expiresAt", "usedCount", "usageLimit"):
+        for column in (
+            "createdById",
+            "grantsAdmin",
+            "revokedAt",
+            "expiresAt",
+            "usedCount",
+            "usageLimit",
+        ):
             batch.drop_column(column)
     op.drop_index("ix_users_username_lower", "users")
     with op.batch_alter_table("users") as batch:
