@@ -88,7 +88,9 @@ def new_page(browser: Any, live_server: Any) -> Iterator[Callable[..., Any]]:
 def member(live_server: Any) -> Callable[..., dict[str, Any]]:
     """Creates a member with a unique username; returns {username, password, id, ...}."""
 
-    def make(prefix: str = "member", admin: bool = False, display_name: str | None = None) -> dict[str, Any]:
+    def make(
+        prefix: str = "member", admin: bool = False, display_name: str | None = None
+    ) -> dict[str, Any]:
         username = f"{prefix}_{uuid.uuid4().hex[:6]}"
         password = "family-pass-1"
         body: dict[str, Any] = {
@@ -139,7 +141,10 @@ def _module_entry_works() -> bool:
     import sys
 
     result = subprocess.run(
-        [sys.executable, "-m", "inner_circle.cli.main", "version"], capture_output=True, timeout=60, check=False
+        [sys.executable, "-m", "inner_circle.cli.main", "version"],
+        capture_output=True,
+        timeout=60,
+        check=False,
     )
     return result.returncode == 0
 
@@ -172,7 +177,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             )
 
         def start(self) -> None:
-            self._log = open(self.data_dir / "server.log", "wb")  # noqa: SIM115
+            self._log = open(self.data_dir / "server.log", "wb")
             self.process = subprocess.Popen(
                 [sys.executable, "-c", _ENTRY, "serve", "--port", str(self.port)],
                 env=self.env,

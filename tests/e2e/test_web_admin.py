@@ -12,7 +12,9 @@ from tests.e2e.conftest import DESKTOP, PHONE, shot, sign_in
 pytestmark = pytest.mark.browser
 
 
-def test_admin_invites_a_member_who_joins_by_link(live_server: Any, new_page: Any, member: Any) -> None:
+def test_admin_invites_a_member_who_joins_by_link(
+    live_server: Any, new_page: Any, member: Any
+) -> None:
     admin = member("admin", admin=True, display_name="Grandma Admin")
     page = new_page(viewport=DESKTOP)
     sign_in(page, admin["username"], admin["password"])

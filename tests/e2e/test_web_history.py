@@ -17,7 +17,9 @@ COUNT = 130
 
 def test_scrolling_up_loads_older_pages(live_server: Any, new_page: Any, member: Any) -> None:
     m = member("pager")
-    headers = {"Authorization": f"Bearer {api_token(live_server.url, m['username'], m['password'])}"}
+    headers = {
+        "Authorization": f"Bearer {api_token(live_server.url, m['username'], m['password'])}"
+    }
     with httpx.Client(base_url=live_server.url, headers=headers, timeout=10) as client:
         chat = client.post("/chats", json={"name": "Archive", "participantIds": []})
         assert chat.status_code == 201, chat.text

@@ -13,7 +13,9 @@ from tests.e2e.conftest import api_token, sign_in
 pytestmark = pytest.mark.browser
 
 
-def test_offline_queue_delivers_each_message_once(live_server: Any, new_page: Any, member: Any) -> None:
+def test_offline_queue_delivers_each_message_once(
+    live_server: Any, new_page: Any, member: Any
+) -> None:
     m = member("offline")
     token = api_token(live_server.url, m["username"], m["password"])
     headers = {"Authorization": f"Bearer {token}"}
@@ -51,7 +53,9 @@ def test_offline_queue_delivers_each_message_once(live_server: Any, new_page: An
     page.context.set_offline(False)
     expect(page.locator(".msg-row.pending")).to_have_count(0)
     expect(page.locator(".msg-row.mine[data-seq]", has_text="first while offline")).to_have_count(1)
-    expect(page.locator(".msg-row.mine[data-seq]", has_text="second while offline")).to_have_count(1)
+    expect(page.locator(".msg-row.mine[data-seq]", has_text="second while offline")).to_have_count(
+        1
+    )
     expect(page.get_by_role("status").filter(has_text="No connection")).to_have_count(0)
 
     history = httpx.get(f"{live_server.url}/messages/{chat_id}?limit=50", headers=headers)

@@ -34,7 +34,9 @@ def test_dark_theme_and_russian_interface(live_server: Any, new_page: Any, membe
     expect(page.get_by_role("heading", name="Чаты")).to_be_visible()
     assert page.evaluate("document.documentElement.lang") == "ru"
 
-    page.locator(".chat-item", has_text="Семья").or_(page.locator(".chat-item", has_text="Family")).first.click()
+    page.locator(".chat-item", has_text="Семья").or_(
+        page.locator(".chat-item", has_text="Family")
+    ).first.click()
     composer = page.get_by_role("textbox", name="Сообщение")
     composer.fill("Привет всем! 🌙")
     composer.press("Enter")

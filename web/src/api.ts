@@ -92,45 +92,55 @@ window.addEventListener('storage', (e) => {
 /** Exchanges the refresh token for a new pair. Resolves null when the session is gone. */
 export function refresh(): Promise<Session | null> {
   if (refreshing) return refreshing;
-  const startedWith = session?.refreshToken;
-  refreshing = (async () => {
-    if (!startedWith) return null;
-    // A tab next door may have rotated it already.
-    const stored = load();
-    if (stored && stored.refreshToken !== startedWith && stored.expiresAt - Date.now() > 60_000) {
-      setSession(stored, false);
-      return stored;
-    }
-    let res: Response;
-    try {
-      res = await fetch('/auth/refresh', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ refresh_token: startedWith }),
-      });
-    } catch {
-      throw new ApiError(0, 'NETWORK', 'network');
-    }
-    if (res.ok) {
-      const s = fromPair((await res.json()) as TokenPair);
-      setSession(s);
-      return s;
-    }
-    if (res.status === 401 || res.status === 403) {
-      const again = load();
-      if (again && again.refreshToken !== startedWith) {
-        setSession(again, false);
-        return again;
-      }
-      setSession(null);
-      return null;
-    }
-    throw await toError(res);
-  })().finally(() => {
+  const run = () => doRefresh(session?.refreshToken);
+  // Tabs share the refresh token and a refresh rotates it: one tab at a time.
+  refreshing = (
+    navigator.locks ? navigator.locks.request('ic-refresh', run) : run()
+  ).finally(() => {
     refreshing = null;
   });
   return refreshing;
 }
+
+async function doRefresh(startedWith: string | undefined): Promise<Session | null> {
+  if (!startedWith) return null;
+  // A tab next door may have rotated it already.
+  const stored = load();
+  if (stored && stored.refreshToken !== startedWith) {
+    setSession(stored, false);
+    return stored;
+  }
+  let res: Response;
+  try {
+    res = await fetch('/auth/refresh', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ refresh_token: startedWith }),
+    });
+  } catch {
+    throw new ApiError(0, 'NETWORK', 'network');
+  }
+  if (res.ok) {
+    const s = fromPair((await res.json()) as TokenPair);
+    setSession(s);
+    return s;
+  }
+  if (res.status === 401 || res.status === 403) {
+    const again = load();
+    if (again && again.refreshToken !== startedWith) {
+      setSession(again, false);
+      return again;
+    }
+    const err = await toError(res);
+    lastSignOutReason = err.code;
+    setSession(null);
+    return null;
+  }
+  throw await toError(res);
+}
+
+/** Why the session ended without the member signing out (shown on the sign-in screen). */
+export let lastSignOutReason: string | null = null;
 
 async function toError(res: Response): Promise<ApiError> {
   let code = 'INTERNAL';
@@ -210,6 +220,7 @@ export async function register(
 
 export async function logout(): Promise<void> {
   const s = session;
+  lastSignOutReason = null;
   setSession(null);
   if (s) {
     try {
@@ -225,7 +236,8 @@ export async function logout(): Promise<void> {
 }
 
 /** Forget the session locally (e.g. after the account was deactivated). */
-export function dropSession(): void {
+export function dropSession(reason?: string): void {
+  lastSignOutReason = reason ?? null;
   setSession(null);
 }
 

@@ -4,6 +4,7 @@ import { applyTheme } from './theme';
 import { setGapHandler } from './chats';
 import { catchUpChat } from './sync';
 import { App } from './components/App';
+import './install';
 
 applyTheme();
 setGapHandler((id) => void catchUpChat(id).catch(() => undefined));

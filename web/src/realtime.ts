@@ -105,7 +105,7 @@ export function startRealtime(): void {
     // Refused by the server: most likely the access token. Refresh and try again.
     const code = err.data?.code || '';
     if (code === 'ACCOUNT_DEACTIVATED') {
-      dropSession();
+      dropSession(code);
       return;
     }
     try {
@@ -130,7 +130,7 @@ export function startRealtime(): void {
     const st = getState();
     if (st.me && u.id === st.me.id) {
       if (!u.isActive) {
-        dropSession();
+        dropSession('ACCOUNT_DEACTIVATED');
         return;
       }
       setState({ me: u });

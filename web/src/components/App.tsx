@@ -91,6 +91,11 @@ function Toast() {
 
 function Shell() {
   const route = useStore((s) => s.route);
+  const chats = useStore((s) => s.chats);
+  const unread = Object.values(chats).reduce((n, c) => n + (c.unreadCount > 0 ? 1 : 0), 0);
+  useEffect(() => {
+    document.title = unread ? `(${unread}) ${t('appName')}` : t('appName');
+  }, [unread]);
   // A join link opened while signed in: nothing to join, go to the app.
   useEffect(() => {
     if (location.pathname !== '/') history.replaceState(null, '', '/' + location.hash);

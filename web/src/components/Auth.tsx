@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { ApiError, login, register } from '../api';
+import { ApiError, lastSignOutReason, login, register } from '../api';
 import { errorText, t } from '../i18n';
 import { Icon } from '../ui';
 
@@ -18,7 +18,7 @@ export function Auth() {
   const [displayName, setDisplayName] = useState('');
   const [code, setCode] = useState(linkCode || '');
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(lastSignOutReason ? errorText(lastSignOutReason) : null);
 
   const fail = (e: unknown) => {
     const err = e as ApiError;

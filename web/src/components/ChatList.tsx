@@ -7,7 +7,8 @@ import { Avatar, Icon, IconButton, shortWhen } from '../ui';
 import { NewChatDialog } from './NewChat';
 
 export function chatTitle(chat: ChatOut, s: Pick<State, 'me' | 'users'>): string {
-  if (chat.type === 'family' && !chat.name) return t('familyChat');
+  // The family chat's default name follows the interface language.
+  if (chat.type === 'family' && (!chat.name || chat.name === 'Family' || chat.name === 'Семья')) return t('familyChat');
   if (chat.type === 'private') {
     const other = chat.participants.find((p) => p.id !== s.me?.id);
     if (other) return s.users[other.id]?.displayName || other.displayName || other.username;

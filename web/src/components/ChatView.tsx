@@ -159,6 +159,15 @@ export function ChatView({ chatId }: { chatId: Id }) {
     atBottom.current = true;
   }, [chatId]);
 
+  // Escape leaves the chat (dialogs handle their own Escape first).
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape' && !e.defaultPrevented && !document.querySelector('dialog[open]')) goBack();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
   const tryMarkRead = useCallback(() => {
     if (document.visibilityState === 'visible' && atBottom.current) markRead(chatId);
   }, [chatId]);

@@ -1,4 +1,5 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
+import { canInstall, onInstallChange, promptInstall } from '../install';
 import { api, logout, updateSessionUser, type ApiError } from '../api';
 import { errorText, langPref, setLangPref, t, type LangPref } from '../i18n';
 import { goBack, navigate, setState, toast, useStore } from '../store';
@@ -16,6 +17,8 @@ export function Settings() {
   const [nameErr, setNameErr] = useState<string | null>(null);
   const [pwErr, setPwErr] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [installable, setInstallable] = useState(canInstall());
+  useEffect(() => onInstallChange(() => setInstallable(canInstall())), []);
 
   const saveName = async (e: Event) => {
     e.preventDefault();
@@ -181,6 +184,17 @@ export function Settings() {
           </form>
         </section>
 
+        {installable && (
+          <button class="list-action card-like" type="button" onClick={() => void promptInstall()}>
+            <span class="list-action-icon" aria-hidden="true">
+              <Icon name="down" />
+            </span>
+            <span class="person-name">
+              {t('install')}
+              <small class="muted">{t('installHint')}</small>
+            </span>
+          </button>
+        )}
         {me.isAdmin && (
           <button class="list-action card-like" type="button" onClick={() => navigate({ name: 'admin' })}>
             <span class="list-action-icon" aria-hidden="true">
