@@ -151,11 +151,11 @@ class LiveServer:
         )
 
     def start(self) -> None:
-        log = open(self.data_dir / "server.log", "wb")
+        self._log = open(self.data_dir / "server.log", "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "inner_circle.cli.main", "serve", "--port", str(self.port)],
             env=self.env,
-            stdout=log,
+            stdout=self._log,
             stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
@@ -174,6 +174,7 @@ class LiveServer:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(15)
+        self._log.close()
 
     def invite(self, admin: bool = False, uses: int = 1) -> str:
         args = ["invite", "create", "--quiet", "--uses", str(uses)] + (["--admin"] if admin else [])

@@ -13,7 +13,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from inner_circle.cli.main import DataDir, build_settings
+from inner_circle.cli.common import DataDir, build_settings
 from inner_circle.core.errors import InnerCircleError
 
 invite_app = typer.Typer(help="Create, list and revoke invitation codes.", no_args_is_help=True)
@@ -37,6 +37,13 @@ def run_operator(data_dir: Any, work: Callable[[Any], Awaitable[T]]) -> T:
     from inner_circle.server.bootstrap import operator_uows
 
     settings = build_settings(data_dir)
+    database_file = settings.data_dir / "inner-circle.db"
+    if settings.is_sqlite and not database_file.exists():
+        typer.echo(
+            f"Error: no database at {database_file}; run `inner-circle migrate` (or serve) first",
+            err=True,
+        )
+        raise typer.Exit(1)
 
     async def main() -> T:
         uows, engine = operator_uows(settings)

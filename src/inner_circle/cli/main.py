@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from inner_circle import __version__
+from inner_circle.cli.common import DataDir, build_settings
 
 app = typer.Typer(
     name="inner-circle",
@@ -17,29 +17,6 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-
-DataDir = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir",
-        help="Folder for the SQLite database and the generated secret "
-        "[default: $INNER_CIRCLE_DATA_DIR or ./data]",
-        show_default=False,
-    ),
-]
-
-
-def build_settings(data_dir: Path | None, **overrides: object):  # type: ignore[no-untyped-def]
-    """Settings from the environment plus command-line overrides; a clear error when invalid."""
-    from pydantic import ValidationError
-
-    from inner_circle.server.settings import load_settings
-
-    try:
-        return load_settings(data_dir=data_dir, **overrides)
-    except (ValidationError, ValueError) as exc:
-        typer.echo(f"Configuration error: {exc}", err=True)
-        raise typer.Exit(2) from exc
 
 
 @app.command()

@@ -11,11 +11,11 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import quote
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["Settings", "load_settings"]
 
@@ -41,13 +41,32 @@ class Settings(BaseSettings):
     jwt_secret: str | None = None
     access_token_ttl_seconds: int = Field(default=15 * 60, ge=30, le=30 * 24 * 3600)
     refresh_token_ttl_seconds: int = Field(default=60 * 24 * 3600, ge=300)
-    cors_origins: list[str] = []
+    cors_origins: Annotated[list[str], NoDecode] = []
     family_chat_name: str = "Family"
     # argon2id cost; the defaults are the OWASP-recommended ones. Lowered only by tests.
     argon2_memory_kib: int = Field(default=65536, ge=1024)
     argon2_time_cost: int = Field(default=3, ge=1)
     db_pool_size: int = Field(default=10, ge=1)
     log_level: str = "INFO"
+    # "text" (readable) or "json" (one object a line, for log collectors); see docs/operations.md.
+    log_format: Literal["text", "json"] = "text"
+    # Prefix of this server's keys in Redis (rate-limit counters).
+    redis_key_prefix: str = "inner-circle"
+    # Bearer token /metrics asks for; unset: open (block it at the reverse proxy).
+    metrics_token: str | None = None
+    # Abuse limits (docs/operations.md). A limit set to 0 is off.
+    rate_limits_enabled: bool = True
+    max_request_bytes: int = Field(default=64 * 1024, ge=0)
+    limit_login_free_attempts: int = Field(default=5, ge=0)
+    limit_login_address_free_attempts: int = Field(default=20, ge=0)
+    limit_invite_free_failures: int = Field(default=5, ge=0)
+    limit_lockout_base_seconds: float = Field(default=1.0, ge=0)
+    limit_lockout_max_seconds: float = Field(default=900.0, ge=0)
+    limit_failure_window_seconds: float = Field(default=3600.0, gt=0)
+    limit_register_burst: int = Field(default=30, ge=0)
+    limit_register_per_minute: float = Field(default=30.0, ge=0)
+    limit_message_burst: int = Field(default=20, ge=0)
+    limit_message_per_second: float = Field(default=5.0, ge=0)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -55,6 +74,11 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.strip().startswith("["):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str | None) -> str | None:
+        return normalise_database_url(value) if value else value
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:

@@ -120,9 +120,16 @@ class _UnitOfWorkScope(AbstractAsyncContextManager[UnitOfWork]):
             raise Unavailable("The database is unavailable; try again shortly") from exc
 
 
+# SQLite reports a missing schema as an OperationalError too; that is not an outage.
+SCHEMA_FLAWS = ("no such table", "no such column", "syntax error", "has no column")
+
+
 def is_database_unavailable(exc: BaseException) -> bool:
     """True for errors that mean the database cannot be reached (not a bad query)."""
-    if isinstance(exc, (OperationalError, InterfaceError)):
+    if isinstance(exc, OperationalError):
+        text = str(exc.orig).lower()
+        return not any(flaw in text for flaw in SCHEMA_FLAWS)
+    if isinstance(exc, InterfaceError):
         return True
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
