@@ -151,7 +151,7 @@ class LiveServer:
         )
 
     def start(self) -> None:
-        self._log = open(self.data_dir / "server.log", "wb")  # noqa: SIM115 - closed in stop()
+        self._log = open(self.data_dir / "server.log", "wb")  # closed in stop()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "inner_circle.cli.main", "serve", "--port", str(self.port)],
             env=self.env,

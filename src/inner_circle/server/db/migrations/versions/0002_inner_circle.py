@@ -155,6 +155,7 @@ def _classify_seed_chats(bind: sa.engine.Connection) -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_users_username_lower", "users")  # first: batch mode cannot reflect it
     op.drop_table("refresh_tokens")
     op.drop_index("ix_chat_participants_userId", "chat_participants")
     with op.batch_alter_table("chat_participants") as batch:
@@ -181,7 +182,6 @@ def downgrade() -> None:
             "usageLimit",
         ):
             batch.drop_column(column)
-    op.drop_index("ix_users_username_lower", "users")
     with op.batch_alter_table("users") as batch:
         for column in ("tokenVersion", "lastSeenAt", "isActive", "displayName"):
             batch.drop_column(column)
