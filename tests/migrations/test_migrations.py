@@ -84,7 +84,7 @@ def seed_database() -> Iterator[tuple[str, dict[str, uuid.UUID]]]:
     name = f"ic_seed_{uuid.uuid4().hex[:10]}"
     asyncio.run(_pg_execute(f'CREATE DATABASE "{name}"'))
     ids = {key: uuid.uuid4() for key in ("gran", "dad", "kid", "family", "pair", "unused")}
-    base = datetime(2025, 8, 20, 10, 0, 0)
+    base = datetime(2025, 8, 20, 10, 0, 0)  # noqa: DTZ001 - the seed stored naive timestamps
 
     async def fill() -> None:
         connection = await asyncpg.connect(_pg_url(name).replace("+asyncpg", ""))
