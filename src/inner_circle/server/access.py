@@ -7,6 +7,7 @@ other people's chats cannot be probed.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from inner_circle.core.actor import Actor
 from inner_circle.core.errors import ErrorCode, Forbidden, NotFound
@@ -15,7 +16,7 @@ from inner_circle.server.db.uow import UnitOfWork
 from inner_circle.server.repositories import chats as chats_repo
 from inner_circle.server.repositories import users as users_repo
 
-__all__ = ["access_chat", "access_member", "require_admin"]
+__all__ = ["access_chat", "access_chats", "access_member", "require_admin"]
 
 
 async def access_chat(
@@ -30,6 +31,25 @@ async def access_chat(
     if found is None:
         raise NotFound("Chat not found")
     return found
+
+
+async def access_chats(
+    uow: UnitOfWork, wanted: Sequence[tuple[Actor, uuid.UUID]]
+) -> list[list[uuid.UUID] | NotFound]:
+    """For many (actor, chat id) pairs in one query: each chat's participant ids, or NotFound.
+
+    The answer for a pair is the same as :func:`access_chat` would give: NotFound when
+    the chat does not exist or the actor is not a participant.
+    """
+    members = await chats_repo.participant_ids_by_chat(uow.session, (c for _, c in wanted))
+    answers: list[list[uuid.UUID] | NotFound] = []
+    for actor, chat_id in wanted:
+        participants = members.get(chat_id)
+        if participants is None or actor.id not in participants:
+            answers.append(NotFound("Chat not found"))
+            continue
+        answers.append(participants)
+    return answers
 
 
 async def access_member(uow: UnitOfWork, actor: Actor, user_id: uuid.UUID) -> User:

@@ -18,7 +18,9 @@ __all__ = [
     "membership",
     "next_seq",
     "participant_ids",
+    "participant_ids_by_chat",
     "participants_by_chat",
+    "take_seqs",
 ]
 
 
@@ -62,6 +64,24 @@ async def participant_ids(session: AsyncSession, chat_id: uuid.UUID) -> list[uui
         select(ChatParticipant.user_id).where(ChatParticipant.chat_id == chat_id)
     )
     return list(result.scalars())
+
+
+async def participant_ids_by_chat(
+    session: AsyncSession, chat_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """The participant ids of several chats in one query (chats with none are absent)."""
+    ids = list(dict.fromkeys(chat_ids))
+    grouped: dict[uuid.UUID, list[uuid.UUID]] = {}
+    if not ids:
+        return grouped
+    result = await session.execute(
+        select(ChatParticipant.chat_id, ChatParticipant.user_id).where(
+            ChatParticipant.chat_id.in_(ids)
+        )
+    )
+    for chat_id, user_id in result:
+        grouped.setdefault(chat_id, []).append(user_id)
+    return grouped
 
 
 async def participants_by_chat(
@@ -121,6 +141,20 @@ async def next_seq(session: AsyncSession, chat_id: uuid.UUID, now: datetime) -> 
         update(Chat)
         .where(Chat.id == chat_id)
         .values(last_seq=Chat.last_seq + 1, last_message_at=now, updated_at=now)
+        .returning(Chat.last_seq)
+    )
+    return int(result.scalar_one())
+
+
+async def take_seqs(session: AsyncSession, chat_id: uuid.UUID, count: int, now: datetime) -> int:
+    """Take ``count`` consecutive sequence numbers; returns the last (the first is last - count + 1).
+
+    Like :func:`next_seq`, this locks the chat row until commit on PostgreSQL.
+    """
+    result = await session.execute(
+        update(Chat)
+        .where(Chat.id == chat_id)
+        .values(last_seq=Chat.last_seq + count, last_message_at=now, updated_at=now)
         .returning(Chat.last_seq)
     )
     return int(result.scalar_one())

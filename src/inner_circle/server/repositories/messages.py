@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from inner_circle.server.db.models import Message, User
 
-__all__ = ["by_client_id", "last_messages", "page"]
+__all__ = ["by_client_id", "by_client_ids", "last_messages", "page"]
 
 
 async def by_client_id(
@@ -26,6 +26,23 @@ async def by_client_id(
         )
     )
     return result.scalar_one_or_none()
+
+
+async def by_client_ids(
+    session: AsyncSession, keys: Iterable[tuple[uuid.UUID, str]]
+) -> dict[tuple[uuid.UUID, str], Message]:
+    """Messages already stored under (sender id, client message id), in one query."""
+    wanted = list(dict.fromkeys(keys))
+    if not wanted:
+        return {}
+    result = await session.execute(
+        select(Message).where(tuple_(Message.sender_id, Message.client_message_id).in_(wanted))
+    )
+    found: dict[tuple[uuid.UUID, str], Message] = {}
+    for message in result.scalars():
+        assert message.client_message_id is not None
+        found[(message.sender_id, message.client_message_id)] = message
+    return found
 
 
 async def page(

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 
 from inner_circle.core.actor import Actor
+from inner_circle.core.errors import InnerCircleError
 from inner_circle.protocol.events import GetMessagesIn, ReadMarker, ServerEvent
 from inner_circle.protocol.rest import MessageOut, MessagePage, ReadStateOut, SendMessageIn
-from inner_circle.server.access import access_chat
+from inner_circle.server.access import access_chat, access_chats
 from inner_circle.server.db.models import Message
 from inner_circle.server.db.uow import UnitOfWork
 from inner_circle.server.repositories import chats as chats_repo
@@ -17,7 +20,27 @@ from inner_circle.server.repositories import messages as messages_repo
 from inner_circle.server.repositories import users as users_repo
 from inner_circle.server.services.views import message_out
 
-__all__ = ["list_messages", "mark_delivered", "mark_read", "send_message"]
+__all__ = [
+    "SendRequest",
+    "SendResult",
+    "list_messages",
+    "mark_delivered",
+    "mark_read",
+    "send_message",
+    "send_messages",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SendRequest:
+    """One send: who, what, and the connection that sent it (told with ``messageSent``)."""
+
+    actor: Actor
+    body: SendMessageIn
+    origin_sid: str | None = None
+
+
+SendResult = tuple[MessageOut, bool] | InnerCircleError
 
 
 async def send_message(
@@ -36,49 +59,133 @@ async def send_message(
     Emits (new messages only): ``messageReceived`` to every participant's connections,
     and ``messageSent`` to the sending connection ``origin_sid``.
     """
-    chat, _ = await access_chat(uow, actor, body.chat_id)
-    if body.client_message_id is not None:
-        existing = await messages_repo.by_client_id(uow.session, actor.id, body.client_message_id)
-        if existing is not None:
-            return await _existing_out(uow, existing), False
+    (result,) = await send_messages(uow, [SendRequest(actor, body, origin_sid)])
+    if isinstance(result, InnerCircleError):
+        raise result
+    return result
+
+
+async def send_messages(uow: UnitOfWork, requests: Sequence[SendRequest]) -> list[SendResult]:
+    """Store several sends in one transaction (group commit); one result per request, in order.
+
+    Guarantees: each request gets what :func:`send_message` would give it, as
+    ``(message, created)`` or the error it would raise; a refused request stores
+    nothing and does not hold up the others. Messages to one chat get consecutive
+    sequence numbers in request order. A ``clientMessageId`` already stored, or
+    repeated within the batch, answers with the first message and stores nothing.
+    The cost is a fixed number of statements per batch plus one marker update per
+    (chat, sender), not per message.
+
+    Raises:
+        IntegrityError: only for a batch of more than one new message, when a concurrent
+            transaction stored one of its client ids first; the savepoint is rolled back
+            and the caller retries the requests one by one.
+
+    Emits: as :func:`send_message`, for each new message.
+    """
+    results: list[SendResult | None] = [None] * len(requests)
+    access = await access_chats(uow, [(r.actor, r.body.chat_id) for r in requests])
+    keys = [
+        (r.actor.id, r.body.client_message_id)
+        for r, allowed in zip(requests, access, strict=True)
+        if r.body.client_message_id is not None and not isinstance(allowed, InnerCircleError)
+    ]
+    stored = await messages_repo.by_client_ids(uow.session, keys) if keys else {}
+    fresh: list[tuple[int, SendRequest, list[uuid.UUID]]] = []
+    first_with_key: dict[tuple[uuid.UUID, str], int] = {}
+    repeats: list[tuple[int, int]] = []
+    earlier: dict[int, Message] = {}
+    for index, (request, allowed) in enumerate(zip(requests, access, strict=True)):
+        if isinstance(allowed, InnerCircleError):
+            results[index] = allowed
+            continue
+        if request.body.client_message_id is not None:
+            key = (request.actor.id, request.body.client_message_id)
+            if key in stored:
+                earlier[index] = stored[key]
+                continue
+            if key in first_with_key:
+                repeats.append((index, first_with_key[key]))
+                continue
+            first_with_key[key] = index
+        fresh.append((index, request, allowed))
+
+    created = await _store(uow, fresh, earlier)
+    highest: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
+    for message in created.values():
+        marker = (message.chat_id, message.sender_id)
+        highest[marker] = max(highest.get(marker, 0), message.seq)
+    for (chat_id, user_id), seq in highest.items():
+        await chats_repo.advance_marker(uow.session, chat_id, user_id, read_seq=seq)
+    senders = await users_repo.by_ids(
+        uow.session,
+        {m.sender_id for m in created.values()} | {m.sender_id for m in earlier.values()},
+    )
+    for index, request, recipients in fresh:
+        message = created.get(index)
+        if message is None:
+            continue
+        out = message_out(message, senders[message.sender_id])
+        uow.emit(ServerEvent.MESSAGE_RECEIVED, out, recipients)
+        if request.origin_sid is not None:
+            uow.emit_to_sid(ServerEvent.MESSAGE_SENT, out, request.origin_sid)
+        results[index] = (out, True)
+    for index, message in earlier.items():
+        results[index] = (message_out(message, senders[message.sender_id]), False)
+    for index, first in repeats:
+        answer = results[first]
+        results[index] = (answer[0], False) if isinstance(answer, tuple) else answer
+    return [result for result in results if result is not None]
+
+
+async def _store(
+    uow: UnitOfWork,
+    fresh: list[tuple[int, SendRequest, list[uuid.UUID]]],
+    earlier: dict[int, Message],
+) -> dict[int, Message]:
+    """Insert the new messages with their sequence numbers; {request index: message}.
+
+    A lone message whose client id a concurrent retry committed first moves to
+    ``earlier`` instead (the unique constraint decides, inside a savepoint).
+    """
+    if not fresh:
+        return {}
     now = uow.ctx.clock.now()
+    by_chat: dict[uuid.UUID, list[tuple[int, SendRequest]]] = {}
+    for index, request, _ in fresh:
+        by_chat.setdefault(request.body.chat_id, []).append((index, request))
+    created: dict[int, Message] = {}
     try:
         async with uow.session.begin_nested():
-            seq = await chats_repo.next_seq(uow.session, chat.id, now)
-            message = Message(
-                id=uuid.uuid4(),
-                chat_id=chat.id,
-                sender_id=actor.id,
-                content=body.content,
-                client_message_id=body.client_message_id,
-                seq=seq,
-                created_at=now,
-                updated_at=now,
-            )
-            uow.session.add(message)
+            for chat_id, items in by_chat.items():
+                last = await chats_repo.take_seqs(uow.session, chat_id, len(items), now)
+                for offset, (index, request) in enumerate(items):
+                    created[index] = Message(
+                        id=uuid.uuid4(),
+                        chat_id=chat_id,
+                        sender_id=request.actor.id,
+                        content=request.body.content,
+                        client_message_id=request.body.client_message_id,
+                        seq=last - len(items) + 1 + offset,
+                        created_at=now,
+                        updated_at=now,
+                    )
+            uow.session.add_all(created.values())
             await uow.session.flush()
     except IntegrityError:
+        if len(fresh) > 1:
+            raise
         # A concurrent retry with the same client id committed first: answer with that one.
-        assert body.client_message_id is not None
-        existing = await messages_repo.by_client_id(uow.session, actor.id, body.client_message_id)
+        index, request, _ = fresh[0]
+        assert request.body.client_message_id is not None
+        existing = await messages_repo.by_client_id(
+            uow.session, request.actor.id, request.body.client_message_id
+        )
         if existing is None:
             raise
-        return await _existing_out(uow, existing), False
-    await chats_repo.advance_marker(uow.session, chat.id, actor.id, read_seq=seq)
-    sender = await users_repo.by_id(uow.session, actor.id)
-    assert sender is not None
-    out = message_out(message, sender)
-    recipients = await chats_repo.participant_ids(uow.session, chat.id)
-    uow.emit(ServerEvent.MESSAGE_RECEIVED, out, recipients)
-    if origin_sid is not None:
-        uow.emit_to_sid(ServerEvent.MESSAGE_SENT, out, origin_sid)
-    return out, True
-
-
-async def _existing_out(uow: UnitOfWork, message: Message) -> MessageOut:
-    sender = await users_repo.by_id(uow.session, message.sender_id)
-    assert sender is not None
-    return message_out(message, sender)
+        earlier[index] = existing
+        return {}
+    return created
 
 
 async def list_messages(uow: UnitOfWork, actor: Actor, query: GetMessagesIn) -> MessagePage:

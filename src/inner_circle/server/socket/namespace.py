@@ -23,6 +23,7 @@ from inner_circle.server.db.uow import UnitOfWorkFactory
 from inner_circle.server.realtime.notifier import user_room
 from inner_circle.server.services import auth, chats, messages, presence
 from inner_circle.server.socket.acks import failure, success
+from inner_circle.server.socket.sends import SendBatcher
 
 __all__ = ["ChatNamespace"]
 
@@ -58,6 +59,7 @@ class ChatNamespace(socketio.AsyncNamespace):
     def __init__(self, uows: UnitOfWorkFactory) -> None:
         super().__init__("/")
         self._uows = uows
+        self._sends = SendBatcher(uows)
 
     # --- connection lifecycle ---------------------------------------------------------
 
@@ -95,9 +97,7 @@ class ChatNamespace(socketio.AsyncNamespace):
     async def on_sendMessage(self, sid: str, data: Any = None) -> dict[str, Any]:
         async def run(actor: Actor) -> dict[str, Any]:
             body = _parse(SendMessageIn, data)
-            async with self._uows.write() as uow:
-                message, _ = await messages.send_message(uow, actor, body, origin_sid=sid)
-                await uow.commit()
+            message, _ = await self._sends.send(messages.SendRequest(actor, body, sid))
             return success(message=message.model_dump(mode="json", by_alias=True))
 
         return await self._handle(sid, "sendMessage", run)

@@ -1,0 +1,116 @@
+"""Group commit for ``sendMessage``: concurrent sends share one transaction.
+
+While one batch is in the database, new sends queue; when it has committed, the
+next batch takes everything queued (up to ``max_batch``). Under light load a
+batch holds one send and nothing waits; under heavy load the per-transaction
+costs (the SQLite write lock, BEGIN/COMMIT, a PostgreSQL WAL flush, the chat row
+lock) are paid once per batch instead of once per message.
+
+Guarantees, per send:
+- its acknowledgement comes only after the commit that stored it;
+- a send the use case refuses (not a member ...) gets its own error, the others
+  in the batch go ahead;
+- if the batch fails before its commit (e.g. a concurrent retry won a client-id
+  race), every send is retried alone, so each gets its own answer;
+- if the commit itself fails, every send in the batch fails (nothing was stored,
+  or, for an ambiguous commit, the client's retry with the same ``clientMessageId``
+  answers with the stored message).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from inner_circle.core.errors import InnerCircleError
+from inner_circle.protocol.rest import MessageOut
+from inner_circle.server.db.uow import UnitOfWorkFactory
+from inner_circle.server.services import messages
+from inner_circle.server.services.messages import SendRequest, SendResult
+
+__all__ = ["SendBatcher"]
+
+log = logging.getLogger(__name__)
+
+
+class SendBatcher:
+    def __init__(self, uows: UnitOfWorkFactory, *, max_batch: int = 256) -> None:
+        self._uows = uows
+        self._max_batch = max_batch
+        self._queue: list[tuple[SendRequest, asyncio.Future[SendResult]]] = []
+        self._draining = False
+        self._task: asyncio.Task[None] | None = None
+
+    async def send(self, request: SendRequest) -> tuple[MessageOut, bool]:
+        """Store one message (batched with concurrent ones); raises like ``send_message``."""
+        future: asyncio.Future[SendResult] = asyncio.get_running_loop().create_future()
+        self._queue.append((request, future))
+        if not self._draining:
+            self._draining = True
+            self._task = asyncio.create_task(self._drain())
+        result = await future
+        if isinstance(result, InnerCircleError):
+            raise result
+        return result
+
+    async def _drain(self) -> None:
+        try:
+            while self._queue:
+                batch = self._queue[: self._max_batch]
+                del self._queue[: self._max_batch]
+                await self._run(batch)
+        finally:
+            self._draining = False
+
+    async def _run(self, batch: list[tuple[SendRequest, asyncio.Future[SendResult]]]) -> None:
+        requests = [request for request, _ in batch]
+        futures = [future for _, future in batch]
+        committing = False
+        results: Sequence[SendResult] = ()
+        try:
+            async with self._uows.write() as uow:
+                results = await messages.send_messages(uow, requests)
+                committing = True
+                await uow.commit()
+                committing = False
+        except BaseException as exc:  # every waiting send must get an answer
+            if results and not committing:
+                # Committed; only delivering the events failed. Push is best effort.
+                log.exception("events for %d committed messages were not delivered", len(results))
+            elif committing or isinstance(exc, asyncio.CancelledError) or len(batch) == 1:
+                _fail_all(futures, exc)
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+                return
+            else:
+                await self._one_by_one(batch)
+                return
+        for future, result in zip(futures, results, strict=True):
+            if not future.done():
+                future.set_result(result)
+
+    async def _one_by_one(
+        self, batch: list[tuple[SendRequest, asyncio.Future[SendResult]]]
+    ) -> None:
+        for request, future in batch:
+            try:
+                async with self._uows.write() as uow:
+                    (result,) = await messages.send_messages(uow, [request])
+                    await uow.commit()
+            except BaseException as exc:  # answered through the future
+                _fail_all([future], exc)
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+                continue
+            if not future.done():
+                future.set_result(result)
+
+
+def _fail_all(futures: list[asyncio.Future[SendResult]], exc: BaseException) -> None:
+    for future in futures:
+        if not future.done():
+            if isinstance(exc, Exception):
+                future.set_exception(exc)
+            else:
+                future.cancel()
