@@ -16,6 +16,7 @@ __all__ = [
     "Presence",
     "ReadMarker",
     "ServerEvent",
+    "SyncIn",
     "TypingIn",
     "UserTyping",
 ]
@@ -79,3 +80,8 @@ class ReadMarker(WireModel):
     chat_id: UUID
     user_id: UUID
     seq: int
+
+
+class SyncIn(WireModel):
+    since: Annotated[int, Field(ge=0)] | None = None
+    limit: Annotated[int, Field(ge=1, le=limits.SYNC_PAGE_MAX)] = limits.SYNC_PAGE_DEFAULT

@@ -32,6 +32,8 @@ __all__ = [
     "RefreshIn",
     "RegisterIn",
     "SendMessageIn",
+    "SyncEvent",
+    "SyncOut",
     "TokenPair",
     "UserBrief",
     "UserOut",
@@ -252,3 +254,36 @@ class ReadStateOut(WireModel):
     user_id: UUID
     last_read_seq: int
     unread_count: int
+
+
+SyncEventType = Literal["message", "chat", "chatRemoved", "read", "delivered", "user"]
+
+
+class SyncEvent(WireModel):
+    """One missed change. ``type`` says which of the other fields is set:
+    message → ``message``; chat (created, renamed, members changed) → ``chat``;
+    chatRemoved → ``chatId``; read / delivered → ``chatId``, ``userId``, ``seq``;
+    user (joined, profile, deactivated) → ``user``."""
+
+    id: int
+    type: SyncEventType
+    message: MessageOut | None = None
+    chat: ChatOut | None = None
+    chat_id: UUID | None = None
+    user_id: UUID | None = None
+    seq: int | None = None
+    user: UserOut | None = None
+
+
+class SyncOut(WireModel):
+    """``GET /sync``: with ``since``, the changes after it (``events``); without, a fresh start
+    (``chats`` and their recent ``messages``). Store ``cursor`` and pass it as ``since`` next
+    time; while ``hasMore``, call again at once. ``reset`` means the cursor is unknown to this
+    server (a restored backup): drop local state and start fresh."""
+
+    cursor: int
+    has_more: bool = False
+    reset: bool = False
+    events: list[SyncEvent] = Field(default_factory=list)
+    chats: list[ChatOut] | None = None
+    messages: list[MessageOut] | None = None

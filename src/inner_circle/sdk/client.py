@@ -23,6 +23,8 @@ from inner_circle.protocol.rest import (
     InviteOut,
     MessageOut,
     ReadStateOut,
+    SyncEvent,
+    SyncOut,
     TokenPair,
     UserOut,
 )
@@ -261,6 +263,20 @@ class InnerCircleClient:
         if client_message_id is not None:
             body["clientMessageId"] = client_message_id
         return await self._post(f"/messages/{chat_id}", MessageOut, body)
+
+    async def sync(self, since: int | None = None, *, limit: int | None = None) -> SyncOut:
+        """Everything missed after cursor ``since`` (one page); without it, a fresh start."""
+        return await self._get("/sync", SyncOut, since=since, limit=limit)
+
+    async def sync_all(self, since: int) -> tuple[list[SyncEvent], int]:
+        """Follow ``hasMore`` to the end: every event after ``since`` and the final cursor."""
+        events: list[SyncEvent] = []
+        while True:
+            page = await self.sync(since)
+            events.extend(page.events)
+            since = page.cursor
+            if not page.has_more:
+                return events, since
 
     async def mark_read_rest(self, chat_id: uuid.UUID, seq: int) -> ReadStateOut:
         return await self._post(f"/chats/{chat_id}/read", ReadStateOut, {"seq": seq})

@@ -18,9 +18,10 @@ from inner_circle.core.clock import Clock, SystemClock
 from inner_circle.server.context import ServerContext
 from inner_circle.server.db.engine import create_engine, create_session_factory
 from inner_circle.server.db.uow import UnitOfWorkFactory
-from inner_circle.server.http import auth, chats, invites, messages, system, users
+from inner_circle.server.http import auth, chats, invites, messages, sync, system, users
 from inner_circle.server.http.errors import install_error_handlers
 from inner_circle.server.http.headers import SecurityHeadersMiddleware
+from inner_circle.server.limits import BodySizeLimitMiddleware, build_limits
 from inner_circle.server.realtime.presence import MemoryPresence
 from inner_circle.server.realtime.socketio_notifier import SocketIONotifier
 from inner_circle.server.security import PasswordService, TokenService
@@ -69,7 +70,13 @@ def create_app(
         ctx,
         serialise_writes=settings.is_sqlite,
     )
-    sio.register_namespace(ChatNamespace(uows))
+    redis_client = None
+    if settings.redis_url:
+        from redis.asyncio import Redis
+
+        redis_client = Redis.from_url(settings.redis_url)
+    limits = build_limits(settings, redis_client)
+    sio.register_namespace(ChatNamespace(uows, limits))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -79,6 +86,8 @@ def create_app(
         log.info("Inner Circle %s ready", __version__)
         yield
         await engine.dispose()
+        if redis_client is not None:
+            await redis_client.aclose()
 
     api = FastAPI(
         title="Inner Circle",
@@ -90,6 +99,8 @@ def create_app(
     api.state.uow_factory = uows
     api.state.ctx = ctx
     api.state.sio = sio
+    api.state.limits = limits
+    api.state.redis = redis_client
     install_error_handlers(api)
     api.add_middleware(
         CORSMiddleware,
@@ -98,6 +109,7 @@ def create_app(
         allow_headers=["Content-Type", "Authorization"],
         expose_headers=["X-Has-More"],
     )
+    api.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     api.add_middleware(SecurityHeadersMiddleware)
     for router in (
         auth.router,
@@ -105,6 +117,7 @@ def create_app(
         chats.router,
         messages.router,
         invites.router,
+        sync.router,
         system.router,
     ):
         api.include_router(router)

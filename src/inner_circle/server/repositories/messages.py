@@ -91,3 +91,15 @@ async def last_messages(
         .where(tuple_(Message.chat_id, Message.seq).in_(pairs))
     )
     return {message.chat_id: (message, user) for message, user in result.all()}
+
+
+async def by_ids(
+    session: AsyncSession, message_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, tuple[Message, User]]:
+    ids = list(message_ids)
+    if not ids:
+        return {}
+    result = await session.execute(
+        select(Message, User).join(User, User.id == Message.sender_id).where(Message.id.in_(ids))
+    )
+    return {message.id: (message, user) for message, user in result.all()}

@@ -27,6 +27,7 @@ from inner_circle.server.access import access_member, require_admin
 from inner_circle.server.db.models import User
 from inner_circle.server.db.uow import UnitOfWork
 from inner_circle.server.repositories import chats as chats_repo
+from inner_circle.server.repositories import sync as sync_repo
 from inner_circle.server.repositories import tokens as tokens_repo
 from inner_circle.server.repositories import users as users_repo
 from inner_circle.server.services import chats as chat_service
@@ -88,6 +89,7 @@ async def register_with_invite(uow: UnitOfWork, body: RegisterIn) -> UserOut:
         uow.session, family.id, [user.id], joined_at=now, read_up_to=family.last_seq
     )
     out = user_out(user)
+    sync_repo.record(uow.session, "user", now, user_id=user.id)
     everyone = await users_repo.active_ids(uow.session)
     uow.emit(ServerEvent.USER_JOINED, out, [uid for uid in everyone if uid != user.id])
     await chat_service.announce_chat(uow, family, created_for=[user.id])
@@ -125,7 +127,7 @@ async def update_profile(uow: UnitOfWork, actor: Actor, body: ProfileUpdateIn) -
     user.display_name = body.display_name
     user.updated_at = uow.ctx.clock.now()
     out = user_out(user, online=await uow.ctx.presence.is_online(user.id))
-    uow.emit(ServerEvent.USER_UPDATED, out, await users_repo.active_ids(uow.session))
+    await _announce_user_change(uow, out)
     return out
 
 
@@ -171,7 +173,7 @@ async def deactivate_member(uow: UnitOfWork, actor: Actor | None, user_id: uuid.
     user.updated_at = now
     await tokens_repo.revoke_user(uow.session, user.id, now)
     out = user_out(user)
-    uow.emit(ServerEvent.USER_UPDATED, out, await users_repo.active_ids(uow.session))
+    await _announce_user_change(uow, out)
     uow.disconnect_user(user.id)
     return out
 
@@ -186,8 +188,13 @@ async def set_admin(
     user.is_admin = is_admin
     user.updated_at = uow.ctx.clock.now()
     out = user_out(user)
-    uow.emit(ServerEvent.USER_UPDATED, out, await users_repo.active_ids(uow.session))
+    await _announce_user_change(uow, out)
     return out
+
+
+async def _announce_user_change(uow: UnitOfWork, out: UserOut) -> None:
+    sync_repo.record(uow.session, "user", uow.ctx.clock.now(), user_id=out.id)
+    uow.emit(ServerEvent.USER_UPDATED, out, await users_repo.active_ids(uow.session))
 
 
 async def _admin_target(uow: UnitOfWork, actor: Actor | None, user_id: uuid.UUID) -> User:

@@ -16,6 +16,7 @@ from inner_circle.server.db.models import Chat
 from inner_circle.server.db.uow import UnitOfWork
 from inner_circle.server.repositories import chats as chats_repo
 from inner_circle.server.repositories import messages as messages_repo
+from inner_circle.server.repositories import sync as sync_repo
 from inner_circle.server.repositories import users as users_repo
 from inner_circle.server.services.views import chat_out
 
@@ -29,6 +30,7 @@ __all__ = [
     "list_my_chats",
     "remove_participant",
     "rename_chat",
+    "views_of",
 ]
 
 
@@ -58,6 +60,15 @@ async def list_my_chats(uow: UnitOfWork, actor: Actor) -> list[ChatOut]:
     memberships = await chats_repo.memberships_of(uow.session, actor.id)
     chats = [chat for chat, _ in memberships]
     return await _views(uow, chats, actor.id)
+
+
+async def views_of(uow: UnitOfWork, actor: Actor, chat_ids: Iterable[uuid.UUID]) -> list[ChatOut]:
+    """The chats among ``chat_ids`` that the actor is in, as the actor sees them."""
+    wanted = set(chat_ids)
+    if not wanted:
+        return []
+    memberships = await chats_repo.memberships_of(uow.session, actor.id)
+    return await _views(uow, [chat for chat, _ in memberships if chat.id in wanted], actor.id)
 
 
 async def get_chat(uow: UnitOfWork, actor: Actor, chat_id: uuid.UUID) -> ChatOut:
@@ -190,6 +201,7 @@ async def remove_participant(
         raise NotFound("This member is not in the chat")
     await chats_repo.remove_participant(uow.session, chat.id, user_id)
     chat.updated_at = uow.ctx.clock.now()
+    sync_repo.record(uow.session, "removed", chat.updated_at, chat_id=chat.id, user_id=user_id)
     uow.emit(ServerEvent.CHAT_REMOVED, ChatRemoved(chat_id=chat.id), [user_id])
     views = await announce_chat(uow, chat)
     return views.get(actor.id)
@@ -203,6 +215,7 @@ async def announce_chat(
     Each participant receives the chat as they see it (names, unread counts).
     Returns those views by user id.
     """
+    sync_repo.record(uow.session, "chat", uow.ctx.clock.now(), chat_id=chat.id)
     await uow.session.flush()
     views = await _views_for_all(uow, chat)
     new = set(created_for)

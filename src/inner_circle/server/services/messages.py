@@ -17,6 +17,7 @@ from inner_circle.server.db.models import Message
 from inner_circle.server.db.uow import UnitOfWork
 from inner_circle.server.repositories import chats as chats_repo
 from inner_circle.server.repositories import messages as messages_repo
+from inner_circle.server.repositories import sync as sync_repo
 from inner_circle.server.repositories import users as users_repo
 from inner_circle.server.services.views import message_out
 
@@ -171,6 +172,15 @@ async def _store(
                         updated_at=now,
                     )
             uow.session.add_all(created.values())
+            for message in created.values():
+                sync_repo.record(
+                    uow.session,
+                    "message",
+                    now,
+                    chat_id=message.chat_id,
+                    message_id=message.id,
+                    seq=message.seq,
+                )
             await uow.session.flush()
     except IntegrityError:
         if len(fresh) > 1:
@@ -220,6 +230,14 @@ async def mark_read(uow: UnitOfWork, actor: Actor, chat_id: uuid.UUID, seq: int)
     moved = await chats_repo.advance_marker(uow.session, chat.id, actor.id, read_seq=seq)
     last_read = max(participant.last_read_seq, seq)
     if moved:
+        sync_repo.record(
+            uow.session,
+            "read",
+            uow.ctx.clock.now(),
+            chat_id=chat.id,
+            user_id=actor.id,
+            seq=last_read,
+        )
         marker = ReadMarker(chat_id=chat.id, user_id=actor.id, seq=last_read)
         uow.emit(
             ServerEvent.MESSAGES_READ,
@@ -244,6 +262,14 @@ async def mark_delivered(uow: UnitOfWork, actor: Actor, chat_id: uuid.UUID, seq:
     seq = min(seq, chat.last_seq)
     moved = await chats_repo.advance_marker(uow.session, chat.id, actor.id, delivered_seq=seq)
     if moved:
+        sync_repo.record(
+            uow.session,
+            "delivered",
+            uow.ctx.clock.now(),
+            chat_id=chat.id,
+            user_id=actor.id,
+            seq=seq,
+        )
         marker = ReadMarker(chat_id=chat.id, user_id=actor.id, seq=seq)
         uow.emit(
             ServerEvent.MESSAGES_DELIVERED,

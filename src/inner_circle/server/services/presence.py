@@ -11,7 +11,7 @@ from inner_circle.server.db.uow import UnitOfWork
 from inner_circle.server.repositories import chats as chats_repo
 from inner_circle.server.repositories import users as users_repo
 
-__all__ = ["connection_closed", "connection_opened", "typing"]
+__all__ = ["connection_closed", "connection_opened", "connections_lost", "typing"]
 
 
 async def connection_opened(uow: UnitOfWork, actor: Actor, sid: str) -> None:
@@ -37,6 +37,20 @@ async def connection_closed(uow: UnitOfWork, user_id: uuid.UUID, sid: str) -> No
     """
     if not await uow.ctx.presence.disconnect(user_id, sid):
         return
+    await _went_offline(uow, user_id)
+
+
+async def connections_lost(uow: UnitOfWork, user_ids: list[uuid.UUID]) -> None:
+    """Members whose every connection vanished with a server process that died.
+
+    Called when the presence tracker's entries expired (nobody closed them).
+    Emits, for each: ``userDisconnected`` and ``presence`` (offline), as on a last close.
+    """
+    for user_id in user_ids:
+        await _went_offline(uow, user_id)
+
+
+async def _went_offline(uow: UnitOfWork, user_id: uuid.UUID) -> None:
     user = await users_repo.by_id(uow.session, user_id)
     if user is None:
         return

@@ -17,11 +17,12 @@ from pydantic import BaseModel, ValidationError
 
 from inner_circle.core.actor import Actor
 from inner_circle.core.errors import ErrorCode, InnerCircleError, Unauthenticated, ValidationFailed
-from inner_circle.protocol.events import GetMessagesIn, ServerEvent, TypingIn
+from inner_circle.protocol.events import GetMessagesIn, ServerEvent, SyncIn, TypingIn
 from inner_circle.protocol.rest import GroupChatIn, MarkReadIn, SendMessageIn
 from inner_circle.server.db.uow import UnitOfWorkFactory
+from inner_circle.server.limits import Limits
 from inner_circle.server.realtime.notifier import user_room
-from inner_circle.server.services import auth, chats, messages, presence
+from inner_circle.server.services import auth, chats, messages, presence, sync
 from inner_circle.server.socket.acks import failure, success
 from inner_circle.server.socket.sends import SendBatcher
 
@@ -56,9 +57,10 @@ def _parse(model: type[M], data: Any) -> M:
 
 
 class ChatNamespace(socketio.AsyncNamespace):
-    def __init__(self, uows: UnitOfWorkFactory) -> None:
+    def __init__(self, uows: UnitOfWorkFactory, limits: Limits | None = None) -> None:
         super().__init__("/")
         self._uows = uows
+        self._limits = limits
         self._sends = SendBatcher(uows)
 
     # --- connection lifecycle ---------------------------------------------------------
@@ -97,6 +99,8 @@ class ChatNamespace(socketio.AsyncNamespace):
     async def on_sendMessage(self, sid: str, data: Any = None) -> dict[str, Any]:
         async def run(actor: Actor) -> dict[str, Any]:
             body = _parse(SendMessageIn, data)
+            if self._limits is not None:
+                await self._limits.message_sent(actor.id)
             message, _ = await self._sends.send(messages.SendRequest(actor, body, sid))
             return success(message=message.model_dump(mode="json", by_alias=True))
 
@@ -162,6 +166,15 @@ class ChatNamespace(socketio.AsyncNamespace):
             return success(chatId=str(body.chat_id), seq=seq)
 
         return await self._handle(sid, "markDelivered", run)
+
+    async def on_sync(self, sid: str, data: Any = None) -> dict[str, Any]:
+        async def run(actor: Actor) -> dict[str, Any]:
+            query = _parse(SyncIn, data)
+            async with self._uows.read() as uow:
+                result = await sync.sync(uow, actor, query.since, query.limit)
+            return success(**result.model_dump(mode="json", by_alias=True))
+
+        return await self._handle(sid, "sync", run)
 
     # --- plumbing ---------------------------------------------------------------------
 

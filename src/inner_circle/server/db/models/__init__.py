@@ -4,6 +4,16 @@ from inner_circle.server.db.models.base import Base
 from inner_circle.server.db.models.chats import Chat, ChatParticipant
 from inner_circle.server.db.models.invites import InvitationCode
 from inner_circle.server.db.models.messages import Message
+from inner_circle.server.db.models.sync import SyncEntry
 from inner_circle.server.db.models.users import RefreshToken, User
 
-__all__ = ["Base", "Chat", "ChatParticipant", "InvitationCode", "Message", "RefreshToken", "User"]
+__all__ = [
+    "Base",
+    "Chat",
+    "ChatParticipant",
+    "InvitationCode",
+    "Message",
+    "RefreshToken",
+    "SyncEntry",
+    "User",
+]

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Identity, Index, Integer, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from inner_circle.server.db.models.base import Base
+from inner_circle.server.db.types import UTCDateTime
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+SyncId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class SyncEntry(Base):
+    """One change a client may have missed, in the order the server made it.
+
+    The id is the sync cursor. Entries say *what* changed; ``GET /sync`` reads the
+    current state of it (a renamed chat is served with its newest name), so the
+    log stays small and can never disagree with the tables.
+    """
+
+    __tablename__ = "sync_log"
+    __table_args__ = (Index("ix_sync_log_chat", "chatId", "id"),)
+
+    id: Mapped[int] = mapped_column(SyncId, Identity(), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[uuid.UUID | None] = mapped_column("chatId", Uuid, nullable=True)
+    user_id: Mapped[uuid.UUID | None] = mapped_column("userId", Uuid, nullable=True)
+    message_id: Mapped[uuid.UUID | None] = mapped_column("messageId", Uuid, nullable=True)
+    seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column("createdAt", UTCDateTime)

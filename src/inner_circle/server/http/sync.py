@@ -1,0 +1,27 @@
+"""/sync: catch up on everything missed since a stored cursor."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from inner_circle.core import limits
+from inner_circle.protocol.rest import SyncOut
+from inner_circle.server.http.deps import CurrentActor, Uow
+from inner_circle.server.services import sync
+
+router = APIRouter(tags=["sync"])
+
+
+@router.get("/sync", response_model=SyncOut, operation_id="sync")
+async def catch_up(
+    actor: CurrentActor,
+    uows: Uow,
+    since: Annotated[int | None, Query(ge=0, description="The cursor of the last sync")] = None,
+    limit: Annotated[int, Query(ge=1, le=limits.SYNC_PAGE_MAX)] = limits.SYNC_PAGE_DEFAULT,
+) -> SyncOut:
+    """Changes after ``since`` in order (messages, chats, membership, read state, members);
+    without ``since``, a fresh start with every chat and its recent messages."""
+    async with uows.read() as uow:
+        return await sync.sync(uow, actor, since, limit)

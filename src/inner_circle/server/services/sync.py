@@ -1,0 +1,83 @@
+"""Catch-up: everything a client missed, from one cursor, in order."""
+
+from __future__ import annotations
+
+import uuid
+
+from inner_circle.core import limits
+from inner_circle.core.actor import Actor
+from inner_circle.protocol.rest import MessageOut, SyncEvent, SyncOut
+from inner_circle.server.db.uow import UnitOfWork
+from inner_circle.server.repositories import messages as messages_repo
+from inner_circle.server.repositories import sync as sync_repo
+from inner_circle.server.repositories import users as users_repo
+from inner_circle.server.services import chats as chat_service
+from inner_circle.server.services.views import message_out, user_out
+
+__all__ = ["sync"]
+
+RECENT_PER_CHAT = 30
+
+
+async def sync(
+    uow: UnitOfWork, actor: Actor, since: int | None, limit: int = limits.SYNC_PAGE_DEFAULT
+) -> SyncOut:
+    """What the actor missed after cursor ``since``, at most ``limit`` events per call.
+
+    Guarantees: events come in the order the server made the changes; a message
+    appears once; a chat's event carries its current state, once per page (at its
+    last change in that page); nothing from chats the actor is not in. Without
+    ``since``, a fresh start: every chat and its last messages, and a cursor.
+    """
+    latest = await sync_repo.latest_id(uow.session)
+    if since is None or since > latest:
+        chats = await chat_service.list_my_chats(uow, actor)
+        recent: list[MessageOut] = []
+        for chat in chats:
+            rows, _ = await messages_repo.page(uow.session, chat.id, limit=RECENT_PER_CHAT)
+            recent.extend(message_out(m, u) for m, u in rows)
+        return SyncOut(cursor=latest, reset=since is not None, chats=chats, messages=recent)
+
+    entries, has_more = await sync_repo.entries_for(uow.session, actor.id, since, limit)
+    messages = await _messages(uow, [e.message_id for e in entries if e.kind == "message"])
+    chat_ids = {e.chat_id for e in entries if e.kind == "chat" and e.chat_id is not None}
+    chat_views = {c.id: c for c in await chat_service.views_of(uow, actor, chat_ids)}
+    last_chat_entry = {e.chat_id: e.id for e in entries if e.kind == "chat"}
+    users = await users_repo.by_ids(
+        uow.session, [e.user_id for e in entries if e.kind == "user" and e.user_id]
+    )
+    online = await uow.ctx.presence.online_user_ids()
+
+    events: list[SyncEvent] = []
+    for entry in entries:
+        if entry.kind == "message" and entry.message_id in messages:
+            events.append(
+                SyncEvent(id=entry.id, type="message", message=messages[entry.message_id])
+            )
+        elif entry.kind == "chat" and entry.chat_id in chat_views:
+            if last_chat_entry[entry.chat_id] == entry.id:
+                events.append(SyncEvent(id=entry.id, type="chat", chat=chat_views[entry.chat_id]))
+        elif entry.kind == "removed":
+            events.append(SyncEvent(id=entry.id, type="chatRemoved", chat_id=entry.chat_id))
+        elif entry.kind in ("read", "delivered"):
+            events.append(
+                SyncEvent(
+                    id=entry.id,
+                    type=entry.kind,  # type: ignore[arg-type]
+                    chat_id=entry.chat_id,
+                    user_id=entry.user_id,
+                    seq=entry.seq,
+                )
+            )
+        elif entry.kind == "user" and entry.user_id in users:
+            user = users[entry.user_id]
+            events.append(
+                SyncEvent(id=entry.id, type="user", user=user_out(user, online=user.id in online))
+            )
+    cursor = entries[-1].id if entries else since
+    return SyncOut(cursor=cursor, has_more=has_more, events=events)
+
+
+async def _messages(uow: UnitOfWork, ids: list[uuid.UUID | None]) -> dict[uuid.UUID, MessageOut]:
+    found = await messages_repo.by_ids(uow.session, [i for i in ids if i is not None])
+    return {message_id: message_out(m, u) for message_id, (m, u) in found.items()}
