@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,10 +23,12 @@ from inner_circle.server.http import auth, chats, invites, messages, sync, syste
 from inner_circle.server.http.errors import install_error_handlers
 from inner_circle.server.http.headers import SecurityHeadersMiddleware
 from inner_circle.server.limits import BodySizeLimitMiddleware, build_limits
-from inner_circle.server.realtime.presence import MemoryPresence
+from inner_circle.server.realtime import fastjson
+from inner_circle.server.realtime.presence import MemoryPresence, PresenceTracker, RedisPresence
 from inner_circle.server.realtime.socketio_notifier import SocketIONotifier
 from inner_circle.server.security import PasswordService, TokenService
 from inner_circle.server.services import chats as chat_service
+from inner_circle.server.services import presence as presence_service
 from inner_circle.server.settings import Settings
 from inner_circle.server.socket.namespace import ChatNamespace
 
@@ -34,6 +37,7 @@ __all__ = ["STATIC_DIR", "create_app"]
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
 MAX_EVENT_BYTES = 64 * 1024
+PRESENCE_HEARTBEAT_SECONDS = 20.0  # a third of RedisPresence.ttl
 
 
 def create_app(
@@ -52,6 +56,10 @@ def create_app(
         max_http_buffer_size=MAX_EVENT_BYTES,
         ping_interval=20,
         ping_timeout=20,
+        json=fastjson,  # orjson: the encoder is a large share of each fan-out
+    )
+    presence: PresenceTracker = (
+        RedisPresence.from_url(settings.redis_url) if settings.redis_url else MemoryPresence()
     )
     ctx = ServerContext(
         settings=settings,
@@ -62,11 +70,11 @@ def create_app(
             settings.access_token_ttl_seconds,
             settings.refresh_token_ttl_seconds,
         ),
-        presence=MemoryPresence(),
+        presence=presence,
     )
     uows = UnitOfWorkFactory(
         create_session_factory(engine),
-        SocketIONotifier(sio),
+        SocketIONotifier(sio, presence),
         ctx,
         serialise_writes=settings.is_sqlite,
     )
@@ -84,7 +92,10 @@ def create_app(
             await chat_service.ensure_family_chat(uow)
             await uow.commit()
         log.info("Inner Circle %s ready", __version__)
+        keeper = asyncio.create_task(_keep_presence(uows, presence))
         yield
+        keeper.cancel()
+        await presence.close()
         await engine.dispose()
         if redis_client is not None:
             await redis_client.aclose()
@@ -125,3 +136,19 @@ def create_app(
     if static_dir.is_dir():
         api.mount("/", StaticFiles(directory=static_dir), name="web")
     return socketio.ASGIApp(sio, other_asgi_app=api, socketio_path="socket.io")
+
+
+async def _keep_presence(uows: UnitOfWorkFactory, presence: PresenceTracker) -> None:
+    """Keep this process's connections alive in shared presence; members whose server
+    process died (their entries expired) are announced offline by one surviving process."""
+    while True:
+        await asyncio.sleep(PRESENCE_HEARTBEAT_SECONDS)
+        try:
+            await presence.heartbeat()
+            lost = await presence.sweep()
+            if lost:
+                async with uows.write() as uow:
+                    await presence_service.connections_lost(uow, lost)
+                    await uow.commit()
+        except Exception:
+            log.exception("presence heartbeat failed")
