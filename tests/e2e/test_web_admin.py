@@ -51,6 +51,24 @@ def test_admin_invites_a_member_who_joins_by_link(
     expect(page.get_by_role("tabpanel")).to_contain_text("Cousin Vanya")
     shot(page, "desktop-members-light.png")
 
+    # Reset the newcomer's password, then deactivate the account: the newcomer is signed out.
+    page.get_by_role("button", name="Reset password: Cousin Vanya").click()
+    page.get_by_label("New password for Cousin Vanya").fill("brand-new-pass")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status").filter(has_text="Password reset")).to_be_visible()
+    page.get_by_role("button", name="Deactivate: Cousin Vanya").click()
+    dialog = page.get_by_role("dialog", name="Deactivate")
+    expect(dialog).to_contain_text("Deactivate Cousin Vanya?")
+    dialog.get_by_role("button", name="Deactivate").click()
+    expect(page.locator(".person-row", has_text="Cousin Vanya")).to_contain_text("deactivated")
+    # Their sessions end with the reset (or the deactivation): back to the sign-in form, and
+    # signing in again is refused with a clear message.
+    expect(newcomer.get_by_role("button", name="Sign in")).to_be_visible()
+    newcomer.get_by_label("Username").fill(f"cousin_{code[:4].lower()}")
+    newcomer.get_by_label("Password").fill("brand-new-pass")
+    newcomer.get_by_role("button", name="Sign in").click()
+    expect(newcomer.get_by_role("alert")).to_have_text("This account has been deactivated.")
+
     # The same link cannot be used twice.
     late = new_page(viewport=PHONE, path=f"/join/{code}")
     late.get_by_label("Username").fill(f"late_{code[:4].lower()}")

@@ -87,7 +87,9 @@ def test_two_members_chat_in_real_time(live_server: Any, new_page: Any) -> None:
     anna.get_by_role("textbox", name="Message").fill("Just for you")
     anna.get_by_role("textbox", name="Message").press("Enter")
     expect(anna.locator(".msg-row.mine", has_text="Just for you")).to_be_visible()
-    private_item = boris.locator(".chat-item", has_text=anna_name)
+    private_item = boris.locator(".chat-item").filter(
+        has=boris.locator(".chat-item-title", has_text=anna_name)
+    )
     expect(private_item.locator(".badge")).to_have_text("1")
     expect(private_item).to_contain_text("Just for you")
     # The private chat shows the other person's presence.
@@ -110,6 +112,16 @@ def test_two_members_chat_in_real_time(live_server: Any, new_page: Any) -> None:
     boris.get_by_role("button", name="Rename").click()
     expect(anna.locator(".chat-item", has_text=f"Summer trip {suffix}")).to_be_visible()
     boris.get_by_role("button", name="Close").click()
+
+    # Anna leaves the group: it disappears for her, Boris sees one member left.
+    open_chat(anna, f"Summer trip {suffix}")
+    anna.get_by_role("button", name="Chat info", exact=True).click()
+    anna.get_by_role("button", name="Leave group").click()
+    confirm = anna.get_by_role("dialog", name="Leave group")
+    expect(confirm).to_contain_text(f"Leave “Summer trip {suffix}”?")
+    confirm.get_by_role("button", name="Leave group").click()
+    expect(anna.locator(".chat-item", has_text=f"Summer trip {suffix}")).to_have_count(0)
+    expect(boris.locator(".chat-head-sub")).to_have_text("1 member")
 
 
 def test_session_survives_reload_and_sign_out(live_server: Any, new_page: Any, member: Any) -> None:

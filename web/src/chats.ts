@@ -128,20 +128,35 @@ export function applyIncoming(msg: MessageOut, opts: { fromPush?: boolean } = {}
     };
     if (mine) nextChat = { ...nextChat, lastReadSeq: Math.max(chat.lastReadSeq, msg.seq), unreadCount: 0 };
   }
-  const outbox = msg.clientMessageId
-    ? s.outbox.filter((o) => o.clientMessageId !== msg.clientMessageId)
-    : s.outbox;
+  // The pending bubble gives way to the real one; if the real one cannot be shown yet (a
+  // gap before it, being fetched), the pending one stays until the catch-up brings it.
+  const keepPending = gap || (!list && latestLoading.has(msg.chatId));
+  const outbox =
+    msg.clientMessageId && !keepPending
+      ? s.outbox.filter((o) => o.clientMessageId !== msg.clientMessageId)
+      : s.outbox;
   setState({
     messages,
     chats: nextChat === chat ? s.chats : { ...s.chats, [chat.id]: nextChat },
     outbox: outbox.length === s.outbox.length ? s.outbox : outbox,
   });
   if (gap && catchUpChat) catchUpChat(msg.chatId);
+  if (!gap && !list && isNew && latestLoading.has(msg.chatId)) missedWhileLoading.add(msg.chatId);
   if (!mine && opts.fromPush && isNew) emitQuiet('markDelivered', { chatId: msg.chatId, seq: msg.seq });
 }
 
+const latestLoading = new Set<Id>();
+const missedWhileLoading = new Set<Id>();
+
 export async function loadLatest(chatId: Id): Promise<void> {
-  const page = await api<MessageOut[]>('GET', `/messages/${chatId}?limit=${PAGE}`);
+  latestLoading.add(chatId);
+  let page: MessageOut[];
+  try {
+    page = await api<MessageOut[]>('GET', `/messages/${chatId}?limit=${PAGE}`);
+  } finally {
+    latestLoading.delete(chatId);
+  }
+  settleOutbox(page);
   setState((s) => {
     const old = s.messages[chatId] || [];
     const first = page[0]?.seq ?? 0;
@@ -151,6 +166,11 @@ export async function loadLatest(chatId: Id): Promise<void> {
     const hasOlder = (merged[0]?.seq ?? 1) > 1 && (page.length === PAGE || merged.length > page.length);
     return { messages: { ...s.messages, [chatId]: merged }, hasOlder: { ...s.hasOlder, [chatId]: hasOlder } };
   });
+  // Messages that arrived while the page was on its way: fetch what the page missed.
+  const s = getState();
+  const list = s.messages[chatId] || [];
+  const last = list.length ? list[list.length - 1].seq : 0;
+  if (missedWhileLoading.delete(chatId) || (s.chats[chatId]?.lastSeq ?? 0) > last) catchUpChat?.(chatId);
 }
 
 export async function loadOlder(chatId: Id): Promise<void> {
@@ -247,8 +267,6 @@ export async function flushOutbox(): Promise<void> {
           clientMessageId: item.clientMessageId,
         });
         applyIncoming(ack.message);
-        // applyIncoming drops it from the outbox by its client id; make sure.
-        discardIfPresent(item.clientMessageId);
       } catch (e) {
         const code = (e as { code?: string }).code;
         if (code === 'TIMEOUT' || code === 'NETWORK' || code === 'UNAVAILABLE' || code === 'RATE_LIMITED') {
@@ -268,6 +286,12 @@ export async function flushOutbox(): Promise<void> {
   }
 }
 
-function discardIfPresent(cid: string): void {
-  if (getState().outbox.some((o) => o.clientMessageId === cid)) discard(cid);
+/** Messages fetched by REST settle the pending bubbles they correspond to. */
+export function settleOutbox(msgs: MessageOut[]): void {
+  const ids = new Set(msgs.map((m) => m.clientMessageId).filter(Boolean));
+  if (!ids.size) return;
+  setState((s) => {
+    const outbox = s.outbox.filter((o) => !ids.has(o.clientMessageId));
+    return outbox.length === s.outbox.length ? {} : { outbox };
+  });
 }

@@ -9,6 +9,7 @@ import type { ChatOut, Id, MessageOut, Presence, ReadMarker, UserOut, UserTyping
 let socket: Socket | null = null;
 let retryTimer: ReturnType<typeof setTimeout> | undefined;
 let attempts = 0;
+const lastMessageFrom = new Map<string, number>();
 
 export function isConnected(): boolean {
   return !!socket?.connected;
@@ -117,7 +118,18 @@ export function startRealtime(): void {
     reconnectSoon();
   });
 
-  s.on('messageReceived', (m: MessageOut) => applyIncoming(m, { fromPush: true }));
+  s.on('messageReceived', (m: MessageOut) => {
+    applyIncoming(m, { fromPush: true });
+    // A message ends its sender's typing; a late "typing" that the server handled after
+    // the message (events are processed concurrently) is ignored for a moment.
+    lastMessageFrom.set(`${m.chatId}:${m.senderId}`, Date.now());
+    const forChat = getState().typing[m.chatId];
+    if (forChat?.[m.senderId]) {
+      const rest = { ...forChat };
+      delete rest[m.senderId];
+      setState((st) => ({ typing: { ...st.typing, [m.chatId]: rest } }));
+    }
+  });
   s.on('messageSent', (m: MessageOut) => applyIncoming(m));
   s.on('chatCreated', (c: ChatOut) => upsertChat(c));
   s.on('chatUpdated', (c: ChatOut) => upsertChat(c));
@@ -144,6 +156,7 @@ export function startRealtime(): void {
   s.on('userTyping', (p: UserTyping) => {
     const st = getState();
     if (st.me && p.userId === st.me.id) return;
+    if (p.isTyping && Date.now() - (lastMessageFrom.get(`${p.chatId}:${p.userId}`) ?? 0) < 1500) return;
     const forChat = { ...(st.typing[p.chatId] || {}) };
     if (p.isTyping) forChat[p.userId] = { name: p.displayName || p.username, until: Date.now() + 6000 };
     else delete forChat[p.userId];

@@ -3,7 +3,7 @@
  * Kept in one module so that a `GET /sync?since=` endpoint can replace it.
  */
 import { api } from './api';
-import { loadLatest, mergeSorted } from './chats';
+import { loadLatest, mergeSorted, settleOutbox } from './chats';
 import { emitQuiet } from './realtime';
 import { getState, setState } from './store';
 import type { ChatOut, Id, MessageOut, UserOut } from './types';
@@ -67,6 +67,7 @@ export async function catchUpChat(chatId: Id): Promise<void> {
       if (chat.lastSeq <= known) return;
       const got = await api<MessageOut[]>('GET', `/messages/${chatId}?limit=${STEP}&after=${known}`);
       setState((st) => ({ messages: { ...st.messages, [chatId]: mergeSorted(st.messages[chatId] || [], got) } }));
+      settleOutbox(got);
       if (got.length < STEP) return;
     }
     // Too far behind: start from the latest page instead.

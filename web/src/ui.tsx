@@ -223,3 +223,38 @@ export function linkify(text: string): (string | JSX.Element)[] {
   if (last < text.length) out.push(text.slice(last));
   return out;
 }
+
+/** An in-app confirmation (instead of window.confirm, which blocks and cannot be styled). */
+export function ConfirmDialog(props: {
+  text: string;
+  confirmLabel: string;
+  danger?: boolean;
+  onConfirm: () => void;
+  onClose: () => void;
+}) {
+  return (
+    <Dialog
+      title={props.confirmLabel}
+      onClose={props.onClose}
+      actions={
+        <>
+          <button class="btn btn-text" type="button" onClick={props.onClose}>
+            {t('cancel')}
+          </button>
+          <button
+            class={`btn ${props.danger ? 'btn-danger' : 'btn-filled'}`}
+            type="button"
+            onClick={() => {
+              props.onClose();
+              props.onConfirm();
+            }}
+          >
+            {props.confirmLabel}
+          </button>
+        </>
+      }
+    >
+      <p class="confirm-text">{props.text}</p>
+    </Dialog>
+  );
+}

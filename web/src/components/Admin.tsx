@@ -3,7 +3,7 @@ import { api, type ApiError } from '../api';
 import { errorText, t } from '../i18n';
 import { goBack, setState, toast, useStore } from '../store';
 import type { InviteOut, UserOut } from '../types';
-import { Avatar, dateTime, Dialog, IconButton } from '../ui';
+import { Avatar, ConfirmDialog, dateTime, Dialog, IconButton } from '../ui';
 
 const EXPIRY: Record<string, number | null> = { '1d': 86400, '7d': 7 * 86400, '30d': 30 * 86400, never: null };
 
@@ -57,6 +57,7 @@ export function Admin() {
   const [resetFor, setResetFor] = useState<UserOut | null>(null);
   const [tab, setTab] = useState<'invites' | 'members'>('invites');
   const [createdId, setCreatedId] = useState<string | null>(null);
+  const [confirmDeactivate, setConfirmDeactivate] = useState<UserOut | null>(null);
 
   const reload = () =>
     api<InviteOut[]>('GET', '/invitation-codes')
@@ -100,7 +101,6 @@ export function Admin() {
     });
 
   const deactivate = (u: UserOut) => {
-    if (!confirm(t('deactivateConfirm', { name: u.displayName }))) return;
     void run(async () => {
       const res = await api<UserOut>('POST', `/users/${u.id}/deactivate`);
       setState((s) => ({ users: { ...s.users, [u.id]: res?.id ? res : { ...u, isActive: false } } }));
@@ -240,7 +240,7 @@ export function Admin() {
                           icon="block"
                           label={`${t('deactivate')}: ${u.displayName}`}
                           disabled={busy}
-                          onClick={() => deactivate(u)}
+                          onClick={() => setConfirmDeactivate(u)}
                         />
                       </>
                     )}
@@ -253,6 +253,15 @@ export function Admin() {
       </div>
       {qr && <QrDialog code={qr} onClose={() => setQr(null)} />}
       {resetFor && <ResetDialog user={resetFor} onClose={() => setResetFor(null)} />}
+      {confirmDeactivate && (
+        <ConfirmDialog
+          text={t('deactivateConfirm', { name: confirmDeactivate.displayName })}
+          confirmLabel={t('deactivate')}
+          danger
+          onConfirm={() => deactivate(confirmDeactivate)}
+          onClose={() => setConfirmDeactivate(null)}
+        />
+      )}
     </div>
   );
 }

@@ -4,7 +4,7 @@ import { removeChat, upsertChat } from '../chats';
 import { errorText, membersLabel, t } from '../i18n';
 import { useStore } from '../store';
 import type { ChatOut, Id } from '../types';
-import { Avatar, Dialog, Icon, IconButton, lastSeenText } from '../ui';
+import { Avatar, ConfirmDialog, Dialog, Icon, IconButton, lastSeenText } from '../ui';
 import { chatTitle } from './ChatList';
 import { activeUsers, MemberPicker } from './NewChat';
 
@@ -16,6 +16,7 @@ export function ChatInfoDialog({ chat, onClose }: { chat: ChatOut; onClose: () =
   const [selected, setSelected] = useState<Set<Id>>(new Set());
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [confirmLeave, setConfirmLeave] = useState(false);
   const isGroup = chat.type === 'group';
 
   const run = async (fn: () => Promise<void>) => {
@@ -135,9 +136,7 @@ export function ChatInfoDialog({ chat, onClose }: { chat: ChatOut; onClose: () =
           class="list-action danger"
           type="button"
           disabled={busy}
-          onClick={() => {
-            if (confirm(t('leaveConfirm', { name: chat.name }))) void removeMember(me.id);
-          }}
+          onClick={() => setConfirmLeave(true)}
         >
           <span class="list-action-icon" aria-hidden="true">
             <Icon name="logout" />
@@ -149,6 +148,15 @@ export function ChatInfoDialog({ chat, onClose }: { chat: ChatOut; onClose: () =
         <p class="form-error" role="alert">
           {error}
         </p>
+      )}
+      {confirmLeave && (
+        <ConfirmDialog
+          text={t('leaveConfirm', { name: chat.name })}
+          confirmLabel={t('leaveGroup')}
+          danger
+          onConfirm={() => void removeMember(me.id)}
+          onClose={() => setConfirmLeave(false)}
+        />
       )}
     </Dialog>
   );
