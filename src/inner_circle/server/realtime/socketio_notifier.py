@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import socketio
 
 from inner_circle.server.realtime.notifier import OutgoingEvent, user_room
+from inner_circle.server.realtime.presence import PresenceTracker
 
 __all__ = ["SocketIONotifier"]
 
@@ -19,8 +20,9 @@ class SocketIONotifier:
     changes need no room bookkeeping: every connection joins only its user's room.
     """
 
-    def __init__(self, sio: socketio.AsyncServer) -> None:
+    def __init__(self, sio: socketio.AsyncServer, presence: PresenceTracker | None = None) -> None:
         self._sio = sio
+        self._presence = presence
 
     async def publish(self, events: Sequence[OutgoingEvent]) -> None:
         for event in events:
@@ -33,7 +35,14 @@ class SocketIONotifier:
             await self._sio.emit(event.name, event.payload, room=rooms, skip_sid=event.skip_sid)
 
     async def disconnect_user(self, user_id: uuid.UUID) -> None:
-        """Close the user's connections on this process (their session has ended)."""
+        """Close the user's connections on every server process (their session has ended).
+
+        Local connections close here; for the others the Redis manager asks the process
+        that holds them (python-socketio publishes a ``disconnect`` for a sid it lacks).
+        """
         room = user_room(user_id)
-        for sid, _ in list(self._sio.manager.get_participants("/", room)):
+        sids = {sid for sid, _ in self._sio.manager.get_participants("/", room)}
+        if self._presence is not None:
+            sids.update(await self._presence.sids(user_id))
+        for sid in sids:
             await self._sio.disconnect(sid)
