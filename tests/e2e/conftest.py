@@ -144,7 +144,10 @@ def _cli_prefix() -> list[str]:
     import sys
 
     result = subprocess.run(
-        [sys.executable, "-m", "inner_circle.cli.main", "version"], capture_output=True, timeout=60, check=False
+        [sys.executable, "-m", "inner_circle.cli.main", "version"],
+        capture_output=True,
+        timeout=60,
+        check=False,
     )
     if result.returncode == 0:
         return [sys.executable, "-m", "inner_circle.cli.main"]
@@ -165,11 +168,17 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
         def cli(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
             return subprocess.run(
-                [*prefix, *args], env=self.env, capture_output=True, text=True, input=input, timeout=60, check=False
+                [*prefix, *args],
+                env=self.env,
+                capture_output=True,
+                text=True,
+                input=input,
+                timeout=60,
+                check=False,
             )
 
         def start(self) -> None:
-            self._log = open(self.data_dir / "server.log", "wb")  # noqa: SIM115 - closed in stop()
+            self._log = open(self.data_dir / "server.log", "wb")
             self.process = subprocess.Popen(
                 [*prefix, "serve", "--port", str(self.port)],
                 env=self.env,

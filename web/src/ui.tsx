@@ -73,10 +73,14 @@ export function IconButton(props: {
   );
 }
 
+/** FNV-1a over the id: a stable, well-spread palette slot for a user or chat. */
 export function hashIndex(id: string, n: number): number {
-  let h = 0;
-  for (let i = 0; i < id.length; i++) h = (h * 31 + id.charCodeAt(i)) | 0;
-  return Math.abs(h) % n;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) {
+    h ^= id.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % n;
 }
 
 export function initials(name: string): string {

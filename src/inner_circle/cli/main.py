@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -29,6 +30,14 @@ def serve(
         int | None, typer.Option(min=1, max=65535, help="Port to listen on [default: 3000]")
     ] = None,
     migrate: Annotated[bool, typer.Option(help="Apply database migrations first")] = True,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Server processes on this port (needs PostgreSQL and Redis; clients "
+            "must use WebSocket, see deploy/nginx-multi.conf for long-polling)",
+        ),
+    ] = 1,
 ) -> None:
     """Run the server: REST API, Socket.IO and the web client on one port."""
     import uvicorn
@@ -37,6 +46,13 @@ def serve(
     from inner_circle.server.bootstrap import prepare
 
     settings = build_settings(data_dir, host=host, port=port)
+    if workers > 1 and (settings.is_sqlite or not settings.redis_url):
+        typer.echo(
+            "Configuration error: --workers needs PostgreSQL (INNER_CIRCLE_DATABASE_URL) and "
+            "Redis (INNER_CIRCLE_REDIS_URL): workers share no memory",
+            err=True,
+        )
+        raise typer.Exit(2)
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -50,14 +66,37 @@ def serve(
         typer.echo(f"    or open http://{settings.host}:{settings.port}/join/{code}")
         typer.echo("")
     sys.stdout.flush()
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        proxy_headers=True,
-        timeout_graceful_shutdown=10,
-    )
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level.lower(),
+        "proxy_headers": True,
+        "timeout_graceful_shutdown": 10,
+        # Browsers offer permessage-deflate; compressing every small frame for every
+        # recipient costs more CPU than it saves on a family's messages.
+        "ws_per_message_deflate": False,
+    }
+    if workers > 1:
+        # Workers build the app themselves from the environment (inner_circle.server.asgi).
+        os.environ.update(_settings_env(settings))
+        uvicorn.run("inner_circle.server.asgi:create", factory=True, workers=workers, **options)
+        return
+    uvicorn.run(create_app(settings), **options)
+
+
+def _settings_env(settings: Any) -> dict[str, str]:
+    """What the command line chose, as INNER_CIRCLE_* for worker processes."""
+    env = {
+        "INNER_CIRCLE_HOST": settings.host,
+        "INNER_CIRCLE_PORT": str(settings.port),
+        "INNER_CIRCLE_DATA_DIR": str(settings.data_dir),
+        "INNER_CIRCLE_DATABASE_URL": settings.resolved_database_url,
+    }
+    if settings.redis_url:
+        env["INNER_CIRCLE_REDIS_URL"] = settings.redis_url
+    # Without a configured secret every worker must read the same generated one.
+    env["INNER_CIRCLE_JWT_SECRET"] = settings.secret_key()
+    return env
 
 
 @app.command()

@@ -6,7 +6,7 @@ import { emitQuiet } from '../realtime';
 import { getState, goBack, useStore } from '../store';
 import { catchUpChat } from '../sync';
 import type { ChatOut, Id, MessageOut, OutboxItem } from '../types';
-import { Avatar, dayKey, dayLabel, Dialog, Icon, IconButton, lastSeenText, linkify, timeOf } from '../ui';
+import { Avatar, hashIndex, dayKey, dayLabel, Dialog, Icon, IconButton, lastSeenText, linkify, timeOf } from '../ui';
 import { ChatInfoDialog } from './ChatInfo';
 import { chatTitle, otherId, typingText } from './ChatList';
 
@@ -67,7 +67,7 @@ class MessageRow extends Component<RowProps> {
           <div class="msg-avatar">{showAvatar && <Avatar id={msg.senderId} name={senderName} size="sm" />}</div>
         )}
         <div class="bubble">
-          {showName && !mine && groupChat && <div class={`sender-name snc-${hashColor(msg.senderId)}`}>{senderName}</div>}
+          {showName && !mine && groupChat && <div class={`sender-name snc-${hashIndex(msg.senderId, 8)}`}>{senderName}</div>}
           <div class="msg-text" dir="auto">
             {linkify(msg.content)}
           </div>
@@ -89,12 +89,6 @@ class MessageRow extends Component<RowProps> {
       </div>
     );
   }
-}
-
-function hashColor(id: string): number {
-  let h = 0;
-  for (let i = 0; i < id.length; i++) h = (h * 31 + id.charCodeAt(i)) | 0;
-  return Math.abs(h) % 8;
 }
 
 function PendingRow({ item }: { item: OutboxItem }) {
