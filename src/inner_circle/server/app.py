@@ -37,7 +37,6 @@ __all__ = ["STATIC_DIR", "create_app"]
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
 MAX_EVENT_BYTES = 64 * 1024
-PRESENCE_HEARTBEAT_SECONDS = 20.0  # a third of RedisPresence.ttl
 
 
 def create_app(
@@ -59,7 +58,9 @@ def create_app(
         json=fastjson,  # orjson: the encoder is a large share of each fan-out
     )
     presence: PresenceTracker = (
-        RedisPresence.from_url(settings.redis_url) if settings.redis_url else MemoryPresence()
+        RedisPresence.from_url(settings.redis_url, ttl=settings.presence_ttl_seconds)
+        if settings.redis_url
+        else MemoryPresence()
     )
     ctx = ServerContext(
         settings=settings,
@@ -92,7 +93,9 @@ def create_app(
             await chat_service.ensure_family_chat(uow)
             await uow.commit()
         log.info("Inner Circle %s ready", __version__)
-        keeper = asyncio.create_task(_keep_presence(uows, presence))
+        keeper = asyncio.create_task(
+            _keep_presence(uows, presence, settings.presence_ttl_seconds / 3)
+        )
         yield
         keeper.cancel()
         await presence.close()
@@ -138,11 +141,13 @@ def create_app(
     return socketio.ASGIApp(sio, other_asgi_app=api, socketio_path="socket.io")
 
 
-async def _keep_presence(uows: UnitOfWorkFactory, presence: PresenceTracker) -> None:
+async def _keep_presence(
+    uows: UnitOfWorkFactory, presence: PresenceTracker, interval: float
+) -> None:
     """Keep this process's connections alive in shared presence; members whose server
     process died (their entries expired) are announced offline by one surviving process."""
     while True:
-        await asyncio.sleep(PRESENCE_HEARTBEAT_SECONDS)
+        await asyncio.sleep(interval)  # a timer, not synchronisation
         try:
             await presence.heartbeat()
             lost = await presence.sweep()

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(default=65536, ge=1024)
     argon2_time_cost: int = Field(default=3, ge=1)
     db_pool_size: int = Field(default=10, ge=1)
+    # With Redis: a connection of a process that died stops counting as online after this.
+    presence_ttl_seconds: float = Field(default=60.0, ge=1.0)
     log_level: str = "INFO"
     # "text" (readable) or "json" (one object a line, for log collectors); see docs/operations.md.
     log_format: Literal["text", "json"] = "text"
