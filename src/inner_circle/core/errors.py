@@ -19,6 +19,7 @@ exception.
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 from typing import Any
 
@@ -109,6 +110,10 @@ class RateLimited(InnerCircleError):
     def __init__(self, message: str, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+    def to_dict(self) -> dict[str, Any]:
+        # Socket clients get what HTTP clients read from Retry-After (whole seconds).
+        return {**super().to_dict(), "retryAfter": max(1, math.ceil(self.retry_after))}
 
 
 class Unavailable(InnerCircleError):

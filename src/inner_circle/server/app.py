@@ -58,7 +58,11 @@ def create_app(
         json=fastjson,  # orjson: the encoder is a large share of each fan-out
     )
     presence: PresenceTracker = (
-        RedisPresence.from_url(settings.redis_url, ttl=settings.presence_ttl_seconds)
+        RedisPresence.from_url(
+            settings.redis_url,
+            prefix=f"{settings.redis_key_prefix}:",
+            ttl=settings.presence_ttl_seconds,
+        )
         if settings.redis_url
         else MemoryPresence()
     )

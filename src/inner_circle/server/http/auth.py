@@ -5,16 +5,19 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from inner_circle.protocol.rest import LoginIn, RefreshIn, TokenPair
-from inner_circle.server.http.deps import Uow
+from inner_circle.server.http.deps import ClientAddress, RateLimits, Uow
 from inner_circle.server.services import auth
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 @router.post("/login", response_model=TokenPair, operation_id="login")
-async def login(body: LoginIn, uows: Uow) -> TokenPair:
-    """Sign in with username and password; returns an access token and a refresh token."""
-    async with uows.write() as uow:
+async def login(body: LoginIn, uows: Uow, limits: RateLimits, address: ClientAddress) -> TokenPair:
+    """Sign in with username and password; returns an access token and a refresh token.
+
+    429 ``RATE_LIMITED`` (with ``Retry-After``) after repeated failures for the username
+    or from the address."""
+    async with limits.login_attempt(body.username, address), uows.write() as uow:
         pair = await auth.login(uow, body)
         await uow.commit()
     return pair

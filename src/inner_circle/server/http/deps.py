@@ -10,9 +10,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from inner_circle.core.actor import Actor
 from inner_circle.core.errors import Unauthenticated
 from inner_circle.server.db.uow import UnitOfWorkFactory
+from inner_circle.server.limits import Limits
 from inner_circle.server.services import auth
 
-__all__ = ["CurrentActor", "Uow", "get_uow_factory"]
+__all__ = ["ClientAddress", "CurrentActor", "RateLimits", "Uow", "get_uow_factory"]
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -35,3 +36,16 @@ async def current_actor(
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def get_limits(request: Request) -> Limits:
+    return request.app.state.limits  # type: ignore[no-any-return]
+
+
+def client_address(request: Request) -> str | None:
+    """The caller's address (behind a trusted proxy, uvicorn's proxy headers put the real one here)."""
+    return request.client.host if request.client else None
+
+
+RateLimits = Annotated[Limits, Depends(get_limits)]
+ClientAddress = Annotated[str | None, Depends(client_address)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request
@@ -69,7 +70,7 @@ def install_error_handlers(app: FastAPI) -> None:
         status = STATUS_BY_CODE.get(exc.code, 400)
         response = error_response(status, str(exc.code), exc.message, exc.details)
         if isinstance(exc, RateLimited):
-            response.headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+            response.headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
         return response
 
     @app.exception_handler(RequestValidationError)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response
 from inner_circle.core import limits
 from inner_circle.protocol.events import GetMessagesIn
 from inner_circle.protocol.rest import MessageContentIn, MessageOut, SendMessageIn
-from inner_circle.server.http.deps import CurrentActor, Uow
+from inner_circle.server.http.deps import CurrentActor, RateLimits, Uow
 from inner_circle.server.services import messages
 
 router = APIRouter(prefix="/messages", tags=["messages"])
@@ -38,9 +38,16 @@ async def history(
 
 @router.post("/{chat_id}", response_model=MessageOut, operation_id="sendMessage")
 async def send(
-    chat_id: uuid.UUID, body: MessageContentIn, actor: CurrentActor, uows: Uow, response: Response
+    chat_id: uuid.UUID,
+    body: MessageContentIn,
+    actor: CurrentActor,
+    uows: Uow,
+    limits: RateLimits,
+    response: Response,
 ) -> MessageOut:
-    """Send a message: 201 when stored, 200 when ``clientMessageId`` was already used."""
+    """Send a message: 201 when stored, 200 when ``clientMessageId`` was already used
+    (429 ``RATE_LIMITED`` when the member sends too fast)."""
+    await limits.message_sent(actor.id)
     message_in = SendMessageIn(
         chat_id=chat_id, content=body.content, client_message_id=body.client_message_id
     )

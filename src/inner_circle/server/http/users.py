@@ -13,16 +13,19 @@ from inner_circle.protocol.rest import (
     RegisterIn,
     UserOut,
 )
-from inner_circle.server.http.deps import CurrentActor, Uow
+from inner_circle.server.http.deps import ClientAddress, CurrentActor, RateLimits, Uow
 from inner_circle.server.services import accounts
 
 router = APIRouter(prefix="/users", tags=["users"])
 
 
 @router.post("/register", response_model=UserOut, status_code=201, operation_id="register")
-async def register(body: RegisterIn, uows: Uow) -> UserOut:
-    """Join the family with an invitation code (400 bad/used code, 409 username taken)."""
-    async with uows.write() as uow:
+async def register(
+    body: RegisterIn, uows: Uow, limits: RateLimits, address: ClientAddress
+) -> UserOut:
+    """Join the family with an invitation code (400 bad/used code, 409 username taken,
+    429 after repeated wrong codes from the address)."""
+    async with limits.registration_attempt(address), uows.write() as uow:
         user = await accounts.register_with_invite(uow, body)
         await uow.commit()
     return user

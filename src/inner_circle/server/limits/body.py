@@ -1,0 +1,81 @@
+"""A bound on request bodies: larger ones are refused with 413 before any handler reads them."""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from inner_circle.core.errors import ErrorCode
+
+__all__ = ["BodySizeLimitMiddleware"]
+
+
+class BodySizeLimitMiddleware:
+    """Refuse request bodies over ``max_bytes`` with a ``PAYLOAD_TOO_LARGE`` JSON error.
+
+    A declared ``Content-Length`` is checked up front; a chunked body is read (up to
+    the bound) before the app runs and then replayed, so a handler never sees half a
+    body. Socket.IO traffic does not pass here: engine.io bounds it by
+    ``max_http_buffer_size``.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.max_bytes <= 0:
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = 0
+                if declared > self.max_bytes:
+                    await self._refuse(send)
+                    return
+        if scope.get("method") in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._refuse(send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, send: Send) -> None:
+        from inner_circle.server.http.errors import error_response
+
+        response = error_response(
+            413,
+            str(ErrorCode.PAYLOAD_TOO_LARGE),
+            f"The request body is larger than {self.max_bytes} bytes",
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [*response.raw_headers, (b"connection", b"close")],
+            }
+        )
+        await send({"type": "http.response.body", "body": response.body})

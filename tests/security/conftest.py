@@ -1,0 +1,61 @@
+"""Servers with chosen settings (low limits, Redis) for the hardening tests."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from tests.support import REDIS_URL, Family, ThreadedServer, make_settings, need_service
+
+StartServer = Callable[..., Awaitable[Family]]
+
+
+@pytest_asyncio.fixture
+async def start_server(sqlite_url: str, tmp_path: Path) -> AsyncIterator[StartServer]:
+    """``await start_server(**settings)``: a live server on this test's SQLite database.
+
+    Several servers may share the database (and Redis), like processes behind one proxy.
+    """
+    started: list[tuple[ThreadedServer, Family]] = []
+
+    async def start(**overrides: Any) -> Family:
+        server = ThreadedServer(make_settings(sqlite_url, tmp_path, **overrides))
+        await server.start()
+        handle = Family(server)
+        started.append((server, handle))
+        return handle
+
+    yield start
+    for server, handle in reversed(started):
+        await handle.close()
+        await server.stop()
+
+
+def _redis_ping(url: str) -> bool:
+    from redis import Redis
+
+    client = Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        return bool(client.ping())
+    except Exception:
+        return False
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    if not _redis_ping(REDIS_URL):
+        need_service(f"Redis is not reachable at {REDIS_URL}")
+    return REDIS_URL
+
+
+@pytest.fixture
+def redis_prefix() -> str:
+    """A key prefix of this test's own, so tests sharing one Redis never see each other."""
+    return f"ic-test-{uuid.uuid4().hex[:12]}"
