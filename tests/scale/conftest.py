@@ -123,7 +123,7 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
         "INNER_CIRCLE_DATABASE_URL": f"{base}/{name}",
         "INNER_CIRCLE_REDIS_URL": REDIS_URL,
         # Keys of this cluster only, whatever else shares the Redis database.
-        "INNER_CIRCLE_REDIS_KEY_PREFIX": f"{name}:",
+        "INNER_CIRCLE_REDIS_KEY_PREFIX": name,
         "INNER_CIRCLE_JWT_SECRET": secrets.token_urlsafe(48),
         "INNER_CIRCLE_DATA_DIR": str(tmp_path / "data"),
         "INNER_CIRCLE_ARGON2_MEMORY_KIB": str(FAST_HASHING["argon2_memory_kib"]),
