@@ -141,6 +141,24 @@ def test_session_survives_reload_and_sign_out(live_server: Any, new_page: Any, m
     token = page.evaluate("JSON.parse(localStorage.getItem('ic.session')).refreshToken")
     assert token
 
+    # A rejected access token is refreshed transparently (REST 401 and socket connect_error).
+    page.evaluate(
+        """() => {
+            const s = JSON.parse(localStorage.getItem('ic.session'));
+            s.accessToken = 'not-a-valid-token';
+            s.expiresAt = Date.now() + 3600e3;
+            localStorage.setItem('ic.session', JSON.stringify(s));
+        }"""
+    )
+    page.reload()
+    expect(page.locator(".chat-item", has_text="Family")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="Connecting")).to_have_count(0)
+    page.wait_for_function(
+        "JSON.parse(localStorage.getItem('ic.session')).accessToken !== 'not-a-valid-token'"
+    )
+    new_token = page.evaluate("JSON.parse(localStorage.getItem('ic.session')).refreshToken")
+    assert new_token != token
+
     page.get_by_role("button", name="Settings").click()
     shot(page, "phone-settings-light.png")
     page.get_by_role("button", name="Sign out").click()

@@ -69,7 +69,11 @@ function fromPair(p: TokenPair): Session {
 }
 
 export function updateSessionUser(user: UserOut): void {
-  if (session && session.user.id === user.id) setSession({ ...session, user });
+  if (!session || session.user.id !== user.id) return;
+  // Start from what is stored: another tab may have rotated the tokens meanwhile.
+  const stored = load();
+  const base = stored && stored.user.id === user.id ? stored : session;
+  setSession({ ...base, user });
 }
 
 function scheduleRefresh(): void {
