@@ -22,7 +22,12 @@ from inner_circle.server.db.uow import UnitOfWorkFactory
 from inner_circle.server.http import auth, chats, invites, messages, sync, system, users
 from inner_circle.server.http.errors import install_error_handlers
 from inner_circle.server.http.headers import SecurityHeadersMiddleware
+from inner_circle.server.http.metrics import router as metrics_router
 from inner_circle.server.limits import BodySizeLimitMiddleware, build_limits
+from inner_circle.server.observability.lifecycle import close_client_manager
+from inner_circle.server.observability.logs import RequestIdMiddleware
+from inner_circle.server.observability.metrics import MeteredNotifier, Metrics, MetricsMiddleware
+from inner_circle.server.observability.socket import ObservedNamespace
 from inner_circle.server.realtime import fastjson
 from inner_circle.server.realtime.presence import MemoryPresence, PresenceTracker, RedisPresence
 from inner_circle.server.realtime.socketio_notifier import SocketIONotifier
@@ -30,7 +35,6 @@ from inner_circle.server.security import PasswordService, TokenService
 from inner_circle.server.services import chats as chat_service
 from inner_circle.server.services import presence as presence_service
 from inner_circle.server.settings import Settings
-from inner_circle.server.socket.namespace import ChatNamespace
 
 __all__ = ["STATIC_DIR", "create_app"]
 
@@ -66,6 +70,8 @@ def create_app(
         if settings.redis_url
         else MemoryPresence()
     )
+    metrics = Metrics()
+    metrics.watch(sio=sio, engine=engine)
     ctx = ServerContext(
         settings=settings,
         clock=clock or SystemClock(),
@@ -79,7 +85,7 @@ def create_app(
     )
     uows = UnitOfWorkFactory(
         create_session_factory(engine),
-        SocketIONotifier(sio, presence),
+        MeteredNotifier(SocketIONotifier(sio, presence), metrics),
         ctx,
         serialise_writes=settings.is_sqlite,
     )
@@ -89,7 +95,7 @@ def create_app(
 
         redis_client = Redis.from_url(settings.redis_url)
     limits = build_limits(settings, redis_client)
-    sio.register_namespace(ChatNamespace(uows, limits))
+    sio.register_namespace(ObservedNamespace(uows, limits, metrics))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -106,6 +112,7 @@ def create_app(
         await engine.dispose()
         if redis_client is not None:
             await redis_client.aclose()
+        await close_client_manager(client_manager)
 
     api = FastAPI(
         title="Inner Circle",
@@ -119,6 +126,7 @@ def create_app(
     api.state.sio = sio
     api.state.limits = limits
     api.state.redis = redis_client
+    api.state.metrics = metrics
     install_error_handlers(api)
     api.add_middleware(
         CORSMiddleware,
@@ -129,6 +137,8 @@ def create_app(
     )
     api.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     api.add_middleware(SecurityHeadersMiddleware)
+    api.add_middleware(MetricsMiddleware, metrics=metrics)
+    api.add_middleware(RequestIdMiddleware)
     for router in (
         auth.router,
         users.router,
@@ -137,6 +147,7 @@ def create_app(
         invites.router,
         sync.router,
         system.router,
+        metrics_router,
     ):
         api.include_router(router)
     api.include_router(system.web_client_router(static_dir))

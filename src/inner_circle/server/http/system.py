@@ -6,7 +6,8 @@ from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse
-from sqlalchemy import text
+
+from inner_circle.server.observability.health import readiness
 
 router = APIRouter(tags=["system"])
 
@@ -19,14 +20,11 @@ async def health() -> dict[str, str]:
 
 @router.get("/readyz", operation_id="ready")
 async def ready(request: Request) -> JSONResponse:
-    """The database answers (503 otherwise)."""
-    engine = request.app.state.engine
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-    except Exception:
-        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
-    return JSONResponse({"status": "ready", "database": "ok"})
+    """The database answers with its schema at the newest migration, and Redis answers when
+    configured (503 otherwise): ``{status, database, migrations, redis}``."""
+    ok, checks = await readiness(request.app.state.engine, request.app.state.redis)
+    status = "ready" if ok else "unavailable"
+    return JSONResponse({"status": status, **checks}, status_code=200 if ok else 503)
 
 
 def web_client_router(static_dir: Path) -> APIRouter:

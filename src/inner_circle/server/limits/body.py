@@ -8,6 +8,21 @@ from inner_circle.core.errors import ErrorCode
 
 __all__ = ["BodySizeLimitMiddleware"]
 
+# A refused body is still read up to this much, so that a client which writes its whole
+# request before reading the answer gets the 413 instead of a reset connection.
+DRAIN_MAX = 1024 * 1024
+
+
+async def _drain(receive: Receive, already: int) -> None:
+    size = already
+    while size <= DRAIN_MAX:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        size += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
+
 
 class BodySizeLimitMiddleware:
     """Refuse request bodies over ``max_bytes`` with a ``PAYLOAD_TOO_LARGE`` JSON error.
@@ -33,6 +48,8 @@ class BodySizeLimitMiddleware:
                 except ValueError:
                     declared = 0
                 if declared > self.max_bytes:
+                    if declared <= DRAIN_MAX:
+                        await _drain(receive, 0)
                     await self._refuse(send)
                     return
         if scope.get("method") in ("GET", "HEAD", "OPTIONS"):
@@ -47,6 +64,8 @@ class BodySizeLimitMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
+                if message.get("more_body", False):
+                    await _drain(receive, size)
                 await self._refuse(send)
                 return
             chunks.append(chunk)

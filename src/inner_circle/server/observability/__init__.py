@@ -1,0 +1,1 @@
+"""Watching a running server: metrics, structured logs, readiness and graceful shutdown."""
