@@ -7,13 +7,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, case, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inner_circle.server.db.models import Chat, ChatParticipant, User
 
 __all__ = [
     "add_participants",
+    "advance_read_markers",
     "family_chat",
     "membership",
     "next_seq",
@@ -158,6 +159,35 @@ async def take_seqs(session: AsyncSession, chat_id: uuid.UUID, count: int, now: 
         .returning(Chat.last_seq)
     )
     return int(result.scalar_one())
+
+
+async def advance_read_markers(
+    session: AsyncSession, positions: Sequence[tuple[uuid.UUID, uuid.UUID, int]]
+) -> None:
+    """Move several members' read and delivered positions forward to (chat, user, seq)
+    in one statement (executemany); positions never move backwards."""
+    if not positions:
+        return
+    table = ChatParticipant.__table__
+    columns = ChatParticipant.__mapper__.c
+    seq = bindparam("m_seq")
+    statement = (
+        update(table)
+        .where(columns.chat_id == bindparam("m_chat"), columns.user_id == bindparam("m_user"))
+        .values(
+            {
+                columns.last_read_seq: case(
+                    (columns.last_read_seq < seq, seq), else_=columns.last_read_seq
+                ),
+                columns.last_delivered_seq: case(
+                    (columns.last_delivered_seq < seq, seq), else_=columns.last_delivered_seq
+                ),
+            }
+        )
+    )
+    await session.execute(
+        statement, [{"m_chat": c, "m_user": u, "m_seq": s} for c, u, s in positions]
+    )
 
 
 async def advance_marker(

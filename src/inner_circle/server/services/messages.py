@@ -116,8 +116,9 @@ async def send_messages(uow: UnitOfWork, requests: Sequence[SendRequest]) -> lis
     for message in created.values():
         marker = (message.chat_id, message.sender_id)
         highest[marker] = max(highest.get(marker, 0), message.seq)
-    for (chat_id, user_id), seq in highest.items():
-        await chats_repo.advance_marker(uow.session, chat_id, user_id, read_seq=seq)
+    await chats_repo.advance_read_markers(
+        uow.session, [(chat_id, user_id, seq) for (chat_id, user_id), seq in highest.items()]
+    )
     senders = await users_repo.by_ids(
         uow.session,
         {m.sender_id for m in created.values()} | {m.sender_id for m in earlier.values()},
