@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from typing import Annotated, Any
@@ -44,6 +43,8 @@ def serve(
 
     from inner_circle.server.app import create_app
     from inner_circle.server.bootstrap import prepare
+    from inner_circle.server.observability.lifecycle import run as run_gracefully
+    from inner_circle.server.observability.logs import configure_logging
 
     settings = build_settings(data_dir, host=host, port=port)
     if workers > 1 and (settings.is_sqlite or not settings.redis_url):
@@ -53,9 +54,7 @@ def serve(
             err=True,
         )
         raise typer.Exit(2)
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level, settings.log_format)
     code = prepare(settings) if migrate else None
     where = "SQLite in " + str(settings.data_dir.resolve()) if settings.is_sqlite else "PostgreSQL"
     typer.echo(f"Inner Circle {__version__} on http://{settings.host}:{settings.port} ({where})")
@@ -72,6 +71,8 @@ def serve(
         "log_level": settings.log_level.lower(),
         "proxy_headers": True,
         "timeout_graceful_shutdown": 10,
+        "log_config": None,  # our handler and format (configure_logging) for uvicorn too
+        "access_log": False,  # inner_circle.access writes one line per request instead
         # Browsers offer permessage-deflate; compressing every small frame for every
         # recipient costs more CPU than it saves on a family's messages.
         "ws_per_message_deflate": False,
@@ -81,7 +82,7 @@ def serve(
         os.environ.update(_settings_env(settings))
         uvicorn.run("inner_circle.server.asgi:create", factory=True, workers=workers, **options)
         return
-    uvicorn.run(create_app(settings), **options)
+    run_gracefully(create_app(settings), **options)
 
 
 def _settings_env(settings: Any) -> dict[str, str]:

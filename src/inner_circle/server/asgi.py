@@ -12,7 +12,6 @@ with sticky sessions (``deploy/nginx-multi.conf``) for long-polling.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 __all__ = ["create"]
@@ -21,10 +20,9 @@ __all__ = ["create"]
 def create() -> Any:
     """``create_app(load_settings())``: uvicorn calls this in each worker process."""
     from inner_circle.server.app import create_app
+    from inner_circle.server.observability.logs import configure_logging
     from inner_circle.server.settings import load_settings
 
     settings = load_settings()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level, settings.log_format)
     return create_app(settings)

@@ -9,7 +9,7 @@ docs/adr/0006-logging.md.
 What is never logged: tokens, passwords and message text. Our own log calls only
 name ids, routes and codes; the access line names the route *template*
 (``/messages/{chat_id}``), not the path; third-party loggers that would print
-payloads at DEBUG (SQL parameters, Socket.IO packets) are held at INFO or above.
+payloads (SQL parameters, Socket.IO packets) are held at WARNING or above.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ event_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("event_id"
 
 access_log = logging.getLogger("inner_circle.access")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
-# Loggers that print request or query payloads at DEBUG.
+# Loggers that print request or query payloads at INFO or DEBUG.
 _CHATTY = (
     "aiosqlite",
     "asyncpg",
@@ -105,7 +105,9 @@ def configure_logging(level: str = "INFO", fmt: str = "text", stream: Any = None
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
-    floor = max(logging.INFO, root.level)
+    # At INFO, SQLAlchemy prints each statement with its parameters (message text,
+    # password hashes); at DEBUG, Socket.IO prints whole packets.
+    floor = max(logging.WARNING, root.level)
     for name in _CHATTY:
         logging.getLogger(name).setLevel(floor)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
