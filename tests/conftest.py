@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
@@ -25,8 +24,10 @@ from tests.support import (
     ThreadedServer,
     copy_sqlite,
     free_port,
+    in_thread,
     make_settings,
     need_service,
+    run_async,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,7 +54,7 @@ async def _pg_execute(*statements: str) -> None:
 
 def _pg_available() -> bool:
     try:
-        asyncio.run(_pg_execute("SELECT 1"))
+        run_async(_pg_execute("SELECT 1"))
     except Exception:
         return False
     return True
@@ -67,7 +68,7 @@ def _pg_url(name: str) -> str:
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"
-    migrate.upgrade(f"sqlite+aiosqlite:///{path}")
+    in_thread(migrate.upgrade, f"sqlite+aiosqlite:///{path}")
     return path
 
 
@@ -76,10 +77,10 @@ def postgres_template() -> Iterator[str]:
     if not _pg_available():
         need_service(f"PostgreSQL is not reachable at {POSTGRES_URL}")
     name = f"ic_template_{os.getpid()}"
-    asyncio.run(_pg_execute(f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'))
-    migrate.upgrade(_pg_url(name))
+    run_async(_pg_execute(f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'))
+    in_thread(migrate.upgrade, _pg_url(name))
     yield name
-    asyncio.run(_pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    run_async(_pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -92,9 +93,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     template = request.getfixturevalue("postgres_template")
     name = f"ic_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_pg_execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    run_async(_pg_execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
     yield _pg_url(name)
-    asyncio.run(_pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    run_async(_pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture
@@ -203,3 +204,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 
 def pytest_configure(config: pytest.Config) -> None:
     sys.path.insert(0, str(ROOT))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps an event loop on the main thread."""
+    items.sort(key=lambda item: item.nodeid.startswith("tests/e2e/"))

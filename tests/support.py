@@ -8,9 +8,10 @@ import shutil
 import socket
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import uvicorn
@@ -21,6 +22,7 @@ from inner_circle.server.app import create_app
 from inner_circle.server.bootstrap import operator_uows
 from inner_circle.server.settings import Settings
 
+T = TypeVar("T")
 REQUIRE_SERVICES = os.environ.get("INNER_CIRCLE_REQUIRE_SERVICES") == "1"
 POSTGRES_URL = os.environ.get(
     "INNER_CIRCLE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -28,6 +30,17 @@ POSTGRES_URL = os.environ.get(
 REDIS_URL = os.environ.get("INNER_CIRCLE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PASSWORD = "correct-horse-1"
 FAST_HASHING = {"argon2_memory_kib": 1024, "argon2_time_cost": 1}
+
+
+def in_thread(function: Callable[..., T], *args: Any) -> T:
+    """Run blocking work (``asyncio.run``, migrations) on a fresh thread: safe even when this
+    thread has an event loop set, as pytest-asyncio and Playwright's sync API leave one."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function, *args).result()
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    return in_thread(asyncio.run, coroutine)
 
 
 def need_service(reason: str) -> None:

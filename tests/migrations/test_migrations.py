@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, inspect, text
 from inner_circle.sdk import InnerCircleClient
 from inner_circle.server.db import migrate
 from tests.conftest import _pg_available, _pg_execute, _pg_url
-from tests.support import ThreadedServer, make_settings, need_service
+from tests.support import ThreadedServer, in_thread, make_settings, need_service, run_async
 
 # The seed's schema, verbatim from its technology_stack.md (PostgreSQL).
 SEED_SQL = """
@@ -82,7 +82,7 @@ def seed_database() -> Iterator[tuple[str, dict[str, uuid.UUID]]]:
     if not _pg_available():
         need_service("PostgreSQL is not reachable")
     name = f"ic_seed_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_pg_execute(f'CREATE DATABASE "{name}"'))
+    run_async(_pg_execute(f'CREATE DATABASE "{name}"'))
     ids = {key: uuid.uuid4() for key in ("gran", "dad", "kid", "family", "pair", "unused")}
     base = datetime(2025, 8, 20, 10, 0, 0)  # noqa: DTZ001 - the seed stored naive timestamps
 
@@ -142,9 +142,9 @@ def seed_database() -> Iterator[tuple[str, dict[str, uuid.UUID]]]:
         finally:
             await connection.close()
 
-    asyncio.run(fill())
+    run_async(fill())
     yield name, ids
-    asyncio.run(_pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    run_async(_pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 async def test_seed_database_is_adopted_in_place(
@@ -222,10 +222,10 @@ def test_upgrade_downgrade_upgrade(backend: str, tmp_path: Path) -> None:
         if not _pg_available():
             need_service("PostgreSQL is not reachable")
         cleanup = f"ic_mig_{uuid.uuid4().hex[:10]}"
-        asyncio.run(_pg_execute(f'CREATE DATABASE "{cleanup}"'))
+        run_async(_pg_execute(f'CREATE DATABASE "{cleanup}"'))
         url = _pg_url(cleanup)
     try:
-        migrate.upgrade(url)
+        in_thread(migrate.upgrade, url)
         if backend == "sqlite":
             engine = create_engine(f"sqlite:///{tmp_path / 'm.db'}")
             with engine.connect() as connection:
@@ -234,8 +234,8 @@ def test_upgrade_downgrade_upgrade(backend: str, tmp_path: Path) -> None:
                 version = connection.execute(text("SELECT version_num FROM alembic_version"))
                 assert version.scalar() == migrate.head_revision()
             engine.dispose()
-        migrate.downgrade(url, "base")
-        migrate.upgrade(url)
+        in_thread(migrate.downgrade, url, "base")
+        in_thread(migrate.upgrade, url)
     finally:
         if cleanup:
-            asyncio.run(_pg_execute(f'DROP DATABASE IF EXISTS "{cleanup}" WITH (FORCE)'))
+            run_async(_pg_execute(f'DROP DATABASE IF EXISTS "{cleanup}" WITH (FORCE)'))

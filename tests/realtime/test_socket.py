@@ -237,3 +237,17 @@ async def test_deactivation_disconnects_live_sockets(family: Family) -> None:
     await asyncio.wait_for(gone.wait(), 10)
     with pytest.raises(socketio.exceptions.ConnectionError):
         await anna.connect()
+
+
+async def test_unknown_events_and_extra_arguments_get_clear_answers(family: Family) -> None:
+    anna = await family.member("anna", connect=True)
+    with pytest.raises(BadRequest) as error:
+        await anna.call("launchRockets", {"count": 3})
+    assert "Unknown event" in error.value.message
+    assert (await anna.inbox.wait_for("error"))["event"] == "launchRockets"
+    chat = await anna.family_chat()
+    assert anna.sio is not None
+    ack = await anna.sio.call(
+        "sendMessage", ({"chatId": str(chat.id), "content": "two args"}, "extra"), timeout=10
+    )
+    assert ack["ok"] is True and ack["message"]["content"] == "two args"

@@ -42,6 +42,6 @@ def web_client_router(static_dir: Path) -> APIRouter:
             )
         return FileResponse(index, headers={"Cache-Control": "no-cache"})
 
-    pages.add_api_route("/", page, methods=["GET"], response_model=None)
-    pages.add_api_route("/join/{code}", page, methods=["GET"], response_model=None)
+    pages.add_api_route("/", page, methods=["GET", "HEAD"], response_model=None)
+    pages.add_api_route("/join/{code}", page, methods=["GET", "HEAD"], response_model=None)
     return pages

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from inner_circle.core.actor import Actor
 from inner_circle.core.errors import ErrorCode, InvalidInvitation, NotFound, ValidationFailed
-from inner_circle.core.invites import generate_code, invite_status, normalise_code
+from inner_circle.core.invites import generate_code, normalise_code
 from inner_circle.protocol.rest import InviteCreateIn, InviteOut
 from inner_circle.server.access import require_admin
 from inner_circle.server.db.models import InvitationCode
@@ -113,13 +113,7 @@ async def redeem_invite(uow: UnitOfWork, code: str, user_id: uuid.UUID) -> Invit
     if invite is None:
         raise InvalidInvitation("Invalid invitation code", ErrorCode.INVITE_INVALID)
     now = uow.ctx.clock.now()
-    status = invite_status(
-        used_count=invite.used_count,
-        usage_limit=invite.usage_limit,
-        expires_at=invite.expires_at,
-        revoked_at=invite.revoked_at,
-        now=now,
-    )
+    status = invite_out(invite, now).status
     if invite.is_used and invite.used_count == 0:
         status = "used"  # a seed-era code marked used before usage counting existed
     problems = {

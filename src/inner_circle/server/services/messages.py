@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
@@ -39,6 +40,9 @@ class SendRequest:
     actor: Actor
     body: SendMessageIn
     origin_sid: str | None = None
+    # An earlier attempt with this client id failed, perhaps in an ambiguous commit that
+    # stored the message but sent no events: if it is stored, announce it (again).
+    republish: bool = False
 
 
 SendResult = tuple[MessageOut, bool] | InnerCircleError
@@ -79,10 +83,11 @@ async def send_messages(uow: UnitOfWork, requests: Sequence[SendRequest]) -> lis
 
     Raises:
         IntegrityError: only for a batch of more than one new message, when a concurrent
-            transaction stored one of its client ids first; the savepoint is rolled back
-            and the caller retries the requests one by one.
+            transaction stored one of its client ids first; the transaction must be rolled
+            back, and the caller retries the requests one by one.
 
-    Emits: as :func:`send_message`, for each new message.
+    Emits: as :func:`send_message`, for each new message, and for an already stored
+    one whose request says ``republish`` (its first events may never have gone out).
     """
     results: list[SendResult | None] = [None] * len(requests)
     access = await access_chats(uow, [(r.actor, r.body.chat_id) for r in requests])
@@ -133,7 +138,13 @@ async def send_messages(uow: UnitOfWork, requests: Sequence[SendRequest]) -> lis
             uow.emit_to_sid(ServerEvent.MESSAGE_SENT, out, request.origin_sid)
         results[index] = (out, True)
     for index, message in earlier.items():
-        results[index] = (message_out(message, senders[message.sender_id]), False)
+        out = message_out(message, senders[message.sender_id])
+        results[index] = (out, False)
+        request, recipients = requests[index], access[index]
+        if request.republish and not isinstance(recipients, InnerCircleError):
+            uow.emit(ServerEvent.MESSAGE_RECEIVED, out, recipients)
+            if request.origin_sid is not None:
+                uow.emit_to_sid(ServerEvent.MESSAGE_SENT, out, request.origin_sid)
     for index, first in repeats:
         answer = results[first]
         results[index] = (answer[0], False) if isinstance(answer, tuple) else answer
@@ -157,8 +168,11 @@ async def _store(
     for index, request, _ in fresh:
         by_chat.setdefault(request.body.chat_id, []).append((index, request))
     created: dict[int, Message] = {}
+    # Only a lone message can recover from a client-id race inside this transaction; a
+    # batch gives up and is retried one by one, so it saves the SAVEPOINT round trips.
+    savepoint = uow.session.begin_nested() if len(fresh) == 1 else nullcontext()
     try:
-        async with uow.session.begin_nested():
+        async with savepoint:
             for chat_id, items in by_chat.items():
                 last = await chats_repo.take_seqs(uow.session, chat_id, len(items), now)
                 for offset, (index, request) in enumerate(items):
@@ -231,20 +245,7 @@ async def mark_read(uow: UnitOfWork, actor: Actor, chat_id: uuid.UUID, seq: int)
     moved = await chats_repo.advance_marker(uow.session, chat.id, actor.id, read_seq=seq)
     last_read = max(participant.last_read_seq, seq)
     if moved:
-        sync_repo.record(
-            uow.session,
-            "read",
-            uow.ctx.clock.now(),
-            chat_id=chat.id,
-            user_id=actor.id,
-            seq=last_read,
-        )
-        marker = ReadMarker(chat_id=chat.id, user_id=actor.id, seq=last_read)
-        uow.emit(
-            ServerEvent.MESSAGES_READ,
-            marker,
-            await chats_repo.participant_ids(uow.session, chat.id),
-        )
+        await _announce_marker(uow, chat.id, actor.id, "read", last_read)
     return ReadStateOut(
         chat_id=chat.id,
         user_id=actor.id,
@@ -263,18 +264,17 @@ async def mark_delivered(uow: UnitOfWork, actor: Actor, chat_id: uuid.UUID, seq:
     seq = min(seq, chat.last_seq)
     moved = await chats_repo.advance_marker(uow.session, chat.id, actor.id, delivered_seq=seq)
     if moved:
-        sync_repo.record(
-            uow.session,
-            "delivered",
-            uow.ctx.clock.now(),
-            chat_id=chat.id,
-            user_id=actor.id,
-            seq=seq,
-        )
-        marker = ReadMarker(chat_id=chat.id, user_id=actor.id, seq=seq)
-        uow.emit(
-            ServerEvent.MESSAGES_DELIVERED,
-            marker,
-            await chats_repo.participant_ids(uow.session, chat.id),
-        )
+        await _announce_marker(uow, chat.id, actor.id, "delivered", seq)
     return max(participant.last_delivered_seq, seq)
+
+
+async def _announce_marker(
+    uow: UnitOfWork, chat_id: uuid.UUID, user_id: uuid.UUID, kind: str, seq: int
+) -> None:
+    """Log a moved read/delivered position for sync and tell every participant."""
+    sync_repo.record(
+        uow.session, kind, uow.ctx.clock.now(), chat_id=chat_id, user_id=user_id, seq=seq
+    )
+    name = ServerEvent.MESSAGES_READ if kind == "read" else ServerEvent.MESSAGES_DELIVERED
+    marker = ReadMarker(chat_id=chat_id, user_id=user_id, seq=seq)
+    uow.emit(name, marker, await chats_repo.participant_ids(uow.session, chat_id))

@@ -178,6 +178,18 @@ class ChatNamespace(socketio.AsyncNamespace):
 
     # --- plumbing ---------------------------------------------------------------------
 
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        """Route an event to its handler; unknown events and extra arguments get a clear error."""
+        if event in ("connect", "disconnect"):
+            return await super().trigger_event(event, *args)
+        sid, payload = args[0], (args[1] if len(args) > 1 else None)
+        handler = getattr(self, f"on_{event}", None) if event.isidentifier() else None
+        if handler is None:
+            error = ValidationFailed(f"Unknown event {event[:64]!r}; see docs/api.md")
+            await self.emit(ServerEvent.ERROR, {**error.to_dict(), "event": event[:64]}, to=sid)
+            return failure(error)
+        return await handler(sid, payload)
+
     async def _handle(
         self, sid: str, event: str, run: Callable[[Actor], Awaitable[dict[str, Any]]]
     ) -> dict[str, Any]:
