@@ -39,6 +39,7 @@ def _message_args(parser: argparse.ArgumentParser, *, rate: float, duration: flo
     parser.add_argument("--redis", action="store_true", help="use the Redis manager even with one process")
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the server processes")
     parser.add_argument("--note", default="")
+    parser.add_argument("--nice", type=int, default=0, help="priority of server and generators (e.g. -5 on a shared machine)")
     parser.add_argument("--profile", metavar="PREFIX", help="py-spy the server: PREFIX-stepN-PID.txt (collapsed stacks)")
     parser.set_defaults(default_rate=rate)
 
@@ -107,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         logins_per_second=getattr(args, "logins", 0.0),
         extra_env=extra_env,
         profile=args.profile,
+        nice=args.nice,
     )
     if args.shape == "login-burst":
         # Baseline at the same rate without logins, then the burst: compare the p99s.

@@ -84,8 +84,14 @@ class LeanSocket:
                     break
                 if frame.startswith("44"):
                     raise Refused(frame[2:])
-                # Events sent before the connect packet is processed would be a protocol
-                # error; anything else (e.g. presence) is allowed only after "40".
+                if frame.startswith("42"):
+                    # The server may deliver room events (presence ...) before its connect
+                    # answer: the room is joined inside the connect handler. socket.io-client
+                    # buffers these too.
+                    if self.on_event is not None:
+                        payload = orjson.loads(frame[2:])
+                        self.on_event(payload[0], payload[1] if len(payload) > 1 else None, time.monotonic_ns())
+                    continue
                 raise Refused(f"unexpected packet before connect: {frame[:80]!r}")
         self._reader = asyncio.create_task(self._read())
 

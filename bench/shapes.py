@@ -15,7 +15,7 @@ import aiohttp
 from bench.load import Generator, GeneratorSpec
 from bench.population import Population, login, populate
 from bench.report import append_row, emit, git_commit, percentiles, today
-from bench.server import ServerGroup, machine_busy, postgres_pids, proc_tree_stats
+from bench.server import ServerGroup, machine_busy, postgres_pids, proc_tree_stats, renice
 
 __all__ = ["MessageShape", "history", "idle", "run_messages"]
 
@@ -44,6 +44,7 @@ class MessageShape:
     note: str = ""
     logins_per_second: float = 0.0
     extra_env: dict[str, str] = field(default_factory=dict)
+    nice: int = 0  # scheduling priority of server and generator processes (below 0: root)
     profile: str | None = None  # py-spy collapsed stacks of the first step's server processes
 
 
@@ -192,6 +193,7 @@ def run_messages(shape: MessageShape) -> list[dict[str, Any]]:
         redis=shape.redis,
         extra_env=shape.extra_env,
         label=shape.name,
+        nice=shape.nice,
     )
     with servers:
         t_setup = time.monotonic()
@@ -206,12 +208,16 @@ def run_messages(shape: MessageShape) -> list[dict[str, Any]]:
         generator = Generator(specs)
         try:
             connected, errors = generator.wait_ready()
+            if shape.nice:
+                renice(generator.pids() + servers.stats().pids, shape.nice)
             setup_s = round(time.monotonic() - t_setup, 1)
             if connected != shape.members:
                 raise RuntimeError(f"only {connected}/{shape.members} clients connected: {errors}")
             weights = [len(spec.chats) / len(population.chats) for spec in specs]
             # A short warm-up: first queries, caches, JIT-less Python's first-call costs.
             generator.step(0, [max(1.0, 20 * w) for w in weights], 2.0, time.monotonic_ns() + 200_000_000, 10)
+            if shape.nice:
+                servers.renice_database(shape.nice)
             step_id = 1
             rates = list(shape.rates)
             passed: list[float] = []
@@ -264,6 +270,7 @@ def run_messages(shape: MessageShape) -> list[dict[str, Any]]:
                     "commit": git_commit(),
                     "date": today(),
                     "note": shape.note,
+                    "nice": shape.nice,
                 }
                 emit(record)
                 records.append(record)
@@ -298,7 +305,7 @@ def _profile(pids: list[int], prefix: str, step_id: int, duration: float) -> lis
     return [
         subprocess.Popen(
             [spy, "record", "--pid", str(pid), "--duration", str(int(duration)), "--rate", "250",
-             "--format", "raw", "--nonblocking", "--output", f"{prefix}-step{step_id}-{pid}.txt"],
+             "--format", "raw", "--nonblocking", "--gil", "--output", f"{prefix}-step{step_id}-{pid}.txt"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         for pid in pids
