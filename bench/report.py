@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,8 @@ from typing import Any
 __all__ = ["append_row", "emit", "git_commit", "percentiles"]
 
 ROOT = Path(__file__).resolve().parent.parent
-DOC = ROOT / "docs" / "performance.md"
+# A smoke run (tests/scale) writes its rows elsewhere.
+DOC = Path(os.environ.get("INNER_CIRCLE_BENCH_DOC", ROOT / "docs" / "performance.md"))
 
 
 def percentiles(values: list[int], scale: float = 1000.0) -> dict[str, float | None]:
