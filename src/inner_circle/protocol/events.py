@@ -12,7 +12,9 @@ from inner_circle.protocol.base import UtcDatetime, WireModel
 
 __all__ = [
     "ChatRemoved",
+    "EditMessageIn",
     "GetMessagesIn",
+    "MessageRefIn",
     "Presence",
     "ReadMarker",
     "ServerEvent",
@@ -27,6 +29,7 @@ class ServerEvent:
 
     MESSAGE_RECEIVED = "messageReceived"
     MESSAGE_SENT = "messageSent"
+    MESSAGE_UPDATED = "messageUpdated"
     CHAT_CREATED = "chatCreated"
     CHAT_UPDATED = "chatUpdated"
     CHAT_REMOVED = "chatRemoved"
@@ -49,6 +52,15 @@ class GetMessagesIn(WireModel):
     offset: Annotated[int, Field(ge=0)] = 0
     before: Annotated[int, Field(ge=1)] | None = None
     after: Annotated[int, Field(ge=0)] | None = None
+
+
+class MessageRefIn(WireModel):
+    chat_id: UUID
+    message_id: UUID
+
+
+class EditMessageIn(MessageRefIn):
+    content: Annotated[str, Field(min_length=1, max_length=limits.MESSAGE_MAX)]
 
 
 class TypingIn(WireModel):

@@ -20,6 +20,7 @@ __all__ = [
     "MarkReadIn",
     "MemberReadState",
     "MessageContentIn",
+    "MessageEditIn",
     "MessageOut",
     "MessagePage",
     "ParticipantsAddIn",
@@ -176,6 +177,8 @@ class MessageOut(WireModel):
     client_message_id: str | None
     created_at: UtcDatetime
     updated_at: UtcDatetime
+    edited_at: UtcDatetime | None = None
+    deleted_at: UtcDatetime | None = None
 
 
 class MemberReadState(WireModel):
@@ -234,6 +237,17 @@ class SendMessageIn(MessageContentIn):
     chat_id: UUID
 
 
+class MessageEditIn(WireModel):
+    content: MessageText
+
+    @field_validator("content")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("content must not be blank")
+        return value
+
+
 class ReadPositionIn(WireModel):
     seq: Annotated[int, Field(ge=0)]
 
@@ -256,12 +270,14 @@ class ReadStateOut(WireModel):
     unread_count: int
 
 
-SyncEventType = Literal["message", "chat", "chatRemoved", "read", "delivered", "user"]
+SyncEventType = Literal[
+    "message", "messageUpdated", "chat", "chatRemoved", "read", "delivered", "user"
+]
 
 
 class SyncEvent(WireModel):
     """One missed change. ``type`` says which of the other fields is set:
-    message → ``message``; chat (created, renamed, members changed) → ``chat``;
+    message, messageUpdated (edited or deleted) → ``message``; chat (created, renamed, members changed) → ``chat``;
     chatRemoved → ``chatId``; read / delivered → ``chatId``, ``userId``, ``seq``;
     user (joined, profile, deactivated) → ``user``."""
 

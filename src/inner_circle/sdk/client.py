@@ -37,6 +37,7 @@ M = TypeVar("M", bound=BaseModel)
 _SERVER_EVENTS = (
     "messageReceived",
     "messageSent",
+    "messageUpdated",
     "chatCreated",
     "chatUpdated",
     "chatRemoved",
@@ -277,6 +278,16 @@ class InnerCircleClient:
             since = page.cursor
             if not page.has_more:
                 return events, since
+
+    async def edit_message(
+        self, chat_id: uuid.UUID, message_id: uuid.UUID, content: str
+    ) -> MessageOut:
+        return await self._post(
+            f"/messages/{chat_id}/{message_id}", MessageOut, {"content": content}, method="PATCH"
+        )
+
+    async def delete_message(self, chat_id: uuid.UUID, message_id: uuid.UUID) -> MessageOut:
+        return await self._post(f"/messages/{chat_id}/{message_id}", MessageOut, method="DELETE")
 
     async def mark_read_rest(self, chat_id: uuid.UUID, seq: int) -> ReadStateOut:
         return await self._post(f"/chats/{chat_id}/read", ReadStateOut, {"seq": seq})

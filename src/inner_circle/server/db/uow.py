@@ -10,10 +10,12 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from inner_circle.core.errors import Unavailable
+from inner_circle.server.db.models.sync import NEW_ENTRIES
 from inner_circle.server.realtime.notifier import Notifier, OutgoingEvent
 
 if TYPE_CHECKING:
@@ -65,6 +67,7 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         """Commit; the queued events go out when the unit of work closes."""
+        await _seal_sync_log(self.session)
         await self.session.commit()
         self._committed = True
 
@@ -78,6 +81,48 @@ class UnitOfWork:
             await self._notifier.publish(events)
         for user_id in disconnects:
             await self._notifier.disconnect_user(user_id)
+
+
+# Any constant works; it only has to be the same in every server process.
+SYNC_LOG_LOCK = 2_025_112_401
+
+
+async def _seal_sync_log(session: AsyncSession) -> None:
+    """Give this transaction's sync-log entries ids in commit order (PostgreSQL).
+
+    A cursor is only safe if no change can commit later with a smaller id than one a
+    client has already read. On PostgreSQL, writers in different chats run in parallel
+    and draw ids as they insert, so they may commit in another order. Just before
+    commit, under a transaction-level advisory lock held until the commit, the entries
+    are renumbered from the id sequence: every committed id is then larger than all
+    ids committed before it. (SQLite has one writer at a time, in id order already.)
+    The lock is the last one a transaction takes, so it cannot be part of a deadlock.
+    """
+    entries = [e for e in session.info.pop(NEW_ENTRIES, []) if e in session]
+    if not entries or session.get_bind().dialect.name != "postgresql":
+        return
+    await session.flush()
+    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SYNC_LOG_LOCK})
+    fresh = sorted(
+        (
+            await session.execute(
+                text(
+                    "SELECT nextval(pg_get_serial_sequence('sync_log', 'id')) "
+                    "FROM generate_series(1, :n)"
+                ),
+                {"n": len(entries)},
+            )
+        ).scalars()
+    )
+    drafts = sorted(e.id for e in entries)
+    await session.execute(
+        text(
+            "UPDATE sync_log SET id = m.new_id "
+            "FROM unnest(CAST(:drafts AS bigint[]), CAST(:fresh AS bigint[])) AS m(old_id, new_id) "
+            "WHERE sync_log.id = m.old_id"
+        ),
+        {"drafts": drafts, "fresh": fresh},
+    )
 
 
 class _UnitOfWorkScope(AbstractAsyncContextManager[UnitOfWork]):
@@ -133,7 +178,18 @@ def is_database_unavailable(exc: BaseException) -> bool:
         return True
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
+    if isinstance(exc, DBAPIError) and _is_outage_sqlstate(getattr(exc.orig, "sqlstate", None)):
+        return True
     return isinstance(exc, (ConnectionError, OSError))
+
+
+def _is_outage_sqlstate(sqlstate: object) -> bool:
+    # PostgreSQL: class 08 is "connection exception"; 57P01-57P03 are a server shutting
+    # down, crashed, or still starting up ("the database system is starting up" right
+    # after a restart) — every one of them goes away by waiting, so they are outages.
+    if not isinstance(sqlstate, str):
+        return False
+    return sqlstate.startswith("08") or sqlstate in {"57P01", "57P02", "57P03"}
 
 
 class UnitOfWorkFactory:

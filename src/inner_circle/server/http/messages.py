@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 
 from inner_circle.core import limits
 from inner_circle.protocol.events import GetMessagesIn
-from inner_circle.protocol.rest import MessageContentIn, MessageOut, SendMessageIn
+from inner_circle.protocol.rest import MessageContentIn, MessageEditIn, MessageOut, SendMessageIn
 from inner_circle.server.http.deps import CurrentActor, RateLimits, Uow
 from inner_circle.server.services import messages
 
@@ -34,6 +34,28 @@ async def history(
         page = await messages.list_messages(uow, actor, query)
     response.headers["X-Has-More"] = "true" if page.has_more else "false"
     return page.messages
+
+
+@router.patch("/{chat_id}/{message_id}", response_model=MessageOut, operation_id="editMessage")
+async def edit(
+    chat_id: uuid.UUID, message_id: uuid.UUID, body: MessageEditIn, actor: CurrentActor, uows: Uow
+) -> MessageOut:
+    """Edit my message's text (it is marked edited)."""
+    async with uows.write() as uow:
+        message = await messages.edit_message(uow, actor, chat_id, message_id, body.content)
+        await uow.commit()
+    return message
+
+
+@router.delete("/{chat_id}/{message_id}", response_model=MessageOut, operation_id="deleteMessage")
+async def delete(
+    chat_id: uuid.UUID, message_id: uuid.UUID, actor: CurrentActor, uows: Uow
+) -> MessageOut:
+    """Delete a message for everyone (my own; admins: any). Its place in the chat stays."""
+    async with uows.write() as uow:
+        message = await messages.delete_message(uow, actor, chat_id, message_id)
+        await uow.commit()
+    return message
 
 
 @router.post("/{chat_id}", response_model=MessageOut, operation_id="sendMessage")

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from inner_circle.server.db.models import Message, User
 
-__all__ = ["by_client_id", "by_client_ids", "last_messages", "page"]
+__all__ = ["by_client_id", "by_client_ids", "by_ids", "in_chat", "last_messages", "page"]
 
 
 async def by_client_id(
@@ -103,3 +103,12 @@ async def by_ids(
         select(Message, User).join(User, User.id == Message.sender_id).where(Message.id.in_(ids))
     )
     return {message.id: (message, user) for message, user in result.all()}
+
+
+async def in_chat(
+    session: AsyncSession, chat_id: uuid.UUID, message_id: uuid.UUID
+) -> Message | None:
+    result = await session.execute(
+        select(Message).where(Message.id == message_id, Message.chat_id == chat_id)
+    )
+    return result.scalar_one_or_none()

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 
 from inner_circle.core.actor import Actor
-from inner_circle.core.errors import InnerCircleError
+from inner_circle.core.errors import Forbidden, InnerCircleError, NotFound, ValidationFailed
 from inner_circle.protocol.events import GetMessagesIn, ReadMarker, ServerEvent
 from inner_circle.protocol.rest import MessageOut, MessagePage, ReadStateOut, SendMessageIn
 from inner_circle.server.access import access_chat, access_chats
@@ -25,6 +25,8 @@ from inner_circle.server.services.views import message_out
 __all__ = [
     "SendRequest",
     "SendResult",
+    "delete_message",
+    "edit_message",
     "list_messages",
     "mark_delivered",
     "mark_read",
@@ -278,3 +280,70 @@ async def _announce_marker(
     name = ServerEvent.MESSAGES_READ if kind == "read" else ServerEvent.MESSAGES_DELIVERED
     marker = ReadMarker(chat_id=chat_id, user_id=user_id, seq=seq)
     uow.emit(name, marker, await chats_repo.participant_ids(uow.session, chat_id))
+
+
+async def edit_message(
+    uow: UnitOfWork, actor: Actor, chat_id: uuid.UUID, message_id: uuid.UUID, content: str
+) -> MessageOut:
+    """Change the text of the actor's own message; it keeps its place and is marked edited.
+
+    Raises: NotFound (chat or message, or not a participant); Forbidden when the
+    message is someone else's; ValidationFailed when it was deleted.
+    Emits: ``messageUpdated`` to every participant.
+    """
+    message = await _own_message(uow, actor, chat_id, message_id, allow_admin=False)
+    if message.deleted_at is not None:
+        raise ValidationFailed("A deleted message cannot be edited")
+    now = uow.ctx.clock.now()
+    message.content = content
+    message.edited_at = message.updated_at = now
+    return await _announce_update(uow, message, "edit")
+
+
+async def delete_message(
+    uow: UnitOfWork, actor: Actor, chat_id: uuid.UUID, message_id: uuid.UUID
+) -> MessageOut:
+    """Delete a message for everyone: its text is erased, its place (seq) stays. The sender
+    may delete their own; an admin may delete any (the family's moderator). Idempotent.
+
+    Raises: NotFound; Forbidden for someone else's message (unless admin).
+    Emits: ``messageUpdated`` (with ``deletedAt``) to every participant.
+    """
+    message = await _own_message(uow, actor, chat_id, message_id, allow_admin=True)
+    if message.deleted_at is None:
+        now = uow.ctx.clock.now()
+        message.content = ""
+        message.deleted_at = message.updated_at = now
+    return await _announce_update(uow, message, "delete")
+
+
+async def _own_message(
+    uow: UnitOfWork, actor: Actor, chat_id: uuid.UUID, message_id: uuid.UUID, *, allow_admin: bool
+) -> Message:
+    chat, _ = await access_chat(uow, actor, chat_id)
+    message = await messages_repo.in_chat(uow.session, chat.id, message_id)
+    if message is None:
+        raise NotFound("Message not found")
+    if message.sender_id != actor.id and not (allow_admin and actor.is_admin):
+        raise Forbidden("Only the sender may change this message")
+    return message
+
+
+async def _announce_update(uow: UnitOfWork, message: Message, kind: str) -> MessageOut:
+    sync_repo.record(
+        uow.session,
+        kind,
+        uow.ctx.clock.now(),
+        chat_id=message.chat_id,
+        message_id=message.id,
+        seq=message.seq,
+    )
+    sender = await users_repo.by_id(uow.session, message.sender_id)
+    assert sender is not None
+    out = message_out(message, sender)
+    uow.emit(
+        ServerEvent.MESSAGE_UPDATED,
+        out,
+        await chats_repo.participant_ids(uow.session, message.chat_id),
+    )
+    return out

@@ -17,6 +17,7 @@ from inner_circle.server.services.views import message_out, user_out
 __all__ = ["sync"]
 
 RECENT_PER_CHAT = 30
+MESSAGE_KINDS = ("message", "edit", "delete")
 
 
 async def sync(
@@ -39,7 +40,7 @@ async def sync(
         return SyncOut(cursor=latest, reset=since is not None, chats=chats, messages=recent)
 
     entries, has_more = await sync_repo.entries_for(uow.session, actor.id, since, limit)
-    messages = await _messages(uow, [e.message_id for e in entries if e.kind == "message"])
+    messages = await _messages(uow, [e.message_id for e in entries if e.kind in MESSAGE_KINDS])
     chat_ids = {e.chat_id for e in entries if e.kind == "chat" and e.chat_id is not None}
     chat_views = {c.id: c for c in await chat_service.views_of(uow, actor, chat_ids)}
     last_chat_entry = {e.chat_id: e.id for e in entries if e.kind == "chat"}
@@ -50,10 +51,9 @@ async def sync(
 
     events: list[SyncEvent] = []
     for entry in entries:
-        if entry.kind == "message" and entry.message_id in messages:
-            events.append(
-                SyncEvent(id=entry.id, type="message", message=messages[entry.message_id])
-            )
+        if entry.kind in MESSAGE_KINDS and entry.message_id in messages:
+            kind = "message" if entry.kind == "message" else "messageUpdated"
+            events.append(SyncEvent(id=entry.id, type=kind, message=messages[entry.message_id]))
         elif entry.kind == "chat" and entry.chat_id in chat_views:
             if last_chat_entry[entry.chat_id] == entry.id:
                 events.append(SyncEvent(id=entry.id, type="chat", chat=chat_views[entry.chat_id]))

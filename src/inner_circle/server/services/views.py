@@ -47,6 +47,8 @@ def message_out(message: Message, sender: User) -> MessageOut:
         client_message_id=message.client_message_id,
         created_at=message.created_at,
         updated_at=message.updated_at,
+        edited_at=message.edited_at,
+        deleted_at=message.deleted_at,
     )
 
 

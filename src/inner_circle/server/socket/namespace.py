@@ -17,8 +17,15 @@ from pydantic import BaseModel, ValidationError
 
 from inner_circle.core.actor import Actor
 from inner_circle.core.errors import ErrorCode, InnerCircleError, Unauthenticated, ValidationFailed
-from inner_circle.protocol.events import GetMessagesIn, ServerEvent, SyncIn, TypingIn
-from inner_circle.protocol.rest import GroupChatIn, MarkReadIn, SendMessageIn
+from inner_circle.protocol.events import (
+    EditMessageIn,
+    GetMessagesIn,
+    MessageRefIn,
+    ServerEvent,
+    SyncIn,
+    TypingIn,
+)
+from inner_circle.protocol.rest import GroupChatIn, MarkReadIn, MessageEditIn, SendMessageIn
 from inner_circle.server.db.uow import UnitOfWorkFactory
 from inner_circle.server.limits import Limits
 from inner_circle.server.realtime.notifier import user_room
@@ -166,6 +173,29 @@ class ChatNamespace(socketio.AsyncNamespace):
             return success(chatId=str(body.chat_id), seq=seq)
 
         return await self._handle(sid, "markDelivered", run)
+
+    async def on_editMessage(self, sid: str, data: Any = None) -> dict[str, Any]:
+        async def run(actor: Actor) -> dict[str, Any]:
+            body = _parse(EditMessageIn, data)
+            content = _parse(MessageEditIn, {"content": body.content}).content
+            async with self._uows.write() as uow:
+                message = await messages.edit_message(
+                    uow, actor, body.chat_id, body.message_id, content
+                )
+                await uow.commit()
+            return success(message=message.model_dump(mode="json", by_alias=True))
+
+        return await self._handle(sid, "editMessage", run)
+
+    async def on_deleteMessage(self, sid: str, data: Any = None) -> dict[str, Any]:
+        async def run(actor: Actor) -> dict[str, Any]:
+            body = _parse(MessageRefIn, data)
+            async with self._uows.write() as uow:
+                message = await messages.delete_message(uow, actor, body.chat_id, body.message_id)
+                await uow.commit()
+            return success(message=message.model_dump(mode="json", by_alias=True))
+
+        return await self._handle(sid, "deleteMessage", run)
 
     async def on_sync(self, sid: str, data: Any = None) -> dict[str, Any]:
         async def run(actor: Actor) -> dict[str, Any]:

@@ -30,3 +30,6 @@ class Message(Base):
     client_message_id: Mapped[str | None] = mapped_column(
         "clientMessageId", String(64), nullable=True
     )
+    edited_at: Mapped[datetime | None] = mapped_column("editedAt", UTCDateTime, nullable=True)
+    # A deleted message keeps its place (seq) in the chat; its text is gone.
+    deleted_at: Mapped[datetime | None] = mapped_column("deletedAt", UTCDateTime, nullable=True)

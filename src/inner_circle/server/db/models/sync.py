@@ -12,6 +12,10 @@ from inner_circle.server.db.types import UTCDateTime
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 SyncId = BigInteger().with_variant(Integer(), "sqlite")
 
+# ``session.info`` key listing the entries a transaction added; the unit of work gives
+# them their final ids at commit (see ``UnitOfWork.commit``).
+NEW_ENTRIES = "inner_circle.sync_log.new"
+
 
 class SyncEntry(Base):
     """One change a client may have missed, in the order the server made it.
