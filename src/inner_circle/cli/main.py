@@ -117,9 +117,10 @@ def version() -> None:
 
 
 def _register_admin() -> None:
-    from inner_circle.cli import admin
+    from inner_circle.cli import admin, ops
 
     app.add_typer(admin.invite_app, name="invite")
+    ops.register(app)
     app.add_typer(admin.user_app, name="user")
 
 

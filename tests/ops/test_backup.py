@@ -1,0 +1,204 @@
+"""Backup while the server runs, restore into a fresh database, start it: same history.
+Export a member's or the family's history as JSON, without secrets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from inner_circle.sdk import InnerCircleClient
+from tests.conftest import _pg_execute, _pg_url
+from tests.support import PASSWORD, Family, ThreadedServer, make_settings
+
+
+async def cli(*args: str, database_url: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "INNER_CIRCLE_DATABASE_URL": database_url}
+    env["INNER_CIRCLE_DATA_DIR"] = str(data_dir)
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "inner_circle.cli.main", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest_asyncio.fixture
+async def fresh_database(database_url: str, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database of the same kind as ``database_url`` (nothing in it, not even a schema)."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite+aiosqlite:///{tmp_path / 'restored' / 'inner-circle.db'}"
+        return
+    name = f"ic_restore_{uuid.uuid4().hex[:12]}"
+    await _pg_execute(f'CREATE DATABASE "{name}"')
+    yield _pg_url(name)
+    await _pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def populate(family: Family) -> dict[str, InnerCircleClient]:
+    anna = await family.member("anna", admin=True)
+    ben = await family.member("ben")
+    carl = await family.member("carl")
+    chat = await anna.family_chat()
+    await anna.post_message(chat.id, "Hello family 👋")
+    await ben.post_message(chat.id, 'Hi!\nTwo lines, "quotes" and ünïcode')
+    private = await anna.private_chat(carl.user_id)
+    await carl.post_message(private.id, "just between us")
+    group = await anna.create_group("Cousins", [ben.user_id])
+    await ben.post_message(group.id, "group message")
+    await anna.mark_read_rest(chat.id, 2)
+    return {"anna": anna, "ben": ben, "carl": carl}
+
+
+async def everything(client: InnerCircleClient) -> dict[str, Any]:
+    """What a member sees: chats and their full histories."""
+    chats = sorted(await client.chats(), key=lambda c: str(c.id))
+    return {
+        str(chat.id): {
+            "chat": chat.model_dump(mode="json", exclude={"participants"}),
+            "history": [m.model_dump(mode="json") for m in await client.history(chat.id)],
+        }
+        for chat in chats
+    }
+
+
+@pytest.mark.parametrize("form", ["native", "logical"])
+async def test_backup_restore_round_trip(
+    family: Family, database_url: str, fresh_database: str, tmp_path: Path, form: str
+) -> None:
+    members = await populate(family)
+    before = {name: await everything(client) for name, client in members.items()}
+    archive = tmp_path / "family.tar.gz"
+    args = ["backup", "--output", str(archive)] + (["--logical"] if form == "logical" else [])
+    made = await cli(*args, database_url=database_url, data_dir=tmp_path)  # server still running
+    assert made.returncode == 0, made.stderr
+    assert archive.stat().st_mode & 0o077 == 0  # private to the operator
+
+    restored = await cli(
+        "restore", str(archive), database_url=fresh_database, data_dir=tmp_path / "restored"
+    )
+    assert restored.returncode == 0, restored.stderr
+    server = ThreadedServer(make_settings(fresh_database, tmp_path))  # same secret as before
+    await server.start()
+    copy = Family(server)
+    try:
+        for name in members:
+            client = copy.client()
+            await client.login(name, PASSWORD)
+            assert await everything(client) == before[name]
+        # The restored server keeps working: new messages continue the sequence.
+        anna = copy.client()
+        await anna.login("anna", PASSWORD)
+        chat = await anna.family_chat()
+        message = await anna.post_message(chat.id, "after the restore")
+        assert message.seq == 3
+    finally:
+        await copy.close()
+        await server.stop()
+
+
+async def test_restore_refuses_a_database_with_data(
+    family: Family, database_url: str, tmp_path: Path
+) -> None:
+    await populate(family)
+    archive = tmp_path / "family.tar.gz"
+    made = await cli("backup", "-o", str(archive), database_url=database_url, data_dir=tmp_path)
+    assert made.returncode == 0, made.stderr
+    refused = await cli("restore", str(archive), database_url=database_url, data_dir=tmp_path)
+    assert refused.returncode == 1
+    assert "--force" in refused.stderr
+    anna = family.client()
+    await anna.login("anna", PASSWORD)  # nothing was touched
+    not_a_backup = tmp_path / "junk.tar.gz"
+    not_a_backup.write_bytes(b"not a tar file")
+    junk = await cli("restore", str(not_a_backup), database_url=database_url, data_dir=tmp_path)
+    assert junk.returncode != 0
+
+
+async def test_logical_backup_moves_a_family_from_sqlite_to_postgres(
+    sqlite_url: str, postgres_template: str, tmp_path: Path
+) -> None:
+    server = ThreadedServer(make_settings(sqlite_url, tmp_path))
+    await server.start()
+    family = Family(server)
+    try:
+        members = await populate(family)
+        before = await everything(members["ben"])
+        archive = tmp_path / "family.tar.gz"
+        made = await cli(
+            "backup", "--logical", "-o", str(archive), database_url=sqlite_url, data_dir=tmp_path
+        )
+        assert made.returncode == 0, made.stderr
+    finally:
+        await family.close()
+        await server.stop()
+    name = f"ic_move_{uuid.uuid4().hex[:12]}"
+    await _pg_execute(f'CREATE DATABASE "{name}"')
+    try:
+        target = _pg_url(name)
+        restored = await cli("restore", str(archive), database_url=target, data_dir=tmp_path)
+        assert restored.returncode == 0, restored.stderr
+        server = ThreadedServer(make_settings(target, tmp_path))
+        await server.start()
+        family = Family(server)
+        try:
+            ben = family.client()
+            await ben.login("ben", PASSWORD)
+            assert await everything(ben) == before
+            chat = await ben.family_chat()
+            assert (await ben.post_message(chat.id, "on PostgreSQL now")).seq == 3
+        finally:
+            await family.close()
+            await server.stop()
+    finally:
+        await _pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def test_export_family_and_member(family: Family, database_url: str, tmp_path: Path) -> None:
+    await populate(family)
+    whole = tmp_path / "family.json"
+    made = await cli("export", "-o", str(whole), database_url=database_url, data_dir=tmp_path)
+    assert made.returncode == 0, made.stderr
+    text = whole.read_text()
+    document = json.loads(text)
+    assert document["scope"] == "family"
+    assert {m["username"] for m in document["members"]} == {"anna", "ben", "carl"}
+    contents = [m["content"] for c in document["chats"] for m in c["messages"]]
+    assert sorted(contents) == sorted(
+        [
+            "Hello family 👋",
+            'Hi!\nTwo lines, "quotes" and ünïcode',
+            "just between us",
+            "group message",
+        ]
+    )
+    first = next(c for c in document["chats"] if c["type"] == "family")["messages"][0]
+    assert first["sender"] == "anna" and first["seq"] == 1 and first["createdAt"].endswith("Z")
+    for secret in ("passwordHash", "password", "$argon2", "token", "invitationCode"):
+        assert secret not in text
+
+    mine = tmp_path / "ben.json"
+    made = await cli(
+        "export", "--user", "ben", "-o", str(mine), database_url=database_url, data_dir=tmp_path
+    )
+    assert made.returncode == 0, made.stderr
+    ben = json.loads(mine.read_text())
+    assert ben["scope"] == "member" and ben["member"] == "ben"
+    assert sorted(c["type"] for c in ben["chats"]) == ["family", "group"]
+    assert "just between us" not in mine.read_text()
+    missing = await cli(
+        "export", "--user", "nobody", "-o", str(mine), database_url=database_url, data_dir=tmp_path
+    )
+    assert missing.returncode == 1
