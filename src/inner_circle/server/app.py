@@ -29,6 +29,7 @@ from inner_circle.server.observability.logs import RequestIdMiddleware
 from inner_circle.server.observability.metrics import MeteredNotifier, Metrics, MetricsMiddleware
 from inner_circle.server.observability.socket import ObservedNamespace
 from inner_circle.server.realtime import fastjson
+from inner_circle.server.realtime.fanout import DirectFanoutManager, DirectFanoutRedisManager
 from inner_circle.server.realtime.presence import MemoryPresence, PresenceTracker, RedisPresence
 from inner_circle.server.realtime.socketio_notifier import SocketIONotifier
 from inner_circle.server.security import PasswordService, TokenService
@@ -49,7 +50,11 @@ def create_app(
     """Build the whole server as one ASGI app: REST, Socket.IO and the web client."""
     engine = create_engine(settings.resolved_database_url, pool_size=settings.db_pool_size)
     origins = [*settings.cors_origins]
-    client_manager = socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
+    client_manager = (
+        DirectFanoutRedisManager(settings.redis_url)
+        if settings.redis_url
+        else DirectFanoutManager()
+    )
     sio = socketio.AsyncServer(
         async_mode="asgi",
         client_manager=client_manager,
