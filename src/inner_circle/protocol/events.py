@@ -9,6 +9,7 @@ from pydantic import Field
 
 from inner_circle.core import limits
 from inner_circle.protocol.base import UtcDatetime, WireModel
+from inner_circle.protocol.rest import MessageEditIn
 
 __all__ = [
     "ChatRemoved",
@@ -59,8 +60,8 @@ class MessageRefIn(WireModel):
     message_id: UUID
 
 
-class EditMessageIn(MessageRefIn):
-    content: Annotated[str, Field(min_length=1, max_length=limits.MESSAGE_MAX)]
+class EditMessageIn(MessageRefIn, MessageEditIn):
+    pass
 
 
 class TypingIn(WireModel):

@@ -221,22 +221,6 @@ class ParticipantsAddIn(WireModel):
     user_ids: Annotated[list[UUID], Field(min_length=1, max_length=limits.GROUP_MEMBERS_MAX)]
 
 
-class MessageContentIn(WireModel):
-    content: MessageText
-    client_message_id: ClientMessageId | None = None
-
-    @field_validator("content")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("content must not be blank")
-        return value
-
-
-class SendMessageIn(MessageContentIn):
-    chat_id: UUID
-
-
 class MessageEditIn(WireModel):
     content: MessageText
 
@@ -246,6 +230,14 @@ class MessageEditIn(WireModel):
         if not value.strip():
             raise ValueError("content must not be blank")
         return value
+
+
+class MessageContentIn(MessageEditIn):
+    client_message_id: ClientMessageId | None = None
+
+
+class SendMessageIn(MessageContentIn):
+    chat_id: UUID
 
 
 class ReadPositionIn(WireModel):

@@ -25,8 +25,8 @@ from inner_circle.protocol.events import (
     SyncIn,
     TypingIn,
 )
-from inner_circle.protocol.rest import GroupChatIn, MarkReadIn, MessageEditIn, SendMessageIn
-from inner_circle.server.db.uow import UnitOfWorkFactory
+from inner_circle.protocol.rest import GroupChatIn, MarkReadIn, SendMessageIn
+from inner_circle.server.db.uow import UnitOfWork, UnitOfWorkFactory
 from inner_circle.server.limits import Limits
 from inner_circle.server.realtime.notifier import user_room
 from inner_circle.server.services import auth, chats, messages, presence, sync
@@ -61,6 +61,14 @@ def _parse(model: type[M], data: Any) -> M:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first.get("loc", ())) or "payload"
         raise ValidationFailed(f"{field}: {first.get('msg', 'invalid')}") from exc
+
+
+class NoPayload(BaseModel):
+    """Events that take no arguments (extra fields are ignored)."""
+
+
+def _dump(model: BaseModel) -> Any:
+    return model.model_dump(mode="json", by_alias=True)
 
 
 class ChatNamespace(socketio.AsyncNamespace):
@@ -109,102 +117,75 @@ class ChatNamespace(socketio.AsyncNamespace):
             if self._limits is not None:
                 await self._limits.message_sent(actor.id)
             message, _ = await self._sends.send(messages.SendRequest(actor, body, sid))
-            return success(message=message.model_dump(mode="json", by_alias=True))
+            return success(message=_dump(message))
 
         return await self._handle(sid, "sendMessage", run)
 
     async def on_getMessages(self, sid: str, data: Any = None) -> dict[str, Any]:
-        async def run(actor: Actor) -> dict[str, Any]:
-            query = _parse(GetMessagesIn, data)
-            async with self._uows.read() as uow:
-                page = await messages.list_messages(uow, actor, query)
-            payload = page.model_dump(mode="json", by_alias=True)
-            await self.emit(ServerEvent.CHAT_MESSAGES, payload["messages"], to=sid)
-            return success(**payload)
+        async def page(uow: UnitOfWork, actor: Actor, query: GetMessagesIn) -> dict[str, Any]:
+            return _dump(await messages.list_messages(uow, actor, query))
 
-        return await self._handle(sid, "getMessages", run)
+        ack = await self._call(sid, "getMessages", GetMessagesIn, data, page)
+        if ack["ok"]:  # the seed's reply event
+            await self.emit(ServerEvent.CHAT_MESSAGES, ack["messages"], to=sid)
+        return ack
 
     async def on_getChats(self, sid: str, data: Any = None) -> dict[str, Any]:
-        async def run(actor: Actor) -> dict[str, Any]:
-            async with self._uows.read() as uow:
-                found = await chats.list_my_chats(uow, actor)
-            payload = [chat.model_dump(mode="json", by_alias=True) for chat in found]
-            await self.emit(ServerEvent.USER_CHATS, payload, to=sid)
-            return success(chats=payload)
+        async def mine(uow: UnitOfWork, actor: Actor, _: NoPayload) -> dict[str, Any]:
+            return {"chats": [_dump(chat) for chat in await chats.list_my_chats(uow, actor)]}
 
-        return await self._handle(sid, "getChats", run)
+        ack = await self._call(sid, "getChats", NoPayload, data, mine)
+        if ack["ok"]:  # the seed's reply event
+            await self.emit(ServerEvent.USER_CHATS, ack["chats"], to=sid)
+        return ack
 
     async def on_createChat(self, sid: str, data: Any = None) -> dict[str, Any]:
-        async def run(actor: Actor) -> dict[str, Any]:
-            body = _parse(GroupChatIn, data)
-            async with self._uows.write() as uow:
-                chat = await chats.create_group_chat(uow, actor, body)
-                await uow.commit()
-            return success(chat=chat.model_dump(mode="json", by_alias=True))
+        async def create(uow: UnitOfWork, actor: Actor, body: GroupChatIn) -> dict[str, Any]:
+            return {"chat": _dump(await chats.create_group_chat(uow, actor, body))}
 
-        return await self._handle(sid, "createChat", run)
+        return await self._call(sid, "createChat", GroupChatIn, data, create, write=True)
 
     async def on_typing(self, sid: str, data: Any = None) -> dict[str, Any]:
-        async def run(actor: Actor) -> dict[str, Any]:
-            body = _parse(TypingIn, data)
-            async with self._uows.read() as uow:
-                await presence.typing(uow, actor, body)
-                await uow.commit()
-            return success()
+        async def tell(uow: UnitOfWork, actor: Actor, body: TypingIn) -> dict[str, Any]:
+            await presence.typing(uow, actor, body)
+            return {}
 
-        return await self._handle(sid, "typing", run)
+        return await self._call(sid, "typing", TypingIn, data, tell)
 
     async def on_markRead(self, sid: str, data: Any = None) -> dict[str, Any]:
-        async def run(actor: Actor) -> dict[str, Any]:
-            body = _parse(MarkReadIn, data)
-            async with self._uows.write() as uow:
-                state = await messages.mark_read(uow, actor, body.chat_id, body.seq)
-                await uow.commit()
-            return success(**state.model_dump(mode="json", by_alias=True))
+        async def read(uow: UnitOfWork, actor: Actor, body: MarkReadIn) -> dict[str, Any]:
+            return _dump(await messages.mark_read(uow, actor, body.chat_id, body.seq))
 
-        return await self._handle(sid, "markRead", run)
+        return await self._call(sid, "markRead", MarkReadIn, data, read, write=True)
 
     async def on_markDelivered(self, sid: str, data: Any = None) -> dict[str, Any]:
-        async def run(actor: Actor) -> dict[str, Any]:
-            body = _parse(MarkReadIn, data)
-            async with self._uows.write() as uow:
-                seq = await messages.mark_delivered(uow, actor, body.chat_id, body.seq)
-                await uow.commit()
-            return success(chatId=str(body.chat_id), seq=seq)
+        async def delivered(uow: UnitOfWork, actor: Actor, body: MarkReadIn) -> dict[str, Any]:
+            seq = await messages.mark_delivered(uow, actor, body.chat_id, body.seq)
+            return {"chatId": str(body.chat_id), "seq": seq}
 
-        return await self._handle(sid, "markDelivered", run)
+        return await self._call(sid, "markDelivered", MarkReadIn, data, delivered, write=True)
 
     async def on_editMessage(self, sid: str, data: Any = None) -> dict[str, Any]:
-        async def run(actor: Actor) -> dict[str, Any]:
-            body = _parse(EditMessageIn, data)
-            content = _parse(MessageEditIn, {"content": body.content}).content
-            async with self._uows.write() as uow:
-                message = await messages.edit_message(
-                    uow, actor, body.chat_id, body.message_id, content
-                )
-                await uow.commit()
-            return success(message=message.model_dump(mode="json", by_alias=True))
+        async def change(uow: UnitOfWork, actor: Actor, body: EditMessageIn) -> dict[str, Any]:
+            message = await messages.edit_message(
+                uow, actor, body.chat_id, body.message_id, body.content
+            )
+            return {"message": _dump(message)}
 
-        return await self._handle(sid, "editMessage", run)
+        return await self._call(sid, "editMessage", EditMessageIn, data, change, write=True)
 
     async def on_deleteMessage(self, sid: str, data: Any = None) -> dict[str, Any]:
-        async def run(actor: Actor) -> dict[str, Any]:
-            body = _parse(MessageRefIn, data)
-            async with self._uows.write() as uow:
-                message = await messages.delete_message(uow, actor, body.chat_id, body.message_id)
-                await uow.commit()
-            return success(message=message.model_dump(mode="json", by_alias=True))
+        async def erase(uow: UnitOfWork, actor: Actor, body: MessageRefIn) -> dict[str, Any]:
+            message = await messages.delete_message(uow, actor, body.chat_id, body.message_id)
+            return {"message": _dump(message)}
 
-        return await self._handle(sid, "deleteMessage", run)
+        return await self._call(sid, "deleteMessage", MessageRefIn, data, erase, write=True)
 
     async def on_sync(self, sid: str, data: Any = None) -> dict[str, Any]:
-        async def run(actor: Actor) -> dict[str, Any]:
-            query = _parse(SyncIn, data)
-            async with self._uows.read() as uow:
-                result = await sync.sync(uow, actor, query.since, query.limit)
-            return success(**result.model_dump(mode="json", by_alias=True))
+        async def catch_up(uow: UnitOfWork, actor: Actor, query: SyncIn) -> dict[str, Any]:
+            return _dump(await sync.sync(uow, actor, query.since, query.limit))
 
-        return await self._handle(sid, "sync", run)
+        return await self._call(sid, "sync", SyncIn, data, catch_up)
 
     # --- plumbing ---------------------------------------------------------------------
 
@@ -219,6 +200,27 @@ class ChatNamespace(socketio.AsyncNamespace):
             await self.emit(ServerEvent.ERROR, {**error.to_dict(), "event": event[:64]}, to=sid)
             return failure(error)
         return await handler(sid, payload)
+
+    async def _call(
+        self,
+        sid: str,
+        event: str,
+        model: type[M],
+        data: Any,
+        use_case: Callable[[UnitOfWork, Actor, M], Awaitable[dict[str, Any]]],
+        *,
+        write: bool = False,
+    ) -> dict[str, Any]:
+        """Parse ``data`` as ``model``, run ``use_case`` in one unit of work, commit, ack."""
+
+        async def run(actor: Actor) -> dict[str, Any]:
+            body = _parse(model, data)
+            async with self._uows.write() if write else self._uows.read() as uow:
+                fields = await use_case(uow, actor, body)
+                await uow.commit()
+            return success(**fields)
+
+        return await self._handle(sid, event, run)
 
     async def _handle(
         self, sid: str, event: str, run: Callable[[Actor], Awaitable[dict[str, Any]]]

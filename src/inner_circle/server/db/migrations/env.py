@@ -8,8 +8,8 @@ import warnings
 
 from alembic import context
 from sqlalchemy import text
-from sqlalchemy.exc import SAWarning
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SAWarning
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
