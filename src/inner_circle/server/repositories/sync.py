@@ -10,6 +10,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inner_circle.server.db.models import ChatParticipant, SyncEntry
+from inner_circle.server.db.models.sync import NEW_ENTRIES
 
 __all__ = ["entries_for", "latest_id", "record"]
 
@@ -24,16 +25,16 @@ def record(
     message_id: uuid.UUID | None = None,
     seq: int | None = None,
 ) -> None:
-    session.add(
-        SyncEntry(
-            kind=kind,
-            chat_id=chat_id,
-            user_id=user_id,
-            message_id=message_id,
-            seq=seq,
-            created_at=now,
-        )
+    entry = SyncEntry(
+        kind=kind,
+        chat_id=chat_id,
+        user_id=user_id,
+        message_id=message_id,
+        seq=seq,
+        created_at=now,
     )
+    session.add(entry)
+    session.info.setdefault(NEW_ENTRIES, []).append(entry)
 
 
 async def latest_id(session: AsyncSession) -> int:

@@ -14,13 +14,18 @@ Guarantees, per send:
   race), every send is retried alone, so each gets its own answer;
 - if the commit itself fails, every send in the batch fails (nothing was stored,
   or, for an ambiguous commit, the client's retry with the same ``clientMessageId``
-  answers with the stored message).
+  answers with the stored message);
+- a retry of a send that failed here is announced (``messageReceived``) even when it
+  finds the message already stored: a commit that failed ambiguously may have stored
+  it without its events, and connected clients would otherwise never hear of it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+import uuid
 from collections.abc import Sequence
 
 from inner_circle.core.errors import InnerCircleError
@@ -33,6 +38,8 @@ __all__ = ["SendBatcher"]
 
 log = logging.getLogger(__name__)
 
+UNSURE_MAX = 10_000  # client ids remembered after a failed send (oldest forgotten first)
+
 
 class SendBatcher:
     def __init__(self, uows: UnitOfWorkFactory, *, max_batch: int = 256) -> None:
@@ -41,17 +48,32 @@ class SendBatcher:
         self._queue: list[tuple[SendRequest, asyncio.Future[SendResult]]] = []
         self._draining = False
         self._task: asyncio.Task[None] | None = None
+        # (sender, clientMessageId) of sends that failed here: maybe stored, never announced.
+        self._unsure: dict[tuple[uuid.UUID, str], None] = {}
 
     async def send(self, request: SendRequest) -> tuple[MessageOut, bool]:
         """Store one message (batched with concurrent ones); raises like ``send_message``."""
+        cid = request.body.client_message_id
+        key = (request.actor.id, cid) if cid is not None else None
+        if key is not None and key in self._unsure:
+            request = dataclasses.replace(request, republish=True)
         future: asyncio.Future[SendResult] = asyncio.get_running_loop().create_future()
         self._queue.append((request, future))
         if not self._draining:
             self._draining = True
             self._task = asyncio.create_task(self._drain())
-        result = await future
+        try:
+            result = await future
+        except BaseException:
+            if key is not None:
+                self._unsure[key] = None
+                while len(self._unsure) > UNSURE_MAX:
+                    del self._unsure[next(iter(self._unsure))]
+            raise
         if isinstance(result, InnerCircleError):
             raise result
+        if key is not None:
+            self._unsure.pop(key, None)
         return result
 
     async def _drain(self) -> None:
