@@ -13,6 +13,8 @@ interface Snapshot {
   users: Record<Id, UserOut>;
   chats: Record<Id, ChatOut>;
   messages: Record<Id, MessageOut[]>;
+  /** The /sync cursor these chats and messages are current to (absent: from before /sync). */
+  cursor?: number | null;
 }
 
 const cacheKey = (uid: Id) => `ic.cache.${uid}`;
@@ -38,15 +40,16 @@ export function restore(uid: Id): void {
       messages: snap.messages,
       hasOlder,
       chatsLoaded: Object.keys(snap.chats).length > 0,
+      cursor: typeof snap.cursor === 'number' ? snap.cursor : null,
       outbox,
     });
   } else {
-    setState({ outbox });
+    setState({ outbox, cursor: null });
   }
 }
 
 let timer: ReturnType<typeof setTimeout> | undefined;
-let last: Pick<State, 'users' | 'chats' | 'messages' | 'outbox'> | null = null;
+let last: Pick<State, 'users' | 'chats' | 'messages' | 'outbox' | 'cursor'> | null = null;
 
 function save(): void {
   const s = getState();
@@ -54,18 +57,19 @@ function save(): void {
   const uid = s.me.id;
   try {
     if (!last || last.outbox !== s.outbox) localStorage.setItem(outboxKey(uid), JSON.stringify(s.outbox));
-    if (!last || last.users !== s.users || last.chats !== s.chats || last.messages !== s.messages) {
+    if (!last || last.users !== s.users || last.chats !== s.chats || last.messages !== s.messages || last.cursor !== s.cursor) {
       const messages: Record<Id, MessageOut[]> = {};
       for (const [id, msgs] of Object.entries(s.messages)) {
         if (s.chats[id]) messages[id] = msgs.slice(-KEEP_PER_CHAT);
       }
-      const snap: Snapshot = { v: 1, users: s.users, chats: s.chats, messages };
+      // The cursor is written with the state it belongs to, never ahead of it.
+      const snap: Snapshot = { v: 1, users: s.users, chats: s.chats, messages, cursor: s.cursor };
       localStorage.setItem(cacheKey(uid), JSON.stringify(snap));
     }
   } catch {
     /* storage full: the cache is a convenience only */
   }
-  last = { users: s.users, chats: s.chats, messages: s.messages, outbox: s.outbox };
+  last = { users: s.users, chats: s.chats, messages: s.messages, outbox: s.outbox, cursor: s.cursor };
 }
 
 /** The outbox is written at once (it must survive a closed tab), the rest a moment later. */

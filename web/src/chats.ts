@@ -1,8 +1,8 @@
 /** Chat and message state changes: merging pages, incoming messages, read states, the outbox. */
-import { api } from './api';
+import { api, dropSession, updateSessionUser } from './api';
 import { emitAck, emitQuiet, isConnected } from './realtime';
-import { getState, navigate, setState } from './store';
-import type { ChatOut, Id, MemberReadState, MessageOut, OutboxItem } from './types';
+import { getState, navigate, setState, type State } from './store';
+import type { ChatOut, Id, MemberReadState, MessageOut, OutboxItem, UserOut } from './types';
 
 export const PAGE = 50;
 
@@ -11,13 +11,55 @@ export function sortedChats(chats: Record<Id, ChatOut>): ChatOut[] {
   return Object.values(chats).sort((a, b) => (key(a) < key(b) ? 1 : key(a) > key(b) ? -1 : 0));
 }
 
-/** Merge messages into a sorted, de-duplicated list (by seq; the same seq is the same message). */
+/** Whether `next` is the same or a later state of the message than `prev` (edits, deletion). */
+export function isFresher(prev: MessageOut, next: MessageOut): boolean {
+  return Date.parse(next.updatedAt) >= Date.parse(prev.updatedAt);
+}
+
+/**
+ * Merge messages into a list sorted by seq, one entry per message id; of two states of
+ * one message the later (`updatedAt`) wins, so applying anything twice changes nothing.
+ */
 export function mergeSorted(list: MessageOut[], add: MessageOut[]): MessageOut[] {
   if (!add.length) return list;
-  const bySeq = new Map<number, MessageOut>();
-  for (const m of list) bySeq.set(m.seq, m);
-  for (const m of add) bySeq.set(m.seq, m);
-  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+  const byId = new Map<Id, MessageOut>();
+  for (const m of list) byId.set(m.id, m);
+  let changed = false;
+  for (const m of add) {
+    const old = byId.get(m.id);
+    if (old && (old === m || !isFresher(old, m) || sameState(old, m))) continue;
+    byId.set(m.id, m);
+    changed = true;
+  }
+  if (!changed) return list;
+  return [...byId.values()].sort((a, b) => a.seq - b.seq);
+}
+
+function sameState(a: MessageOut, b: MessageOut): boolean {
+  return a.updatedAt === b.updatedAt && a.content === b.content && a.deletedAt === b.deletedAt;
+}
+
+/** A chat's new state, keeping what we already know to be newer (a message pushed meanwhile). */
+export function mergeChat(old: ChatOut | undefined, chat: ChatOut): ChatOut {
+  if (!old) return chat;
+  let merged =
+    old.lastSeq > chat.lastSeq
+      ? { ...chat, lastSeq: old.lastSeq, lastMessage: old.lastMessage, unreadCount: old.unreadCount }
+      : chat;
+  // The same last message in a later state (edited or deleted meanwhile) stays.
+  if (old.lastMessage && merged.lastMessage?.id === old.lastMessage.id && !isFresher(old.lastMessage, merged.lastMessage))
+    merged = { ...merged, lastMessage: old.lastMessage };
+  // Read positions only move forward.
+  if (old.lastReadSeq > merged.lastReadSeq)
+    merged = {
+      ...merged,
+      lastReadSeq: old.lastReadSeq,
+      unreadCount: old.lastReadSeq >= merged.lastSeq ? 0 : Math.min(merged.unreadCount, old.unreadCount),
+    };
+  let readStates = merged.readStates || [];
+  for (const r of old.readStates || [])
+    if (merged.participantIds?.includes(r.userId)) readStates = setReadState({ ...merged, readStates }, r.userId, r);
+  return readStates === merged.readStates ? merged : { ...merged, readStates };
 }
 
 export function upsertChat(chat: ChatOut): void {
@@ -28,13 +70,27 @@ export function upsertChat(chat: ChatOut): void {
   }
   setState((s) => {
     const old = s.chats[chat.id];
-    // Keep the newer last message if the pushed chat is older than what we saw.
-    const merged =
-      old && old.lastSeq > chat.lastSeq
-        ? { ...chat, lastSeq: old.lastSeq, lastMessage: old.lastMessage, unreadCount: old.unreadCount }
-        : chat;
-    return { chats: { ...s.chats, [chat.id]: merged } };
+    const merged = mergeChat(old, chat);
+    const next: Partial<State> = { chats: { ...s.chats, [chat.id]: merged } };
+    // A new, empty chat: its messages can be kept from the first one on.
+    if (!old && !s.messages[chat.id] && chat.lastSeq === 0) next.messages = { ...s.messages, [chat.id]: [] };
+    return next;
   });
+}
+
+/** A member joined, or their profile or status changed (me included). */
+export function applyUser(u: UserOut): void {
+  const st = getState();
+  if (st.me && u.id === st.me.id) {
+    if (!u.isActive) {
+      dropSession('ACCOUNT_DEACTIVATED');
+      return;
+    }
+    setState({ me: u });
+    updateSessionUser(u);
+  } else {
+    setState((x) => ({ users: { ...x.users, [u.id]: u } }));
+  }
 }
 
 export function removeChat(chatId: Id): void {
@@ -85,12 +141,7 @@ export function applyReadMarker(chatId: Id, userId: Id, seq: number, kind: 'read
   });
 }
 
-let catchUpChat: ((chatId: Id) => void) | null = null;
-export function setGapHandler(fn: (chatId: Id) => void): void {
-  catchUpChat = fn;
-}
-
-/** A message arrived (pushed, acknowledged or fetched). */
+/** A message arrived (pushed, acknowledged, fetched or from /sync). Idempotent. */
 export function applyIncoming(msg: MessageOut, opts: { fromPush?: boolean } = {}): void {
   const s = getState();
   const me = s.me;
@@ -106,12 +157,19 @@ export function applyIncoming(msg: MessageOut, opts: { fromPush?: boolean } = {}
   const list = s.messages[msg.chatId];
   let gap = false;
   let messages = s.messages;
+  let hasOlder = s.hasOlder;
   if (list) {
     const lastSeq = list.length ? list[list.length - 1].seq : 0;
-    if (list.some((m) => m.seq === msg.seq)) {
-      // already there
-    } else if (!list.length || msg.seq <= lastSeq + 1 || msg.seq < lastSeq) {
-      messages = { ...s.messages, [msg.chatId]: mergeSorted(list, [msg]) };
+    if (!list.length) {
+      // The first one loaded; any older ones come with scrolling up.
+      messages = { ...s.messages, [msg.chatId]: [msg] };
+      if (msg.seq > 1) hasOlder = { ...s.hasOlder, [msg.chatId]: true };
+    } else if (msg.seq === lastSeq + 1) {
+      // The next one (the usual case): append.
+      messages = { ...s.messages, [msg.chatId]: list.concat(msg) };
+    } else if (msg.seq <= lastSeq) {
+      const merged = mergeSorted(list, [msg]);
+      if (merged !== list) messages = { ...s.messages, [msg.chatId]: merged };
     } else {
       gap = true;
     }
@@ -127,6 +185,8 @@ export function applyIncoming(msg: MessageOut, opts: { fromPush?: boolean } = {}
       unreadCount: mine ? chat.unreadCount : chat.unreadCount + 1,
     };
     if (mine) nextChat = { ...nextChat, lastReadSeq: Math.max(chat.lastReadSeq, msg.seq), unreadCount: 0 };
+  } else if (chat.lastMessage?.id === msg.id && !sameState(chat.lastMessage, msg) && isFresher(chat.lastMessage, msg)) {
+    nextChat = { ...chat, lastMessage: msg };
   }
   // The pending bubble gives way to the real one; if the real one cannot be shown yet (a
   // gap before it, being fetched), the pending one stays until the catch-up brings it.
@@ -135,14 +195,42 @@ export function applyIncoming(msg: MessageOut, opts: { fromPush?: boolean } = {}
     msg.clientMessageId && !keepPending
       ? s.outbox.filter((o) => o.clientMessageId !== msg.clientMessageId)
       : s.outbox;
+  if (messages === s.messages && nextChat === chat && outbox.length === s.outbox.length) {
+    if (gap) void fillChat(msg.chatId).catch(() => undefined);
+    return;
+  }
   setState({
     messages,
+    hasOlder,
     chats: nextChat === chat ? s.chats : { ...s.chats, [chat.id]: nextChat },
     outbox: outbox.length === s.outbox.length ? s.outbox : outbox,
   });
-  if (gap && catchUpChat) catchUpChat(msg.chatId);
+  if (gap) void fillChat(msg.chatId).catch(() => undefined);
   if (!gap && !list && isNew && latestLoading.has(msg.chatId)) missedWhileLoading.add(msg.chatId);
   if (!mine && opts.fromPush && isNew) emitQuiet('markDelivered', { chatId: msg.chatId, seq: msg.seq });
+}
+
+/** A message was edited or deleted (`messageUpdated`, live or from /sync). Idempotent. */
+export function applyUpdate(msg: MessageOut): void {
+  const s = getState();
+  const list = s.messages[msg.chatId];
+  const chat = s.chats[msg.chatId];
+  const last = list?.length ? list[list.length - 1].seq : 0;
+  if (chat && msg.seq > Math.max(last, chat.lastSeq)) {
+    // An update of a message not seen yet: it is new to us.
+    applyIncoming(msg);
+    return;
+  }
+  const patch: Partial<State> = {};
+  if (list) {
+    const merged = mergeSorted(list, [msg]);
+    // Only a message already in the list is replaced: no holes in a loaded range.
+    if (merged !== list && list.some((m) => m.id === msg.id)) patch.messages = { ...s.messages, [msg.chatId]: merged };
+  }
+  const lm = chat?.lastMessage;
+  if (chat && lm && lm.id === msg.id && !sameState(lm, msg) && isFresher(lm, msg))
+    patch.chats = { ...s.chats, [chat.id]: { ...chat, lastMessage: msg } };
+  if (patch.messages || patch.chats) setState(patch);
 }
 
 const latestLoading = new Set<Id>();
@@ -170,7 +258,44 @@ export async function loadLatest(chatId: Id): Promise<void> {
   const s = getState();
   const list = s.messages[chatId] || [];
   const last = list.length ? list[list.length - 1].seq : 0;
-  if (missedWhileLoading.delete(chatId) || (s.chats[chatId]?.lastSeq ?? 0) > last) catchUpChat?.(chatId);
+  if (missedWhileLoading.delete(chatId) || (s.chats[chatId]?.lastSeq ?? 0) > last) void fillChat(chatId).catch(() => undefined);
+}
+
+const FILL_STEP = 200;
+const FILL_PAGES = 5;
+const filling = new Set<Id>();
+
+/**
+ * Fills a hole between a chat's loaded messages and its last one (`GET /messages?after=`).
+ * `/sync` brings everything in order; this is for the odd case when a loaded list fell
+ * behind without it (a page that crossed a live message, a push after a gap).
+ */
+export async function fillChat(chatId: Id): Promise<void> {
+  if (filling.has(chatId)) return;
+  filling.add(chatId);
+  try {
+    for (let page = 0; page < FILL_PAGES; page++) {
+      const s = getState();
+      const list = s.messages[chatId];
+      const chat = s.chats[chatId];
+      if (!list || !chat) return; // not opened yet: loaded when opened
+      if (!list.length) {
+        if (chat.lastSeq > 0) await loadLatest(chatId);
+        return;
+      }
+      const known = list[list.length - 1].seq;
+      if (chat.lastSeq <= known) return;
+      const got = await api<MessageOut[]>('GET', `/messages/${chatId}?limit=${FILL_STEP}&after=${known}`);
+      setState((st) => ({ messages: { ...st.messages, [chatId]: mergeSorted(st.messages[chatId] || [], got) } }));
+      settleOutbox(got);
+      if (got.length < FILL_STEP) return;
+    }
+    // Too far behind: start from the latest page instead.
+    setState((st) => ({ messages: { ...st.messages, [chatId]: [] } }));
+    await loadLatest(chatId);
+  } finally {
+    filling.delete(chatId);
+  }
 }
 
 export async function loadOlder(chatId: Id): Promise<void> {
@@ -294,4 +419,18 @@ export function settleOutbox(msgs: MessageOut[]): void {
     const outbox = s.outbox.filter((o) => !ids.has(o.clientMessageId));
     return outbox.length === s.outbox.length ? {} : { outbox };
   });
+}
+
+// --- edit and delete -------------------------------------------------------------------
+
+/** Changes the text of one of my messages; the answer (and `messageUpdated`) updates it. */
+export async function editMessage(msg: MessageOut, content: string): Promise<void> {
+  const m = await api<MessageOut>('PATCH', `/messages/${msg.chatId}/${msg.id}`, { content });
+  applyUpdate(m);
+}
+
+/** Deletes a message for everyone (mine, or anyone's for an admin). */
+export async function deleteMessage(msg: MessageOut): Promise<void> {
+  const m = await api<MessageOut>('DELETE', `/messages/${msg.chatId}/${msg.id}`);
+  if (m?.id) applyUpdate(m);
 }

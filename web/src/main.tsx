@@ -1,13 +1,10 @@
 import { render } from 'preact';
 import './styles.css';
 import { applyTheme } from './theme';
-import { setGapHandler } from './chats';
-import { catchUpChat } from './sync';
 import { App } from './components/App';
 import './install';
 
 applyTheme();
-setGapHandler((id) => void catchUpChat(id).catch(() => undefined));
 
 render(<App />, document.getElementById('app')!);
 

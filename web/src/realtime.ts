@@ -1,9 +1,9 @@
 /** The Socket.IO connection: auth, reconnect with backoff, and the server's pushes. */
 import { io, type Socket } from 'socket.io-client';
-import { accessToken, dropSession, getSession, refresh, updateSessionUser } from './api';
-import { applyIncoming, applyReadMarker, flushOutbox, removeChat, upsertChat } from './chats';
+import { accessToken, dropSession, getSession, refresh } from './api';
+import { applyIncoming, applyReadMarker, applyUpdate, applyUser, flushOutbox, removeChat, upsertChat } from './chats';
 import { getState, setState } from './store';
-import { catchUp } from './sync';
+import { noteChat, noteRemoved, syncNow } from './sync';
 import type { ChatOut, Id, MessageOut, Presence, ReadMarker, UserOut, UserTyping } from './types';
 
 let socket: Socket | null = null;
@@ -66,6 +66,23 @@ function reconnectSoon(delay = backoff()): void {
   }, delay);
 }
 
+let syncRetry: ReturnType<typeof setTimeout> | undefined;
+
+/** After every (re)connect: catch up through /sync, then send what is queued. */
+function syncAfterConnect(s: Socket, delay = 2000): void {
+  clearTimeout(syncRetry);
+  void syncNow()
+    .then(() => void flushOutbox())
+    .catch(() => {
+      // The catch-up failed (server busy, network): the queue goes out anyway, the
+      // catch-up is tried again while this connection lasts.
+      void flushOutbox();
+      syncRetry = setTimeout(() => {
+        if (socket === s && s.connected) syncAfterConnect(s, Math.min(delay * 2, 60_000));
+      }, delay);
+    });
+}
+
 export function startRealtime(): void {
   if (socket) return;
   socket = io({
@@ -87,9 +104,7 @@ export function startRealtime(): void {
   s.on('connect', () => {
     attempts = 0;
     setConn();
-    void catchUp()
-      .catch(() => undefined)
-      .finally(() => void flushOutbox());
+    syncAfterConnect(s);
   });
   s.on('disconnect', (reason) => {
     setConn();
@@ -131,28 +146,23 @@ export function startRealtime(): void {
     }
   });
   s.on('messageSent', (m: MessageOut) => applyIncoming(m));
-  s.on('chatCreated', (c: ChatOut) => upsertChat(c));
-  s.on('chatUpdated', (c: ChatOut) => upsertChat(c));
-  s.on('chatRemoved', (p: { chatId: Id }) => removeChat(p.chatId));
+  s.on('messageUpdated', (m: MessageOut) => applyUpdate(m));
+  const onChat = (c: ChatOut) => {
+    noteChat(c.id);
+    upsertChat(c);
+  };
+  s.on('chatCreated', onChat);
+  s.on('chatUpdated', onChat);
+  s.on('chatRemoved', (p: { chatId: Id }) => {
+    noteRemoved(p.chatId);
+    removeChat(p.chatId);
+  });
   s.on('presence', (p: Presence) => {
     const u = getState().users[p.userId];
     if (u) setState((st) => ({ users: { ...st.users, [p.userId]: { ...u, isOnline: p.isOnline, lastSeenAt: p.lastSeenAt } } }));
   });
-  const onUser = (u: UserOut) => {
-    const st = getState();
-    if (st.me && u.id === st.me.id) {
-      if (!u.isActive) {
-        dropSession('ACCOUNT_DEACTIVATED');
-        return;
-      }
-      setState({ me: u });
-      updateSessionUser(u);
-    } else {
-      setState((x) => ({ users: { ...x.users, [u.id]: u } }));
-    }
-  };
-  s.on('userJoined', onUser);
-  s.on('userUpdated', onUser);
+  s.on('userJoined', (u: UserOut) => applyUser(u));
+  s.on('userUpdated', (u: UserOut) => applyUser(u));
   s.on('userTyping', (p: UserTyping) => {
     const st = getState();
     if (st.me && p.userId === st.me.id) return;
@@ -177,6 +187,7 @@ export function startRealtime(): void {
 
 export function stopRealtime(): void {
   clearTimeout(retryTimer);
+  clearTimeout(syncRetry);
   if (socket) {
     socket.removeAllListeners();
     socket.disconnect();

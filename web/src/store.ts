@@ -26,6 +26,8 @@ export interface State {
   hasOlder: Record<Id, boolean>;
   loadingOlder: Record<Id, boolean>;
   outbox: OutboxItem[];
+  /** Position in the server's change log after the last applied `/sync` page (null: none yet). */
+  cursor: number | null;
   typing: Record<Id, Record<Id, TypingEntry>>;
   conn: Conn;
   route: Route;
@@ -62,6 +64,7 @@ let state: State = {
   hasOlder: {},
   loadingOlder: {},
   outbox: [],
+  cursor: null,
   typing: {},
   conn: 'connecting',
   route: parseRoute(),

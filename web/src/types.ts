@@ -32,6 +32,10 @@ export interface MessageOut {
   clientMessageId: string | null;
   createdAt: string;
   updatedAt: string;
+  /** Set once the sender changed the text. */
+  editedAt?: string | null;
+  /** Set once deleted for everyone; `content` is then empty. */
+  deletedAt?: string | null;
 }
 
 export interface MemberReadState {
@@ -102,4 +106,26 @@ export interface OutboxItem {
   /** queued: waits for the connection; sending: emitted, no ack yet; failed: the server refused it. */
   state: 'queued' | 'sending' | 'failed';
   error?: string;
+}
+
+/** One change from `GET /sync`; `type` says which other field is set. */
+export interface SyncEvent {
+  id: number;
+  type: 'message' | 'messageUpdated' | 'chat' | 'chatRemoved' | 'read' | 'delivered' | 'user';
+  message?: MessageOut | null;
+  chat?: ChatOut | null;
+  chatId?: Id | null;
+  userId?: Id | null;
+  seq?: number | null;
+  user?: UserOut | null;
+}
+
+/** `GET /sync`: events after `since`, or (without it, or on `reset`) a fresh start. */
+export interface SyncOut {
+  cursor: number;
+  hasMore: boolean;
+  reset: boolean;
+  events: SyncEvent[];
+  chats?: ChatOut[] | null;
+  messages?: MessageOut[] | null;
 }

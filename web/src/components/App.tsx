@@ -48,6 +48,7 @@ function stopUser(): void {
     hasOlder: {},
     loadingOlder: {},
     outbox: [],
+    cursor: null,
     typing: {},
   });
   if (location.hash) history.replaceState(null, '', '/');

@@ -1,10 +1,9 @@
 import { Component, type RefObject } from 'preact';
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { discard, loadLatest, loadOlder, markRead, retry, send } from '../chats';
+import { discard, fillChat, loadLatest, loadOlder, markRead, retry, send } from '../chats';
 import { membersLabel, t } from '../i18n';
 import { emitQuiet } from '../realtime';
 import { getState, goBack, useStore } from '../store';
-import { catchUpChat } from '../sync';
 import type { ChatOut, Id, MessageOut, OutboxItem } from '../types';
 import { Avatar, hashIndex, dayKey, dayLabel, Dialog, Icon, IconButton, lastSeenText, linkify, timeOf } from '../ui';
 import { ChatInfoDialog } from './ChatInfo';
@@ -149,7 +148,7 @@ export function ChatView({ chatId }: { chatId: Id }) {
   useEffect(() => {
     const s = loadedAny;
     if (!s) void loadLatest(chatId).catch(() => undefined);
-    else void catchUpChat(chatId).catch(() => undefined);
+    else void fillChat(chatId).catch(() => undefined);
     atBottom.current = true;
   }, [chatId]);
 
@@ -195,8 +194,8 @@ export function ChatView({ chatId }: { chatId: Id }) {
     prevLen.current = messages.length;
     prevPending.current = pending.length;
     tryMarkRead();
-    // Too few messages to scroll: fetch more until it can.
-    if (hasOlder && !loadingOlder && el.scrollHeight <= el.clientHeight + 50) requestOlder();
+    // Near the top (or too few messages to scroll): fetch older ones now, not on the next scroll.
+    if (hasOlder && !loadingOlder && (el.scrollHeight <= el.clientHeight + 50 || el.scrollTop < 600)) requestOlder();
   }, [messages, pending.length, hasOlder, loadingOlder]);
 
   const requestOlder = () => {
@@ -294,7 +293,7 @@ export function ChatView({ chatId }: { chatId: Id }) {
         </button>
         <IconButton icon="info" label={t('chatInfo')} onClick={() => setInfoOpen(true)} />
       </header>
-      <div class="messages" ref={scroller} onScroll={onScroll} role="log" aria-label={title} tabIndex={0}>
+      <div class="messages" ref={scroller} onScroll={onScroll} role="log" aria-label={title} aria-busy={!!loadingOlder} tabIndex={0}>
         <div class="messages-inner">
           {loadedAny && hasOlder ? (
             <div class="older-hint" role="status">
