@@ -15,8 +15,9 @@ over the SDK so the delivery tests and the soak run exercise the real protocol:
   between the two), it calls ``sync`` from the stored cursor and follows ``hasMore``;
   without a cursor, or on ``reset``, it starts fresh and loads each chat's history.
 - **Local state.** Messages keyed by id (live ``messageReceived`` and sync events
-  merge without duplicates), read and delivered positions per (chat, member),
-  kept as maxima. :meth:`history` orders a chat by ``seq``.
+  merge without duplicates; an edit or deletion replaces the older version by
+  ``updatedAt``), read and delivered positions per (chat, member), kept as maxima.
+  :meth:`history` orders a chat by ``seq``.
 """
 
 from __future__ import annotations
@@ -360,11 +361,12 @@ class ResilientClient:
                 return
             last = self.cursor
             for event in page.events:
-                if event.id <= last or (event.message and event.message.id in seen):
+                fresh = event.message if event.type == "message" else None
+                if event.id <= last or (fresh is not None and fresh.id in seen):
                     self.stats.sync_anomalies += 1
                 last = event.id
-                if event.message is not None:
-                    seen.add(event.message.id)
+                if fresh is not None:
+                    seen.add(fresh.id)
                 self._apply(event)
             self.cursor = page.cursor
             self._notify()
@@ -394,7 +396,7 @@ class ResilientClient:
         self._notify()
 
     def _apply(self, event: SyncEvent) -> None:
-        if event.type == "message" and event.message is not None:
+        if event.type in ("message", "messageUpdated") and event.message is not None:
             self._add(event.message, live=False)
         elif event.type == "chat" and event.chat is not None:
             self._take_chat(event.chat)
@@ -410,7 +412,7 @@ class ResilientClient:
     # --- local state ----------------------------------------------------------------------
 
     def _on_event(self, name: str, payload: Any) -> None:
-        if name == "messageReceived":
+        if name in ("messageReceived", "messageUpdated"):
             self._add(MessageOut.model_validate(payload), live=True)
         elif name in ("messagesRead", "messagesDelivered"):
             marker = (uuid.UUID(payload["chatId"]), uuid.UUID(payload["userId"]))
@@ -426,12 +428,14 @@ class ResilientClient:
         self._notify()
 
     def _add(self, message: MessageOut, *, live: bool) -> None:
-        if message.id not in self.messages:
+        held = self.messages.get(message.id)
+        if held is None:
             if live:
                 self.stats.live_messages += 1
             else:
                 self.stats.synced_messages += 1
-        self.messages[message.id] = message
+        if held is None or message.updated_at >= held.updated_at:  # edits: the newest wins
+            self.messages[message.id] = message
         # Sending a message moves the sender's own read (and delivered) position to it.
         marker = (message.chat_id, message.sender_id)
         self._advance(self.read, marker, message.seq)

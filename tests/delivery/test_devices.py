@@ -30,6 +30,9 @@ async def test_offline_device_catches_up_history_and_read_state(family: Family) 
         await boris.send(family_chat.id, f"boris {n}")
         await clara.send(group.id, f"clara {n}")
     await phone.wait_until(lambda: len(phone.history(group.id)) == 30)
+    boris_says = [m for m in phone.history(family_chat.id) if m.sender_id == boris.user_id]
+    await boris.api.edit_message(family_chat.id, boris_says[3].id, "boris 3, edited")
+    await boris.api.delete_message(family_chat.id, boris_says[4].id)
     await phone.mark_delivered(family_chat.id, 30)
     await phone.mark_read(family_chat.id, 20)
     await phone.mark_read(group.id, 30)
@@ -41,6 +44,18 @@ async def test_offline_device_catches_up_history_and_read_state(family: Family) 
 
     history = {c: await full_history(anna_api, c) for c in (family_chat.id, group.id)}
     await wait_converged([phone, laptop], history)
+    for chat_id, messages in history.items():  # the same versions too (edits, deletions)
+        server_view = [(m.id, m.content, m.deleted_at) for m in messages]
+        for device in (phone, laptop):
+            await device.wait_until(
+                lambda d=device, c=chat_id, v=server_view: (
+                    [(m.id, m.content, m.deleted_at) for m in d.history(c)] == v
+                ),
+                timeout=10,
+            )
+    edited = laptop.history(family_chat.id)[3]
+    assert edited.content == "boris 3, edited" and edited.edited_at is not None
+    assert laptop.history(family_chat.id)[4].deleted_at is not None
     for chat_id in history:
         server = {s.user_id: s for s in (await anna_api.chat(chat_id)).read_states}
         expected = {u: (s.last_read_seq, s.last_delivered_seq) for u, s in server.items()}
