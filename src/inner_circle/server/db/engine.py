@@ -12,13 +12,20 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from inner_circle.server.db.sqlite_onehop import one_hop_dbapi
+
 __all__ = ["create_engine", "create_session_factory"]
 
 
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
     """Create the async engine for ``url`` (sqlite+aiosqlite or postgresql+asyncpg)."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        engine = create_async_engine(
+            url,
+            echo=echo,
+            connect_args={"timeout": 30},
+            module=one_hop_dbapi(),  # one thread trip per statement (sqlite_onehop.py)
+        )
         _configure_sqlite(engine)
         return engine
     return create_async_engine(
@@ -50,4 +57,4 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    return async_sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,85 @@
+"""Use cases on a real database with a recording notifier in place of Socket.IO (the process
+boundary), so each test can assert the exact events and recipients."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest_asyncio
+
+from inner_circle.core.actor import Actor
+from inner_circle.protocol.rest import InviteCreateIn, RegisterIn
+from inner_circle.server.bootstrap import operator_uows
+from inner_circle.server.realtime.notifier import OutgoingEvent
+from inner_circle.server.services import accounts
+from inner_circle.server.services.auth import actor_of
+from inner_circle.server.services.invites import issue_invite
+from tests.support import make_settings
+
+
+@dataclass
+class RecordingNotifier:
+    events: list[OutgoingEvent] = field(default_factory=list)
+    disconnected: list[uuid.UUID] = field(default_factory=list)
+
+    async def publish(self, events: Sequence[OutgoingEvent]) -> None:
+        self.events.extend(events)
+
+    async def disconnect_user(self, user_id: uuid.UUID) -> None:
+        self.disconnected.append(user_id)
+
+    def take(self) -> list[tuple[str, frozenset[uuid.UUID] | str]]:
+        """The events since the last call, in order, as (name, recipients or the only sid)."""
+        taken = [
+            (e.name, e.only_sid if e.only_sid is not None else frozenset(e.user_ids))
+            for e in self.events
+        ]
+        self.events.clear()
+        return taken
+
+    def payloads(self, name: str) -> list[Any]:
+        return [e.payload for e in self.events if e.name == name]
+
+
+class World:
+    def __init__(self, uows: Any, notifier: RecordingNotifier) -> None:
+        self.uows = uows
+        self.notifier = notifier
+
+    async def run(self, work: Any) -> Any:
+        async with self.uows.write() as uow:
+            result = await work(uow)
+            await uow.commit()
+        return result
+
+    async def member(self, name: str, *, admin: bool = False) -> Actor:
+        async def register(uow: Any) -> Actor:
+            invite = await issue_invite(uow, InviteCreateIn(is_admin=admin), created_by=None)
+            body = RegisterIn(username=name, password="secret-pw", invitation_code=invite.code)
+            user = await accounts.register_with_invite(uow, body)
+            return Actor(id=user.id, username=name, display_name=name, is_admin=admin)
+
+        actor = await self.run(register)
+        self.notifier.take()
+        return actor
+
+
+@pytest_asyncio.fixture
+async def world(database_url: str, tmp_path: Path) -> AsyncIterator[World]:
+    notifier = RecordingNotifier()
+    uows, engine = operator_uows(make_settings(database_url, tmp_path), notifier)
+    yield World(uows, notifier)
+    await engine.dispose()  # type: ignore[attr-defined]
+
+
+def bag(events: Sequence[tuple[str, Any]]) -> Counter[tuple[str, Any]]:
+    """Events regardless of order, with recipients as frozen sets."""
+    return Counter((name, frozenset(to) if isinstance(to, set) else to) for name, to in events)
+
+
+__all__ = ["RecordingNotifier", "World", "actor_of", "bag"]
