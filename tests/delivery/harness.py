@@ -26,7 +26,6 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -330,9 +329,3 @@ class PrivatePostgres:
 
     async def create_database(self) -> str:
         return await create_database(self.admin_url)
-
-
-def describe(value: Any) -> str:
-    """A short one-line form of ``value`` for assertion messages."""
-    text = repr(value)
-    return text if len(text) < 300 else text[:300] + "..."
