@@ -69,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     idle_p.add_argument("--gen-procs", type=int, default=2)
     idle_p.add_argument("--settle", type=float, default=5.0)
     idle_p.add_argument("--note", default="")
+    idle_p.add_argument("--nice", type=int, default=0)
 
     hist = sub.add_parser("history", help="history page and catch-up on a chat of N messages")
     hist.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
@@ -76,13 +77,14 @@ def main(argv: list[str] | None = None) -> int:
     hist.add_argument("--samples", type=int, default=500)
     hist.add_argument("--catchup", type=int, default=10_000)
     hist.add_argument("--note", default="")
+    hist.add_argument("--nice", type=int, default=0)
 
     args = parser.parse_args(argv)
     if args.shape == "idle":
-        idle(args.backend, args.clients, args.users, args.gen_procs, args.settle, args.note)
+        idle(args.backend, args.clients, args.users, args.gen_procs, args.settle, args.note, args.nice)
         return 0
     if args.shape == "history":
-        history(args.backend, args.messages, args.samples, args.catchup, args.note)
+        history(args.backend, args.messages, args.samples, args.catchup, args.note, args.nice)
         return 0
 
     rates = args.rate or [args.default_rate]

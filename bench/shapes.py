@@ -365,7 +365,9 @@ def _append(shape: MessageShape, record: dict[str, Any]) -> None:
 IDLE_COLUMNS = ["date", "commit", "backend", "connections", "users", "RSS before MB", "RSS after MB", "KB per connection", "gen procs", "note"]
 
 
-def idle(backend: str, clients: int, users: int, gen_procs: int, settle: float, note: str = "") -> dict[str, Any]:
+def idle(
+    backend: str, clients: int, users: int, gen_procs: int, settle: float, note: str = "", nice: int = 0
+) -> dict[str, Any]:
     """Server memory per idle connection: ``clients`` sockets spread over ``users`` members."""
     servers = ServerGroup(backend, label="idle")
     with servers:
@@ -381,6 +383,8 @@ def idle(backend: str, clients: int, users: int, gen_procs: int, settle: float, 
             tokens = [(population.members[k % users].token, 0) for k in mine]
             specs.append(GeneratorSpec(servers.urls, tokens, [], connect_concurrency=10))
         generator = Generator(specs)
+        if nice:
+            renice(generator.pids() + servers.stats().pids, nice)
         try:
             connected, errors = generator.wait_ready(timeout=900)
             time.sleep(settle)  # let the server's connection handling settle before reading RSS
@@ -490,8 +494,12 @@ async def _timed_get(http: aiohttp.ClientSession, url: str, headers: dict[str, s
     return (time.monotonic_ns() - t0) // 1000, body, more
 
 
-def history(backend: str, messages: int, samples: int, catchup: int, note: str = "") -> list[dict[str, Any]]:
-    servers = ServerGroup(backend, label="history")
+def history(
+    backend: str, messages: int, samples: int, catchup: int, note: str = "", nice: int = 0
+) -> list[dict[str, Any]]:
+    servers = ServerGroup(backend, label="history", nice=nice)
+    if nice:
+        renice([os.getpid()], nice)
     rows = []
     with servers:
         population = asyncio.run(populate(servers, 2, 2, family_chat=True))
@@ -535,6 +543,7 @@ def history(backend: str, messages: int, samples: int, catchup: int, note: str =
                 out.append((f"catch-up of {catchup} (pages of 200)", runs))
             return [{"query": q, "n": len(v), **percentiles(v)} for q, v in out]
 
+        servers.renice_database(nice)
         for stats in asyncio.run(measure()):
             record = {
                 "shape": "history",
