@@ -125,7 +125,8 @@ def sign_in(page: Any, username: str, password: str) -> None:
 
 def shot(page: Any, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name))
+    # Finished animations (a dialog's pop-in), so that a screenshot does not catch one halfway.
+    page.screenshot(path=str(SCREENSHOTS / name), animations="disabled")
 
 
 # --- live_server: tests/conftest.py's LiveServer, with two workarounds ------------------------

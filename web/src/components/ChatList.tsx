@@ -67,15 +67,15 @@ export function ChatList() {
             const pending = outbox.filter((o) => o.chatId === c.id);
             const lastPending = pending[pending.length - 1];
             const lm = c.lastMessage;
-            let preview = '';
+            let preview: string | preact.JSX.Element = '';
             let prefix = '';
             if (lastPending && (!lm || lastPending.createdAt > lm.createdAt)) {
               prefix = t('you') + ': ';
-              preview = lastPending.content;
+              preview = lastPending.content.slice(0, 140);
             } else if (lm) {
               if (lm.senderId === me?.id) prefix = t('you') + ': ';
               else if (c.type !== 'private') prefix = (users[lm.senderId]?.displayName || lm.sender.displayName) + ': ';
-              preview = lm.content;
+              preview = lm.deletedAt ? <i class="preview-deleted">{t('messageDeleted')}</i> : lm.content.slice(0, 140);
             }
             const when = lastPending?.createdAt || lm?.createdAt;
             const unread = c.unreadCount > 0;
@@ -103,7 +103,7 @@ export function ChatList() {
                       ) : (
                         <span class="chat-item-preview">
                           {prefix && <span class="preview-prefix">{prefix}</span>}
-                          {preview.slice(0, 140)}
+                          {preview}
                         </span>
                       )}
                       {lastPending ? (

@@ -1,11 +1,25 @@
 import { Component, type RefObject } from 'preact';
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { discard, fillChat, loadLatest, loadOlder, markRead, retry, send } from '../chats';
-import { membersLabel, t } from '../i18n';
+import { deleteMessage, discard, editMessage, fillChat, loadLatest, loadOlder, markRead, retry, send } from '../chats';
+import type { ApiError } from '../api';
+import { errorText, membersLabel, t } from '../i18n';
 import { emitQuiet } from '../realtime';
-import { getState, goBack, useStore } from '../store';
+import { getState, goBack, toast, useStore } from '../store';
 import type { ChatOut, Id, MessageOut, OutboxItem } from '../types';
-import { Avatar, hashIndex, dayKey, dayLabel, Dialog, Icon, IconButton, lastSeenText, linkify, timeOf } from '../ui';
+import {
+  Avatar,
+  ConfirmDialog,
+  dayKey,
+  dayLabel,
+  Dialog,
+  hashIndex,
+  Icon,
+  IconButton,
+  type IconName,
+  lastSeenText,
+  linkify,
+  timeOf,
+} from '../ui';
 import { ChatInfoDialog } from './ChatInfo';
 import { chatTitle, otherId, typingText } from './ChatList';
 
@@ -38,11 +52,18 @@ interface RowProps {
   showAvatar: boolean;
   groupChat: boolean;
   tail: boolean;
+  editing: boolean;
   onInfo?: (m: MessageOut) => void;
+  onMenu?: (m: MessageOut, anchor: HTMLElement, trigger: HTMLElement | null) => void;
 }
+
+const LONG_PRESS_MS = 500;
 
 /** One message; re-renders only when its own props change. */
 class MessageRow extends Component<RowProps> {
+  private press: { timer: ReturnType<typeof setTimeout>; x: number; y: number } | null = null;
+  private pressed = false;
+
   shouldComponentUpdate(next: RowProps): boolean {
     const p = this.props;
     return (
@@ -51,28 +72,97 @@ class MessageRow extends Component<RowProps> {
       p.senderName !== next.senderName ||
       p.showName !== next.showName ||
       p.showAvatar !== next.showAvatar ||
-      p.tail !== next.tail
+      p.tail !== next.tail ||
+      p.editing !== next.editing
     );
   }
-  render({ msg, mine, status, senderName, showName, showAvatar, groupChat, tail, onInfo }: RowProps) {
+
+  componentWillUnmount(): void {
+    this.cancelPress();
+  }
+
+  private cancelPress = () => {
+    if (this.press) clearTimeout(this.press.timer);
+    this.press = null;
+  };
+
+  // Long-press on touch opens the menu (iOS has no contextmenu event for it).
+  private onPointerDown = (e: PointerEvent) => {
+    if (e.pointerType === 'mouse' || !this.props.onMenu || this.props.msg.deletedAt) return;
+    const bubble = e.currentTarget as HTMLElement;
+    this.pressed = false;
+    this.cancelPress();
+    this.press = {
+      x: e.clientX,
+      y: e.clientY,
+      timer: setTimeout(() => {
+        this.press = null;
+        this.pressed = true;
+        navigator.vibrate?.(10);
+        this.props.onMenu?.(this.props.msg, bubble, null);
+      }, LONG_PRESS_MS),
+    };
+  };
+
+  private onPointerMove = (e: PointerEvent) => {
+    if (this.press && Math.hypot(e.clientX - this.press.x, e.clientY - this.press.y) > 10) this.cancelPress();
+  };
+
+  private onContextMenu = (e: MouseEvent) => {
+    if (!this.props.onMenu || this.props.msg.deletedAt) return;
+    // A link keeps the browser's own menu for a mouse (copy the address).
+    if ((e.target as HTMLElement).closest('a') && !this.pressed && !this.press) return;
+    e.preventDefault();
+    if (this.pressed) return; // the long-press already opened it
+    this.cancelPress();
+    this.props.onMenu(this.props.msg, e.currentTarget as HTMLElement, null);
+  };
+
+  // The click that ends a long-press must not follow a link.
+  private onClickCapture = (e: MouseEvent) => {
+    if (this.pressed) {
+      e.preventDefault();
+      e.stopPropagation();
+      this.pressed = false;
+    }
+  };
+
+  render({ msg, mine, status, senderName, showName, showAvatar, groupChat, tail, editing, onInfo, onMenu }: RowProps) {
     const time = timeOf(msg.createdAt);
+    const deleted = !!msg.deletedAt;
     return (
       <div
-        class={`msg-row ${mine ? 'mine' : 'theirs'} ${tail ? 'tail' : ''}`}
+        class={`msg-row ${mine ? 'mine' : 'theirs'} ${tail ? 'tail' : ''} ${deleted ? 'deleted' : ''} ${editing ? 'editing' : ''}`}
         data-seq={msg.seq}
         data-message-id={msg.id}
       >
         {!mine && groupChat && (
           <div class="msg-avatar">{showAvatar && <Avatar id={msg.senderId} name={senderName} size="sm" />}</div>
         )}
-        <div class="bubble">
+        <div
+          class="bubble"
+          onPointerDown={this.onPointerDown}
+          onPointerMove={this.onPointerMove}
+          onPointerUp={this.cancelPress}
+          onPointerCancel={this.cancelPress}
+          onContextMenu={this.onContextMenu}
+          onClickCapture={this.onClickCapture}
+        >
           {showName && !mine && groupChat && <div class={`sender-name snc-${hashIndex(msg.senderId, 8)}`}>{senderName}</div>}
-          <div class="msg-text" dir="auto">
-            {linkify(msg.content)}
-          </div>
+          {deleted ? (
+            <div class="msg-text msg-deleted">
+              <Icon name="block" />
+              {t('messageDeleted')}
+            </div>
+          ) : (
+            <div class="msg-text" dir="auto">
+              {linkify(msg.content)}
+            </div>
+          )}
           <span class="msg-meta">
+            {msg.editedAt && !deleted && <span class="msg-edited">{t('edited')}</span>}
             <time dateTime={msg.createdAt}>{time}</time>
-            {mine && status && (
+            {mine && status && !deleted && (
               <button
                 type="button"
                 class="meta-btn"
@@ -84,10 +174,119 @@ class MessageRow extends Component<RowProps> {
               </button>
             )}
           </span>
+          {onMenu && !deleted && (
+            <button
+              type="button"
+              class="msg-more"
+              aria-label={t('messageActions')}
+              aria-haspopup="menu"
+              title={t('messageActions')}
+              onClick={(e) => onMenu(msg, e.currentTarget.parentElement as HTMLElement, e.currentTarget)}
+            >
+              <Icon name="more" />
+            </button>
+          )}
         </div>
       </div>
     );
   }
+}
+
+interface MenuItem {
+  label: string;
+  icon: IconName;
+  danger?: boolean;
+  run: () => void;
+}
+
+/**
+ * The message menu: a small modal list next to the message (top layer, focus kept inside,
+ * Escape or a click outside closes it and gives the focus back). Arrow keys move between items.
+ */
+function MessageMenu({
+  anchor,
+  trigger,
+  mine,
+  items,
+  onClose,
+}: {
+  anchor: HTMLElement;
+  trigger: HTMLElement | null;
+  mine: boolean;
+  items: MenuItem[];
+  onClose: () => void;
+}) {
+  const ref = useRef<HTMLDialogElement>(null);
+  useLayoutEffect(() => {
+    const d = ref.current!;
+    if (!d.open) d.showModal();
+    const r = anchor.getBoundingClientRect();
+    const w = d.offsetWidth;
+    const h = d.offsetHeight;
+    let top = r.bottom + 4;
+    if (top + h > window.innerHeight - 8) top = Math.max(8, r.top - h - 4);
+    let left = mine ? r.right - w : r.left;
+    left = Math.min(Math.max(8, left), window.innerWidth - w - 8);
+    // CSSOM custom properties: allowed by the strict CSP (no style attribute is written).
+    d.style.setProperty('--menu-top', `${Math.round(top)}px`);
+    d.style.setProperty('--menu-left', `${Math.round(left)}px`);
+    d.querySelector<HTMLElement>('[role="menuitem"]')?.focus();
+    return () => {
+      if (d.open) d.close();
+      trigger?.focus();
+    };
+  }, []);
+  const onKeyDown = (e: KeyboardEvent) => {
+    const all = [...ref.current!.querySelectorAll<HTMLElement>('[role="menuitem"]')];
+    const i = all.indexOf(document.activeElement as HTMLElement);
+    let next = -1;
+    if (e.key === 'ArrowDown') next = (i + 1) % all.length;
+    else if (e.key === 'ArrowUp') next = (i - 1 + all.length) % all.length;
+    else if (e.key === 'Home') next = 0;
+    else if (e.key === 'End') next = all.length - 1;
+    else if (e.key === 'Tab') {
+      e.preventDefault();
+      onClose();
+      return;
+    }
+    if (next >= 0) {
+      e.preventDefault();
+      all[next].focus();
+    }
+  };
+  return (
+    <dialog
+      ref={ref}
+      class="msg-menu"
+      aria-label={t('messageActions')}
+      onCancel={(e) => {
+        e.preventDefault();
+        onClose();
+      }}
+      onClick={(e) => {
+        if (e.target === ref.current) onClose();
+      }}
+      onKeyDown={onKeyDown}
+    >
+      <div role="menu" aria-label={t('messageActions')}>
+        {items.map((it) => (
+          <button
+            key={it.label}
+            type="button"
+            role="menuitem"
+            class={`menu-item ${it.danger ? 'danger' : ''}`}
+            onClick={() => {
+              onClose();
+              it.run();
+            }}
+          >
+            <Icon name={it.icon} />
+            {it.label}
+          </button>
+        ))}
+      </div>
+    </dialog>
+  );
 }
 
 function PendingRow({ item }: { item: OutboxItem }) {
@@ -143,6 +342,13 @@ export function ChatView({ chatId }: { chatId: Id }) {
   const [showDown, setShowDown] = useState(false);
   const [infoOpen, setInfoOpen] = useState(false);
   const [msgInfo, setMsgInfo] = useState<MessageOut | null>(null);
+  const [menu, setMenu] = useState<{ msg: MessageOut; anchor: HTMLElement; trigger: HTMLElement | null } | null>(null);
+  const [editing, setEditing] = useState<MessageOut | null>(null);
+  const [confirmDelete, setConfirmDelete] = useState<MessageOut | null>(null);
+  const openMenu = useCallback(
+    (msg: MessageOut, anchor: HTMLElement, trigger: HTMLElement | null) => setMenu({ msg, anchor, trigger }),
+    [],
+  );
 
   // Load (or catch up) when the chat opens.
   useEffect(() => {
@@ -151,6 +357,11 @@ export function ChatView({ chatId }: { chatId: Id }) {
     else void fillChat(chatId).catch(() => undefined);
     atBottom.current = true;
   }, [chatId]);
+
+  // The message being edited was deleted meanwhile (by an admin, or on another device).
+  useEffect(() => {
+    if (editing && messages.find((m) => m.id === editing.id)?.deletedAt) setEditing(null);
+  }, [messages, editing]);
 
   // Escape leaves the chat (dialogs handle their own Escape first).
   useEffect(() => {
@@ -241,6 +452,24 @@ export function ChatView({ chatId }: { chatId: Id }) {
         : lastSeenText(other?.lastSeenAt ?? null)
       : membersLabel(chat.participantIds.length, online);
 
+  const menuItems = (m: MessageOut): MenuItem[] => {
+    const mine = m.senderId === me.id;
+    const items: MenuItem[] = [];
+    if (mine) items.push({ label: t('edit'), icon: 'edit', run: () => setEditing(m) });
+    items.push({
+      label: t('copyText'),
+      icon: 'copy',
+      run: () =>
+        void navigator.clipboard
+          ?.writeText(m.content)
+          .then(() => toast(t('textCopied')))
+          .catch(() => undefined),
+    });
+    if (mine) items.push({ label: t('messageInfo'), icon: 'info', run: () => setMsgInfo(m) });
+    if (mine || me.isAdmin) items.push({ label: t('delete'), icon: 'delete', danger: true, run: () => setConfirmDelete(m) });
+    return items;
+  };
+
   const rows: preact.JSX.Element[] = [];
   let prev: MessageOut | null = null;
   for (let i = 0; i < messages.length; i++) {
@@ -272,7 +501,9 @@ export function ChatView({ chatId }: { chatId: Id }) {
         showAvatar={!sameAsNext}
         groupChat={groupChat}
         tail={!sameAsNext}
+        editing={editing?.id === m.id}
         onInfo={setMsgInfo}
+        onMenu={openMenu}
       />,
     );
     prev = m;
@@ -327,9 +558,41 @@ export function ChatView({ chatId }: { chatId: Id }) {
           {chat.unreadCount > 0 && <span class="badge">{chat.unreadCount}</span>}
         </button>
       )}
-      <Composer chatId={chatId} scroller={scroller} atBottom={atBottom} />
+      <Composer
+        chatId={chatId}
+        scroller={scroller}
+        atBottom={atBottom}
+        editing={editing}
+        onEditDone={() => setEditing(null)}
+        onEditLast={() => {
+          const last = [...messages].reverse().find((m) => m.senderId === me.id && !m.deletedAt);
+          if (last) setEditing(last);
+        }}
+      />
       {infoOpen && <ChatInfoDialog chat={chat} onClose={() => setInfoOpen(false)} />}
       {msgInfo && <MessageInfo chat={chat} msg={msgInfo} onClose={() => setMsgInfo(null)} />}
+      {menu && (
+        <MessageMenu
+          anchor={menu.anchor}
+          trigger={menu.trigger}
+          mine={menu.msg.senderId === me.id}
+          items={menuItems(menu.msg)}
+          onClose={() => setMenu(null)}
+        />
+      )}
+      {confirmDelete && (
+        <ConfirmDialog
+          text={t('deleteConfirm')}
+          confirmLabel={t('deleteForEveryone')}
+          danger
+          onConfirm={() => {
+            const m = confirmDelete;
+            if (editing?.id === m.id) setEditing(null);
+            void deleteMessage(m).catch((e: ApiError) => toast(errorText(e.code)));
+          }}
+          onClose={() => setConfirmDelete(null)}
+        />
+      )}
     </div>
   );
 }
@@ -338,20 +601,47 @@ function Composer({
   chatId,
   scroller,
   atBottom,
+  editing,
+  onEditDone,
+  onEditLast,
 }: {
   chatId: Id;
   scroller: RefObject<HTMLDivElement | null>;
   atBottom: { current: boolean };
+  editing: MessageOut | null;
+  onEditDone: () => void;
+  onEditLast: () => void;
 }) {
   const [text, setText] = useState(drafts.get(chatId) || '');
+  const [saving, setSaving] = useState(false);
   const lastTyping = useRef(0);
   const ref = useRef<HTMLTextAreaElement>(null);
+  const editingId = useRef<Id | null>(null);
 
   useEffect(() => {
     // Focus the composer on desktop when a chat opens.
     if (window.matchMedia('(min-width: 840px)').matches) ref.current?.focus();
     return () => stopTyping();
   }, [chatId]);
+
+  // Editing puts the message's text in the composer; the draft comes back afterwards.
+  useEffect(() => {
+    if (editing) {
+      stopTyping();
+      editingId.current = editing.id;
+      setText(editing.content);
+      const el = ref.current;
+      if (el) {
+        el.value = editing.content;
+        el.focus();
+        el.setSelectionRange(el.value.length, el.value.length);
+      }
+    } else if (editingId.current) {
+      editingId.current = null;
+      setText(drafts.get(chatId) || '');
+      ref.current?.focus();
+    }
+  }, [editing?.id]);
 
   const stopTyping = () => {
     if (lastTyping.current) {
@@ -360,7 +650,29 @@ function Composer({
     }
   };
 
+  const saveEdit = async (msg: MessageOut) => {
+    const content = text.trim();
+    if (!content || saving) return;
+    if (content === msg.content) {
+      onEditDone();
+      return;
+    }
+    setSaving(true);
+    try {
+      await editMessage(msg, content);
+      onEditDone();
+    } catch (e) {
+      toast(errorText((e as ApiError).code));
+    } finally {
+      setSaving(false);
+    }
+  };
+
   const submit = () => {
+    if (editing) {
+      void saveEdit(editing);
+      return;
+    }
     const content = text.trim();
     if (!content) return;
     send(chatId, content);
@@ -375,43 +687,68 @@ function Composer({
 
   return (
     <form
-      class="composer"
+      class={`composer ${editing ? 'is-editing' : ''}`}
       onSubmit={(e) => {
         e.preventDefault();
         submit();
       }}
     >
-      <textarea
-        ref={ref}
-        rows={1}
-        name="message"
-        class="composer-input"
-        placeholder={t('messagePlaceholder')}
-        aria-label={t('messagePlaceholder')}
-        maxLength={4000}
-        value={text}
-        enterkeyhint="send"
-        onInput={(e) => {
-          const v = e.currentTarget.value;
-          setText(v);
-          drafts.set(chatId, v);
-          const now = Date.now();
-          if (v.trim() && now - lastTyping.current > 3000) {
-            emitQuiet('typing', { chatId, isTyping: true });
-            lastTyping.current = now;
-          } else if (!v.trim()) stopTyping();
-        }}
-        onKeyDown={(e) => {
-          if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
-            e.preventDefault();
-            submit();
-          }
-        }}
-        onBlur={stopTyping}
-      />
-      <button class="send-btn" type="submit" aria-label={t('send')} title={t('send')} disabled={!text.trim()}>
-        <Icon name="send" />
-      </button>
+      {editing && (
+        <div class="edit-bar">
+          <Icon name="edit" />
+          <span class="edit-bar-text">
+            <span class="edit-bar-title">{t('editMessage')}</span>
+            <span class="edit-bar-quote">{editing.content}</span>
+          </span>
+          <IconButton icon="close" label={t('cancelEdit')} onClick={onEditDone} />
+        </div>
+      )}
+      <div class="composer-row">
+        <textarea
+          ref={ref}
+          rows={1}
+          name="message"
+          class="composer-input"
+          placeholder={t('messagePlaceholder')}
+          aria-label={editing ? t('editMessage') : t('messagePlaceholder')}
+          maxLength={4000}
+          value={text}
+          enterkeyhint={editing ? 'done' : 'send'}
+          onInput={(e) => {
+            const v = e.currentTarget.value;
+            setText(v);
+            if (editing) return; // an edit is not a new message: no draft, no typing
+            drafts.set(chatId, v);
+            const now = Date.now();
+            if (v.trim() && now - lastTyping.current > 3000) {
+              emitQuiet('typing', { chatId, isTyping: true });
+              lastTyping.current = now;
+            } else if (!v.trim()) stopTyping();
+          }}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+              e.preventDefault();
+              submit();
+            } else if (e.key === 'Escape' && editing) {
+              e.preventDefault(); // cancels the edit, does not leave the chat
+              onEditDone();
+            } else if (e.key === 'ArrowUp' && !editing && !text && !e.isComposing) {
+              e.preventDefault();
+              onEditLast();
+            }
+          }}
+          onBlur={stopTyping}
+        />
+        <button
+          class="send-btn"
+          type="submit"
+          aria-label={editing ? t('save') : t('send')}
+          title={editing ? t('save') : t('send')}
+          disabled={!text.trim() || saving}
+        >
+          <Icon name={editing ? 'check' : 'send'} />
+        </button>
+      </div>
     </form>
   );
 }
