@@ -235,8 +235,12 @@ class ServerGroup:
 
             connection = await asyncpg.connect(POSTGRES_ADMIN, timeout=10)
             try:
+                # This run's backends, and the server's own WAL writer and checkpointer:
+                # a commit waits for the WAL flush whoever does it.
                 rows = await connection.fetch(
-                    "SELECT pid FROM pg_stat_activity WHERE datname = $1", self.db_name
+                    "SELECT pid FROM pg_stat_activity WHERE datname = $1"
+                    " OR backend_type IN ('walwriter', 'checkpointer', 'background writer')",
+                    self.db_name,
                 )
             finally:
                 await connection.close()

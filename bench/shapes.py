@@ -224,6 +224,11 @@ def run_messages(shape: MessageShape) -> list[dict[str, Any]]:
             failed: list[float] = []
             while rates and step_id <= 12:
                 rate = rates.pop(0)
+                if shape.nice:
+                    # Threads and database backends born since the last step (pool growth)
+                    # would otherwise run at the default priority.
+                    renice(servers.stats().pids, shape.nice)
+                    servers.renice_database(shape.nice)
                 start_ns = time.monotonic_ns() + 500_000_000
                 sampler = _Sampler(servers.pids, start_ns, start_ns + int(shape.duration * 1e9))
                 sampler.start()
