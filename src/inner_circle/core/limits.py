@@ -15,3 +15,7 @@ PAGE_MAX = 200
 INVITE_USES_MAX = 1000
 SYNC_PAGE_DEFAULT = 500
 SYNC_PAGE_MAX = 2000
+# Positions and cursors a client sends must fit the database's integer columns
+# (PostgreSQL INTEGER and BIGINT); larger ones are refused, not passed to the driver.
+SEQ_MAX = 2**31 - 1
+CURSOR_MAX = 2**63 - 1

@@ -50,9 +50,9 @@ class ServerEvent:
 class GetMessagesIn(WireModel):
     chat_id: UUID
     limit: Annotated[int, Field(ge=1, le=limits.PAGE_MAX)] = limits.PAGE_DEFAULT
-    offset: Annotated[int, Field(ge=0)] = 0
-    before: Annotated[int, Field(ge=1)] | None = None
-    after: Annotated[int, Field(ge=0)] | None = None
+    offset: Annotated[int, Field(ge=0, le=limits.SEQ_MAX)] = 0
+    before: Annotated[int, Field(ge=1, le=limits.SEQ_MAX)] | None = None
+    after: Annotated[int, Field(ge=0, le=limits.SEQ_MAX)] | None = None
 
 
 class MessageRefIn(WireModel):
@@ -96,5 +96,5 @@ class ReadMarker(WireModel):
 
 
 class SyncIn(WireModel):
-    since: Annotated[int, Field(ge=0)] | None = None
+    since: Annotated[int, Field(ge=0, le=limits.CURSOR_MAX)] | None = None
     limit: Annotated[int, Field(ge=1, le=limits.SYNC_PAGE_MAX)] = limits.SYNC_PAGE_DEFAULT

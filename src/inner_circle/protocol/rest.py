@@ -241,7 +241,7 @@ class SendMessageIn(MessageContentIn):
 
 
 class ReadPositionIn(WireModel):
-    seq: Annotated[int, Field(ge=0)]
+    seq: Annotated[int, Field(ge=0, le=limits.SEQ_MAX)]
 
 
 class MessagePage(WireModel):
@@ -252,7 +252,7 @@ class MessagePage(WireModel):
 
 class MarkReadIn(WireModel):
     chat_id: UUID
-    seq: Annotated[int, Field(ge=0)]
+    seq: Annotated[int, Field(ge=0, le=limits.SEQ_MAX)]
 
 
 class ReadStateOut(WireModel):

@@ -88,11 +88,13 @@ def install_error_handlers(app: FastAPI) -> None:
             404: ErrorCode.NOT_FOUND,
             405: ErrorCode.VALIDATION_FAILED,
         }
-        return error_response(
+        response = error_response(
             exc.status_code,
             str(code.get(exc.status_code, ErrorCode.VALIDATION_FAILED)),
             str(exc.detail),
         )
+        response.headers.update(exc.headers or {})  # e.g. Allow on 405 (RFC 9110)
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

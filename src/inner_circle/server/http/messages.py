@@ -23,9 +23,9 @@ async def history(
     uows: Uow,
     response: Response,
     limit: Annotated[int, Query(ge=1, le=limits.PAGE_MAX)] = limits.PAGE_DEFAULT,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    before: Annotated[int | None, Query(ge=1)] = None,
-    after: Annotated[int | None, Query(ge=0)] = None,
+    offset: Annotated[int, Query(ge=0, le=limits.SEQ_MAX)] = 0,
+    before: Annotated[int | None, Query(ge=1, le=limits.SEQ_MAX)] = None,
+    after: Annotated[int | None, Query(ge=0, le=limits.SEQ_MAX)] = None,
 ) -> list[MessageOut]:
     """A page of history, oldest first: the newest ``limit`` below ``before``, or the
     oldest above ``after``. ``X-Has-More`` tells whether more lie beyond."""

@@ -18,7 +18,9 @@ router = APIRouter(tags=["sync"])
 async def catch_up(
     actor: CurrentActor,
     uows: Uow,
-    since: Annotated[int | None, Query(ge=0, description="The cursor of the last sync")] = None,
+    since: Annotated[
+        int | None, Query(ge=0, le=limits.CURSOR_MAX, description="The cursor of the last sync")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=limits.SYNC_PAGE_MAX)] = limits.SYNC_PAGE_DEFAULT,
 ) -> SyncOut:
     """Changes after ``since`` in order (messages, chats, membership, read state, members);

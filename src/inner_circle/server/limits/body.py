@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from inner_circle.core.errors import ErrorCode
+from inner_circle.server.limits.text import NUL_MESSAGE, json_has_nul
 
 __all__ = ["BodySizeLimitMiddleware"]
 
@@ -25,7 +26,8 @@ async def _drain(receive: Receive, already: int) -> None:
 
 
 class BodySizeLimitMiddleware:
-    """Refuse request bodies over ``max_bytes`` with a ``PAYLOAD_TOO_LARGE`` JSON error.
+    """Refuse request bodies over ``max_bytes`` with a ``PAYLOAD_TOO_LARGE`` JSON error,
+    and text holding NUL characters (in the body, path or query) with ``VALIDATION_FAILED``.
 
     A declared ``Content-Length`` is checked up front; a chunked body is read (up to
     the bound) before the app runs and then replayed, so a handler never sees half a
@@ -33,12 +35,12 @@ class BodySizeLimitMiddleware:
     ``max_http_buffer_size``.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:  # 0: no size bound
         self.app = app
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.max_bytes <= 0:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         for name, value in scope.get("headers", []):
@@ -47,11 +49,14 @@ class BodySizeLimitMiddleware:
                     declared = int(value)
                 except ValueError:
                     declared = 0
-                if declared > self.max_bytes:
+                if 0 < self.max_bytes < declared:
                     if declared <= DRAIN_MAX:
                         await _drain(receive, 0)
                     await self._refuse(send)
                     return
+        if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
+            await self._refuse(send, 400, ErrorCode.VALIDATION_FAILED, NUL_MESSAGE)
+            return
         if scope.get("method") in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
@@ -63,7 +68,7 @@ class BodySizeLimitMiddleware:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
+            if 0 < self.max_bytes < size:
                 if message.get("more_body", False):
                     await _drain(receive, size)
                 await self._refuse(send)
@@ -71,29 +76,36 @@ class BodySizeLimitMiddleware:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
+        body = b"".join(chunks)
+        if json_has_nul(body):
+            await self._refuse(send, 400, ErrorCode.VALIDATION_FAILED, NUL_MESSAGE)
+            return
         replayed = False
 
         async def replay() -> Message:
             nonlocal replayed
             if not replayed:
                 replayed = True
-                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+                return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(
+        self,
+        send: Send,
+        status: int = 413,
+        code: ErrorCode = ErrorCode.PAYLOAD_TOO_LARGE,
+        message: str | None = None,
+    ) -> None:
         from inner_circle.server.http.errors import error_response
 
-        response = error_response(
-            413,
-            str(ErrorCode.PAYLOAD_TOO_LARGE),
-            f"The request body is larger than {self.max_bytes} bytes",
-        )
+        message = message or f"The request body is larger than {self.max_bytes} bytes"
+        response = error_response(status, str(code), message)
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
+                "status": status,
                 "headers": [*response.raw_headers, (b"connection", b"close")],
             }
         )

@@ -28,6 +28,7 @@ from inner_circle.protocol.events import (
 from inner_circle.protocol.rest import GroupChatIn, MarkReadIn, SendMessageIn
 from inner_circle.server.db.uow import UnitOfWork, UnitOfWorkFactory
 from inner_circle.server.limits import Limits
+from inner_circle.server.limits.text import reject_nul
 from inner_circle.server.realtime.notifier import user_room
 from inner_circle.server.services import auth, chats, messages, presence, sync
 from inner_circle.server.socket.acks import failure, success
@@ -55,6 +56,7 @@ def _parse(model: type[M], data: Any) -> M:
         data = {}
     if not isinstance(data, dict):
         raise ValidationFailed("The payload must be a JSON object")
+    reject_nul(data)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
