@@ -263,3 +263,71 @@ def test_adding_members_to_an_existing_group(live_server: Any, new_page: Any, me
     expect(c.locator(".msg-row.theirs", has_text="Welcome, everyone")).to_be_visible()
     send(c, "Thanks for adding me")
     expect(a.locator(".msg-row.theirs", has_text="Thanks for adding me")).to_be_visible()
+
+
+def test_unknown_cursor_starts_fresh(live_server: Any, new_page: Any, member: Any) -> None:
+    """A cursor the server does not know (a restored backup) drops the local state: `reset`."""
+    m = member("reset")
+    make_group(live_server, m, "Kept")
+    page = new_page()
+    sign_in(page, m["username"], m["password"])
+    expect(page.locator(".chat-item", has_text="Kept")).to_be_visible()
+    key = f"ic.cache.{m['id']}"
+    page.wait_for_function(f"() => typeof JSON.parse(localStorage.getItem('{key}') || '{{}}').cursor === 'number'")
+    # A cache from "another server": a chat that does not exist, a cursor far ahead.
+    page.evaluate(
+        f"""() => {{
+            const c = JSON.parse(localStorage.getItem('{key}'));
+            const ghost = {{...Object.values(c.chats)[0], id: 'ghost-chat', name: 'Ghost'}};
+            c.chats['ghost-chat'] = ghost;
+            c.messages['ghost-chat'] = [];
+            c.cursor = 1e12;
+            localStorage.setItem('{key}', JSON.stringify(c));
+        }}"""
+    )
+    page.context.set_offline(True)
+    page.reload()
+    expect(page.locator(".chat-item", has_text="Ghost")).to_be_visible()
+    page.context.set_offline(False)
+    expect(page.locator(".chat-item", has_text="Ghost")).to_have_count(0)
+    expect(page.locator(".chat-item", has_text="Kept")).to_be_visible()
+    page.wait_for_function(f"() => JSON.parse(localStorage.getItem('{key}')).cursor < 1e12")
+
+
+def test_opening_a_chat_at_the_first_unread_message(
+    live_server: Any, new_page: Any, member: Any
+) -> None:
+    suffix = uuid.uuid4().hex[:5]
+    anna = member("anna", display_name=f"Anna {suffix}")
+    boris = member("boris", display_name=f"Boris {suffix}")
+    group = f"News {suffix}"
+    chat_id = make_group(live_server, anna, group, boris)
+    with httpx.Client(base_url=live_server.url, headers=auth(live_server, anna)) as client:
+        for i in range(1, 6):
+            client.post(f"/messages/{chat_id}", json={"content": f"old {i}"}).raise_for_status()
+        boris_auth = auth(live_server, boris)
+        httpx.post(
+            f"{live_server.url}/chats/{chat_id}/read", json={"seq": 5}, headers=boris_auth
+        ).raise_for_status()
+        for i in range(1, 41):
+            client.post(f"/messages/{chat_id}", json={"content": f"new {i:02d}"}).raise_for_status()
+
+    b = new_page(viewport=PHONE)
+    sign_in(b, boris["username"], boris["password"])
+    item = b.locator(".chat-item", has_text=group)
+    expect(item.locator(".badge")).to_have_text("40")
+    item.click()
+    sep = b.get_by_role("separator").filter(has_text="Unread messages")
+    expect(sep).to_be_in_viewport()
+    expect(b.locator(".msg-row", has_text="new 01")).to_be_in_viewport()
+    expect(b.locator(".msg-row", has_text="new 40")).not_to_be_in_viewport()
+    # The line sits right before the first unread message.
+    assert sep.evaluate("e => e.nextElementSibling.textContent").startswith("new 01")
+    shot(b, "phone-unread-light.png")
+    # Not read yet: only reaching the bottom reads them.
+    down = b.get_by_role("button", name="Scroll to the latest message")
+    expect(down.locator(".badge")).to_have_text("40")
+    down.click()
+    expect(b.locator(".msg-row", has_text="new 40")).to_be_in_viewport()
+    b.get_by_role("button", name="Back").click()
+    expect(item.locator(".badge")).to_have_count(0)

@@ -316,6 +316,12 @@ function PendingRow({ item }: { item: OutboxItem }) {
   );
 }
 
+function anchorOf(el: HTMLElement): { seq: number; offset: number } | null {
+  const row = el.querySelector<HTMLElement>('.msg-row[data-seq]');
+  if (!row) return null;
+  return { seq: Number(row.dataset.seq), offset: row.getBoundingClientRect().top - el.getBoundingClientRect().top };
+}
+
 function isNearBottom(el: HTMLElement): boolean {
   return el.scrollHeight - el.scrollTop - el.clientHeight < 80;
 }
@@ -338,13 +344,21 @@ export function ChatView({ chatId }: { chatId: Id }) {
   const prevFirstSeq = useRef<number | null>(null);
   const prevLen = useRef(0);
   const prevPending = useRef(0);
-  const anchor = useRef<{ height: number; top: number } | null>(null);
+  /** While older messages load: the first loaded row and its offset from the top of the view. */
+  const anchor = useRef<{ seq: number; offset: number } | null>(null);
   const [showDown, setShowDown] = useState(false);
   const [infoOpen, setInfoOpen] = useState(false);
   const [msgInfo, setMsgInfo] = useState<MessageOut | null>(null);
   const [menu, setMenu] = useState<{ msg: MessageOut; anchor: HTMLElement; trigger: HTMLElement | null } | null>(null);
   const [editing, setEditing] = useState<MessageOut | null>(null);
   const [confirmDelete, setConfirmDelete] = useState<MessageOut | null>(null);
+  // Where the unread part began when the chat was opened (my read position then), or null.
+  const unreadRef = useRef<number | null | undefined>(undefined);
+  if (unreadRef.current === undefined && chat) unreadRef.current = chat.unreadCount > 0 ? chat.lastReadSeq : null;
+  const [sepHidden, setSepHidden] = useState(false);
+  const unreadAfter = sepHidden ? null : (unreadRef.current ?? null);
+  const positioned = useRef(false);
+  const chased = useRef(0);
   const openMenu = useCallback(
     (msg: MessageOut, anchor: HTMLElement, trigger: HTMLElement | null) => setMenu({ msg, anchor, trigger }),
     [],
@@ -355,7 +369,6 @@ export function ChatView({ chatId }: { chatId: Id }) {
     const s = loadedAny;
     if (!s) void loadLatest(chatId).catch(() => undefined);
     else void fillChat(chatId).catch(() => undefined);
-    atBottom.current = true;
   }, [chatId]);
 
   // The message being edited was deleted meanwhile (by an admin, or on another device).
@@ -390,13 +403,25 @@ export function ChatView({ chatId }: { chatId: Id }) {
     const el = scroller.current;
     if (!el) return;
     const first = messages[0]?.seq ?? null;
+    if (!positioned.current && messages.length && openAtUnread(el)) {
+      prevFirstSeq.current = first;
+      prevLen.current = messages.length;
+      prevPending.current = pending.length;
+      tryMarkRead();
+      return;
+    }
     if (anchor.current && prevFirstSeq.current !== null && first !== null && first < prevFirstSeq.current) {
       // Older messages were prepended: keep what the reader looks at in place.
-      el.scrollTop = anchor.current.top + (el.scrollHeight - anchor.current.height);
+      // Put the row that was first back where it was (whether or not the browser's own
+      // scroll anchoring moved it already).
+      const a = anchor.current;
+      const row = el.querySelector<HTMLElement>(`.msg-row[data-seq="${a.seq}"]`);
+      if (row) el.scrollTop += row.getBoundingClientRect().top - el.getBoundingClientRect().top - a.offset;
       anchor.current = null;
     } else if (atBottom.current || pending.length > prevPending.current) {
       el.scrollTop = el.scrollHeight;
       atBottom.current = true;
+      if (pending.length > prevPending.current) setSepHidden(true); // I answered: all seen
     } else if (messages.length > prevLen.current) {
       setShowDown(true);
     }
@@ -409,10 +434,45 @@ export function ChatView({ chatId }: { chatId: Id }) {
     if (hasOlder && !loadingOlder && (el.scrollHeight <= el.clientHeight + 50 || el.scrollTop < 600)) requestOlder();
   }, [messages, pending.length, hasOlder, loadingOlder]);
 
+  /**
+   * Opening a chat with unread messages: show the first unread one (under the "Unread
+   * messages" line) instead of the bottom. While it is not loaded, older pages are fetched
+   * (a few at most). Returns true while this positioning is still in charge of the scroll.
+   */
+  const openAtUnread = (el: HTMLDivElement): boolean => {
+    const after = unreadRef.current;
+    if (after == null) {
+      positioned.current = true;
+      return false;
+    }
+    const sep = el.querySelector<HTMLElement>('.unread-sep');
+    if (sep) {
+      // Below the sticky day label, which stays at the top of the view.
+      el.scrollTop += sep.getBoundingClientRect().top - el.getBoundingClientRect().top - 40;
+      positioned.current = true;
+      anchor.current = getState().loadingOlder[chatId] ? anchorOf(el) : null;
+      atBottom.current = isNearBottom(el);
+      setShowDown(!atBottom.current);
+      return true;
+    }
+    if (getState().hasOlder[chatId] && messages[0].seq > after + 1 && chased.current < 4) {
+      // The first unread one is older than what is loaded: start at the top, fetch more.
+      atBottom.current = false;
+      if (!getState().loadingOlder[chatId]) {
+        el.scrollTop = 0;
+        chased.current++;
+        requestOlder();
+      }
+      return true;
+    }
+    positioned.current = true;
+    return false;
+  };
+
   const requestOlder = () => {
     const el = scroller.current;
     if (!el || getState().loadingOlder[chatId] || !getState().hasOlder[chatId]) return;
-    anchor.current = { height: el.scrollHeight, top: el.scrollTop };
+    anchor.current = anchorOf(el);
     void loadOlder(chatId).catch(() => undefined);
   };
 
@@ -423,7 +483,7 @@ export function ChatView({ chatId }: { chatId: Id }) {
       setShowDown(false);
       tryMarkRead();
     }
-    if (getState().loadingOlder[chatId]) anchor.current = { height: el.scrollHeight, top: el.scrollTop };
+    if (getState().loadingOlder[chatId]) anchor.current = anchorOf(el);
     else if (el.scrollTop < 600) requestOlder();
   };
 
@@ -472,6 +532,7 @@ export function ChatView({ chatId }: { chatId: Id }) {
 
   const rows: preact.JSX.Element[] = [];
   let prev: MessageOut | null = null;
+  let sepShown = false;
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i];
     const next = messages[i + 1];
@@ -490,6 +551,15 @@ export function ChatView({ chatId }: { chatId: Id }) {
       dayKey(next.createdAt) === dayKey(m.createdAt) &&
       Date.parse(next.createdAt) - Date.parse(m.createdAt) < 5 * 60_000;
     const mine = m.senderId === me.id;
+    // The line goes before the first unread message, once it is loaded.
+    if (!sepShown && unreadAfter !== null && m.seq > unreadAfter && !mine && messages[0].seq <= unreadAfter + 1) {
+      sepShown = true;
+      rows.push(
+        <div class="unread-sep" key="unread" role="separator">
+          <span>{t('unreadMessages')}</span>
+        </div>,
+      );
+    }
     rows.push(
       <MessageRow
         key={m.seq}
