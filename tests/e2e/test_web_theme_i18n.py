@@ -48,6 +48,22 @@ def test_dark_theme_and_russian_interface(live_server: Any, new_page: Any, membe
     assert bubble.evaluate("el => getComputedStyle(el).color") == "rgb(238, 241, 255)"
     shot(page, "phone-chat-dark.png")
 
+    # Editing and deleting speak Russian too.
+    mine = page.locator(f'.msg-row[data-message-id="{mine.get_attribute("data-message-id")}"]')
+    mine.get_by_role("button", name="Действия с сообщением").click()
+    page.get_by_role("menuitem", name="Изменить").click()
+    editor = page.get_by_role("textbox", name="Редактирование")
+    editor.fill("Всем привет! 🌙")
+    editor.press("Enter")
+    expect(mine.locator(".msg-edited")).to_have_text("изменено")
+    mine.get_by_role("button", name="Действия с сообщением").click()
+    page.get_by_role("menuitem", name="Удалить").click()
+    page.get_by_role("dialog", name="Удалить у всех").get_by_role("button", name="Удалить у всех").click()
+    expect(mine.locator(".msg-deleted")).to_have_text("Сообщение удалено")
+    composer.fill("Привет всем! 🌙")
+    composer.press("Enter")
+    expect(page.locator(".msg-row.mine[data-seq]", has_text="Привет всем!")).to_be_visible()
+
     page.get_by_role("button", name="Назад").click()
     shot(page, "phone-chats-dark.png")
     page.get_by_role("button", name="Настройки").click()
