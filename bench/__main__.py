@@ -28,25 +28,46 @@ def _raise_fd_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-def _message_args(parser: argparse.ArgumentParser, *, rate: float, duration: float, gen_procs: int) -> None:
+def _message_args(
+    parser: argparse.ArgumentParser, *, rate: float, duration: float, gen_procs: int
+) -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--rate", type=float, action="append", help="messages/s (repeatable)")
     parser.add_argument("--duration", type=float, default=duration)
-    parser.add_argument("--find-max", action="store_true", help="raise the rate until p99 > 100 ms or loss")
+    parser.add_argument(
+        "--find-max", action="store_true", help="raise the rate until p99 > 100 ms or loss"
+    )
     parser.add_argument("--gen-procs", type=int, default=gen_procs)
     parser.add_argument("--servers", type=int, default=1, help="server processes (Redis when > 1)")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers per server process")
-    parser.add_argument("--redis", action="store_true", help="use the Redis manager even with one process")
-    parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the server processes")
+    parser.add_argument(
+        "--redis", action="store_true", help="use the Redis manager even with one process"
+    )
+    parser.add_argument(
+        "--env", action="append", default=[], help="KEY=VALUE for the server processes"
+    )
     parser.add_argument("--note", default="")
-    parser.add_argument("--nice", type=int, default=0, help="priority of server and generators (e.g. -5 on a shared machine)")
-    parser.add_argument("--profile", metavar="PREFIX", help="py-spy the server: PREFIX-stepN-PID.txt (collapsed stacks)")
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="priority of server and generators (e.g. -5 on a shared machine)",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="PREFIX",
+        help="py-spy the server: PREFIX-stepN-PID.txt (collapsed stacks)",
+    )
     parser.set_defaults(default_rate=rate)
 
 
 def main(argv: list[str] | None = None) -> int:
     _raise_fd_limit()
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="shape", required=True)
     one = sub.add_parser("one-family", help="1 chat x 10 members")
     _message_args(one, rate=200, duration=20, gen_procs=1)
@@ -81,7 +102,15 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     if args.shape == "idle":
-        idle(args.backend, args.clients, args.users, args.gen_procs, args.settle, args.note, args.nice)
+        idle(
+            args.backend,
+            args.clients,
+            args.users,
+            args.gen_procs,
+            args.settle,
+            args.note,
+            args.nice,
+        )
         return 0
     if args.shape == "history":
         history(args.backend, args.messages, args.samples, args.catchup, args.note, args.nice)
@@ -114,8 +143,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.shape == "login-burst":
         # Baseline at the same rate without logins, then the burst: compare the p99s.
-        base = MessageShape(**{**shape.__dict__, "name": "login-burst", "logins_per_second": 0.0,
-                               "note": (args.note + " baseline, no logins").strip()})
+        base = MessageShape(
+            **{
+                **shape.__dict__,
+                "name": "login-burst",
+                "logins_per_second": 0.0,
+                "note": (args.note + " baseline, no logins").strip(),
+            }
+        )
         run_messages(base)
     run_messages(shape)
     return 0

@@ -57,7 +57,9 @@ async def _run(servers: ServerGroup, batch: int, total: int, driver: str) -> dic
         requests = [
             messages.SendRequest(
                 actors[k % len(actors)],
-                SendMessageIn(chat_id=uuid.UUID(chat_id), content=f"m{k}", client_message_id=f"c{k}"),
+                SendMessageIn(
+                    chat_id=uuid.UUID(chat_id), content=f"m{k}", client_message_id=f"c{k}"
+                ),
             )
             for k in range(start, min(total, start + batch))
         ]
@@ -67,7 +69,10 @@ async def _run(servers: ServerGroup, batch: int, total: int, driver: str) -> dic
     wall, cpu = time.perf_counter() - t0, _cpu() - c0
     await engine.dispose()  # type: ignore[attr-defined]
     _ = create_async_engine
-    return {"wall_ms_per_message": round(1000 * wall / total, 3), "cpu_ms_per_message": round(1000 * cpu / total, 3)}
+    return {
+        "wall_ms_per_message": round(1000 * wall / total, 3),
+        "cpu_ms_per_message": round(1000 * cpu / total, 3),
+    }
 
 
 def main() -> None:

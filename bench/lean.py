@@ -90,7 +90,11 @@ class LeanSocket:
                     # buffers these too.
                     if self.on_event is not None:
                         payload = orjson.loads(frame[2:])
-                        self.on_event(payload[0], payload[1] if len(payload) > 1 else None, time.monotonic_ns())
+                        self.on_event(
+                            payload[0],
+                            payload[1] if len(payload) > 1 else None,
+                            time.monotonic_ns(),
+                        )
                     continue
                 raise Refused(f"unexpected packet before connect: {frame[:80]!r}")
         self._reader = asyncio.create_task(self._read())

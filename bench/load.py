@@ -104,9 +104,11 @@ class _Worker:
             async with gate:
                 for attempt in range(3):
                     try:
-                        await self.sockets[index].connect(self.http, self.spec.urls[url_index], token)
+                        await self.sockets[index].connect(
+                            self.http, self.spec.urls[url_index], token
+                        )
                         return
-                    except Exception as exc:  # noqa: BLE001 - reported to the parent
+                    except Exception as exc:
                         if attempt == 2:
                             errors.append(f"{type(exc).__name__}: {exc}"[:200])
                         await asyncio.sleep(0.2)
@@ -114,7 +116,9 @@ class _Worker:
         await asyncio.gather(*(one(i) for i in range(len(self.sockets))))
         return sum(1 for s in self.sockets if s.sid), errors
 
-    async def run_step(self, step_id: int, rate: float, duration: float, t_start_ns: int, drain: float) -> dict[str, Any]:
+    async def run_step(
+        self, step_id: int, rate: float, duration: float, t_start_ns: int, drain: float
+    ) -> dict[str, Any]:
         step = _Step(step_id)
         for seen in self.seen:
             seen.clear()
@@ -144,7 +148,11 @@ class _Worker:
                 step.ack_us.append((now - scheduled) // 1000)
             else:
                 step.ack_failed += 1
-                code = str((ack or {}).get("error", {}).get("code", "?")) if isinstance(ack, dict) else "?"
+                code = (
+                    str((ack or {}).get("error", {}).get("code", "?"))
+                    if isinstance(ack, dict)
+                    else "?"
+                )
                 step.errors[code] = step.errors.get(code, 0) + 1
 
         k = 0
@@ -163,12 +171,15 @@ class _Worker:
                     step.errors["not-connected"] = step.errors.get("not-connected", 0) + 1
                 else:
                     future = socket.emit_with_ack(
-                        "sendMessage", {"chatId": chat_id, "content": content, "clientMessageId": f"b{step_id}-{k}-{os.getpid()}"}
+                        "sendMessage",
+                        {
+                            "chatId": chat_id,
+                            "content": content,
+                            "clientMessageId": f"b{step_id}-{k}-{os.getpid()}",
+                        },
                     )
                     pending.add(future)
-                    future.add_done_callback(
-                        lambda f, s=scheduled, m=len(members): acked(f, s, m)
-                    )
+                    future.add_done_callback(lambda f, s=scheduled, m=len(members): acked(f, s, m))
                 step.sent += 1
                 k += 1
             if k < total:
@@ -214,7 +225,7 @@ class _Worker:
             async with gate:
                 try:
                     await asyncio.wait_for(socket.close(), 5)
-                except (TimeoutError, Exception):  # noqa: BLE001 - closing is best effort
+                except (TimeoutError, Exception):
                     pass
 
         await asyncio.gather(*(one(s) for s in self.sockets))
@@ -242,7 +253,9 @@ async def _child_main(conn: Connection, spec: GeneratorSpec) -> None:
         if kind == "step":
             conn.send(("step", await worker.run_step(*command[1:])))
         elif kind == "alive":
-            conn.send(("alive", sum(1 for s in worker.sockets if s.sid and not s.closed.is_set()), _cpu()))
+            conn.send(
+                ("alive", sum(1 for s in worker.sockets if s.sid and not s.closed.is_set()), _cpu())
+            )
         elif kind == "close":
             await worker.close()
             conn.send(("closed",))
@@ -278,7 +291,9 @@ class Generator:
             errors += errs
         return connected, errors
 
-    def step(self, step_id: int, rates: list[float], duration: float, t_start_ns: int, drain: float) -> list[dict[str, Any]]:
+    def step(
+        self, step_id: int, rates: list[float], duration: float, t_start_ns: int, drain: float
+    ) -> list[dict[str, Any]]:
         for pipe, rate in zip(self.pipes, rates, strict=True):
             pipe.send(("step", step_id, rate, duration, t_start_ns, drain))
         timeout = (t_start_ns - time.monotonic_ns()) / 1e9 + duration + drain + 60

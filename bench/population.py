@@ -62,7 +62,12 @@ async def _bounded(limit: int, jobs: list) -> list:  # type: ignore[type-arg]
 
 
 async def populate(
-    servers: ServerGroup, members: int, chat_size: int, *, prefix: str = "m", family_chat: bool = False
+    servers: ServerGroup,
+    members: int,
+    chat_size: int,
+    *,
+    prefix: str = "m",
+    family_chat: bool = False,
 ) -> Population:
     """``members`` accounts; groups of ``chat_size`` consecutive members each get a chat.
 
@@ -85,7 +90,9 @@ async def populate(
             family = next(chat for chat in found if chat["type"] == "family")
             chats.append((family["id"], list(range(members))))
         else:
-            groups = [list(range(start, start + chat_size)) for start in range(0, members, chat_size)]
+            groups = [
+                list(range(start, start + chat_size)) for start in range(0, members, chat_size)
+            ]
 
             async def create(group: list[int]) -> tuple[str, list[int]]:
                 owner = people[group[0]]
@@ -97,7 +104,9 @@ async def populate(
                     f"{url}/chats", json=body, headers={"Authorization": f"Bearer {owner.token}"}
                 ) as response:
                     if response.status != 201:
-                        raise RuntimeError(f"create chat: {response.status} {await response.text()}")
+                        raise RuntimeError(
+                            f"create chat: {response.status} {await response.text()}"
+                        )
                     return (await response.json())["id"], group
 
             chats = await _bounded(8, [create(group) for group in groups])

@@ -27,16 +27,29 @@ def percentiles(values: list[int], scale: float = 1000.0) -> dict[str, float | N
     def at(q: float) -> float:
         return round(ordered[min(n - 1, max(0, int(q * n + 0.999999) - 1))] / scale, 2)
 
-    return {"p50": at(0.5), "p90": at(0.9), "p99": at(0.99), "p999": at(0.999), "max": round(ordered[-1] / scale, 2)}
+    return {
+        "p50": at(0.5),
+        "p90": at(0.9),
+        "p99": at(0.99),
+        "p999": at(0.999),
+        "max": round(ordered[-1] / scale, 2),
+    }
 
 
 def git_commit() -> str:
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no", "src"], cwd=ROOT, capture_output=True, text=True
+            ["git", "status", "--porcelain", "--untracked-files=no", "src"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
         ).stdout.strip()
         return out + ("+" if dirty else "")
     except (OSError, subprocess.CalledProcessError):

@@ -24,7 +24,9 @@ __all__ = ["ProcStats", "ServerGroup", "machine_busy", "proc_tree_stats"]
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-POSTGRES_ADMIN = os.environ.get("INNER_CIRCLE_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+POSTGRES_ADMIN = os.environ.get(
+    "INNER_CIRCLE_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 REDIS_URL = os.environ.get("INNER_CIRCLE_BENCH_REDIS", "redis://127.0.0.1:6379/14")
 # The console script: `python -m inner_circle.cli.main` trips over a circular import.
 INNER_CIRCLE = str(Path(sys.executable).parent / "inner-circle")
@@ -209,7 +211,7 @@ class ServerGroup:
         self.cli("migrate")
         for index in range(self.processes):
             port = free_port()
-            log = open(self.dir / f"server-{index}.log", "wb")  # noqa: SIM115 - lives with the process
+            log = open(self.dir / f"server-{index}.log", "wb")
             args = [INNER_CIRCLE, "serve", "--port", str(port), "--no-migrate"]
             if self.workers > 1:
                 args += ["--workers", str(self.workers)]
@@ -264,7 +266,9 @@ class ServerGroup:
                 proc.kill()
                 proc.wait(5)
         if self.backend == "postgres" and self.db_name:
-            asyncio.run(_pg(POSTGRES_ADMIN, f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)'))
+            asyncio.run(
+                _pg(POSTGRES_ADMIN, f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
+            )
         if os.environ.get("INNER_CIRCLE_BENCH_KEEP") != "1":
             shutil.rmtree(self.dir / "data", ignore_errors=True)
 

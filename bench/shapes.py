@@ -21,9 +21,29 @@ __all__ = ["MessageShape", "history", "idle", "run_messages"]
 
 P99_LIMIT_MS = 100.0
 MESSAGE_COLUMNS = [
-    "date", "commit", "backend", "servers", "clients", "rate", "sent/s", "deliveries/s",
-    "p50", "p90", "p99", "p99.9", "max", "ack p99", "lost", "dup", "failed",
-    "server CPU %", "server RSS MB", "DB CPU %", "gen CPU %", "machine busy %", "note",
+    "date",
+    "commit",
+    "backend",
+    "servers",
+    "clients",
+    "rate",
+    "sent/s",
+    "deliveries/s",
+    "p50",
+    "p90",
+    "p99",
+    "p99.9",
+    "max",
+    "ack p99",
+    "lost",
+    "dup",
+    "failed",
+    "server CPU %",
+    "server RSS MB",
+    "DB CPU %",
+    "gen CPU %",
+    "machine busy %",
+    "note",
 ]
 
 
@@ -92,7 +112,9 @@ class _Sampler(threading.Thread):
             "server_cpu_pct": round(100 * (s1.cpu_seconds - s0.cpu_seconds) / wall, 1),
             "server_rss_mb": round(s1.rss_bytes / 2**20, 1),
             # Backends that lived through the step, plus the whole of those born during it.
-            "db_cpu_pct": round(100 * sum(v - db0.get(pid, 0.0) for pid, v in db1.items()) / wall, 1),
+            "db_cpu_pct": round(
+                100 * sum(v - db0.get(pid, 0.0) for pid, v in db1.items()) / wall, 1
+            ),
             "machine_busy_pct": round(100 * (m1[0] - m0[0]) / max(1.0, m1[1] - m0[1]), 1),
         }
 
@@ -118,7 +140,19 @@ def _specs(servers: ServerGroup, population: Population, procs: int) -> list[Gen
 def _merge(parts: list[dict[str, Any]], duration: float, start_ns: int) -> dict[str, Any]:
     lat: list[int] = []
     ack: list[int] = []
-    total = {key: 0 for key in ("sent", "acked", "ack_failed", "unacked", "expected", "delivered", "dups", "late")}
+    total = {
+        key: 0
+        for key in (
+            "sent",
+            "acked",
+            "ack_failed",
+            "unacked",
+            "expected",
+            "delivered",
+            "dups",
+            "late",
+        )
+    }
     errors: dict[str, int] = {}
     last = start_ns
     cpu = 0.0
@@ -157,7 +191,9 @@ def _passes(result: dict[str, Any], rate: float) -> bool:
     )
 
 
-async def _login_burst(url: str, usernames: list[str], rate: float, duration: float, start_ns: int) -> dict[str, Any]:
+async def _login_burst(
+    url: str, usernames: list[str], rate: float, duration: float, start_ns: int
+) -> dict[str, Any]:
     """Open-loop logins at ``rate``/s, measured from their scheduled time."""
     latencies: list[int] = []
     failures = 0
@@ -170,7 +206,7 @@ async def _login_burst(url: str, usernames: list[str], rate: float, duration: fl
             try:
                 await login(http, url, usernames[k % len(usernames)])
                 latencies.append((time.monotonic_ns() - scheduled) // 1000)
-            except Exception:  # noqa: BLE001 - counted
+            except Exception:
                 failures += 1
 
         for k in range(total):
@@ -181,6 +217,10 @@ async def _login_burst(url: str, usernames: list[str], rate: float, duration: fl
             tasks.append(asyncio.create_task(one(k, scheduled)))
         await asyncio.wait_for(asyncio.gather(*tasks), 60)
     return {"logins": len(latencies), "failures": failures, "login_ms": percentiles(latencies)}
+
+
+def _burst_in_thread(holder: dict[str, Any], args: tuple[Any, ...]) -> None:
+    holder.update(asyncio.run(_login_burst(*args)))
 
 
 def run_messages(shape: MessageShape) -> list[dict[str, Any]]:
@@ -215,7 +255,9 @@ def run_messages(shape: MessageShape) -> list[dict[str, Any]]:
                 raise RuntimeError(f"only {connected}/{shape.members} clients connected: {errors}")
             weights = [len(spec.chats) / len(population.chats) for spec in specs]
             # A short warm-up: first queries, caches, JIT-less Python's first-call costs.
-            generator.step(0, [max(1.0, 20 * w) for w in weights], 2.0, time.monotonic_ns() + 200_000_000, 10)
+            generator.step(
+                0, [max(1.0, 20 * w) for w in weights], 2.0, time.monotonic_ns() + 200_000_000, 10
+            )
             if shape.nice:
                 servers.renice_database(shape.nice)
             step_id = 1
@@ -232,20 +274,28 @@ def run_messages(shape: MessageShape) -> list[dict[str, Any]]:
                 start_ns = time.monotonic_ns() + 500_000_000
                 sampler = _Sampler(servers.pids, start_ns, start_ns + int(shape.duration * 1e9))
                 sampler.start()
-                spies = _profile(servers.pids, shape.profile, step_id, shape.duration) if shape.profile else []
+                spies = (
+                    _profile(servers.pids, shape.profile, step_id, shape.duration)
+                    if shape.profile
+                    else []
+                )
                 burst: dict[str, Any] = {}
                 if shape.logins_per_second:
                     holder: dict[str, Any] = {}
+                    burst_args = (
+                        servers.urls[0],
+                        login_users,
+                        shape.logins_per_second,
+                        shape.duration,
+                        start_ns,
+                    )
                     thread = threading.Thread(
-                        target=lambda: holder.update(
-                            asyncio.run(
-                                _login_burst(servers.urls[0], login_users, shape.logins_per_second, shape.duration, start_ns)
-                            )
-                        ),
-                        daemon=True,
+                        target=_burst_in_thread, args=(holder, burst_args), daemon=True
                     )
                     thread.start()
-                parts = generator.step(step_id, [rate * w for w in weights], shape.duration, start_ns, 15.0)
+                parts = generator.step(
+                    step_id, [rate * w for w in weights], shape.duration, start_ns, 15.0
+                )
                 sampler.join(shape.duration + 30)
                 for spy in spies:
                     spy.wait(60)
@@ -309,9 +359,24 @@ def _profile(pids: list[int], prefix: str, step_id: int, duration: float) -> lis
     spy = str(Path(sys.executable).parent / "py-spy")
     return [
         subprocess.Popen(
-            [spy, "record", "--pid", str(pid), "--duration", str(int(duration)), "--rate", "250",
-             "--format", "raw", "--nonblocking", "--gil", "--output", f"{prefix}-step{step_id}-{pid}.txt"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                spy,
+                "record",
+                "--pid",
+                str(pid),
+                "--duration",
+                str(int(duration)),
+                "--rate",
+                "250",
+                "--format",
+                "raw",
+                "--nonblocking",
+                "--gil",
+                "--output",
+                f"{prefix}-step{step_id}-{pid}.txt",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         for pid in pids
     ]
@@ -333,7 +398,9 @@ def _append(shape: MessageShape, record: dict[str, Any]) -> None:
     lat = record["latency_ms"]
     note = shape.note
     if shape.find_max:
-        note = (note + " " if note else "") + ("find-max: pass" if record["pass"] else "find-max: FAIL")
+        note = (note + " " if note else "") + (
+            "find-max: pass" if record["pass"] else "find-max: FAIL"
+        )
     if "login_burst" in record:
         burst = record["login_burst"]
         note += f" logins {burst.get('logins')} (p99 {burst.get('login_ms', {}).get('p99')} ms)"
@@ -367,11 +434,28 @@ def _append(shape: MessageShape, record: dict[str, Any]) -> None:
 
 # --- idle memory ---------------------------------------------------------------------------------
 
-IDLE_COLUMNS = ["date", "commit", "backend", "connections", "users", "RSS before MB", "RSS after MB", "KB per connection", "gen procs", "note"]
+IDLE_COLUMNS = [
+    "date",
+    "commit",
+    "backend",
+    "connections",
+    "users",
+    "RSS before MB",
+    "RSS after MB",
+    "KB per connection",
+    "gen procs",
+    "note",
+]
 
 
 def idle(
-    backend: str, clients: int, users: int, gen_procs: int, settle: float, note: str = "", nice: int = 0
+    backend: str,
+    clients: int,
+    users: int,
+    gen_procs: int,
+    settle: float,
+    note: str = "",
+    nice: int = 0,
 ) -> dict[str, Any]:
     """Server memory per idle connection: ``clients`` sockets spread over ``users`` members."""
     servers = ServerGroup(backend, label="idle")
@@ -436,7 +520,19 @@ def idle(
 
 # --- history --------------------------------------------------------------------------------------
 
-HISTORY_COLUMNS = ["date", "commit", "backend", "messages", "seed s", "query", "n", "p50", "p99", "max", "note"]
+HISTORY_COLUMNS = [
+    "date",
+    "commit",
+    "backend",
+    "messages",
+    "seed s",
+    "query",
+    "n",
+    "p50",
+    "p99",
+    "max",
+    "note",
+]
 
 
 async def _seed(servers: ServerGroup, chat_id: str, sender_id: str, count: int) -> None:
@@ -454,10 +550,14 @@ async def _seed(servers: ServerGroup, chat_id: str, sender_id: str, count: int) 
                        now() - make_interval(secs => $3 - n), now() - make_interval(secs => $3 - n), n
                 FROM generate_series(1, $3::int) AS n
                 """,
-                sender_id, chat_id, count,
+                sender_id,
+                chat_id,
+                count,
             )
             await connection.execute(
-                'UPDATE chats SET "lastSeq" = $2, "lastMessageAt" = now() WHERE id = $1::uuid', chat_id, count
+                'UPDATE chats SET "lastSeq" = $2, "lastMessageAt" = now() WHERE id = $1::uuid',
+                chat_id,
+                count,
             )
             await connection.execute("ANALYZE messages")
         finally:
@@ -489,7 +589,9 @@ async def _seed(servers: ServerGroup, chat_id: str, sender_id: str, count: int) 
         db.close()
 
 
-async def _timed_get(http: aiohttp.ClientSession, url: str, headers: dict[str, str]) -> tuple[int, list[Any], bool]:
+async def _timed_get(
+    http: aiohttp.ClientSession, url: str, headers: dict[str, str]
+) -> tuple[int, list[Any], bool]:
     t0 = time.monotonic_ns()
     async with http.get(url, headers=headers) as response:
         if response.status != 200:
@@ -523,11 +625,17 @@ def history(
             async with aiohttp.ClientSession() as http:
                 for _ in range(20):  # warm-up: connections, statement caches
                     await _timed_get(http, f"{base}?limit=50", headers)
-                latest = [(await _timed_get(http, f"{base}?limit=50", headers))[0] for _ in range(samples)]
+                latest = [
+                    (await _timed_get(http, f"{base}?limit=50", headers))[0] for _ in range(samples)
+                ]
                 out.append(("latest page of 50", latest))
                 rng = random.Random(7)
                 back = [
-                    (await _timed_get(http, f"{base}?limit=50&before={rng.randint(51, messages)}", headers))[0]
+                    (
+                        await _timed_get(
+                            http, f"{base}?limit=50&before={rng.randint(51, messages)}", headers
+                        )
+                    )[0]
                     for _ in range(samples)
                 ]
                 out.append(("page of 50 before a random seq", back))
@@ -537,7 +645,9 @@ def history(
                     got = 0
                     t = time.monotonic_ns()
                     for _page in range(catchup // 200 + 2):
-                        _, body, more = await _timed_get(http, f"{base}?after={after}&limit=200", headers)
+                        _, body, more = await _timed_get(
+                            http, f"{base}?after={after}&limit=200", headers
+                        )
                         got += len(body)
                         if body:
                             after = body[-1]["seq"]
