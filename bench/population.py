@@ -51,6 +51,62 @@ async def login(http: aiohttp.ClientSession, url: str, username: str, index: int
     return Member(index, username, data["user"]["id"], data["access_token"])
 
 
+# Registering through the API announces the family chat to every member, and each
+# announcement lists every member: the n-th registration costs O(n^2) (see the report).
+# Larger populations are written straight into the database, then log in through the API.
+API_REGISTRATION_MAX = 30
+
+
+async def _seed_members(servers: ServerGroup, count: int, prefix: str) -> None:
+    """``count`` members (in the family chat) inserted through the server's own models."""
+    import uuid
+
+    from pwdlib.hashers.argon2 import Argon2Hasher
+
+    from inner_circle.server.bootstrap import operator_uows
+    from inner_circle.server.db.models import User
+    from inner_circle.server.repositories import chats as chats_repo
+    from inner_circle.server.settings import load_settings
+
+    settings = load_settings(
+        database_url=servers.database_url,
+        data_dir=servers.dir / "data",
+        jwt_secret=servers.env["INNER_CIRCLE_JWT_SECRET"],
+    )
+    hashed = Argon2Hasher(memory_cost=1024, time_cost=1).hash(PASSWORD)
+    uows, engine = operator_uows(settings)
+    try:
+        async with uows.write() as uow:
+            family = await chats_repo.family_chat(uow.session)
+            assert family is not None, "the server creates the family chat at startup"
+            now = uow.ctx.clock.now()
+            users = [
+                User(
+                    id=uuid.uuid4(),
+                    username=f"{prefix}{i:05d}",
+                    password_hash=hashed,
+                    is_admin=False,
+                    is_active=True,
+                    token_version=0,
+                    created_at=now,
+                    updated_at=now,
+                )
+                for i in range(count)
+            ]
+            uow.session.add_all(users)
+            await uow.session.flush()
+            await chats_repo.add_participants(
+                uow.session,
+                family.id,
+                [u.id for u in users],
+                joined_at=now,
+                read_up_to=family.last_seq,
+            )
+            await uow.commit()
+    finally:
+        await engine.dispose()  # type: ignore[attr-defined]
+
+
 async def _bounded(limit: int, jobs: list) -> list:  # type: ignore[type-arg]
     gate = asyncio.Semaphore(limit)
 
@@ -75,10 +131,19 @@ async def populate(
     ``chat_size``): it holds every member already.
     """
     url = servers.urls[0]
-    codes = [servers.invite(min(1000, members - start)) for start in range(0, members, 1000)]
+    through_api = members <= API_REGISTRATION_MAX
+    if not through_api:
+        await _seed_members(servers, members, prefix)
+    codes = (
+        [servers.invite(min(1000, members - start)) for start in range(0, members, 1000)]
+        if through_api
+        else []
+    )
     async with aiohttp.ClientSession() as http:
         jobs = [
             _register_and_login(http, url, codes[i // 1000], f"{prefix}{i:05d}", i)
+            if through_api
+            else login(http, url, f"{prefix}{i:05d}", i)
             for i in range(members)
         ]
         people = await _bounded(16, jobs)
