@@ -154,8 +154,8 @@ class ResilientClient:
     async def go_offline(self, *, abrupt: bool = False) -> None:
         """Drop the connection and stay away until :meth:`start` (a phone in a tunnel).
 
-        ``abrupt`` cuts the WebSocket without the Socket.IO goodbye, as a lost network
-        does; the server learns of it only from the closed TCP connection.
+        ``abrupt`` closes the WebSocket without the Socket.IO and Engine.IO goodbye, so
+        the server learns of it only from the transport, as after a lost network.
         """
         self._offline = True
         supervisor, self._supervisor = self._supervisor, None

@@ -16,6 +16,9 @@ from inner_circle.server.db.sqlite_onehop import one_hop_dbapi
 
 __all__ = ["create_engine", "create_session_factory"]
 
+PG_CONNECT_TIMEOUT = 5.0  # seconds to open a PostgreSQL connection
+PG_COMMAND_TIMEOUT = 10.0  # seconds for one PostgreSQL statement
+
 
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
     """Create the async engine for ``url`` (sqlite+aiosqlite or postgresql+asyncpg)."""
@@ -35,6 +38,10 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
         max_overflow=pool_size,
         pool_pre_ping=True,  # survive a database restart without restarting the server
         pool_recycle=1800,
+        # A database that stops answering (a stalled disk, a network partition) must turn
+        # into UNAVAILABLE answers, not requests that hang: asyncpg waits 60 s to connect
+        # and forever for a statement by default. Our statements are small; 10 s is ample.
+        connect_args={"timeout": PG_CONNECT_TIMEOUT, "command_timeout": PG_COMMAND_TIMEOUT},
     )
 
 
