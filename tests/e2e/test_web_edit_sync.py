@@ -178,6 +178,11 @@ def test_catch_up_after_being_offline(live_server: Any, new_page: Any, member: A
     b = new_page(viewport=DESKTOP)
     syncs: list[str] = []
     b.on("request", lambda r: syncs.append(r.url) if "/sync" in r.url else None)
+    # Small pages, so that catching up takes several (`hasMore`).
+    b.route(
+        re.compile(r"/sync\?"),
+        lambda route: route.continue_(url=re.sub(r"limit=\d+", "limit=2", route.request.url)),
+    )
     sign_in(b, boris["username"], boris["password"])
     open_chat(b, group)
     expect(b.locator(".msg-row.theirs", has_text="before")).to_be_visible()
@@ -214,7 +219,9 @@ def test_catch_up_after_being_offline(live_server: Any, new_page: Any, member: A
     seqs = rows.evaluate_all("els => els.map(e => Number(e.dataset.seq))")
     assert seqs == [1, 2, 3, 4, 5]
     expect(b.get_by_role("status").filter(has_text="No connection")).to_have_count(0)
-    assert any(re.search(r"/sync\?since=\d+", url) for url in syncs), syncs
+    cursors = [int(m.group(1)) for url in syncs if (m := re.search(r"since=(\d+)", url))]
+    assert len(set(cursors)) >= 4, syncs  # 8 changes, 2 a page, each page from the last cursor
+    assert cursors == sorted(cursors), syncs
 
     # The cursor is kept with the cache: a reload catches up from it, not from scratch.
     b.wait_for_function(
