@@ -119,7 +119,7 @@ function applyFresh(res: SyncOut, reset: boolean): void {
       hasOlder,
       chatsLoaded: true,
       cursor: res.cursor,
-      ...(reset ? { users: {}, typing: {} } : {}),
+      ...(reset ? { typing: {} } : {}),
     };
   });
   settleOutbox(res.messages || []);
