@@ -154,7 +154,9 @@ def test_long_press_opens_the_menu_on_touch(
     open_chat(page, "Touch notes")
     row = send(page, "Hold me")
     # The menu button is hidden on a touch screen until focused; a long press opens the menu.
-    row.locator(".bubble").dispatch_event("pointerdown", {"pointerType": "touch", "isPrimary": True})
+    row.locator(".bubble").dispatch_event(
+        "pointerdown", {"pointerType": "touch", "isPrimary": True}
+    )
     menu = page.get_by_role("menu", name="Message actions")
     expect(menu).to_be_visible()
     expect(menu.get_by_role("menuitem", name="Edit")).to_be_focused()
@@ -280,7 +282,9 @@ def test_unknown_cursor_starts_fresh(live_server: Any, new_page: Any, member: An
     sign_in(page, m["username"], m["password"])
     expect(page.locator(".chat-item", has_text="Kept")).to_be_visible()
     key = f"ic.cache.{m['id']}"
-    page.wait_for_function(f"() => typeof JSON.parse(localStorage.getItem('{key}') || '{{}}').cursor === 'number'")
+    page.wait_for_function(
+        f"() => typeof JSON.parse(localStorage.getItem('{key}') || '{{}}').cursor === 'number'"
+    )
     # A cache from "another server": a chat that does not exist, a cursor far ahead.
     page.evaluate(
         f"""() => {{

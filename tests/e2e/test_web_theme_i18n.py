@@ -58,7 +58,9 @@ def test_dark_theme_and_russian_interface(live_server: Any, new_page: Any, membe
     expect(mine.locator(".msg-edited")).to_have_text("изменено")
     mine.get_by_role("button", name="Действия с сообщением").click()
     page.get_by_role("menuitem", name="Удалить").click()
-    page.get_by_role("dialog", name="Удалить у всех").get_by_role("button", name="Удалить у всех").click()
+    page.get_by_role("dialog", name="Удалить у всех").get_by_role(
+        "button", name="Удалить у всех"
+    ).click()
     expect(mine.locator(".msg-deleted")).to_have_text("Сообщение удалено")
     composer.fill("Привет всем! 🌙")
     composer.press("Enter")
