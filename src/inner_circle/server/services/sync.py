@@ -25,9 +25,12 @@ async def sync(
 ) -> SyncOut:
     """What the actor missed after cursor ``since``, at most ``limit`` events per call.
 
-    Guarantees: events come in the order the server made the changes; a message
-    appears once; a chat's event carries its current state, once per page (at its
-    last change in that page); nothing from chats the actor is not in. Without
+    Guarantees: events come in the order the server made the changes (cursor ids
+    are given in commit order); every event carries the current state of what it
+    names, so a message created and then edited in the window comes as ``message``
+    and ``messageUpdated`` with the same (final) content, and clients apply events
+    idempotently; a chat's event comes once per page (at its last change in that
+    page); nothing from chats the actor is not in. Without
     ``since``, a fresh start: every chat and its last messages, and a cursor.
     """
     latest = await sync_repo.latest_id(uow.session)
