@@ -22,6 +22,7 @@ __all__ = [
     "participant_ids_by_chat",
     "participants_by_chat",
     "take_seqs",
+    "take_seqs_many",
 ]
 
 
@@ -159,6 +160,32 @@ async def take_seqs(session: AsyncSession, chat_id: uuid.UUID, count: int, now: 
         .returning(Chat.last_seq)
     )
     return int(result.scalar_one())
+
+
+async def take_seqs_many(
+    session: AsyncSession, counts: dict[uuid.UUID, int], now: datetime
+) -> dict[uuid.UUID, int]:
+    """:func:`take_seqs` for several chats in one statement; {chat id: last seq taken}.
+
+    One ``UPDATE ... WHERE id IN (...) RETURNING``: a batch of sends into a hundred
+    chats costs one round trip, not a hundred. On PostgreSQL the chat rows stay locked
+    until commit, as with :func:`take_seqs`.
+    """
+    if len(counts) == 1:
+        ((chat_id, count),) = counts.items()
+        return {chat_id: await take_seqs(session, chat_id, count, now)}
+    increment = case(counts, value=Chat.id)
+    result = await session.execute(
+        update(Chat)
+        .where(Chat.id.in_(list(counts)))
+        .values(last_seq=Chat.last_seq + increment, last_message_at=now, updated_at=now)
+        .returning(Chat.id, Chat.last_seq)
+        .execution_options(synchronize_session=False)
+    )
+    taken = {chat_id: int(last) for chat_id, last in result}
+    if len(taken) != len(counts):
+        raise LookupError("a chat disappeared while messages were being stored")
+    return taken
 
 
 async def advance_read_markers(

@@ -175,8 +175,11 @@ async def _store(
     savepoint = uow.session.begin_nested() if len(fresh) == 1 else nullcontext()
     try:
         async with savepoint:
+            taken = await chats_repo.take_seqs_many(
+                uow.session, {chat_id: len(items) for chat_id, items in by_chat.items()}, now
+            )
             for chat_id, items in by_chat.items():
-                last = await chats_repo.take_seqs(uow.session, chat_id, len(items), now)
+                last = taken[chat_id]
                 for offset, (index, request) in enumerate(items):
                     created[index] = Message(
                         id=uuid.uuid4(),
