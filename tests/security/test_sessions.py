@@ -70,11 +70,6 @@ async def test_logout_ends_the_session(family: Family) -> None:
     await phone.refresh()  # only the session that logged out ended
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core gap: logout revokes the refresh family but neither closes that session's "
-    "sockets nor invalidates its access token (see docs/operations.md, 'Sessions')",
-)
 async def test_logout_closes_the_sessions_live_socket(family: Family) -> None:
     anna = await family.member("anna", connect=True)
     gone = disconnected(anna)

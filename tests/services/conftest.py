@@ -33,6 +33,9 @@ class RecordingNotifier:
     async def disconnect_user(self, user_id: uuid.UUID) -> None:
         self.disconnected.append(user_id)
 
+    async def disconnect_session(self, session_id: uuid.UUID) -> None:
+        self.disconnected.append(session_id)
+
     def take(self) -> list[tuple[str, frozenset[uuid.UUID] | str]]:
         """The events since the last call, in order, as (name, recipients or the only sid)."""
         taken = [

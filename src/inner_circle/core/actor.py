@@ -14,3 +14,5 @@ class Actor:
     username: str
     display_name: str
     is_admin: bool
+    # The sign-in session (refresh-token family) the request came through, when known.
+    session_id: uuid.UUID | None = None

@@ -52,6 +52,8 @@ _SERVER_EVENTS = (
     "userJoined",
     "userUpdated",
     "error",
+    "sessionEnded",
+    "serverShutdown",
 )
 
 

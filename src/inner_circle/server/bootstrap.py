@@ -54,6 +54,9 @@ class _OfflineNotifier:
     async def disconnect_user(self, user_id: object) -> None:
         return None
 
+    async def disconnect_session(self, session_id: object) -> None:
+        return None
+
 
 def operator_uows(
     settings: Settings, notifier: Notifier | None = None

@@ -50,11 +50,14 @@ class PasswordService:
 
 
 class AccessClaims:
-    __slots__ = ("token_version", "user_id")
+    __slots__ = ("session_id", "token_version", "user_id")
 
-    def __init__(self, user_id: uuid.UUID, token_version: int) -> None:
+    def __init__(
+        self, user_id: uuid.UUID, token_version: int, session_id: uuid.UUID | None = None
+    ) -> None:
         self.user_id = user_id
         self.token_version = token_version
+        self.session_id = session_id
 
 
 class TokenService:
@@ -64,12 +67,19 @@ class TokenService:
         self.refresh_ttl = refresh_ttl
 
     def issue_access(
-        self, user_id: uuid.UUID, username: str, token_version: int, now: datetime
+        self,
+        user_id: uuid.UUID,
+        username: str,
+        token_version: int,
+        now: datetime,
+        session_id: uuid.UUID | None = None,
     ) -> str:
         payload: dict[str, Any] = {
             "sub": str(user_id),
             "username": username,  # the seed's payload field
             "ver": token_version,
+            # The session (refresh-token family): logging out ends its access tokens too.
+            **({"sid": str(session_id)} if session_id else {}),
             "iat": int(now.timestamp()),
             "exp": int((now + timedelta(seconds=self.access_ttl)).timestamp()),
             "typ": "access",
@@ -86,7 +96,12 @@ class TokenService:
             )
             if payload.get("typ", "access") != "access":
                 raise jwt.InvalidTokenError("not an access token")
-            return AccessClaims(uuid.UUID(str(payload["sub"])), int(payload.get("ver", 0)))
+            session = payload.get("sid")
+            return AccessClaims(
+                uuid.UUID(str(payload["sub"])),
+                int(payload.get("ver", 0)),
+                uuid.UUID(str(session)) if session else None,
+            )
         except (jwt.PyJWTError, ValueError) as exc:
             raise Unauthenticated(
                 "The access token is invalid or expired", ErrorCode.TOKEN_INVALID

@@ -38,6 +38,7 @@ class UnitOfWork:
         self._notifier = notifier
         self._events: list[OutgoingEvent] = []
         self._disconnects: list[uuid.UUID] = []
+        self._ended_sessions: list[uuid.UUID] = []
         self._committed = False
 
     def emit(
@@ -65,6 +66,10 @@ class UnitOfWork:
         """Close every live connection of ``user_id`` after commit (their sessions ended)."""
         self._disconnects.append(user_id)
 
+    def disconnect_session(self, session_id: uuid.UUID) -> None:
+        """Close the live connections of one sign-in session after commit (it logged out)."""
+        self._ended_sessions.append(session_id)
+
     async def commit(self) -> None:
         """Commit; the queued events go out when the unit of work closes."""
         await _seal_sync_log(self.session)
@@ -81,6 +86,9 @@ class UnitOfWork:
             await self._notifier.publish(events)
         for user_id in disconnects:
             await self._notifier.disconnect_user(user_id)
+        sessions, self._ended_sessions = self._ended_sessions, []
+        for session_id in sessions:
+            await self._notifier.disconnect_session(session_id)
 
 
 # Any constant works; it only has to be the same in every server process.

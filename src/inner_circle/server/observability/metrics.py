@@ -137,6 +137,9 @@ class MeteredNotifier:
     async def disconnect_user(self, user_id: uuid.UUID) -> None:
         await self._inner.disconnect_user(user_id)
 
+    async def disconnect_session(self, session_id: uuid.UUID) -> None:
+        await self._inner.disconnect_session(session_id)
+
     def __getattr__(self, name: str) -> Any:  # methods other helpers add to the notifier
         return getattr(self._inner, name)
 

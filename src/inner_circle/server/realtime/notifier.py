@@ -7,12 +7,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-__all__ = ["Notifier", "OutgoingEvent", "user_room"]
+__all__ = ["Notifier", "OutgoingEvent", "session_room", "user_room"]
 
 
 def user_room(user_id: uuid.UUID | str) -> str:
     """The Socket.IO room every connection of a user joins."""
     return f"user:{user_id}"
+
+
+def session_room(session_id: uuid.UUID | str) -> str:
+    """The Socket.IO room of the connections opened with one sign-in session's tokens."""
+    return f"session:{session_id}"
 
 
 @dataclass(slots=True)
@@ -31,3 +36,5 @@ class Notifier(Protocol):
     async def publish(self, events: Sequence[OutgoingEvent]) -> None: ...
 
     async def disconnect_user(self, user_id: uuid.UUID) -> None: ...
+
+    async def disconnect_session(self, session_id: uuid.UUID) -> None: ...

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import socketio
 
-from inner_circle.server.realtime.notifier import OutgoingEvent, user_room
+from inner_circle.server.realtime.notifier import OutgoingEvent, session_room, user_room
 from inner_circle.server.realtime.presence import PresenceTracker
 
 __all__ = ["SocketIONotifier"]
@@ -45,4 +45,16 @@ class SocketIONotifier:
         if self._presence is not None:
             sids.update(await self._presence.sids(user_id))
         for sid in sids:
+            await self._sio.disconnect(sid)
+
+    async def disconnect_session(self, session_id: uuid.UUID) -> None:
+        """Close the connections of one signed-out session.
+
+        Connections on this process close here. Those on other processes (with Redis)
+        are told with ``sessionEnded`` through the shared room and close themselves;
+        their tokens no longer authenticate anything new either way.
+        """
+        room = session_room(session_id)
+        await self._sio.emit("sessionEnded", {"reason": "logout"}, room=room)
+        for sid in [sid for sid, _ in self._sio.manager.get_participants("/", room)]:
             await self._sio.disconnect(sid)

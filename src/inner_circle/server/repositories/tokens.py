@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from inner_circle.server.db.models import RefreshToken
 
-__all__ = ["by_hash", "revoke_family", "revoke_user"]
+__all__ = ["by_hash", "revoke_family", "revoke_user", "session_active"]
 
 
 async def by_hash(session: AsyncSession, token_hash: str) -> RefreshToken | None:
@@ -18,6 +18,16 @@ async def by_hash(session: AsyncSession, token_hash: str) -> RefreshToken | None
         select(RefreshToken).where(RefreshToken.token_hash == token_hash).with_for_update()
     )
     return result.scalar_one_or_none()
+
+
+async def session_active(session: AsyncSession, family_id: uuid.UUID) -> bool:
+    """True while the session has a token that was not revoked (logout revokes them all)."""
+    result = await session.execute(
+        select(RefreshToken.id)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .limit(1)
+    )
+    return result.first() is not None
 
 
 async def revoke_family(session: AsyncSession, family_id: uuid.UUID, now: datetime) -> None:

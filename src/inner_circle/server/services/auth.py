@@ -67,30 +67,42 @@ async def refresh(uow: UnitOfWork, token: str) -> TokenPair:
 
 
 async def logout(uow: UnitOfWork, token: str) -> None:
-    """End the session the refresh token belongs to; unknown tokens are ignored."""
+    """End the session the refresh token belongs to: its refresh and access tokens stop
+    working and its live connections close. Unknown tokens are ignored."""
     stored = await tokens_repo.by_hash(uow.session, hash_refresh_token(token))
     if stored is not None:
         await tokens_repo.revoke_family(uow.session, stored.family_id, uow.ctx.clock.now())
+        uow.disconnect_session(stored.family_id)
 
 
 async def authenticate(uow: UnitOfWork, access_token: str) -> Actor:
     """The active member an access token belongs to.
 
     Raises: Unauthenticated(TOKEN_INVALID) for a bad, expired or superseded token
-    (password change, reset, deactivation); Forbidden(ACCOUNT_DEACTIVATED).
+    (password change, reset, deactivation) or one whose session logged out;
+    Forbidden(ACCOUNT_DEACTIVATED).
     """
     claims = uow.ctx.tokens.decode_access(access_token)
     user = await users_repo.by_id(uow.session, claims.user_id)
+    stale = Unauthenticated("The access token is no longer valid", ErrorCode.TOKEN_INVALID)
     if user is None or user.token_version != claims.token_version:
-        raise Unauthenticated("The access token is no longer valid", ErrorCode.TOKEN_INVALID)
+        raise stale
     if not user.is_active:
         raise Forbidden("This account has been deactivated", ErrorCode.ACCOUNT_DEACTIVATED)
-    return actor_of(user)
+    if claims.session_id is not None and not await tokens_repo.session_active(
+        uow.session, claims.session_id
+    ):
+        raise stale
+    return actor_of(user, claims.session_id)
 
 
-def actor_of(user: User) -> Actor:
+def actor_of(user: User, session_id: uuid.UUID | None = None) -> Actor:
     return Actor(
-        id=user.id, username=user.username, display_name=user.shown_name, is_admin=user.is_admin
+        id=user.id,
+        username=user.username,
+        display_name=user.shown_name,
+        is_admin=user.is_admin,
+        session_id=session_id,
     )
 
 
@@ -108,7 +120,9 @@ async def _issue(uow: UnitOfWork, user: User, *, family_id: uuid.UUID) -> TokenP
         )
     )
     return TokenPair(
-        access_token=tokens.issue_access(user.id, user.username, user.token_version, now),
+        access_token=tokens.issue_access(
+            user.id, user.username, user.token_version, now, session_id=family_id
+        ),
         refresh_token=refresh_token,
         expires_in=tokens.access_ttl,
         user=user_out(user, online=await uow.ctx.presence.is_online(user.id)),

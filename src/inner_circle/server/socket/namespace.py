@@ -29,7 +29,7 @@ from inner_circle.protocol.rest import GroupChatIn, MarkReadIn, SendMessageIn
 from inner_circle.server.db.uow import UnitOfWork, UnitOfWorkFactory
 from inner_circle.server.limits import Limits
 from inner_circle.server.limits.text import reject_nul
-from inner_circle.server.realtime.notifier import user_room
+from inner_circle.server.realtime.notifier import session_room, user_room
 from inner_circle.server.services import auth, chats, messages, presence, sync
 from inner_circle.server.socket.acks import failure, success
 from inner_circle.server.socket.sends import SendBatcher
@@ -95,6 +95,8 @@ class ChatNamespace(socketio.AsyncNamespace):
             raise ConnectionRefusedError(exc.to_dict()) from None
         await self.save_session(sid, {"actor": actor})
         await self.enter_room(sid, user_room(actor.id))
+        if actor.session_id is not None:
+            await self.enter_room(sid, session_room(actor.session_id))
         async with self._uows.read() as uow:
             await presence.connection_opened(uow, actor, sid)
             await uow.commit()
