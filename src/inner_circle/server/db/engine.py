@@ -26,6 +26,7 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
         engine = create_async_engine(
             url,
             echo=echo,
+            hide_parameters=True,  # errors and logs must never carry message text or hashes
             connect_args={"timeout": 30},
             module=one_hop_dbapi(),  # one thread trip per statement (sqlite_onehop.py)
         )
@@ -34,6 +35,7 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
     return create_async_engine(
         url,
         echo=echo,
+        hide_parameters=True,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,  # survive a database restart without restarting the server
