@@ -45,6 +45,7 @@ def serve(
     from inner_circle.server.bootstrap import prepare
     from inner_circle.server.observability.lifecycle import run as run_gracefully
     from inner_circle.server.observability.logs import configure_logging
+    from inner_circle.server.runtime import tune_gc
 
     settings = build_settings(data_dir, host=host, port=port)
     if workers > 1 and (settings.is_sqlite or not settings.redis_url):
@@ -82,7 +83,9 @@ def serve(
         os.environ.update(_settings_env(settings))
         uvicorn.run("inner_circle.server.asgi:create", factory=True, workers=workers, **options)
         return
-    run_gracefully(create_app(settings), **options)
+    app = create_app(settings)
+    tune_gc()  # after the app is built: its objects are frozen out of GC passes
+    run_gracefully(app, **options)
 
 
 def _settings_env(settings: Any) -> dict[str, str]:

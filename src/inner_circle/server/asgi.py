@@ -21,8 +21,11 @@ def create() -> Any:
     """``create_app(load_settings())``: uvicorn calls this in each worker process."""
     from inner_circle.server.app import create_app
     from inner_circle.server.observability.logs import configure_logging
+    from inner_circle.server.runtime import tune_gc
     from inner_circle.server.settings import load_settings
 
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
-    return create_app(settings)
+    app = create_app(settings)
+    tune_gc()
+    return app
