@@ -124,6 +124,7 @@ async def populate(
     *,
     prefix: str = "m",
     family_chat: bool = False,
+    seed: bool | None = None,
 ) -> Population:
     """``members`` accounts; groups of ``chat_size`` consecutive members each get a chat.
 
@@ -131,7 +132,7 @@ async def populate(
     ``chat_size``): it holds every member already.
     """
     url = servers.urls[0]
-    through_api = members <= API_REGISTRATION_MAX
+    through_api = members <= API_REGISTRATION_MAX if seed is None else not seed
     if not through_api:
         await _seed_members(servers, members, prefix)
     codes = (

@@ -242,7 +242,9 @@ def run_messages(shape: MessageShape) -> list[dict[str, Any]]:
         )
         login_users: list[str] = []
         if shape.logins_per_second:
-            extra = asyncio.run(populate(servers, 20, 20, prefix="login", family_chat=False))
+            extra = asyncio.run(
+                populate(servers, 20, 20, prefix="login", family_chat=False, seed=True)
+            )
             login_users = [m.username for m in extra.members]
         specs = _specs(servers, population, shape.gen_procs)
         generator = Generator(specs)
