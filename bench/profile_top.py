@@ -19,6 +19,8 @@ def main() -> None:
     with open(path) as handle:
         for line in handle:
             stack, _, count = line.rstrip().rpartition(" ")
+            if not count.isdigit():
+                continue  # a frame name with a line break in it
             n = int(count)
             total += n
             frames = stack.split(";")
