@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any, Protocol
 
 __all__ = ["MemoryPresence", "PresenceTracker", "RedisPresence"]
@@ -121,8 +122,16 @@ class RedisPresence:
     they went offline. Scripts keep each change atomic across processes.
     """
 
-    def __init__(self, redis: Any, *, prefix: str = "inner-circle:", ttl: float = 60.0) -> None:
+    def __init__(
+        self,
+        redis: Any,
+        *,
+        prefix: str = "inner-circle:",
+        ttl: float = 60.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._redis = redis
+        self._now = clock
         self._prefix = f"{prefix}presence:"
         self._users_key = f"{self._prefix}users"
         self.ttl = ttl
@@ -146,7 +155,7 @@ class RedisPresence:
 
     async def connect(self, user_id: uuid.UUID, sid: str) -> bool:
         self._local[user_id].add(sid)
-        now = time.time()
+        now = self._now()
         count = await self._connect(
             keys=[self._key(user_id), self._users_key],
             args=[self._member(sid), now, now + self.ttl, str(user_id), int(self.ttl * 2) + 1],
@@ -161,26 +170,26 @@ class RedisPresence:
                 del self._local[user_id]
         left = await self._disconnect(
             keys=[self._key(user_id), self._users_key],
-            args=[self._member(sid), time.time(), str(user_id)],
+            args=[self._member(sid), self._now(), str(user_id)],
         )
         return int(left) == 0
 
     async def online_user_ids(self) -> set[uuid.UUID]:
-        found = await self._redis.zrangebyscore(self._users_key, time.time(), "+inf")
+        found = await self._redis.zrangebyscore(self._users_key, self._now(), "+inf")
         return {uuid.UUID(_text(uid)) for uid in found}
 
     async def is_online(self, user_id: uuid.UUID) -> bool:
-        return int(await self._redis.zcount(self._key(user_id), time.time(), "+inf")) > 0
+        return int(await self._redis.zcount(self._key(user_id), self._now(), "+inf")) > 0
 
     async def sids(self, user_id: uuid.UUID) -> list[str]:
-        members = await self._redis.zrangebyscore(self._key(user_id), time.time(), "+inf")
+        members = await self._redis.zrangebyscore(self._key(user_id), self._now(), "+inf")
         return [_text(member).split(":", 1)[1] for member in members]
 
     async def heartbeat(self) -> None:
         """Push this process's live connections' expiry ``ttl`` seconds ahead."""
         if not self._local:
             return
-        expiry = time.time() + self.ttl
+        expiry = self._now() + self.ttl
         pipe = self._redis.pipeline(transaction=False)
         for user_id, sids in list(self._local.items()):
             key = self._key(user_id)
@@ -191,7 +200,7 @@ class RedisPresence:
 
     async def sweep(self) -> list[uuid.UUID]:
         """Users whose every connection expired; each is reported by one process only."""
-        gone = await self._sweep(keys=[self._users_key], args=[time.time(), f"{self._prefix}user:"])
+        gone = await self._sweep(keys=[self._users_key], args=[self._now(), f"{self._prefix}user:"])
         return [uuid.UUID(_text(uid)) for uid in gone]
 
     async def close(self) -> None:
