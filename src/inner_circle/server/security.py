@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import secrets
 import uuid
 from datetime import datetime, timedelta
@@ -32,18 +33,25 @@ class PasswordService:
         self._hash = PasswordHash(
             (Argon2Hasher(memory_cost=memory_kib, time_cost=time_cost), BcryptHasher())
         )
+        # Hashes run one or a few at a time, leaving a core for the event loop: a burst of
+        # logins must not starve message delivery (each hash takes ~0.1 s of full CPU).
+        self._hashing = asyncio.Semaphore(max(1, (os.cpu_count() or 2) - 1))
         # Verifying against this when the user does not exist keeps the timing the same,
         # so response times do not reveal which usernames exist.
         self._dummy = self._hash.hash(secrets.token_urlsafe(16))
 
     async def hash(self, password: str) -> str:
-        return await asyncio.to_thread(self._hash.hash, password)
+        async with self._hashing:
+            return await asyncio.to_thread(self._hash.hash, password)
 
     async def verify(self, password: str, stored: str | None) -> tuple[bool, str | None]:
         """Return (valid, new hash to store or None)."""
         target = stored or self._dummy
         try:
-            valid, updated = await asyncio.to_thread(self._hash.verify_and_update, password, target)
+            async with self._hashing:
+                valid, updated = await asyncio.to_thread(
+                    self._hash.verify_and_update, password, target
+                )
         except Exception:
             return False, None
         return (valid and stored is not None), updated
