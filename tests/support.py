@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import pytest
 import uvicorn
 
+from inner_circle.core.clock import Clock
 from inner_circle.protocol.rest import InviteCreateIn
 from inner_circle.sdk import InnerCircleClient
 from inner_circle.server.app import create_app
@@ -74,13 +75,13 @@ def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settin
 class ThreadedServer:
     """uvicorn serving ``create_app(settings)`` on its own loop in a thread."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.port = int(self.sock.getsockname()[1])
         self.url = f"http://127.0.0.1:{self.port}"
-        self.app = create_app(settings)
+        self.app = create_app(settings, clock=clock)
         config = uvicorn.Config(
             self.app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2
         )

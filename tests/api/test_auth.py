@@ -143,10 +143,14 @@ async def test_member_changes_own_profile_and_password(family: Family) -> None:
 
 async def test_change_password_needs_the_current_one(family: Family) -> None:
     anna = await family.member("anna")
-    with pytest.raises(AuthenticationError) as error:
+    with pytest.raises(BadRequest) as error:
         await anna.change_password("wrong-one", "new-password-1")
-    assert error.value.code == "INVALID_CREDENTIALS"
+    # 400, not 401: a 401 tells clients the session is over (the web client refreshes,
+    # retries, and would sign out), while the session is fine.
+    assert error.value.status == 400
+    assert error.value.code == "WRONG_PASSWORD"
     await anna.profile()  # still signed in
+    await anna.login("anna", PASSWORD)  # and the password did not change
 
 
 async def test_admin_deactivates_and_resets(family: Family) -> None:

@@ -4,27 +4,52 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
+from inner_circle.core.clock import Clock, utc_now
 from tests.support import REDIS_URL, Family, ThreadedServer, make_settings, need_service
 
 StartServer = Callable[..., Awaitable[Family]]
 
 
+class ManualClock:
+    """A server clock the test moves: lock-out waits pass without sleeping."""
+
+    def __init__(self) -> None:
+        self._now = utc_now()
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, seconds: float) -> None:
+        self._now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def server_database_url(sqlite_url: str) -> str:
+    """The database ``start_server`` uses: SQLite; a module may override this fixture
+    (with ``database_url``) to run on PostgreSQL too."""
+    return sqlite_url
+
+
 @pytest_asyncio.fixture
-async def start_server(sqlite_url: str, tmp_path: Path) -> AsyncIterator[StartServer]:
-    """``await start_server(**settings)``: a live server on this test's SQLite database.
+async def start_server(server_database_url: str, tmp_path: Path) -> AsyncIterator[StartServer]:
+    """``await start_server(**settings)``: a live server on this test's database
+    (``clock=`` a :class:`ManualClock` to move time).
 
     Several servers may share the database (and Redis), like processes behind one proxy.
     """
     started: list[tuple[ThreadedServer, Family]] = []
 
-    async def start(**overrides: Any) -> Family:
-        server = ThreadedServer(make_settings(sqlite_url, tmp_path, **overrides))
+    async def start(clock: Clock | None = None, **overrides: Any) -> Family:
+        server = ThreadedServer(
+            make_settings(server_database_url, tmp_path, **overrides), clock=clock
+        )
         await server.start()
         handle = Family(server)
         started.append((server, handle))

@@ -7,7 +7,7 @@ code: ``server/http/errors.py`` to an HTTP status, the socket layer to an
 exception.
 
     InnerCircleError
-    ├── ValidationFailed      VALIDATION_FAILED
+    ├── ValidationFailed      VALIDATION_FAILED, WRONG_PASSWORD
     ├── Unauthenticated       UNAUTHENTICATED, INVALID_CREDENTIALS, TOKEN_INVALID
     ├── Forbidden             FORBIDDEN, ADMIN_ONLY, ACCOUNT_DEACTIVATED
     ├── NotFound              NOT_FOUND (hidden objects read as not found too)
@@ -39,6 +39,7 @@ __all__ = [
 
 class ErrorCode(StrEnum):
     VALIDATION_FAILED = "VALIDATION_FAILED"
+    WRONG_PASSWORD = "WRONG_PASSWORD"
     UNAUTHENTICATED = "UNAUTHENTICATED"
     INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
     TOKEN_INVALID = "TOKEN_INVALID"

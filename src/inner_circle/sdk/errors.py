@@ -1,7 +1,7 @@
 """Errors the SDK raises, one class per family of server error codes.
 
     InnerCircleAPIError          any error answer; ``.code``, ``.message``, ``.status``
-    ├── BadRequest               VALIDATION_FAILED, INVITE_* (400)
+    ├── BadRequest               VALIDATION_FAILED, WRONG_PASSWORD, INVITE_* (400)
     ├── AuthenticationError      UNAUTHENTICATED, INVALID_CREDENTIALS, TOKEN_INVALID (401)
     ├── PermissionDenied         FORBIDDEN, ADMIN_ONLY, ACCOUNT_DEACTIVATED (403)
     ├── NotFoundError            NOT_FOUND (404)
@@ -76,6 +76,7 @@ class AckTimeout(Exception):
 
 _BY_CODE: dict[str, type[InnerCircleAPIError]] = {
     "VALIDATION_FAILED": BadRequest,
+    "WRONG_PASSWORD": BadRequest,
     "INVITE_INVALID": BadRequest,
     "INVITE_USED": BadRequest,
     "INVITE_EXPIRED": BadRequest,

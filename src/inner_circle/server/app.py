@@ -99,7 +99,7 @@ def create_app(
         from redis.asyncio import Redis
 
         redis_client = Redis.from_url(settings.redis_url)
-    limits = build_limits(settings, redis_client)
+    limits = build_limits(settings, redis_client, now=lambda: ctx.clock.now().timestamp())
     sio.register_namespace(ObservedNamespace(uows, limits, metrics))
 
     @asynccontextmanager

@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     limit_register_per_minute: float = Field(default=30.0, ge=0)
     limit_message_burst: int = Field(default=20, ge=0)
     limit_message_per_second: float = Field(default=5.0, ge=0)
+    # How long a client that signed in stays a known device (0: no known devices).
+    limit_known_device_days: float = Field(default=90.0, ge=0)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from inner_circle.core.actor import Actor
@@ -13,7 +13,14 @@ from inner_circle.server.db.uow import UnitOfWorkFactory
 from inner_circle.server.limits import Limits
 from inner_circle.server.services import auth
 
-__all__ = ["ClientAddress", "CurrentActor", "RateLimits", "Uow", "get_uow_factory"]
+__all__ = [
+    "ClientAddress",
+    "CurrentActor",
+    "RateLimits",
+    "Uow",
+    "get_uow_factory",
+    "set_device_cookie",
+]
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -49,3 +56,21 @@ def client_address(request: Request) -> str | None:
 
 RateLimits = Annotated[Limits, Depends(get_limits)]
 ClientAddress = Annotated[str | None, Depends(client_address)]
+
+
+def set_device_cookie(
+    request: Request, response: Response, cookie: tuple[str, str, int] | None
+) -> None:
+    """Set the known-device marker (see ``server/limits/devices.py``) on a response."""
+    if cookie is None:
+        return
+    name, value, max_age = cookie
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",  # behind a trusted proxy: X-Forwarded-Proto
+    )

@@ -19,6 +19,9 @@ log = logging.getLogger(__name__)
 
 STATUS_BY_CODE: dict[ErrorCode, int] = {
     ErrorCode.VALIDATION_FAILED: 400,
+    # Not 401: a signed-in member typed the wrong current password; clients must not
+    # take it for an expired session (refresh, retry, sign out).
+    ErrorCode.WRONG_PASSWORD: 400,
     ErrorCode.INVITE_INVALID: 400,
     ErrorCode.INVITE_USED: 400,
     ErrorCode.INVITE_EXPIRED: 400,

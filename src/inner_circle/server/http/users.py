@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from inner_circle.protocol.rest import (
     PasswordChangeIn,
@@ -46,9 +46,21 @@ async def update_profile(body: ProfileUpdateIn, actor: CurrentActor, uows: Uow) 
 
 
 @router.post("/profile/password", status_code=204, operation_id="changePassword")
-async def change_password(body: PasswordChangeIn, actor: CurrentActor, uows: Uow) -> Response:
-    """Change my password; every session of mine ends (sign in again with the new one)."""
-    async with uows.write() as uow:
+async def change_password(
+    body: PasswordChangeIn,
+    actor: CurrentActor,
+    uows: Uow,
+    limits: RateLimits,
+    address: ClientAddress,
+    request: Request,
+) -> Response:
+    """Change my password; every session of mine ends (sign in again with the new one).
+
+    400 ``WRONG_PASSWORD`` when the current password is wrong (not 401: the session is
+    fine). The check counts like a sign-in attempt: 429 ``RATE_LIMITED`` under the same
+    per-username and per-address locks as ``/auth/login``."""
+    device = limits.known_device(actor.username, request.cookies)
+    async with limits.password_check(actor.username, address, device), uows.write() as uow:
         await accounts.change_password(uow, actor, body)
         await uow.commit()
     return Response(status_code=204)

@@ -1,10 +1,18 @@
 """The abuse limits Inner Circle enforces, called by the edges before a use case runs.
 
 * **Login**: per username and per client address, a few free attempts, then each
-  further attempt waits twice as long as the previous one (capped). A success
-  clears the username's count and takes back its own count from the address.
-  Even the right password is refused while locked: otherwise the lock would not
-  slow down a guesser at all.
+  further attempt waits twice as long as the previous one (capped). Every key is
+  checked before any is counted, so a request refused by its address costs the
+  username nothing. A success clears the username's count and takes back its
+  own count from the address. Even the right password is refused while locked:
+  otherwise the lock would not slow down a guesser at all.
+* **Known devices**: a client that signed in as the member before (a signed
+  device cookie, see :mod:`.devices`, or the same address within the cookie's
+  lifetime) is counted on a counter of its own instead of the username's, so a
+  username lock raised elsewhere does not keep the member out; its own wrong
+  passwords still lock it, and the address limit still applies.
+* **Password change**: checking the current password is a sign-in attempt under
+  the same keys, so a stolen access token is not a free password oracle.
 * **Registration**: attempts per address through a token bucket, and wrong
   invitation codes per address through a lockout (codes are secrets worth guessing).
 * **Messages**: a token bucket per member, shared by REST and Socket.IO.
@@ -17,8 +25,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from inner_circle.core.errors import ErrorCode, InnerCircleError, InvalidInvitation, RateLimited
@@ -29,6 +37,7 @@ from inner_circle.server.limits.backends import (
     MemoryBackend,
     RedisBackend,
 )
+from inner_circle.server.limits.devices import DeviceMarks, username_key
 from inner_circle.server.settings import Settings
 
 __all__ = ["Limits", "build_limits"]
@@ -36,6 +45,11 @@ __all__ = ["Limits", "build_limits"]
 TOO_MANY_LOGINS = "Too many sign-in attempts; wait a moment and try again"
 TOO_MANY_REGISTRATIONS = "Too many attempts to join; wait a moment and try again"
 TOO_MANY_MESSAGES = "You are sending messages too fast; wait a moment"
+# Outcomes that keep the attempt counted: a wrong password, at sign-in or password change.
+WRONG_SECRET = frozenset({ErrorCode.INVALID_CREDENTIALS, ErrorCode.WRONG_PASSWORD})
+# A lockout key and whether a success clears it (the member's own counters) or only
+# takes back its one attempt (the address, shared with others).
+_Counted = tuple[str, Lockout, bool]
 
 
 class Limits:
@@ -69,45 +83,85 @@ class Limits:
             settings.limit_register_burst, settings.limit_register_per_minute / 60
         )
         self.messages = Bucket(settings.limit_message_burst, settings.limit_message_per_second)
+        self.devices = DeviceMarks(
+            settings.secret_key(), settings.limit_known_device_days * 24 * 3600
+        )
+
+    def now(self) -> float:
+        return self._now()
 
     # --- login ----------------------------------------------------------------------
 
-    @asynccontextmanager
-    async def login_attempt(self, username: str, address: str | None) -> AsyncIterator[None]:
-        """Count a sign-in attempt; raise RateLimited while the username or address is locked.
+    def login_attempt(
+        self, username: str, address: str | None, device: str | None = None
+    ) -> AbstractAsyncContextManager[None]:
+        """Count a sign-in attempt; raise RateLimited while one of its keys is locked.
 
+        ``device`` is the id from a valid known-device marker (:meth:`known_device`).
         The body runs the login. Wrong credentials keep the count; any other outcome
-        (success, a deactivated account, a database outage) forgives the attempt.
+        (success, a deactivated account, a database outage) forgives the attempt. A
+        success also remembers the address for this member.
         """
-        counted: list[tuple[str, Lockout]] = []
-        keys = [(f"login:user:{username.strip().casefold()}", self.login_user)]
-        if address:
-            keys.append((f"login:addr:{address}", self.login_address))
-        for key, lockout in keys:
-            if not (self.enabled and lockout.enabled):
-                continue
-            wait = await self.backend.attempt(key, lockout, self._now())
+        return self._secret_attempt(username, address, device, remember=True)
+
+    def password_check(
+        self, username: str, address: str | None, device: str | None = None
+    ) -> AbstractAsyncContextManager[None]:
+        """Count a check of a signed-in member's current password like a sign-in attempt."""
+        return self._secret_attempt(username, address, device, remember=False)
+
+    def known_device(self, username: str, cookies: Mapping[str, str]) -> str | None:
+        """The device id of a valid known-device marker for ``username`` in ``cookies``."""
+        return self.devices.verify(username, cookies, self._now())
+
+    def device_cookie(self, username: str, device: str | None) -> tuple[str, str, int] | None:
+        """(name, value, max-age) of the marker to set after a successful sign-in, if any."""
+        if not (self.enabled and self.devices.enabled):
+            return None
+        name, value = self.devices.issue(username, self._now(), device)
+        return name, value, int(self.devices.lifetime)
+
+    @asynccontextmanager
+    async def _secret_attempt(
+        self, username: str, address: str | None, device: str | None, *, remember: bool
+    ) -> AsyncIterator[None]:
+        user = username_key(username)
+        seen_key = f"login:seen:{user}:{address}" if address else None
+        counted: list[_Counted] = []
+        if self.enabled and self.login_user.enabled:
+            if device is not None:
+                counted.append((f"login:device:{user}:{device}", self.login_user, True))
+            elif seen_key is not None and await self.backend.recalls(seen_key, self._now()):
+                counted.append((f"login:known:{user}:{address}", self.login_user, True))
+            else:
+                counted.append((f"login:user:{user}", self.login_user, True))
+        if self.enabled and self.login_address.enabled and address:
+            counted.append((f"login:addr:{address}", self.login_address, False))
+        if counted:
+            wait = await self.backend.attempt_all(
+                [(k, lock) for k, lock, _ in counted], self._now()
+            )
             if wait > 0:
-                await self._forgive(counted, success=False)
                 raise RateLimited(TOO_MANY_LOGINS, wait)
-            counted.append((key, lockout))
         try:
             yield
         except InnerCircleError as exc:
-            if exc.code != ErrorCode.INVALID_CREDENTIALS:
+            if exc.code not in WRONG_SECRET:
                 await self._forgive(counted, success=False)
             raise
         except BaseException:
             await self._forgive(counted, success=False)
             raise
         await self._forgive(counted, success=True)
+        if remember and seen_key is not None and self.enabled and self.devices.enabled:
+            await self.backend.remember(seen_key, self.devices.lifetime, self._now())
 
     # --- registration ---------------------------------------------------------------
 
     @asynccontextmanager
     async def registration_attempt(self, address: str | None) -> AsyncIterator[None]:
         """Count an attempt to join; a wrong invitation code keeps counting against the address."""
-        counted: list[tuple[str, Lockout]] = []
+        counted: list[_Counted] = []
         if self.enabled and address:
             if self.register_address.enabled:
                 wait = await self.backend.take(
@@ -120,7 +174,7 @@ class Limits:
                 wait = await self.backend.attempt(key, self.invite_address, self._now())
                 if wait > 0:
                     raise RateLimited(TOO_MANY_REGISTRATIONS, wait)
-                counted.append((key, self.invite_address))
+                counted.append((key, self.invite_address, False))
         try:
             yield
         except InvalidInvitation:
@@ -142,19 +196,23 @@ class Limits:
 
     # --- plumbing -------------------------------------------------------------------
 
-    async def _forgive(self, counted: list[tuple[str, Lockout]], *, success: bool) -> None:
-        for key, lockout in counted:
-            # A successful login clears its username; an address only gets its one attempt back.
-            await self.backend.forgive(
-                key, lockout, reset=success and key.startswith("login:user:")
-            )
+    async def _forgive(self, counted: list[_Counted], *, success: bool) -> None:
+        for key, lockout, clear_on_success in counted:
+            # A successful login clears the member's counter; an address only gets its
+            # one attempt back.
+            await self.backend.forgive(key, lockout, reset=success and clear_on_success)
 
     async def close(self) -> None:
         await self.backend.close()
 
 
-def build_limits(settings: Settings, redis_client: Any | None = None) -> Limits:
-    """Limits on Redis when the server has a Redis client (shared by processes), else in memory."""
+def build_limits(
+    settings: Settings, redis_client: Any | None = None, now: Callable[[], float] = time.time
+) -> Limits:
+    """Limits on Redis when the server has a Redis client (shared by processes), else in memory.
+
+    ``now`` is the server's clock in seconds, so that tests can move it.
+    """
     if redis_client is not None:
-        return Limits(settings, RedisBackend(redis_client, settings.redis_key_prefix))
-    return Limits(settings, MemoryBackend())
+        return Limits(settings, RedisBackend(redis_client, settings.redis_key_prefix), now)
+    return Limits(settings, MemoryBackend(), now)

@@ -12,7 +12,6 @@ from inner_circle.core.errors import (
     ErrorCode,
     Forbidden,
     NotFound,
-    Unauthenticated,
     ValidationFailed,
 )
 from inner_circle.protocol.events import ServerEvent
@@ -31,7 +30,7 @@ from inner_circle.server.repositories import sync as sync_repo
 from inner_circle.server.repositories import tokens as tokens_repo
 from inner_circle.server.repositories import users as users_repo
 from inner_circle.server.services import chats as chat_service
-from inner_circle.server.services.invites import redeem_invite
+from inner_circle.server.services.invites import redeem_invite, usable_invite
 from inner_circle.server.services.views import user_out
 
 __all__ = [
@@ -51,7 +50,9 @@ async def register_with_invite(uow: UnitOfWork, body: RegisterIn) -> UserOut:
     """Create an account with an invitation code and put it in the family chat.
 
     Guarantees: the code's use, the account and the family-chat membership are one
-    transaction. An admin code makes an admin.
+    transaction. An admin code makes an admin. The code is checked first: without a
+    usable code the answer is the same whatever the username (no way to list
+    members), and no password is hashed.
 
     Raises:
         InvalidInvitation: the code is unknown, used up, expired or revoked.
@@ -61,6 +62,7 @@ async def register_with_invite(uow: UnitOfWork, body: RegisterIn) -> UserOut:
         ``userJoined`` (UserOut) to every active member; ``chatUpdated`` for the family
         chat to its members and ``chatCreated`` to the newcomer.
     """
+    invite = await usable_invite(uow, body.invitation_code)
     if await users_repo.by_username(uow.session, body.username) is not None:
         raise Conflict("This username is already taken", ErrorCode.USERNAME_TAKEN)
     now = uow.ctx.clock.now()
@@ -80,7 +82,7 @@ async def register_with_invite(uow: UnitOfWork, body: RegisterIn) -> UserOut:
             uow.session.add(user)
     except IntegrityError as exc:  # a concurrent registration took the name first
         raise Conflict("This username is already taken", ErrorCode.USERNAME_TAKEN) from exc
-    invite = await redeem_invite(uow, body.invitation_code, user.id)
+    redeem_invite(uow, invite, user.id)
     user.is_admin = invite.grants_admin
     user.invitation_code = invite.code
     await uow.session.flush()
@@ -135,12 +137,13 @@ async def change_password(uow: UnitOfWork, actor: Actor, body: PasswordChangeIn)
     """Change the actor's own password; every other session of theirs ends.
 
     Raises:
-        Unauthenticated(INVALID_CREDENTIALS): the current password is wrong.
+        ValidationFailed(WRONG_PASSWORD): the current password is wrong (a 400, not a
+            401: the member's session is fine and clients must not sign out).
     """
     user = await access_member(uow, actor, actor.id)
     valid, _ = await uow.ctx.passwords.verify(body.current_password, user.password_hash)
     if not valid:
-        raise Unauthenticated("The current password is wrong", ErrorCode.INVALID_CREDENTIALS)
+        raise ValidationFailed("The current password is wrong", ErrorCode.WRONG_PASSWORD)
     await _set_password(uow, user, body.new_password)
 
 

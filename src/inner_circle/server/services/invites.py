@@ -17,7 +17,14 @@ from inner_circle.server.db.uow import UnitOfWork
 from inner_circle.server.repositories import invites as invites_repo
 from inner_circle.server.services.views import invite_out
 
-__all__ = ["create_invite", "issue_invite", "list_invites", "redeem_invite", "revoke_invite"]
+__all__ = [
+    "create_invite",
+    "issue_invite",
+    "list_invites",
+    "redeem_invite",
+    "revoke_invite",
+    "usable_invite",
+]
 
 
 async def create_invite(uow: UnitOfWork, actor: Actor, body: InviteCreateIn) -> InviteOut:
@@ -101,8 +108,11 @@ async def _find(uow: UnitOfWork, invite_ref: str) -> InvitationCode:
     return invite
 
 
-async def redeem_invite(uow: UnitOfWork, code: str, user_id: uuid.UUID) -> InvitationCode:
-    """Take one use of ``code`` for ``user_id``, inside the registration's transaction.
+async def usable_invite(uow: UnitOfWork, code: str) -> InvitationCode:
+    """The invitation ``code`` names, locked for this transaction, if it can still be used.
+
+    Registration calls this before it looks at the username or hashes the password,
+    so a wrong code gets the same answer whatever the name and costs no hash.
 
     Raises:
         InvalidInvitation: unknown, used up, expired or revoked (each with its own code).
@@ -124,9 +134,15 @@ async def redeem_invite(uow: UnitOfWork, code: str, user_id: uuid.UUID) -> Invit
     if status in problems:
         message, error_code = problems[status]
         raise InvalidInvitation(message, error_code)
+    return invite
+
+
+def redeem_invite(uow: UnitOfWork, invite: InvitationCode, user_id: uuid.UUID) -> None:
+    """Take one use of ``invite`` (from :func:`usable_invite`) for ``user_id``, inside the
+    registration's transaction."""
+    now = uow.ctx.clock.now()
     invite.used_count += 1
     invite.is_used = invite.used_count >= invite.usage_limit
     invite.used_at = now
     invite.used_by_user_id = user_id
     invite.updated_at = now
-    return invite
