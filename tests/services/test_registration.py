@@ -1,0 +1,48 @@
+"""Registration checks the invitation code before anything costly or revealing."""
+
+from __future__ import annotations
+
+import pytest
+
+from inner_circle.core.errors import Conflict, InvalidInvitation
+from inner_circle.protocol.rest import InviteCreateIn, RegisterIn
+from inner_circle.server.security import PasswordService
+from inner_circle.server.services import accounts
+from inner_circle.server.services.invites import issue_invite
+from tests.services.conftest import World
+from tests.support import FAST_HASHING
+
+
+class CountingPasswords(PasswordService):
+    """The real hasher, counting how many hashes it was asked for."""
+
+    hashed = 0
+
+    async def hash(self, password: str) -> str:
+        self.hashed += 1
+        return await super().hash(password)
+
+
+async def test_no_password_is_hashed_without_a_usable_code(world: World) -> None:
+    await world.member("anna")
+    passwords = CountingPasswords(
+        FAST_HASHING["argon2_memory_kib"], FAST_HASHING["argon2_time_cost"]
+    )
+    world.uows.ctx.passwords = passwords
+
+    def join(name: str, code: str) -> RegisterIn:
+        return RegisterIn(username=name, password="secret-pw", invitation_code=code)
+
+    for name in ("anna", "newcomer"):  # a taken name and a free one: the same refusal
+        with pytest.raises(InvalidInvitation):
+            await world.run(
+                lambda uow, n=name: accounts.register_with_invite(uow, join(n, "NOPE-NOPE"))
+            )
+    assert passwords.hashed == 0
+
+    code = (await world.run(lambda uow: issue_invite(uow, InviteCreateIn(), created_by=None))).code
+    with pytest.raises(Conflict):  # a usable code: now the name is checked, still no hash
+        await world.run(lambda uow: accounts.register_with_invite(uow, join("anna", code)))
+    assert passwords.hashed == 0
+    await world.run(lambda uow: accounts.register_with_invite(uow, join("newcomer", code)))
+    assert passwords.hashed == 1
