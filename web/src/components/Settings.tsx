@@ -47,8 +47,7 @@ export function Settings() {
       setNext('');
       toast(t('passwordChanged'));
     } catch (err) {
-      const code = (err as ApiError).code;
-      setPwErr(errorText(code === 'INVALID_CREDENTIALS' ? code : code));
+      setPwErr(errorText((err as ApiError).code));
     } finally {
       setBusy(false);
     }
