@@ -39,11 +39,18 @@ async def lock_username(http: httpx.AsyncClient, username: str, address: str) ->
 # --- 6. a username lock cannot keep the member out --------------------------------------
 
 
+@pytest.mark.parametrize("counters", ["memory", "redis"])
 async def test_a_request_refused_by_its_address_does_not_rearm_the_username_lock(
-    start_server: StartServer,
+    start_server: StartServer, counters: str, request: pytest.FixtureRequest
 ) -> None:
     clock = ManualClock()
-    family = await start_server(clock=clock, **LOCKS)
+    shared: dict[str, str] = {}
+    if counters == "redis":
+        shared = {
+            "redis_url": request.getfixturevalue("redis_url"),
+            "redis_key_prefix": request.getfixturevalue("redis_prefix"),
+        }
+    family = await start_server(clock=clock, **LOCKS, **shared)
     await family.member("anna")
     async with httpx.AsyncClient(base_url=family.url) as http:
         await lock_username(http, "anna", ATTACKER_2)  # anna locked for 30 s
