@@ -87,9 +87,6 @@ class Limits:
             settings.secret_key(), settings.limit_known_device_days * 24 * 3600
         )
 
-    def now(self) -> float:
-        return self._now()
-
     # --- login ----------------------------------------------------------------------
 
     def login_attempt(
