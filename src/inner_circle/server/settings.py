@@ -61,9 +61,9 @@ class Settings(BaseSettings):
     api_docs: bool | None = None
     # The HTTP server (inner-circle serve, also with --workers): open connections and
     # requests at once per process (more are answered 503), how long a client may take to
-    # send a request's headers, and how long an idle keep-alive connection stays open.
+    # send a whole request (headers and body), how long an idle keep-alive connection stays.
     limit_concurrency: int = Field(default=2048, ge=1)
-    header_timeout_seconds: float = Field(default=10.0, gt=0)
+    request_read_timeout_seconds: float = Field(default=10.0, gt=0)
     keep_alive_timeout_seconds: int = Field(default=5, ge=1)
     # Abuse limits (docs/operations.md). A limit set to 0 is off.
     rate_limits_enabled: bool = True
