@@ -162,6 +162,9 @@ class ServerGroup:
             # The bench measures the message path, not the abuse limits (which would refuse
             # 20 messages/s from one member, as they should).
             "INNER_CIRCLE_RATE_LIMITS_ENABLED": "false",
+            # The idle run holds 10,000 connections on one process; a family server's
+            # default (2048) would answer most of them 503.
+            "INNER_CIRCLE_LIMIT_CONCURRENCY": "100000",
         }
         self.env.pop("INNER_CIRCLE_DATABASE_URL", None)
         self.env.pop("INNER_CIRCLE_REDIS_URL", None)

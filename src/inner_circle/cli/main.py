@@ -46,6 +46,7 @@ def serve(
     from inner_circle.server.observability.lifecycle import run as run_gracefully
     from inner_circle.server.observability.logs import configure_logging
     from inner_circle.server.runtime import tune_gc
+    from inner_circle.server.serving import uvicorn_options
 
     settings = build_settings(data_dir, host=host, port=port)
     if workers > 1 and (settings.is_sqlite or not settings.redis_url):
@@ -66,18 +67,7 @@ def serve(
         typer.echo(f"    or open http://{settings.host}:{settings.port}/join/{code}")
         typer.echo("")
     sys.stdout.flush()
-    options: dict[str, Any] = {
-        "host": settings.host,
-        "port": settings.port,
-        "log_level": settings.log_level.lower(),
-        "proxy_headers": True,
-        "timeout_graceful_shutdown": 10,
-        "log_config": None,  # our handler and format (configure_logging) for uvicorn too
-        "access_log": False,  # inner_circle.access writes one line per request instead
-        # Browsers offer permessage-deflate; compressing every small frame for every
-        # recipient costs more CPU than it saves on a family's messages.
-        "ws_per_message_deflate": False,
-    }
+    options = uvicorn_options(settings)
     if workers > 1:
         # Workers build the app themselves from the environment (inner_circle.server.asgi).
         os.environ.update(_settings_env(settings))

@@ -11,7 +11,7 @@ exception.
     ├── Unauthenticated       UNAUTHENTICATED, INVALID_CREDENTIALS, TOKEN_INVALID
     ├── Forbidden             FORBIDDEN, ADMIN_ONLY, ACCOUNT_DEACTIVATED
     ├── NotFound              NOT_FOUND (hidden objects read as not found too)
-    ├── Conflict              USERNAME_TAKEN
+    ├── Conflict              USERNAME_TAKEN, DISPLAY_NAME_TAKEN
     ├── InvalidInvitation     INVITE_INVALID, INVITE_USED, INVITE_EXPIRED, INVITE_REVOKED
     ├── RateLimited           RATE_LIMITED
     └── Unavailable           UNAVAILABLE (the database is unreachable)
@@ -48,6 +48,7 @@ class ErrorCode(StrEnum):
     ACCOUNT_DEACTIVATED = "ACCOUNT_DEACTIVATED"
     NOT_FOUND = "NOT_FOUND"
     USERNAME_TAKEN = "USERNAME_TAKEN"
+    DISPLAY_NAME_TAKEN = "DISPLAY_NAME_TAKEN"
     INVITE_INVALID = "INVITE_INVALID"
     INVITE_USED = "INVITE_USED"
     INVITE_EXPIRED = "INVITE_EXPIRED"

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AliasChoices, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, AliasChoices, Field, StringConstraints, field_validator
 
 from inner_circle.core import limits
+from inner_circle.core.text import clean_display_name, is_blank
 from inner_circle.protocol.base import UtcDatetime, WireModel
 
 __all__ = [
@@ -52,8 +53,22 @@ Username = Annotated[
 Password = Annotated[
     str, StringConstraints(min_length=limits.PASSWORD_MIN, max_length=limits.PASSWORD_MAX)
 ]
+
+
+def _display_name(value: str) -> str:
+    cleaned = clean_display_name(value)
+    if not cleaned:
+        raise ValueError("display name must contain visible characters")
+    if len(cleaned) > limits.DISPLAY_NAME_MAX:
+        raise ValueError(f"display name must be at most {limits.DISPLAY_NAME_MAX} characters")
+    return cleaned
+
+
+# Stored cleaned (core/text.py); the raw bound keeps normalisation cheap.
 DisplayName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=limits.DISPLAY_NAME_MAX)
+    str,
+    StringConstraints(min_length=1, max_length=limits.DISPLAY_NAME_MAX * 4),
+    AfterValidator(_display_name),
 ]
 ChatName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=limits.CHAT_NAME_MAX)
@@ -227,8 +242,8 @@ class MessageEditIn(WireModel):
     @field_validator("content")
     @classmethod
     def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("content must not be blank")
+        if is_blank(value):
+            raise ValueError("content must not be blank (invisible characters do not count)")
         return value
 
 

@@ -5,7 +5,7 @@
     ├── AuthenticationError      UNAUTHENTICATED, INVALID_CREDENTIALS, TOKEN_INVALID (401)
     ├── PermissionDenied         FORBIDDEN, ADMIN_ONLY, ACCOUNT_DEACTIVATED (403)
     ├── NotFoundError            NOT_FOUND (404)
-    ├── ConflictError            USERNAME_TAKEN (409)
+    ├── ConflictError            USERNAME_TAKEN, DISPLAY_NAME_TAKEN (409)
     ├── RateLimitedError         RATE_LIMITED (429)
     └── ServerUnavailable        UNAVAILABLE, INTERNAL (5xx)
     AckTimeout                   the server did not acknowledge a socket event in time
@@ -90,6 +90,7 @@ _BY_CODE: dict[str, type[InnerCircleAPIError]] = {
     "ACCOUNT_DEACTIVATED": PermissionDenied,
     "NOT_FOUND": NotFoundError,
     "USERNAME_TAKEN": ConflictError,
+    "DISPLAY_NAME_TAKEN": ConflictError,
     "RATE_LIMITED": RateLimitedError,
     "UNAVAILABLE": ServerUnavailable,
     "INTERNAL": ServerUnavailable,

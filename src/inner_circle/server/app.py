@@ -28,6 +28,7 @@ from inner_circle.server.observability.lifecycle import close_client_manager
 from inner_circle.server.observability.logs import RequestIdMiddleware
 from inner_circle.server.observability.metrics import MeteredNotifier, Metrics, MetricsMiddleware
 from inner_circle.server.observability.socket import ObservedNamespace
+from inner_circle.server.origins import SocketOrigins
 from inner_circle.server.realtime import fastjson
 from inner_circle.server.realtime.fanout import DirectFanoutManager, DirectFanoutRedisManager
 from inner_circle.server.realtime.presence import MemoryPresence, PresenceTracker, RedisPresence
@@ -59,8 +60,8 @@ def create_app(
         async_mode="asgi",
         client_manager=client_manager,
         # Same-origin pages (the web client) and native apps (no Origin header) are always
-        # allowed; other browser origins only when configured.
-        cors_allowed_origins=origins,
+        # allowed; other browser origins only when configured (server/origins.py).
+        cors_allowed_origins=SocketOrigins(origins),
         max_http_buffer_size=MAX_EVENT_BYTES,
         ping_interval=20,
         ping_timeout=20,
@@ -124,6 +125,8 @@ def create_app(
         version=__version__,
         description="A self-hosted, invitation-only family messenger. Socket.IO events: see docs/api.md.",
         lifespan=lifespan,
+        docs_url="/docs" if settings.api_docs_enabled else None,
+        redoc_url="/redoc" if settings.api_docs_enabled else None,
     )
     api.state.engine = engine
     api.state.uow_factory = uows
@@ -141,7 +144,8 @@ def create_app(
         expose_headers=["X-Has-More"],
     )
     api.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
-    api.add_middleware(SecurityHeadersMiddleware)
+    docs_paths = ["/docs", "/docs/oauth2-redirect", "/redoc"] if settings.api_docs_enabled else []
+    api.add_middleware(SecurityHeadersMiddleware, docs_paths=docs_paths)
     api.add_middleware(MetricsMiddleware, metrics=metrics)
     api.add_middleware(RequestIdMiddleware)
     for router in (

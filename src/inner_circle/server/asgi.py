@@ -22,10 +22,12 @@ def create() -> Any:
     from inner_circle.server.app import create_app
     from inner_circle.server.observability.logs import configure_logging
     from inner_circle.server.runtime import tune_gc
+    from inner_circle.server.serving import configure
     from inner_circle.server.settings import load_settings
 
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
+    configure(settings)  # this worker's request read timeout
     app = create_app(settings)
     tune_gc()
     return app

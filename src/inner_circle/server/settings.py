@@ -54,8 +54,17 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     # Prefix of this server's keys in Redis (rate-limit counters).
     redis_key_prefix: str = "inner-circle"
-    # Bearer token /metrics asks for; unset: open (block it at the reverse proxy).
+    # Bearer token /metrics asks for from anywhere; unset: /metrics answers loopback only.
     metrics_token: str | None = None
+    # /docs and /redoc (Swagger UI and ReDoc load from a third-party CDN): None means on in
+    # development mode, off in production. /openapi.json is always served.
+    api_docs: bool | None = None
+    # The HTTP server (inner-circle serve, also with --workers): open connections and
+    # requests at once per process (more are answered 503), how long a client may take to
+    # send a whole request (headers and body), how long an idle keep-alive connection stays.
+    limit_concurrency: int = Field(default=2048, ge=1)
+    request_read_timeout_seconds: float = Field(default=10.0, gt=0)
+    keep_alive_timeout_seconds: int = Field(default=5, ge=1)
     # Abuse limits (docs/operations.md). A limit set to 0 is off.
     rate_limits_enabled: bool = True
     max_request_bytes: int = Field(default=64 * 1024, ge=0)
@@ -103,6 +112,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return normalise_database_url(self.database_url)
         return f"sqlite+aiosqlite:///{(self.data_dir / 'inner-circle.db').resolve()}"
+
+    @property
+    def api_docs_enabled(self) -> bool:
+        return self.api_docs if self.api_docs is not None else self.mode == "development"
 
     @property
     def is_sqlite(self) -> bool:

@@ -8,6 +8,7 @@ from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from inner_circle.core.actor import Actor
+from inner_circle.core.addresses import limit_key
 from inner_circle.core.errors import Unauthenticated
 from inner_circle.server.db.uow import UnitOfWorkFactory
 from inner_circle.server.limits import Limits
@@ -18,6 +19,7 @@ __all__ = [
     "CurrentActor",
     "RateLimits",
     "Uow",
+    "client_host",
     "get_uow_factory",
     "set_device_cookie",
 ]
@@ -49,9 +51,16 @@ def get_limits(request: Request) -> Limits:
     return request.app.state.limits  # type: ignore[no-any-return]
 
 
-def client_address(request: Request) -> str | None:
+def client_host(request: Request) -> str | None:
     """The caller's address (behind a trusted proxy, uvicorn's proxy headers put the real one here)."""
     return request.client.host if request.client else None
+
+
+def client_address(request: Request) -> str | None:
+    """The caller's address as rate limits count it: IPv6 clients by their /64 network
+    (one household or attacker holds a whole /64), IPv4 clients by their address."""
+    host = client_host(request)
+    return limit_key(host) if host else None
 
 
 RateLimits = Annotated[Limits, Depends(get_limits)]

@@ -34,6 +34,7 @@ STATUS_BY_CODE: dict[ErrorCode, int] = {
     ErrorCode.ACCOUNT_DEACTIVATED: 403,
     ErrorCode.NOT_FOUND: 404,
     ErrorCode.USERNAME_TAKEN: 409,
+    ErrorCode.DISPLAY_NAME_TAKEN: 409,
     ErrorCode.PAYLOAD_TOO_LARGE: 413,
     ErrorCode.RATE_LIMITED: 429,
     ErrorCode.INTERNAL: 500,

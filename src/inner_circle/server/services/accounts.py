@@ -14,6 +14,7 @@ from inner_circle.core.errors import (
     NotFound,
     ValidationFailed,
 )
+from inner_circle.core.text import name_key
 from inner_circle.protocol.events import ServerEvent
 from inner_circle.protocol.rest import (
     PasswordChangeIn,
@@ -57,6 +58,8 @@ async def register_with_invite(uow: UnitOfWork, body: RegisterIn) -> UserOut:
     Raises:
         InvalidInvitation: the code is unknown, used up, expired or revoked.
         Conflict(USERNAME_TAKEN): the username exists (case-insensitively).
+        Conflict(DISPLAY_NAME_TAKEN): the name shown (the display name, else the username)
+            folds to another member's display name or username.
 
     Emits:
         ``userJoined`` (UserOut) to every active member; ``chatUpdated`` for the family
@@ -83,6 +86,7 @@ async def register_with_invite(uow: UnitOfWork, body: RegisterIn) -> UserOut:
     except IntegrityError as exc:  # a concurrent registration took the name first
         raise Conflict("This username is already taken", ErrorCode.USERNAME_TAKEN) from exc
     redeem_invite(uow, invite, user.id)
+    await _require_distinct_name(uow, user.shown_name, user.id)
     user.is_admin = invite.grants_admin
     user.invitation_code = invite.code
     await uow.session.flush()
@@ -121,11 +125,16 @@ async def get_member(uow: UnitOfWork, actor: Actor, user_id: uuid.UUID) -> UserO
 
 
 async def update_profile(uow: UnitOfWork, actor: Actor, body: ProfileUpdateIn) -> UserOut:
-    """Change the actor's own display name.
+    """Change the actor's own display name (already cleaned by ``ProfileUpdateIn``).
+
+    Raises:
+        Conflict(DISPLAY_NAME_TAKEN): it folds to another member's display name or username
+            (their own username is fine: "anna" may call herself "Anna").
 
     Emits: ``userUpdated`` (UserOut) to every active member.
     """
     user = await access_member(uow, actor, actor.id)
+    await _require_distinct_name(uow, body.display_name, user.id)
     user.display_name = body.display_name
     user.updated_at = uow.ctx.clock.now()
     out = user_out(user, online=await uow.ctx.presence.is_online(user.id))
@@ -198,6 +207,21 @@ async def set_admin(
 async def _announce_user_change(uow: UnitOfWork, out: UserOut) -> None:
     sync_repo.record(uow.session, "user", uow.ctx.clock.now(), user_id=out.id)
     uow.emit(ServerEvent.USER_UPDATED, out, await users_repo.active_ids(uow.session))
+
+
+async def _require_distinct_name(uow: UnitOfWork, name: str, user_id: uuid.UUID) -> None:
+    """Refuse a shown name that another member's name (display name or username, active or
+    not: old messages still show them) folds to; a family has tens of members, so they are
+    compared here rather than through an index over a derived column."""
+    wanted = name_key(name)
+    for other in await users_repo.list_all(uow.session):
+        if other.id == user_id:
+            continue
+        if wanted in {name_key(other.username), name_key(other.shown_name)}:
+            raise Conflict(
+                "Another member already goes by this name; choose a different display name",
+                ErrorCode.DISPLAY_NAME_TAKEN,
+            )
 
 
 async def _admin_target(uow: UnitOfWork, actor: Actor | None, user_id: uuid.UUID) -> User:
