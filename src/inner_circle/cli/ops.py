@@ -286,9 +286,10 @@ def restore(
                 "make a --logical backup to move between databases"
             )
         _make_room(url, target, force)
+        if target == "sqlite":
+            _private_folder(settings, _sqlite_path(url))
         if form == "sqlite":
             path = _sqlite_path(url)
-            path.parent.mkdir(parents=True, exist_ok=True)
             check = sqlite3.connect(payload)
             try:
                 if check.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
@@ -296,7 +297,12 @@ def restore(
             finally:
                 check.close()
             staged = path.with_name(path.name + ".restoring")
-            shutil.copyfile(payload, staged)
+            from inner_circle.server.db.files import PRIVATE_FILE
+
+            fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+            with os.fdopen(fd, "wb") as out, payload.open("rb") as source:
+                shutil.copyfileobj(source, out)
+            os.chmod(staged, PRIVATE_FILE)  # also when a stale staged file was there
             staged.replace(path)
         elif form == "pg_dump":
             from sqlalchemy.engine import make_url
@@ -305,8 +311,6 @@ def restore(
             restore_args = ["--no-owner", "--no-privileges", "--exit-on-error", "-d", database]
             _run_tool(["pg_restore", *restore_args, str(payload)], url)
         else:
-            if target == "sqlite":
-                _sqlite_path(url).parent.mkdir(parents=True, exist_ok=True)
             migrate.upgrade(url, manifest["revision"] or "head")
             rows = json.loads(payload.read_text())
             asyncio.run(_with_engine(url, lambda connection: _load_rows(connection, rows)))
@@ -314,6 +318,17 @@ def restore(
     typer.echo(
         f"Restored {backup_file} ({form} from {manifest['createdAt']}) into the {target} database"
     )
+
+
+def _private_folder(settings: Any, database: Path) -> None:
+    """The data folder the restored database goes into is private (0700), as ``serve``
+    makes it; a folder elsewhere that the operator chose is left as it is."""
+    from inner_circle.server.db.files import PRIVATE_DIR, private_dir
+
+    if not database.parent.exists():
+        database.parent.mkdir(parents=True, mode=PRIVATE_DIR)
+    if database.parent.resolve() == settings.data_dir.resolve():
+        private_dir(settings.data_dir)
 
 
 def _make_room(url: str, target: str, force: bool) -> None:
