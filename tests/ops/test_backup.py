@@ -9,12 +9,10 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
 
 from inner_circle.sdk import InnerCircleClient
 from tests.conftest import _pg_execute, _pg_url
@@ -33,18 +31,6 @@ async def cli(*args: str, database_url: str, data_dir: Path) -> subprocess.Compl
         timeout=120,
         check=False,
     )
-
-
-@pytest_asyncio.fixture
-async def fresh_database(database_url: str, tmp_path: Path) -> AsyncIterator[str]:
-    """An empty database of the same kind as ``database_url`` (nothing in it, not even a schema)."""
-    if database_url.startswith("sqlite"):
-        yield f"sqlite+aiosqlite:///{tmp_path / 'restored' / 'inner-circle.db'}"
-        return
-    name = f"ic_restore_{uuid.uuid4().hex[:12]}"
-    await _pg_execute(f'CREATE DATABASE "{name}"')
-    yield _pg_url(name)
-    await _pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def populate(family: Family) -> dict[str, InnerCircleClient]:

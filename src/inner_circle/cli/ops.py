@@ -34,15 +34,15 @@ from typing import Annotated, Any
 import typer
 
 from inner_circle import __version__
+from inner_circle.cli.backup_check import FORMAT, MEMBERS
 from inner_circle.cli.common import DataDir, build_settings
 
 __all__ = ["register"]
 
-FORMAT = "inner-circle-backup"
 EXPORT_FORMAT = "inner-circle-export"
-SQLITE_MEMBER = "database.sqlite3"
-PG_MEMBER = "database.pgdump"
-LOGICAL_MEMBER = "database.json"
+SQLITE_MEMBER = MEMBERS["sqlite"]
+PG_MEMBER = MEMBERS["pg_dump"]
+LOGICAL_MEMBER = MEMBERS["logical"]
 
 
 def _fail(message: str) -> typer.Exit:
@@ -263,57 +263,78 @@ def restore(
         bool, typer.Option("--force", help="Replace a database that already holds data")
     ] = False,
 ) -> None:
-    """Restore a backup into the configured database (stop the server first)."""
-    from inner_circle.server.db import migrate
+    """Restore a backup into the configured database (stop the server first).
+
+    The whole file is checked first (cli/backup_check.py): a file that is not a backup, is
+    damaged, comes from a newer version or holds no family is refused, and the database is
+    left as it was, even with ``--force``.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from inner_circle.cli.backup_check import BackupRefused, check_backup
 
     settings = build_settings(data_dir)
     url = settings.resolved_database_url
-    with tempfile.TemporaryDirectory() as scratch, tarfile.open(backup_file, "r:gz") as archive:
+    target = "sqlite" if settings.is_sqlite else "postgresql"
+    with tempfile.TemporaryDirectory() as scratch:
         try:
-            manifest = json.load(archive.extractfile("manifest.json"))  # type: ignore[arg-type]
-        except (KeyError, ValueError) as exc:
-            raise _fail(f"{backup_file} is not an Inner Circle backup") from exc
-        if manifest.get("format") != FORMAT:
-            raise _fail(f"{backup_file} is not an Inner Circle backup")
-        form = manifest["form"]
-        member = {"sqlite": SQLITE_MEMBER, "pg_dump": PG_MEMBER, "logical": LOGICAL_MEMBER}[form]
-        archive.extract(member, scratch, filter="data")
-        payload = Path(scratch) / member
-        target = "sqlite" if settings.is_sqlite else "postgresql"
-        if form != "logical" and target != manifest["database"]:
+            backup = check_backup(backup_file, Path(scratch))
+        except BackupRefused as exc:
+            raise _fail(f"{exc}; nothing was changed") from exc
+        if backup.form != "logical" and target != backup.database:
             raise _fail(
-                f"this {form} backup restores into {manifest['database']} only; "
+                f"this {backup.form} backup restores into {backup.database} only; "
                 "make a --logical backup to move between databases"
             )
-        _make_room(url, target, force)
-        if form == "sqlite":
-            path = _sqlite_path(url)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            check = sqlite3.connect(payload)
-            try:
-                if check.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-                    raise _fail("the backup's database is damaged")
-            finally:
-                check.close()
-            staged = path.with_name(path.name + ".restoring")
-            shutil.copyfile(payload, staged)
-            staged.replace(path)
-        elif form == "pg_dump":
-            from sqlalchemy.engine import make_url
-
-            database = str(make_url(url).database)
-            restore_args = ["--no-owner", "--no-privileges", "--exit-on-error", "-d", database]
-            _run_tool(["pg_restore", *restore_args, str(payload)], url)
-        else:
-            if target == "sqlite":
-                _sqlite_path(url).parent.mkdir(parents=True, exist_ok=True)
-            migrate.upgrade(url, manifest["revision"] or "head")
-            rows = json.loads(payload.read_text())
-            asyncio.run(_with_engine(url, lambda connection: _load_rows(connection, rows)))
-    migrate.upgrade(url)  # a backup from an older version gets the newest schema
+        try:
+            _restore_checked(backup, settings, url, target, force)
+        except (SQLAlchemyError, OSError, sqlite3.Error) as exc:
+            raise _fail(f"the restore failed: {exc}") from exc
     typer.echo(
-        f"Restored {backup_file} ({form} from {manifest['createdAt']}) into the {target} database"
+        f"Restored {backup_file} ({backup.form} from {backup.manifest.get('createdAt')}, "
+        f"schema {backup.revision}) into the {target} database"
     )
+
+
+def _restore_checked(backup: Any, settings: Any, url: str, target: str, force: bool) -> None:
+    from inner_circle.server.db import migrate
+
+    _make_room(url, target, force)
+    if target == "sqlite":
+        _private_folder(settings, _sqlite_path(url))
+    payload = backup.payload
+    if backup.form == "sqlite":
+        from inner_circle.server.db.files import PRIVATE_FILE
+
+        path = _sqlite_path(url)
+        staged = path.with_name(path.name + ".restoring")
+        fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+        with os.fdopen(fd, "wb") as out, payload.open("rb") as source:
+            shutil.copyfileobj(source, out)
+        os.chmod(staged, PRIVATE_FILE)  # also when a stale staged file was there
+        staged.replace(path)
+    elif backup.form == "pg_dump":
+        from sqlalchemy.engine import make_url
+
+        database = str(make_url(url).database)
+        restore_args = ["--no-owner", "--no-privileges", "--exit-on-error", "-d", database]
+        _run_tool(["pg_restore", *restore_args, str(payload)], url)
+    else:
+        migrate.upgrade(url, backup.revision)
+        rows = json.loads(payload.read_text())
+        asyncio.run(_with_engine(url, lambda connection: _load_rows(connection, rows)))
+    migrate.upgrade(url)  # a backup from an older version gets the newest schema
+
+
+def _private_folder(settings: Any, database: Path) -> None:
+    """The data folder the restored database goes into is private (0700), as ``serve``
+    makes it; a folder elsewhere that the operator chose is left as it is."""
+    from inner_circle.server.db.files import PRIVATE_DIR, private_dir
+
+    if not database.parent.exists():
+        database.parent.mkdir(parents=True, mode=PRIVATE_DIR)
+    if database.parent.resolve() == settings.data_dir.resolve():
+        private_dir(settings.data_dir)
 
 
 def _make_room(url: str, target: str, force: bool) -> None:

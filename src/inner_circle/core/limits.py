@@ -12,6 +12,9 @@ CLIENT_MESSAGE_ID_MAX = 64
 GROUP_MEMBERS_MAX = 200
 PAGE_DEFAULT = 50
 PAGE_MAX = 200
+# The seed's ``offset`` paging makes the database step over every skipped message; deeper
+# than this, clients page with ``before``/``after`` (keyset: the same cost at any depth).
+PAGE_OFFSET_MAX = 10_000
 INVITE_USES_MAX = 1000
 SYNC_PAGE_DEFAULT = 500
 SYNC_PAGE_MAX = 2000

@@ -50,7 +50,7 @@ class ServerEvent:
 class GetMessagesIn(WireModel):
     chat_id: UUID
     limit: Annotated[int, Field(ge=1, le=limits.PAGE_MAX)] = limits.PAGE_DEFAULT
-    offset: Annotated[int, Field(ge=0, le=limits.SEQ_MAX)] = 0
+    offset: Annotated[int, Field(ge=0, le=limits.PAGE_OFFSET_MAX)] = 0
     before: Annotated[int, Field(ge=1, le=limits.SEQ_MAX)] | None = None
     after: Annotated[int, Field(ge=0, le=limits.SEQ_MAX)] | None = None
 

@@ -215,6 +215,9 @@ class ChatOut(WireModel):
     read_states: list[MemberReadState]
     created_at: UtcDatetime
     updated_at: UtcDatetime
+    # Groups: whether members added later read the earlier messages (else only what is
+    # sent after they joined). Always true for the family chat and private chats.
+    new_members_see_history: bool = True
 
 
 class PrivateChatIn(WireModel):
@@ -226,6 +229,8 @@ class GroupChatIn(WireModel):
     participant_ids: Annotated[list[UUID], Field(max_length=limits.GROUP_MEMBERS_MAX)] = Field(
         default_factory=list
     )
+    # False: members added later see only messages sent after they joined.
+    new_members_see_history: bool = True
 
 
 class ChatRenameIn(WireModel):

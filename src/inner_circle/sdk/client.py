@@ -224,10 +224,19 @@ class InnerCircleClient:
     async def private_chat(self, user_id: uuid.UUID) -> ChatOut:
         return await self._post("/chats/private", ChatOut, {"targetUserId": str(user_id)})
 
-    async def create_group(self, name: str, member_ids: list[uuid.UUID]) -> ChatOut:
-        return await self._post(
-            "/chats", ChatOut, {"name": name, "participantIds": [str(m) for m in member_ids]}
-        )
+    async def create_group(
+        self,
+        name: str,
+        member_ids: list[uuid.UUID],
+        *,
+        new_members_see_history: bool | None = None,
+    ) -> ChatOut:
+        """A group; ``new_members_see_history=False``: members added later see only what
+        is sent after they join (the server's default is the whole history)."""
+        body: dict[str, Any] = {"name": name, "participantIds": [str(m) for m in member_ids]}
+        if new_members_see_history is not None:
+            body["newMembersSeeHistory"] = new_members_see_history
+        return await self._post("/chats", ChatOut, body)
 
     async def rename_chat(self, chat_id: uuid.UUID, name: str) -> ChatOut:
         return await self._post(f"/chats/{chat_id}", ChatOut, {"name": name}, method="PATCH")

@@ -18,6 +18,7 @@ from inner_circle import __version__
 from inner_circle.core.clock import Clock, SystemClock
 from inner_circle.server.context import ServerContext
 from inner_circle.server.db.engine import create_engine, create_session_factory
+from inner_circle.server.db.scrub import WalScrubber
 from inner_circle.server.db.uow import UnitOfWorkFactory
 from inner_circle.server.http import auth, chats, invites, messages, sync, system, users
 from inner_circle.server.http.errors import install_error_handlers
@@ -95,6 +96,8 @@ def create_app(
         ctx,
         serialise_writes=settings.is_sqlite,
     )
+    scrubber = WalScrubber(engine, uows.write_lock) if settings.is_sqlite else None
+    uows.scrubber = scrubber
     redis_client = None
     if settings.redis_url:
         from redis.asyncio import Redis
@@ -114,6 +117,8 @@ def create_app(
         )
         yield
         keeper.cancel()
+        if scrubber is not None:
+            await scrubber.close()
         await presence.close()
         await engine.dispose()
         if redis_client is not None:

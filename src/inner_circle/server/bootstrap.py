@@ -11,6 +11,7 @@ from inner_circle.protocol.rest import InviteCreateIn
 from inner_circle.server.context import ServerContext
 from inner_circle.server.db import migrate
 from inner_circle.server.db.engine import create_engine, create_session_factory
+from inner_circle.server.db.files import private_dir, private_file
 from inner_circle.server.db.models import InvitationCode
 from inner_circle.server.db.uow import UnitOfWorkFactory
 from inner_circle.server.realtime.notifier import Notifier
@@ -26,9 +27,10 @@ __all__ = ["migrate_database", "operator_uows", "prepare"]
 
 
 def migrate_database(settings: Settings) -> None:
-    """Create the data folder and bring the schema to the newest revision."""
-    if settings.is_sqlite:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    """Create the data folder (private: 0700) and bring the schema to the newest revision."""
+    if settings.is_sqlite or settings.data_dir.exists():
+        private_dir(settings.data_dir)
+        private_file(settings.data_dir / "jwt-secret")  # made 0600; older installs too
     migrate.upgrade(settings.resolved_database_url)
 
 

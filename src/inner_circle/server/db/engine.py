@@ -12,17 +12,20 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from inner_circle.server.db.files import secure_sqlite_files
 from inner_circle.server.db.sqlite_onehop import one_hop_dbapi
 
-__all__ = ["create_engine", "create_session_factory"]
+__all__ = ["BUSY_TIMEOUT_MS", "create_engine", "create_session_factory"]
 
 PG_CONNECT_TIMEOUT = 5.0  # seconds to open a PostgreSQL connection
 PG_COMMAND_TIMEOUT = 10.0  # seconds for one PostgreSQL statement
+BUSY_TIMEOUT_MS = 10000  # how long a SQLite statement waits for another process's lock
 
 
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
     """Create the async engine for ``url`` (sqlite+aiosqlite or postgresql+asyncpg)."""
     if url.startswith("sqlite"):
+        secure_sqlite_files(url)  # private before SQLite creates or opens it (files.py)
         engine = create_async_engine(
             url,
             echo=echo,
@@ -59,7 +62,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # NORMAL may lose the last commits); measured cost ~6 % at batches of 50.
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        # "Delete for everyone" must not leave the text in freed space or free pages
+        # (some builds default to ON, others not); the WAL is handled by scrub.py.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterable
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 from sqlalchemy import text
@@ -32,10 +32,18 @@ class UnitOfWork:
     events then go to the notifier. If the commit fails, nothing is sent.
     """
 
-    def __init__(self, session: AsyncSession, notifier: Notifier, ctx: ServerContext) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        notifier: Notifier,
+        ctx: ServerContext,
+        scrubber: Scrubber | None = None,
+    ) -> None:
         self.session = session
         self.ctx = ctx
         self._notifier = notifier
+        self._scrubber = scrubber
+        self._erased = False
         self._events: list[OutgoingEvent] = []
         self._disconnects: list[uuid.UUID] = []
         self._ended_sessions: list[uuid.UUID] = []
@@ -72,14 +80,19 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         """Commit; the queued events go out when the unit of work closes."""
+        erased = any(e.kind in ERASING_KINDS for e in self.session.info.get(NEW_ENTRIES, []))
         await _seal_sync_log(self.session)
         await self.session.commit()
         self._committed = True
+        self._erased = erased
 
     async def release_events(self) -> None:
         """Hand committed events to the notifier (called by the scope after its lock is free)."""
         if not self._committed:
             return
+        if self._erased and self._scrubber is not None:
+            self._erased = False
+            self._scrubber.request()
         events, self._events = self._events, []
         disconnects, self._disconnects = self._disconnects, []
         if events:
@@ -89,6 +102,15 @@ class UnitOfWork:
         sessions, self._ended_sessions = self._ended_sessions, []
         for session_id in sessions:
             await self._notifier.disconnect_session(session_id)
+
+
+# Sync-log kinds whose commit replaced a message's text: the old text must leave the
+# database's files too (scrub.py).
+ERASING_KINDS = frozenset({"delete", "edit"})
+
+
+class Scrubber(Protocol):
+    def request(self) -> None: ...
 
 
 # Any constant works; it only has to be the same in every server process.
@@ -145,7 +167,9 @@ class _UnitOfWorkScope(AbstractAsyncContextManager[UnitOfWork]):
             await self._factory.write_lock.acquire()
             self._locked = True
         session = self._factory.sessionmaker()
-        self._uow = UnitOfWork(session, self._factory.notifier, self._factory.ctx)
+        self._uow = UnitOfWork(
+            session, self._factory.notifier, self._factory.ctx, self._factory.scrubber
+        )
         return self._uow
 
     async def __aexit__(
@@ -220,6 +244,8 @@ class UnitOfWorkFactory:
         self.notifier = notifier
         self.ctx = ctx
         self.write_lock = asyncio.Lock() if serialise_writes else None
+        # Set by the app on SQLite: told after a commit that erased message text.
+        self.scrubber: Scrubber | None = None
 
     def write(self) -> _UnitOfWorkScope:
         return _UnitOfWorkScope(self, write=True)

@@ -23,7 +23,7 @@ async def history(
     uows: Uow,
     response: Response,
     limit: Annotated[int, Query(ge=1, le=limits.PAGE_MAX)] = limits.PAGE_DEFAULT,
-    offset: Annotated[int, Query(ge=0, le=limits.SEQ_MAX)] = 0,
+    offset: Annotated[int, Query(ge=0, le=limits.PAGE_OFFSET_MAX)] = 0,
     before: Annotated[int | None, Query(ge=1, le=limits.SEQ_MAX)] = None,
     after: Annotated[int | None, Query(ge=0, le=limits.SEQ_MAX)] = None,
 ) -> list[MessageOut]:

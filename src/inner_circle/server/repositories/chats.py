@@ -20,6 +20,7 @@ __all__ = [
     "next_seq",
     "participant_ids",
     "participant_ids_by_chat",
+    "participant_ids_seeing",
     "participants_by_chat",
     "take_seqs",
     "take_seqs_many",
@@ -68,6 +69,18 @@ async def participant_ids(session: AsyncSession, chat_id: uuid.UUID) -> list[uui
     return list(result.scalars())
 
 
+async def participant_ids_seeing(
+    session: AsyncSession, chat_id: uuid.UUID, seq: int
+) -> list[uuid.UUID]:
+    """The participants whose visible history includes message ``seq``."""
+    result = await session.execute(
+        select(ChatParticipant.user_id).where(
+            ChatParticipant.chat_id == chat_id, ChatParticipant.history_from_seq < seq
+        )
+    )
+    return list(result.scalars())
+
+
 async def participant_ids_by_chat(
     session: AsyncSession, chat_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, list[uuid.UUID]]:
@@ -111,8 +124,10 @@ async def add_participants(
     *,
     joined_at: datetime,
     read_up_to: int = 0,
+    history_from_seq: int = 0,
 ) -> list[uuid.UUID]:
-    """Add the users not yet in the chat; return the ids actually added."""
+    """Add the users not yet in the chat; return the ids actually added. They see the
+    messages after ``history_from_seq`` (0: all)."""
     present = set(await participant_ids(session, chat_id))
     added = [uid for uid in dict.fromkeys(user_ids) if uid not in present]
     for uid in added:
@@ -123,6 +138,7 @@ async def add_participants(
                 joined_at=joined_at,
                 last_read_seq=read_up_to,
                 last_delivered_seq=read_up_to,
+                history_from_seq=history_from_seq,
             )
         )
     await session.flush()

@@ -53,18 +53,22 @@ async def page(
     before: int | None = None,
     after: int | None = None,
     offset: int = 0,
+    visible_after: int = 0,
 ) -> tuple[Sequence[tuple[Message, User]], bool]:
     """Up to ``limit`` messages in chronological order, and whether more lie beyond.
 
     ``after``: the oldest messages with a larger seq (catching up forwards).
     Otherwise the newest messages with seq below ``before`` (scrolling back), skipping
-    ``offset`` newest ones first.
+    ``offset`` newest ones first. Only messages with a seq above ``visible_after`` exist for
+    this page (a member who joined a group that keeps its history from newcomers).
     """
     query = (
         select(Message, User)
         .join(User, User.id == Message.sender_id)
         .where(Message.chat_id == chat_id)
     )
+    if visible_after:
+        query = query.where(Message.seq > visible_after)
     if after is not None:
         query = query.where(Message.seq > after).order_by(Message.seq.asc())
     else:

@@ -123,7 +123,8 @@ async def get_or_create_private_chat(
 
 
 async def create_group_chat(uow: UnitOfWork, actor: Actor, body: GroupChatIn) -> ChatOut:
-    """A named group of the actor and ``participantIds``.
+    """A named group of the actor and ``participantIds``; ``newMembersSeeHistory`` says
+    whether members added later read its earlier messages (default: yes).
 
     Raises:
         NotFound: a listed member does not exist or is deactivated.
@@ -136,6 +137,7 @@ async def create_group_chat(uow: UnitOfWork, actor: Actor, body: GroupChatIn) ->
     chat = Chat(
         name=body.name,
         type="group",
+        new_members_see_history=body.new_members_see_history,
         created_by_id=actor.id,
         last_seq=0,
         created_at=now,
@@ -165,7 +167,13 @@ async def rename_chat(uow: UnitOfWork, actor: Actor, chat_id: uuid.UUID, name: s
 async def add_participants(
     uow: UnitOfWork, actor: Actor, chat_id: uuid.UUID, user_ids: Iterable[uuid.UUID]
 ) -> ChatOut:
-    """Add members to a group (any participant may). Newcomers see history from now on.
+    """Add members to a group (any participant may).
+
+    Newcomers read the group's earlier messages when the group says so
+    (``newMembersSeeHistory``, the default, as families expect); otherwise they see
+    only messages sent after they joined, in every read path (history pages, sync,
+    the chat's last message, later edits and deletions of earlier messages). Either
+    way the earlier messages count as read.
 
     Raises: NotFound (chat or member); ValidationFailed unless the chat is a group.
     Emits: ``chatCreated`` to the newcomers, ``chatUpdated`` to the others.
@@ -177,7 +185,12 @@ async def add_participants(
     await _require_active(uow, ids)
     now = uow.ctx.clock.now()
     added = await chats_repo.add_participants(
-        uow.session, chat.id, ids, joined_at=now, read_up_to=chat.last_seq
+        uow.session,
+        chat.id,
+        ids,
+        joined_at=now,
+        read_up_to=chat.last_seq,
+        history_from_seq=0 if chat.new_members_see_history else chat.last_seq,
     )
     chat.updated_at = now
     return (await announce_chat(uow, chat, created_for=added))[actor.id]

@@ -219,11 +219,12 @@ async def _store(
 
 
 async def list_messages(uow: UnitOfWork, actor: Actor, query: GetMessagesIn) -> MessagePage:
-    """A page of a chat's history, oldest first (see ``repositories.messages.page``).
+    """A page of a chat's history, oldest first (see ``repositories.messages.page``); for a
+    member who joined a group that keeps its history from newcomers, what came after.
 
     Raises: NotFound when the actor is not in the chat.
     """
-    chat, _ = await access_chat(uow, actor, query.chat_id)
+    chat, participant = await access_chat(uow, actor, query.chat_id)
     rows, has_more = await messages_repo.page(
         uow.session,
         chat.id,
@@ -231,6 +232,7 @@ async def list_messages(uow: UnitOfWork, actor: Actor, query: GetMessagesIn) -> 
         before=query.before,
         after=query.after,
         offset=query.offset,
+        visible_after=participant.history_from_seq,
     )
     return MessagePage(
         chat_id=chat.id, messages=[message_out(m, u) for m, u in rows], has_more=has_more
@@ -292,7 +294,7 @@ async def edit_message(
 
     Raises: NotFound (chat or message, or not a participant); Forbidden when the
     message is someone else's; ValidationFailed when it was deleted.
-    Emits: ``messageUpdated`` to every participant.
+    Emits: ``messageUpdated`` to every participant who can see the message.
     """
     message = await _own_message(uow, actor, chat_id, message_id, allow_admin=False)
     if message.deleted_at is not None:
@@ -310,7 +312,7 @@ async def delete_message(
     may delete their own; an admin may delete any (the family's moderator). Idempotent.
 
     Raises: NotFound; Forbidden for someone else's message (unless admin).
-    Emits: ``messageUpdated`` (with ``deletedAt``) to every participant.
+    Emits: ``messageUpdated`` (with ``deletedAt``) to every participant who can see it.
     """
     message = await _own_message(uow, actor, chat_id, message_id, allow_admin=True)
     if message.deleted_at is None:
@@ -347,6 +349,6 @@ async def _announce_update(uow: UnitOfWork, message: Message, kind: str) -> Mess
     uow.emit(
         ServerEvent.MESSAGE_UPDATED,
         out,
-        await chats_repo.participant_ids(uow.session, message.chat_id),
+        await chats_repo.participant_ids_seeing(uow.session, message.chat_id, message.seq),
     )
     return out

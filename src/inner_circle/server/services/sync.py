@@ -8,6 +8,7 @@ from inner_circle.core import limits
 from inner_circle.core.actor import Actor
 from inner_circle.protocol.rest import MessageOut, SyncEvent, SyncOut
 from inner_circle.server.db.uow import UnitOfWork
+from inner_circle.server.repositories import chats as chats_repo
 from inner_circle.server.repositories import messages as messages_repo
 from inner_circle.server.repositories import sync as sync_repo
 from inner_circle.server.repositories import users as users_repo
@@ -30,15 +31,25 @@ async def sync(
     names, so a message created and then edited in the window comes as ``message``
     and ``messageUpdated`` with the same (final) content, and clients apply events
     idempotently; a chat's event comes once per page (at its last change in that
-    page); nothing from chats the actor is not in. Without
+    page); nothing from chats the actor is not in, nor messages of a group sent before
+    the actor joined when the group keeps its history from newcomers. Without
     ``since``, a fresh start: every chat and its last messages, and a cursor.
     """
     latest = await sync_repo.latest_id(uow.session)
     if since is None or since > latest:
         chats = await chat_service.list_my_chats(uow, actor)
+        history_from = {
+            chat.id: mine.history_from_seq
+            for chat, mine in await chats_repo.memberships_of(uow.session, actor.id)
+        }
         recent: list[MessageOut] = []
         for chat in chats:
-            rows, _ = await messages_repo.page(uow.session, chat.id, limit=RECENT_PER_CHAT)
+            rows, _ = await messages_repo.page(
+                uow.session,
+                chat.id,
+                limit=RECENT_PER_CHAT,
+                visible_after=history_from.get(chat.id, 0),
+            )
             recent.extend(message_out(m, u) for m, u in rows)
         return SyncOut(cursor=latest, reset=since is not None, chats=chats, messages=recent)
 

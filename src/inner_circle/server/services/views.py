@@ -61,6 +61,8 @@ def chat_out(
     """The chat as ``viewer_id`` sees it: a private chat is named after the other member."""
     mine = next((p for p, _ in members if p.user_id == viewer_id), None)
     last_read = mine.last_read_seq if mine else 0
+    if last is not None and mine is not None and last[0].seq <= mine.history_from_seq:
+        last = None  # sent before the viewer joined a group that keeps its history
     name = chat.name
     if chat.type == "private":
         other = next((u for p, u in members if p.user_id != viewer_id), None)
@@ -85,6 +87,7 @@ def chat_out(
         ],
         created_at=chat.created_at,
         updated_at=chat.updated_at,
+        new_members_see_history=chat.new_members_see_history,
     )
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Uuid
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Uuid, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from inner_circle.server.db.models.base import Base
@@ -31,6 +31,11 @@ class Chat(Base):
     last_message_at: Mapped[datetime | None] = mapped_column(
         "lastMessageAt", UTCDateTime, nullable=True
     )
+    # A group's choice: members added later read its earlier messages (the default), or
+    # only what is sent after they joined (ChatParticipant.history_from_seq).
+    new_members_see_history: Mapped[bool] = mapped_column(
+        "newMembersSeeHistory", Boolean, default=True, server_default=true()
+    )
 
 
 class ChatParticipant(Base):
@@ -46,3 +51,8 @@ class ChatParticipant(Base):
     last_read_seq: Mapped[int] = mapped_column("lastReadSeq", Integer, default=0)
     last_delivered_seq: Mapped[int] = mapped_column("lastDeliveredSeq", Integer, default=0)
     joined_at: Mapped[datetime | None] = mapped_column("joinedAt", UTCDateTime, nullable=True)
+    # The member sees the chat's messages with a larger seq only: the chat's last seq when
+    # they joined a group that keeps earlier history from newcomers, else 0 (everything).
+    history_from_seq: Mapped[int] = mapped_column(
+        "historyFromSeq", Integer, default=0, server_default="0"
+    )

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Identity, Index, Integer, String, Uuid
+from sqlalchemy import BigInteger, Identity, Index, Integer, String, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from inner_circle.server.db.models.base import Base
@@ -16,6 +16,10 @@ SyncId = BigInteger().with_variant(Integer(), "sqlite")
 # them their final ids at commit (see ``UnitOfWork.commit``).
 NEW_ENTRIES = "inner_circle.sync_log.new"
 
+# Entry kinds that partial indexes name (the SQL must spell them as literals to use them).
+REMOVED = "removed"
+USER = "user"
+
 
 class SyncEntry(Base):
     """One change a client may have missed, in the order the server made it.
@@ -26,7 +30,24 @@ class SyncEntry(Base):
     """
 
     __tablename__ = "sync_log"
-    __table_args__ = (Index("ix_sync_log_chat", "chatId", "id"),)
+    __table_args__ = (
+        Index("ix_sync_log_chat", "chatId", "id"),
+        # Partial: the entries /sync reads outside a member's chats, without an index
+        # entry per message (migration 0006).
+        Index(
+            "ix_sync_log_removed",
+            "userId",
+            "id",
+            sqlite_where=text(f"kind = '{REMOVED}'"),
+            postgresql_where=text(f"kind = '{REMOVED}'"),
+        ),
+        Index(
+            "ix_sync_log_user",
+            "id",
+            sqlite_where=text(f"kind = '{USER}'"),
+            postgresql_where=text(f"kind = '{USER}'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(SyncId, Identity(), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
