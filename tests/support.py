@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import pytest
 import uvicorn
 
+from inner_circle.core.clock import Clock
 from inner_circle.protocol.rest import InviteCreateIn
 from inner_circle.sdk import InnerCircleClient
 from inner_circle.server.app import create_app
@@ -65,6 +66,8 @@ def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settin
         # Tests send faster than any person; the limits have tests of their own.
         "limit_message_burst": 100_000,
         "limit_message_per_second": 100_000.0,
+        # Replays are theft in the session tests; the grace for lost answers has its own tests.
+        "refresh_reuse_grace_seconds": 0,
         **FAST_HASHING,
     }
     values.update(overrides)
@@ -74,13 +77,13 @@ def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settin
 class ThreadedServer:
     """uvicorn serving ``create_app(settings)`` on its own loop in a thread."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.port = int(self.sock.getsockname()[1])
         self.url = f"http://127.0.0.1:{self.port}"
-        self.app = create_app(settings)
+        self.app = create_app(settings, clock=clock)
         config = uvicorn.Config(
             self.app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2
         )

@@ -17,12 +17,14 @@ __all__ = [
     "advance_read_markers",
     "family_chat",
     "membership",
+    "names",
     "next_seq",
     "participant_ids",
     "participant_ids_by_chat",
     "participants_by_chat",
     "take_seqs",
     "take_seqs_many",
+    "unhide",
 ]
 
 
@@ -38,6 +40,15 @@ async def by_private_key(session: AsyncSession, key: str) -> Chat | None:
     return result.scalar_one_or_none()
 
 
+async def names(session: AsyncSession, chat_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The stored names of several chats in one query."""
+    ids = list(dict.fromkeys(chat_ids))
+    if not ids:
+        return {}
+    result = await session.execute(select(Chat.id, Chat.name).where(Chat.id.in_(ids)))
+    return {chat_id: name for chat_id, name in result.all()}
+
+
 async def membership(
     session: AsyncSession, chat_id: uuid.UUID, user_id: uuid.UUID
 ) -> tuple[Chat, ChatParticipant] | None:
@@ -51,13 +62,17 @@ async def membership(
 
 
 async def memberships_of(
-    session: AsyncSession, user_id: uuid.UUID
+    session: AsyncSession, user_id: uuid.UUID, *, include_hidden: bool = False
 ) -> Sequence[tuple[Chat, ChatParticipant]]:
-    result = await session.execute(
+    """The user's chats; without ``include_hidden``, not those they deleted from their list."""
+    query = (
         select(Chat, ChatParticipant)
         .join(ChatParticipant, ChatParticipant.chat_id == Chat.id)
         .where(ChatParticipant.user_id == user_id)
     )
+    if not include_hidden:
+        query = query.where(ChatParticipant.hidden_at.is_(None))
+    result = await session.execute(query)
     return [(row[0], row[1]) for row in result.all()]
 
 
@@ -127,6 +142,30 @@ async def add_participants(
         )
     await session.flush()
     return added
+
+
+async def unhide(
+    session: AsyncSession, chat_ids: Iterable[uuid.UUID], user_id: uuid.UUID | None = None
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """Put hidden chats back in their members' lists (only ``user_id``'s, when given);
+    {chat id: the members whose list got it back}."""
+    ids = list(dict.fromkeys(chat_ids))
+    if not ids:
+        return {}
+    statement = update(ChatParticipant).where(
+        ChatParticipant.chat_id.in_(ids), ChatParticipant.hidden_at.is_not(None)
+    )
+    if user_id is not None:
+        statement = statement.where(ChatParticipant.user_id == user_id)
+    result = await session.execute(
+        statement.values(hidden_at=None)
+        .returning(ChatParticipant.chat_id, ChatParticipant.user_id)
+        .execution_options(synchronize_session=False)
+    )
+    revealed: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for chat_id, member_id in result.all():
+        revealed.setdefault(chat_id, []).append(member_id)
+    return revealed
 
 
 async def remove_participant(session: AsyncSession, chat_id: uuid.UUID, user_id: uuid.UUID) -> None:

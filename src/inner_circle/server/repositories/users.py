@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from inner_circle.core import usernames
 from inner_circle.server.db.models import User
 
 __all__ = ["active_ids", "by_id", "by_ids", "by_username", "count", "list_all"]
@@ -18,9 +19,19 @@ async def by_id(session: AsyncSession, user_id: uuid.UUID) -> User | None:
 
 
 async def by_username(session: AsyncSession, username: str) -> User | None:
-    """Usernames are unique case-insensitively: 'Anna' and 'anna' are one member."""
+    """Usernames are unique case-insensitively in any alphabet: 'Anna' and 'anna', 'Бабушка'
+    and 'бабушка' are one member (``core.usernames.fold``). A seed-era name left without a
+    folded form (its fold collided with an older name) matches by its exact spelling."""
     result = await session.execute(
-        select(User).where(func.lower(User.username) == username.lower()).limit(1)
+        select(User).where(User.username_folded == usernames.fold(username)).limit(1)
+    )
+    user = result.scalar_one_or_none()
+    if user is not None:
+        return user
+    result = await session.execute(
+        select(User)
+        .where(User.username == usernames.normalize(username), User.username_folded.is_(None))
+        .limit(1)
     )
     return result.scalar_one_or_none()
 

@@ -14,12 +14,13 @@ from inner_circle.core.errors import Forbidden, InnerCircleError, NotFound, Vali
 from inner_circle.protocol.events import GetMessagesIn, ReadMarker, ServerEvent
 from inner_circle.protocol.rest import MessageOut, MessagePage, ReadStateOut, SendMessageIn
 from inner_circle.server.access import access_chat, access_chats
-from inner_circle.server.db.models import Message
+from inner_circle.server.db.models import Chat, Message
 from inner_circle.server.db.uow import UnitOfWork
 from inner_circle.server.repositories import chats as chats_repo
 from inner_circle.server.repositories import messages as messages_repo
 from inner_circle.server.repositories import sync as sync_repo
 from inner_circle.server.repositories import users as users_repo
+from inner_circle.server.services import chats as chat_service
 from inner_circle.server.services.views import message_out
 
 __all__ = [
@@ -89,7 +90,9 @@ async def send_messages(uow: UnitOfWork, requests: Sequence[SendRequest]) -> lis
             back, and the caller retries the requests one by one.
 
     Emits: as :func:`send_message`, for each new message, and for an already stored
-    one whose request says ``republish`` (its first events may never have gone out).
+    one whose request says ``republish`` (its first events may never have gone out);
+    ``chatCreated`` to a member who had deleted the private chat from their list (it
+    comes back with the new message).
     """
     results: list[SendResult | None] = [None] * len(requests)
     access = await access_chats(uow, [(r.actor, r.body.chat_id) for r in requests])
@@ -130,17 +133,23 @@ async def send_messages(uow: UnitOfWork, requests: Sequence[SendRequest]) -> lis
         uow.session,
         {m.sender_id for m in created.values()} | {m.sender_id for m in earlier.values()},
     )
+    names = await chats_repo.names(
+        uow.session,
+        {m.chat_id for m in created.values()} | {m.chat_id for m in earlier.values()},
+    )
+    # A private chat a member deleted from their list comes back when anyone writes in it.
+    await chat_service.reveal_hidden(uow, {m.chat_id for m in created.values()})
     for index, request, recipients in fresh:
         message = created.get(index)
         if message is None:
             continue
-        out = message_out(message, senders[message.sender_id])
+        out = message_out(message, senders[message.sender_id], names[message.chat_id])
         uow.emit(ServerEvent.MESSAGE_RECEIVED, out, recipients)
         if request.origin_sid is not None:
             uow.emit_to_sid(ServerEvent.MESSAGE_SENT, out, request.origin_sid)
         results[index] = (out, True)
     for index, message in earlier.items():
-        out = message_out(message, senders[message.sender_id])
+        out = message_out(message, senders[message.sender_id], names[message.chat_id])
         results[index] = (out, False)
         request, recipients = requests[index], access[index]
         if request.republish and not isinstance(recipients, InnerCircleError):
@@ -233,7 +242,9 @@ async def list_messages(uow: UnitOfWork, actor: Actor, query: GetMessagesIn) -> 
         offset=query.offset,
     )
     return MessagePage(
-        chat_id=chat.id, messages=[message_out(m, u) for m, u in rows], has_more=has_more
+        chat_id=chat.id,
+        messages=[message_out(m, u, chat.name) for m, u in rows],
+        has_more=has_more,
     )
 
 
@@ -294,13 +305,13 @@ async def edit_message(
     message is someone else's; ValidationFailed when it was deleted.
     Emits: ``messageUpdated`` to every participant.
     """
-    message = await _own_message(uow, actor, chat_id, message_id, allow_admin=False)
+    chat, message = await _own_message(uow, actor, chat_id, message_id, allow_admin=False)
     if message.deleted_at is not None:
         raise ValidationFailed("A deleted message cannot be edited")
     now = uow.ctx.clock.now()
     message.content = content
     message.edited_at = message.updated_at = now
-    return await _announce_update(uow, message, "edit")
+    return await _announce_update(uow, chat, message, "edit")
 
 
 async def delete_message(
@@ -312,27 +323,27 @@ async def delete_message(
     Raises: NotFound; Forbidden for someone else's message (unless admin).
     Emits: ``messageUpdated`` (with ``deletedAt``) to every participant.
     """
-    message = await _own_message(uow, actor, chat_id, message_id, allow_admin=True)
+    chat, message = await _own_message(uow, actor, chat_id, message_id, allow_admin=True)
     if message.deleted_at is None:
         now = uow.ctx.clock.now()
         message.content = ""
         message.deleted_at = message.updated_at = now
-    return await _announce_update(uow, message, "delete")
+    return await _announce_update(uow, chat, message, "delete")
 
 
 async def _own_message(
     uow: UnitOfWork, actor: Actor, chat_id: uuid.UUID, message_id: uuid.UUID, *, allow_admin: bool
-) -> Message:
+) -> tuple[Chat, Message]:
     chat, _ = await access_chat(uow, actor, chat_id)
     message = await messages_repo.in_chat(uow.session, chat.id, message_id)
     if message is None:
         raise NotFound("Message not found")
     if message.sender_id != actor.id and not (allow_admin and actor.is_admin):
         raise Forbidden("Only the sender may change this message")
-    return message
+    return chat, message
 
 
-async def _announce_update(uow: UnitOfWork, message: Message, kind: str) -> MessageOut:
+async def _announce_update(uow: UnitOfWork, chat: Chat, message: Message, kind: str) -> MessageOut:
     sync_repo.record(
         uow.session,
         kind,
@@ -343,7 +354,7 @@ async def _announce_update(uow: UnitOfWork, message: Message, kind: str) -> Mess
     )
     sender = await users_repo.by_id(uow.session, message.sender_id)
     assert sender is not None
-    out = message_out(message, sender)
+    out = message_out(message, sender, chat.name)
     uow.emit(
         ServerEvent.MESSAGE_UPDATED,
         out,

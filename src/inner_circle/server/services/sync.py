@@ -8,6 +8,7 @@ from inner_circle.core import limits
 from inner_circle.core.actor import Actor
 from inner_circle.protocol.rest import MessageOut, SyncEvent, SyncOut
 from inner_circle.server.db.uow import UnitOfWork
+from inner_circle.server.repositories import chats as chats_repo
 from inner_circle.server.repositories import messages as messages_repo
 from inner_circle.server.repositories import sync as sync_repo
 from inner_circle.server.repositories import users as users_repo
@@ -39,7 +40,7 @@ async def sync(
         recent: list[MessageOut] = []
         for chat in chats:
             rows, _ = await messages_repo.page(uow.session, chat.id, limit=RECENT_PER_CHAT)
-            recent.extend(message_out(m, u) for m, u in rows)
+            recent.extend(message_out(m, u, chat.name) for m, u in rows)
         return SyncOut(cursor=latest, reset=since is not None, chats=chats, messages=recent)
 
     entries, has_more = await sync_repo.entries_for(uow.session, actor.id, since, limit)
@@ -83,4 +84,5 @@ async def sync(
 
 async def _messages(uow: UnitOfWork, ids: list[uuid.UUID | None]) -> dict[uuid.UUID, MessageOut]:
     found = await messages_repo.by_ids(uow.session, [i for i in ids if i is not None])
-    return {message_id: message_out(m, u) for message_id, (m, u) in found.items()}
+    names = await chats_repo.names(uow.session, {m.chat_id for m, _ in found.values()})
+    return {message_id: message_out(m, u, names[m.chat_id]) for message_id, (m, u) in found.items()}

@@ -46,3 +46,6 @@ class ChatParticipant(Base):
     last_read_seq: Mapped[int] = mapped_column("lastReadSeq", Integer, default=0)
     last_delivered_seq: Mapped[int] = mapped_column("lastDeliveredSeq", Integer, default=0)
     joined_at: Mapped[datetime | None] = mapped_column("joinedAt", UTCDateTime, nullable=True)
+    # Set when the member deleted a private chat from their list (``DELETE /chats/:id``);
+    # cleared when either side writes or the member opens it again.
+    hidden_at: Mapped[datetime | None] = mapped_column("hiddenAt", UTCDateTime, nullable=True)
