@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Uuid, func
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from inner_circle.server.db.models.base import Base
@@ -15,7 +15,6 @@ class User(Base):
     __table_args__ = (
         Index("idx_users_username", "username"),
         Index("idx_users_invitation_code", "invitationCode"),
-        Index("ix_users_username_lower", func.lower("username"), unique=True),
         Index("ix_users_username_folded", "usernameFolded", unique=True),
     )
 

@@ -52,6 +52,9 @@ def upgrade() -> None:
         taken.add(folded)
         bind.execute(sa.update(users).where(users.c.id == user_id).values(usernameFolded=folded))
     op.create_index("ix_users_username_folded", "users", ["usernameFolded"], unique=True)
+    # The folded form supersedes 0002's lower(username) index (ASCII-only on SQLite, absent
+    # when a seed database held names differing only in case).
+    op.execute("DROP INDEX IF EXISTS ix_users_username_lower")
 
     op.add_column("chat_participants", sa.Column("hiddenAt", sa.DateTime(), nullable=True))
 
@@ -75,3 +78,11 @@ def downgrade() -> None:
     op.execute('ALTER TABLE chat_participants DROP COLUMN "hiddenAt"')
     op.drop_index("ix_users_username_folded", table_name="users")
     op.execute('ALTER TABLE users DROP COLUMN "usernameFolded"')
+    bind = op.get_bind()
+    collisions = bind.execute(
+        sa.text("SELECT lower(username) FROM users GROUP BY lower(username) HAVING COUNT(*) > 1")
+    ).first()
+    if collisions is None:
+        op.create_index(
+            "ix_users_username_lower", "users", [sa.text("lower(username)")], unique=True
+        )
