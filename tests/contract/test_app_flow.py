@@ -49,7 +49,7 @@ async def test_fcm_token_is_kept_per_session_and_forgotten_at_logout(
 ) -> None:
     anna = await app_of("anna")
     response = await anna.post("/users/fcm-token", {"fcmToken": "device-token-1"})
-    assert response.status_code in (200, 201, 204)
+    assert response.status_code == 200 and response.content == b""  # as the seed answered
     # the same session registering again replaces its token; another device adds its own
     await anna.post("/users/fcm-token", {"fcmToken": "device-token-2"})
     tablet = await app_of("boris")
@@ -250,6 +250,18 @@ async def test_delete_chat_leaves_a_group_and_never_deletes_the_family_chat(
     assert refused.json()["code"] == "FORBIDDEN"
     assert family_chat["id"] in {c["id"] for c in (await anna.get("/chats")).json()}
     assert (await anna.delete(f"/chats/{uuid.uuid4()}")).status_code == 404
+
+
+async def test_the_seeds_unsafe_user_routes_answer_a_clear_4xx(app_of: Join) -> None:
+    """The seed let any member edit or delete anyone (``PUT``/``DELETE /users/:id``)."""
+    anna = await app_of("anna")
+    boris = await app_of("boris")
+    edit = await anna.http.put(f"/users/{boris.user_id}", json={"username": "mallory"})
+    remove = await anna.delete(f"/users/{boris.user_id}")
+    for answer in (edit, remove):
+        assert answer.status_code == 405
+        assert answer.json()["code"] == "VALIDATION_FAILED"
+    assert (await boris.get("/users/profile")).json()["username"] == "boris"
 
 
 @pytest.mark.parametrize(
