@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from inner_circle.server.db.models import FcmToken
 from tests.contract import dart
+from tests.contract.app import App
 from tests.contract.conftest import Join
 from tests.support import Family
 
@@ -55,7 +56,7 @@ async def test_fcm_token_is_kept_per_session_and_forgotten_at_logout(
     tablet = await app_of("boris")
     await tablet.post("/users/fcm-token", {"fcmToken": "tablet-token"})
 
-    async def tokens(_: Any = None) -> list[str]:
+    async def tokens() -> list[str]:
         async def read(uow: Any) -> list[str]:
             rows = await uow.session.execute(select(FcmToken.token).order_by(FcmToken.token))
             return list(rows.scalars())
@@ -300,8 +301,6 @@ async def test_usernames_are_one_name_in_any_case_or_width(family: Family, app_o
 
 
 async def _register(family: Family, name: str) -> Any:
-    from tests.contract.app import App
-
     app = App(family)
     try:
         return await app.post(

@@ -4,6 +4,8 @@ and forged tokens get a clean 401 (the app then shows its login screen)."""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -13,8 +15,10 @@ from typing import Any
 import httpx
 import jwt
 import pytest_asyncio
+from sqlalchemy import select
 
 from inner_circle.core.clock import utc_now
+from inner_circle.server.db.models import RefreshToken
 from tests.contract import dart
 from tests.contract.app import join
 from tests.support import Family, ThreadedServer, make_settings
@@ -113,17 +117,11 @@ async def test_the_refresh_token_is_a_jwt_around_a_secret_stored_hashed(
         secret = claims["rt"]
 
         async def stored(uow: Any) -> list[str]:
-            from sqlalchemy import select
-
-            from inner_circle.server.db.models import RefreshToken
-
             rows = await uow.session.execute(select(RefreshToken.token_hash))
             return list(rows.scalars())
 
         hashes = await family.operator(stored)
         assert secret not in hashes and app.refresh_token not in hashes
-        import hashlib
-
         assert hashlib.sha256(secret.encode()).hexdigest() in hashes
         answer = await refresh(family, app.refresh_token)
         assert answer.status_code == 200
@@ -166,10 +164,6 @@ async def test_a_refresh_token_issued_before_the_upgrade_still_works_once(
 ) -> None:
     """Our own earlier servers issued the bare secret; such a session is not logged out by
     the upgrade: its next refresh answers with a JWT."""
-    import hashlib
-
-    from inner_circle.server.db.models import RefreshToken
-
     app = await join(family, "anna")
     bare = "pre-upgrade-" + uuid.uuid4().hex
 
@@ -193,3 +187,19 @@ async def test_a_refresh_token_issued_before_the_upgrade_still_works_once(
         assert (await refresh(family, answer.json()["refresh_token"])).status_code == 200
     finally:
         await app.close()
+
+
+async def test_two_refreshes_at_once_get_one_pair(graced: tuple[Family, ShiftedClock]) -> None:
+    """The app refreshing from two places at once (a 401 and a start-up check): both are
+    answered with the same new pair, and the session lives on."""
+    family, _ = graced
+    phone = await join(family, "anna")
+    try:
+        first, second = await asyncio.gather(
+            refresh(family, phone.refresh_token), refresh(family, phone.refresh_token)
+        )
+        assert first.status_code == second.status_code == 200
+        assert first.json()["refresh_token"] == second.json()["refresh_token"]
+        assert (await refresh(family, first.json()["refresh_token"])).status_code == 200
+    finally:
+        await phone.close()
