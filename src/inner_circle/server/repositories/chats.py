@@ -6,6 +6,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, case, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from inner_circle.server.db.models import Chat, ChatParticipant, User
 
 __all__ = [
+    "TakenSeqs",
     "add_participants",
     "advance_read_markers",
     "family_chat",
@@ -201,27 +203,43 @@ async def take_seqs(session: AsyncSession, chat_id: uuid.UUID, count: int, now: 
     return int(result.scalar_one())
 
 
+class TakenSeqs(NamedTuple):
+    """What :func:`take_seqs_many` took in one chat, with the chat's name and type (the
+    message payload names its chat, and only a private chat may be hidden)."""
+
+    last: int
+    name: str
+    type: str
+
+
 async def take_seqs_many(
     session: AsyncSession, counts: dict[uuid.UUID, int], now: datetime
-) -> dict[uuid.UUID, int]:
-    """:func:`take_seqs` for several chats in one statement; {chat id: last seq taken}.
+) -> dict[uuid.UUID, TakenSeqs]:
+    """:func:`take_seqs` for several chats in one statement; {chat id: what was taken}.
 
     One ``UPDATE ... WHERE id IN (...) RETURNING``: a batch of sends into a hundred
     chats costs one round trip, not a hundred. On PostgreSQL the chat rows stay locked
     until commit, as with :func:`take_seqs`.
     """
     if len(counts) == 1:
-        ((chat_id, count),) = counts.items()
-        return {chat_id: await take_seqs(session, chat_id, count, now)}
-    increment = case(counts, value=Chat.id)
+        ((only, count),) = counts.items()
+        statement = update(Chat).where(Chat.id == only).values(last_seq=Chat.last_seq + count)
+    else:
+        increment = case(counts, value=Chat.id)
+        statement = (
+            update(Chat)
+            .where(Chat.id.in_(list(counts)))
+            .values(last_seq=Chat.last_seq + increment)
+            .execution_options(synchronize_session=False)
+        )
     result = await session.execute(
-        update(Chat)
-        .where(Chat.id.in_(list(counts)))
-        .values(last_seq=Chat.last_seq + increment, last_message_at=now, updated_at=now)
-        .returning(Chat.id, Chat.last_seq)
-        .execution_options(synchronize_session=False)
+        statement.values(last_message_at=now, updated_at=now).returning(
+            Chat.id, Chat.last_seq, Chat.name, Chat.type
+        )
     )
-    taken = {chat_id: int(last) for chat_id, last in result}
+    taken = {
+        chat_id: TakenSeqs(int(last), name, kind) for chat_id, last, name, kind in result.all()
+    }
     if len(taken) != len(counts):
         raise LookupError("a chat disappeared while messages were being stored")
     return taken

@@ -121,7 +121,8 @@ async def send_messages(uow: UnitOfWork, requests: Sequence[SendRequest]) -> lis
             first_with_key[key] = index
         fresh.append((index, request, allowed))
 
-    created = await _store(uow, fresh, earlier)
+    taken: dict[uuid.UUID, chats_repo.TakenSeqs] = {}
+    created = await _store(uow, fresh, earlier, taken)
     highest: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
     for message in created.values():
         marker = (message.chat_id, message.sender_id)
@@ -133,12 +134,14 @@ async def send_messages(uow: UnitOfWork, requests: Sequence[SendRequest]) -> lis
         uow.session,
         {m.sender_id for m in created.values()} | {m.sender_id for m in earlier.values()},
     )
-    names = await chats_repo.names(
-        uow.session,
-        {m.chat_id for m in created.values()} | {m.chat_id for m in earlier.values()},
-    )
+    names = {chat_id: seqs.name for chat_id, seqs in taken.items()}
+    missing = {m.chat_id for m in earlier.values()} - names.keys()
+    if missing:  # only answers to retries need a lookup
+        names.update(await chats_repo.names(uow.session, missing))
     # A private chat a member deleted from their list comes back when anyone writes in it.
-    await chat_service.reveal_hidden(uow, {m.chat_id for m in created.values()})
+    private = {chat_id for chat_id, seqs in taken.items() if seqs.type == "private"}
+    if private:
+        await chat_service.reveal_hidden(uow, private)
     for index, request, recipients in fresh:
         message = created.get(index)
         if message is None:
@@ -166,8 +169,10 @@ async def _store(
     uow: UnitOfWork,
     fresh: list[tuple[int, SendRequest, list[uuid.UUID]]],
     earlier: dict[int, Message],
+    taken: dict[uuid.UUID, chats_repo.TakenSeqs],
 ) -> dict[int, Message]:
     """Insert the new messages with their sequence numbers; {request index: message}.
+    ``taken`` receives each chat's sequence numbers, name and type.
 
     A lone message whose client id a concurrent retry committed first moves to
     ``earlier`` instead (the unique constraint decides, inside a savepoint).
@@ -184,11 +189,13 @@ async def _store(
     savepoint = uow.session.begin_nested() if len(fresh) == 1 else nullcontext()
     try:
         async with savepoint:
-            taken = await chats_repo.take_seqs_many(
-                uow.session, {chat_id: len(items) for chat_id, items in by_chat.items()}, now
+            taken.update(
+                await chats_repo.take_seqs_many(
+                    uow.session, {chat_id: len(items) for chat_id, items in by_chat.items()}, now
+                )
             )
             for chat_id, items in by_chat.items():
-                last = taken[chat_id]
+                last = taken[chat_id].last
                 for offset, (index, request) in enumerate(items):
                     created[index] = Message(
                         id=uuid.uuid4(),
@@ -212,6 +219,7 @@ async def _store(
                 )
             await uow.session.flush()
     except IntegrityError:
+        taken.clear()  # rolled back with the savepoint
         if len(fresh) > 1:
             raise
         # A concurrent retry with the same client id committed first: answer with that one.
