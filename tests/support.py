@@ -66,6 +66,8 @@ def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settin
         # Tests send faster than any person; the limits have tests of their own.
         "limit_message_burst": 100_000,
         "limit_message_per_second": 100_000.0,
+        # Replays are theft in the session tests; the grace for lost answers has its own tests.
+        "refresh_reuse_grace_seconds": 0,
         **FAST_HASHING,
     }
     values.update(overrides)

@@ -8,11 +8,13 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
 import bcrypt
+import httpx
+import jwt
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
@@ -83,7 +85,10 @@ def seed_database() -> Iterator[tuple[str, dict[str, uuid.UUID]]]:
         need_service("PostgreSQL is not reachable")
     name = f"ic_seed_{uuid.uuid4().hex[:10]}"
     run_async(_pg_execute(f'CREATE DATABASE "{name}"'))
-    ids = {key: uuid.uuid4() for key in ("gran", "dad", "kid", "family", "pair", "unused")}
+    ids = {
+        key: uuid.uuid4()
+        for key in ("gran", "dad", "kid", "family", "pair", "unused", "gran_ru", "gran_ru2")
+    }
     base = datetime(2025, 8, 20, 10, 0, 0)  # noqa: DTZ001 - the seed stored naive timestamps
 
     async def fill() -> None:
@@ -99,6 +104,16 @@ def seed_database() -> Iterator[tuple[str, dict[str, uuid.UUID]]]:
                     _bcryptjs_hash(f"{key}-old-pass"),
                     is_admin,
                 )
+            # The seed compared names byte for byte: two members may differ only in case.
+            for key, spelled, minutes in (("gran_ru", "Бабушка", 0), ("gran_ru2", "бабушка", 5)):
+                await connection.execute(
+                    'INSERT INTO users (id, username, "passwordHash", "createdAt") '
+                    "VALUES ($1, $2, $3, $4)",
+                    ids[key],
+                    spelled,
+                    _bcryptjs_hash(f"{key}-pass"),
+                    base + timedelta(minutes=minutes),
+                )
             await connection.execute(
                 'INSERT INTO invitation_codes (code, "isUsed", "usedByUserId") VALUES (\'OLDCODE1\', true, $1)',
                 ids["dad"],
@@ -113,7 +128,7 @@ def seed_database() -> Iterator[tuple[str, dict[str, uuid.UUID]]]:
                 ids["pair"],
                 base + timedelta(minutes=1),
             )
-            for user in ("gran", "dad", "kid"):
+            for user in ("gran", "dad", "kid", "gran_ru", "gran_ru2"):
                 await connection.execute(
                     'INSERT INTO chat_participants ("chatId", "userId") VALUES ($1, $2)',
                     ids["family"],
@@ -196,6 +211,23 @@ async def test_seed_database_is_adopted_in_place(
             login = await gran.login("gran", "gran-old-pass")
             assert login.user.is_admin
             assert {i.code for i in await gran.invites()} == {"OLDCODE1", "FAMILY2025"}
+        async with InnerCircleClient(server.url) as grandma:
+            # names now fold: the older of the two keeps every case of it...
+            assert (await grandma.login("БАБУШКА", "gran_ru-pass")).user.id == ids["gran_ru"]
+            # ...and the newer still signs in by its exact spelling
+            assert (await grandma.login("бабушка", "gran_ru2-pass")).user.id == ids["gran_ru2"]
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            # a refresh token the seed issued before the upgrade ({username, sub}, even signed
+            # with the same secret): a clean 401, and the app shows its login screen
+            now = int(datetime.now(UTC).timestamp())
+            seed_token = jwt.encode(
+                {"username": "dad", "sub": str(ids["dad"]), "iat": now, "exp": now + 86400},
+                server.settings.secret_key(),
+                algorithm="HS256",
+            )
+            refused = await http.post("/auth/refresh", json={"refresh_token": seed_token})
+            assert refused.status_code == 401
+            assert refused.json()["code"] == "TOKEN_INVALID"
     finally:
         await server.stop()
 

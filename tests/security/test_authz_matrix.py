@@ -176,6 +176,14 @@ async def remove_participant(w: World, role: str) -> Call:
     return "DELETE", f"/chats/{w.group_id}/participants/{w.ben.user_id}", None, None
 
 
+async def delete_chat(w: World, role: str) -> Call:
+    if role == "member":  # a private chat of its own, so the others stay in anna's list
+        other = await w.throwaway()
+        chat = await w.anna.private_chat(other.user_id)
+        return "DELETE", f"/chats/{chat.id}", None, None
+    return "DELETE", f"/chats/{w.private_id}", None, None
+
+
 async def delete_message(w: World, role: str) -> Call:
     target = await w.fresh_message() if role == "member" else w.message_id
     return "DELETE", f"/messages/{w.private_id}/{target}", None, None
@@ -215,6 +223,7 @@ REST: dict[str, tuple[Builder, dict[str, tuple[int, ...]]]] = {
     "PATCH /users/profile": (same("/users/profile", {"displayName": "Renamed"}, "PATCH"), expect(200)),
     "POST /users/profile/password": (change_password_as, expect(204)),
     "GET /users": (same("/users"), expect(200)),
+    "POST /users/fcm-token": (same("/users/fcm-token", {"fcmToken": "device-1"}, "POST"), expect(200)),
     "GET /users/{user_id}": (same("/users/{w.ben.user_id}"), expect(200)),
     "POST /users/{user_id}/deactivate": (on_throwaway("/users/{user_id}/deactivate"), expect(403, 403, 200)),
     "POST /users/{user_id}/reset-password": (
@@ -227,6 +236,7 @@ REST: dict[str, tuple[Builder, dict[str, tuple[int, ...]]]] = {
         same("/chats/private", {"targetUserId": "{w.ben.user_id}"}, "POST"), expect((200, 201))
     ),
     "GET /chats/{chat_id}": (same("/chats/" + PRIVATE), expect(200, 404, 404)),
+    "DELETE /chats/{chat_id}": (delete_chat, expect(200, 404, 404)),
     "PATCH /chats/{chat_id}": (
         same("/chats/{w.group_id}", {"name": "Renamed group"}, "PATCH"), expect(200, 404, 404)
     ),
@@ -336,6 +346,7 @@ SOCKET: dict[str, tuple[SocketBuilder, dict[str, str | None]]] = {
     "typing": (payload({**CHAT, "isTyping": True}), {"outsider": "NOT_FOUND", "admin": "NOT_FOUND"}),
     "markRead": (payload({**CHAT, "seq": 1}), {"outsider": "NOT_FOUND", "admin": "NOT_FOUND"}),
     "markDelivered": (payload({**CHAT, "seq": 1}), {"outsider": "NOT_FOUND", "admin": "NOT_FOUND"}),
+    "markAsRead": (payload(CHAT), {"outsider": "NOT_FOUND", "admin": "NOT_FOUND"}),
     "editMessage": (
         payload({**CHAT, "messageId": "{w.message_id}", "content": "edited"}),
         {"outsider": "NOT_FOUND", "admin": "NOT_FOUND"},

@@ -15,6 +15,8 @@ __all__ = [
     "ChatRemoved",
     "EditMessageIn",
     "GetMessagesIn",
+    "MarkAsReadIn",
+    "MarkedAsRead",
     "MessageRefIn",
     "Presence",
     "ReadMarker",
@@ -41,6 +43,8 @@ class ServerEvent:
     PRESENCE = "presence"
     USER_TYPING = "userTyping"
     MESSAGES_READ = "messagesRead"
+    # The seed's answer to ``markAsRead`` (the whole chat read), to the asking connection.
+    MARKED_AS_READ = "markedAsRead"
     MESSAGES_DELIVERED = "messagesDelivered"
     USER_JOINED = "userJoined"
     USER_UPDATED = "userUpdated"
@@ -50,9 +54,21 @@ class ServerEvent:
 class GetMessagesIn(WireModel):
     chat_id: UUID
     limit: Annotated[int, Field(ge=1, le=limits.PAGE_MAX)] = limits.PAGE_DEFAULT
-    offset: Annotated[int, Field(ge=0, le=limits.PAGE_OFFSET_MAX)] = 0
+    # Given explicitly (the seed's paging): skip this many of the oldest messages.
+    offset: Annotated[int, Field(ge=0, le=limits.PAGE_OFFSET_MAX)] | None = None
     before: Annotated[int, Field(ge=1, le=limits.SEQ_MAX)] | None = None
     after: Annotated[int, Field(ge=0, le=limits.SEQ_MAX)] | None = None
+
+
+class MarkAsReadIn(WireModel):
+    """The seed's ``markAsRead``: the whole chat, up to its newest message."""
+
+    chat_id: UUID
+
+
+class MarkedAsRead(WireModel):
+    chat_id: UUID
+    user_id: UUID
 
 
 class MessageRefIn(WireModel):

@@ -7,13 +7,15 @@ from uuid import UUID
 
 from pydantic import AfterValidator, AliasChoices, Field, StringConstraints, field_validator
 
-from inner_circle.core import limits
+from inner_circle.core import limits, usernames
 from inner_circle.core.text import clean_display_name, is_blank
 from inner_circle.protocol.base import UtcDatetime, WireModel
 
 __all__ = [
     "ChatOut",
+    "ChatRef",
     "ChatRenameIn",
+    "FcmTokenIn",
     "GroupChatIn",
     "InviteCreateIn",
     "InviteOut",
@@ -33,6 +35,7 @@ __all__ = [
     "ReadStateOut",
     "RefreshIn",
     "RegisterIn",
+    "RemovedOut",
     "SendMessageIn",
     "SyncEvent",
     "SyncOut",
@@ -41,14 +44,16 @@ __all__ = [
     "UserOut",
 ]
 
+
+def _username(value: str) -> str:
+    return usernames.validate(value)  # InvalidUsername is a ValueError: a 400 with its message
+
+
+# Any alphabet, NFKC, no look-alike mixes: the rules live in core/usernames.py.
 Username = Annotated[
     str,
-    StringConstraints(
-        strip_whitespace=True,
-        min_length=limits.USERNAME_MIN,
-        max_length=limits.USERNAME_MAX,
-        pattern=limits.USERNAME_PATTERN,
-    ),
+    StringConstraints(max_length=limits.USERNAME_MAX * 4),
+    AfterValidator(_username),
 ]
 Password = Annotated[
     str, StringConstraints(min_length=limits.PASSWORD_MIN, max_length=limits.PASSWORD_MAX)
@@ -98,6 +103,8 @@ class UserOut(UserBrief):
     is_online: bool = False
     last_seen_at: UtcDatetime | None = None
     created_at: UtcDatetime
+    # The seed's app parses it (a String) on every user it shows.
+    updated_at: UtcDatetime
 
 
 class LoginIn(WireModel):
@@ -106,7 +113,8 @@ class LoginIn(WireModel):
 
 
 class RefreshIn(WireModel):
-    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=256)] = Field(
+    # A JWT that wraps the session secret (or, before the upgrade, the bare secret).
+    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=2048)] = Field(
         validation_alias=AliasChoices("refresh_token", "refreshToken")
     )
 
@@ -182,9 +190,18 @@ class InviteOut(WireModel):
 # --- chats and messages -------------------------------------------------------------
 
 
+class ChatRef(WireModel):
+    """The chat a message belongs to (the seed's app reads ``chat.id``). ``name`` is the
+    chat's stored name; a private chat's name as each member sees it is in ``ChatOut``."""
+
+    id: UUID
+    name: str
+
+
 class MessageOut(WireModel):
     id: UUID
     chat_id: UUID
+    chat: ChatRef
     seq: int
     sender_id: UUID
     sender: UserBrief
@@ -206,6 +223,8 @@ class ChatOut(WireModel):
     id: UUID
     name: str
     type: ChatType
+    # The seed's flag beside our ``type``: true for a 1:1 chat.
+    is_private: bool
     participants: list[UserBrief]
     participant_ids: list[UUID]
     last_message: MessageOut | None
@@ -235,6 +254,20 @@ class GroupChatIn(WireModel):
 
 class ChatRenameIn(WireModel):
     name: ChatName
+
+
+class RemovedOut(WireModel):
+    """The seed's answer to ``DELETE /chats/:id``."""
+
+    message: str
+
+
+class FcmTokenIn(WireModel):
+    """The device's Firebase Cloud Messaging token, stored for the signed-in session."""
+
+    fcm_token: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4096)
+    ]
 
 
 class ParticipantsAddIn(WireModel):

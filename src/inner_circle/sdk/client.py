@@ -43,6 +43,7 @@ _SERVER_EVENTS = (
     "chatRemoved",
     "userChats",
     "chatMessages",
+    "markedAsRead",
     "userConnected",
     "userDisconnected",
     "presence",
@@ -246,6 +247,15 @@ class InnerCircleClient:
             f"/chats/{chat_id}/participants", ChatOut, {"userIds": [str(u) for u in user_ids]}
         )
 
+    async def delete_chat(self, chat_id: uuid.UUID) -> str:
+        """The seed's chat deletion: hide a private chat from my list, or leave a group."""
+        response = await self.request("DELETE", f"/chats/{chat_id}")
+        return str(response.json()["message"])
+
+    async def save_fcm_token(self, fcm_token: str) -> None:
+        """Register this session's device for push notifications."""
+        await self.request("POST", "/users/fcm-token", json={"fcmToken": fcm_token})
+
     async def remove_member(self, chat_id: uuid.UUID, user_id: uuid.UUID) -> ChatOut | None:
         response = await self.request("DELETE", f"/chats/{chat_id}/participants/{user_id}")
         return None if response.status_code == 204 else ChatOut.model_validate(response.json())
@@ -372,6 +382,10 @@ class InnerCircleClient:
 
     async def typing(self, chat_id: uuid.UUID, is_typing: bool = True) -> None:
         await self.call("typing", {"chatId": str(chat_id), "isTyping": is_typing})
+
+    async def mark_all_read(self, chat_id: uuid.UUID) -> dict[str, Any]:
+        """The seed's ``markAsRead``: the whole chat, up to its newest message."""
+        return await self.call("markAsRead", {"chatId": str(chat_id)})
 
     async def mark_read(self, chat_id: uuid.UUID, seq: int) -> dict[str, Any]:
         return await self.call("markRead", {"chatId": str(chat_id), "seq": seq})

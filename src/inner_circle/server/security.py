@@ -7,7 +7,9 @@ event loop a burst of logins would stall every live chat.
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
+import hmac
 import os
 import secrets
 import uuid
@@ -21,7 +23,13 @@ from pwdlib.hashers.bcrypt import BcryptHasher
 
 from inner_circle.core.errors import ErrorCode, Unauthenticated
 
-__all__ = ["AccessClaims", "PasswordService", "TokenService", "hash_refresh_token"]
+__all__ = [
+    "AccessClaims",
+    "PasswordService",
+    "RefreshClaims",
+    "TokenService",
+    "hash_refresh_token",
+]
 
 JWT_ALGORITHM = "HS256"
 
@@ -66,6 +74,17 @@ class AccessClaims:
         self.user_id = user_id
         self.token_version = token_version
         self.session_id = session_id
+
+
+class RefreshClaims:
+    """What a refresh token carries: the session secret (stored hashed) and, when it is one
+    of our JWTs, the member it was issued to."""
+
+    __slots__ = ("secret", "user_id")
+
+    def __init__(self, secret: str, user_id: uuid.UUID | None) -> None:
+        self.secret = secret
+        self.user_id = user_id
 
 
 class TokenService:
@@ -116,8 +135,59 @@ class TokenService:
             ) from exc
 
     @staticmethod
-    def new_refresh_token() -> str:
+    def new_refresh_secret() -> str:
         return secrets.token_urlsafe(32)
+
+    def successor_secret(self, secret: str) -> str:
+        """The secret that replaces ``secret`` at rotation. Derived, not random, so a retried
+        refresh (its answer lost on the way) can be given the very same pair again; without
+        the server key it cannot be guessed from ``secret``."""
+        digest = hmac.new(
+            self._secret.encode(), b"refresh-rotation:" + secret.encode(), hashlib.sha256
+        ).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+    def issue_refresh(
+        self, secret: str, user_id: uuid.UUID, username: str, issued: datetime, expires: datetime
+    ) -> str:
+        """The refresh token: a JWT the seed's app can read (``sub``, ``username``, ``exp``)
+        around the opaque session secret, which is all the server checks (by its hash)."""
+        payload: dict[str, Any] = {
+            "sub": str(user_id),
+            "username": username,
+            "typ": "refresh",
+            "rt": secret,
+            "iat": int(issued.timestamp()),
+            "exp": int(expires.timestamp()),
+        }
+        return jwt.encode(payload, self._secret, algorithm=JWT_ALGORITHM)
+
+    def decode_refresh(self, token: str) -> RefreshClaims:
+        """The session secret inside a refresh token.
+
+        A token without dots is a bare secret issued before refresh tokens became JWTs.
+        A JWT must be ours: signed with this server's key, unexpired, ``typ`` refresh and
+        holding a secret; a seed-era refresh token (``{username, sub}``) or a forged one
+        is refused.
+        """
+        invalid = Unauthenticated(
+            "The refresh token is invalid or expired", ErrorCode.TOKEN_INVALID
+        )
+        if "." not in token:
+            return RefreshClaims(token, None)
+        try:
+            payload = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[JWT_ALGORITHM],
+                options={"require": ["sub", "exp"]},
+            )
+            secret = payload.get("rt")
+            if payload.get("typ") != "refresh" or not isinstance(secret, str) or not secret:
+                raise invalid
+            return RefreshClaims(secret, uuid.UUID(str(payload["sub"])))
+        except (jwt.PyJWTError, ValueError) as exc:
+            raise invalid from exc
 
 
 def hash_refresh_token(token: str) -> str:

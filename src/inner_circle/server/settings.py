@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     jwt_secret: str | None = None
     access_token_ttl_seconds: int = Field(default=15 * 60, ge=30, le=30 * 24 * 3600)
     refresh_token_ttl_seconds: int = Field(default=60 * 24 * 3600, ge=300)
+    # A refresh token presented again this soon after its rotation, while the new one is
+    # unused, is a retry whose answer was lost: it gets the same new pair, not a revocation.
+    refresh_reuse_grace_seconds: float = Field(default=10.0, ge=0, le=300)
     cors_origins: Annotated[list[str], NoDecode] = []
     family_chat_name: str = "Family"
     # argon2id cost; the defaults are the OWASP-recommended ones. Lowered only by tests.

@@ -14,6 +14,7 @@ from inner_circle.protocol.rest import (
     PrivateChatIn,
     ReadPositionIn,
     ReadStateOut,
+    RemovedOut,
 )
 from inner_circle.server.http.deps import CurrentActor, Uow
 from inner_circle.server.services import chats, messages
@@ -60,6 +61,17 @@ async def rename(chat_id: uuid.UUID, body: ChatRenameIn, actor: CurrentActor, uo
         chat = await chats.rename_chat(uow, actor, chat_id, body.name)
         await uow.commit()
     return chat
+
+
+@router.delete("/{chat_id}", response_model=RemovedOut, operation_id="deleteChat")
+async def delete_chat(chat_id: uuid.UUID, actor: CurrentActor, uows: Uow) -> RemovedOut:
+    """The seed's chat deletion: a private chat leaves my list (history kept; it comes back
+    when either of us writes, or with ``POST /chats/private``); a group: I leave it.
+    403 for the family chat."""
+    async with uows.write() as uow:
+        message = await chats.delete_chat(uow, actor, chat_id)
+        await uow.commit()
+    return RemovedOut(message=message)
 
 
 @router.post("/{chat_id}/participants", response_model=ChatOut, operation_id="addParticipants")

@@ -23,12 +23,13 @@ async def history(
     uows: Uow,
     response: Response,
     limit: Annotated[int, Query(ge=1, le=limits.PAGE_MAX)] = limits.PAGE_DEFAULT,
-    offset: Annotated[int, Query(ge=0, le=limits.PAGE_OFFSET_MAX)] = 0,
+    offset: Annotated[int | None, Query(ge=0, le=limits.PAGE_OFFSET_MAX)] = None,
     before: Annotated[int | None, Query(ge=1, le=limits.SEQ_MAX)] = None,
     after: Annotated[int | None, Query(ge=0, le=limits.SEQ_MAX)] = None,
 ) -> list[MessageOut]:
-    """A page of history, oldest first: the newest ``limit`` below ``before``, or the
-    oldest above ``after``. ``X-Has-More`` tells whether more lie beyond."""
+    """A page of history, oldest first: the newest ``limit`` (below ``before``), or the
+    oldest above ``after``; with only ``offset`` (the seed's paging), ``limit`` messages
+    after skipping ``offset`` of the oldest. ``X-Has-More`` tells whether more lie beyond."""
     query = GetMessagesIn(chat_id=chat_id, limit=limit, offset=offset, before=before, after=after)
     async with uows.read() as uow:
         page = await messages.list_messages(uow, actor, query)

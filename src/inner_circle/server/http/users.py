@@ -7,6 +7,7 @@ import uuid
 from fastapi import APIRouter, Request, Response
 
 from inner_circle.protocol.rest import (
+    FcmTokenIn,
     PasswordChangeIn,
     PasswordResetIn,
     ProfileUpdateIn,
@@ -64,6 +65,16 @@ async def change_password(
         await accounts.change_password(uow, actor, body)
         await uow.commit()
     return Response(status_code=204)
+
+
+@router.post("/fcm-token", status_code=200, operation_id="saveFcmToken")
+async def save_fcm_token(body: FcmTokenIn, actor: CurrentActor, uows: Uow) -> Response:
+    """Register this device's FCM token for push notifications (kept per session, forgotten
+    at logout). The seed's app calls it after every login; 200 with no body, as the seed."""
+    async with uows.write() as uow:
+        await accounts.save_fcm_token(uow, actor, body.fcm_token)
+        await uow.commit()
+    return Response(status_code=200)
 
 
 @router.get("", response_model=list[UserOut], operation_id="listMembers")

@@ -6,6 +6,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, case, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,10 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from inner_circle.server.db.models import Chat, ChatParticipant, User
 
 __all__ = [
+    "TakenSeqs",
     "add_participants",
     "advance_read_markers",
     "family_chat",
     "membership",
+    "names",
     "next_seq",
     "participant_ids",
     "participant_ids_by_chat",
@@ -24,6 +27,7 @@ __all__ = [
     "participants_by_chat",
     "take_seqs",
     "take_seqs_many",
+    "unhide",
 ]
 
 
@@ -39,6 +43,15 @@ async def by_private_key(session: AsyncSession, key: str) -> Chat | None:
     return result.scalar_one_or_none()
 
 
+async def names(session: AsyncSession, chat_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The stored names of several chats in one query."""
+    ids = list(dict.fromkeys(chat_ids))
+    if not ids:
+        return {}
+    result = await session.execute(select(Chat.id, Chat.name).where(Chat.id.in_(ids)))
+    return {chat_id: name for chat_id, name in result.all()}
+
+
 async def membership(
     session: AsyncSession, chat_id: uuid.UUID, user_id: uuid.UUID
 ) -> tuple[Chat, ChatParticipant] | None:
@@ -52,13 +65,17 @@ async def membership(
 
 
 async def memberships_of(
-    session: AsyncSession, user_id: uuid.UUID
+    session: AsyncSession, user_id: uuid.UUID, *, include_hidden: bool = False
 ) -> Sequence[tuple[Chat, ChatParticipant]]:
-    result = await session.execute(
+    """The user's chats; without ``include_hidden``, not those they deleted from their list."""
+    query = (
         select(Chat, ChatParticipant)
         .join(ChatParticipant, ChatParticipant.chat_id == Chat.id)
         .where(ChatParticipant.user_id == user_id)
     )
+    if not include_hidden:
+        query = query.where(ChatParticipant.hidden_at.is_(None))
+    result = await session.execute(query)
     return [(row[0], row[1]) for row in result.all()]
 
 
@@ -145,6 +162,30 @@ async def add_participants(
     return added
 
 
+async def unhide(
+    session: AsyncSession, chat_ids: Iterable[uuid.UUID], user_id: uuid.UUID | None = None
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """Put hidden chats back in their members' lists (only ``user_id``'s, when given);
+    {chat id: the members whose list got it back}."""
+    ids = list(dict.fromkeys(chat_ids))
+    if not ids:
+        return {}
+    statement = update(ChatParticipant).where(
+        ChatParticipant.chat_id.in_(ids), ChatParticipant.hidden_at.is_not(None)
+    )
+    if user_id is not None:
+        statement = statement.where(ChatParticipant.user_id == user_id)
+    result = await session.execute(
+        statement.values(hidden_at=None)
+        .returning(ChatParticipant.chat_id, ChatParticipant.user_id)
+        .execution_options(synchronize_session=False)
+    )
+    revealed: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for chat_id, member_id in result.all():
+        revealed.setdefault(chat_id, []).append(member_id)
+    return revealed
+
+
 async def remove_participant(session: AsyncSession, chat_id: uuid.UUID, user_id: uuid.UUID) -> None:
     await session.execute(
         delete(ChatParticipant).where(
@@ -178,27 +219,43 @@ async def take_seqs(session: AsyncSession, chat_id: uuid.UUID, count: int, now: 
     return int(result.scalar_one())
 
 
+class TakenSeqs(NamedTuple):
+    """What :func:`take_seqs_many` took in one chat, with the chat's name and type (the
+    message payload names its chat, and only a private chat may be hidden)."""
+
+    last: int
+    name: str
+    type: str
+
+
 async def take_seqs_many(
     session: AsyncSession, counts: dict[uuid.UUID, int], now: datetime
-) -> dict[uuid.UUID, int]:
-    """:func:`take_seqs` for several chats in one statement; {chat id: last seq taken}.
+) -> dict[uuid.UUID, TakenSeqs]:
+    """:func:`take_seqs` for several chats in one statement; {chat id: what was taken}.
 
     One ``UPDATE ... WHERE id IN (...) RETURNING``: a batch of sends into a hundred
     chats costs one round trip, not a hundred. On PostgreSQL the chat rows stay locked
     until commit, as with :func:`take_seqs`.
     """
     if len(counts) == 1:
-        ((chat_id, count),) = counts.items()
-        return {chat_id: await take_seqs(session, chat_id, count, now)}
-    increment = case(counts, value=Chat.id)
+        ((only, count),) = counts.items()
+        statement = update(Chat).where(Chat.id == only).values(last_seq=Chat.last_seq + count)
+    else:
+        increment = case(counts, value=Chat.id)
+        statement = (
+            update(Chat)
+            .where(Chat.id.in_(list(counts)))
+            .values(last_seq=Chat.last_seq + increment)
+            .execution_options(synchronize_session=False)
+        )
     result = await session.execute(
-        update(Chat)
-        .where(Chat.id.in_(list(counts)))
-        .values(last_seq=Chat.last_seq + increment, last_message_at=now, updated_at=now)
-        .returning(Chat.id, Chat.last_seq)
-        .execution_options(synchronize_session=False)
+        statement.values(last_message_at=now, updated_at=now).returning(
+            Chat.id, Chat.last_seq, Chat.name, Chat.type
+        )
     )
-    taken = {chat_id: int(last) for chat_id, last in result}
+    taken = {
+        chat_id: TakenSeqs(int(last), name, kind) for chat_id, last, name, kind in result.all()
+    }
     if len(taken) != len(counts):
         raise LookupError("a chat disappeared while messages were being stored")
     return taken

@@ -1,7 +1,8 @@
 """Message queries. Never commits.
 
 History is paged by the per-chat sequence number (keyset), which stays fast on
-a chat of millions of messages; the seed's ``offset`` is still accepted.
+a chat of millions of messages; the seed's ``offset`` (counted from the oldest
+message, as the seed's app pages) is still accepted.
 """
 
 from __future__ import annotations
@@ -52,15 +53,18 @@ async def page(
     limit: int,
     before: int | None = None,
     after: int | None = None,
-    offset: int = 0,
+    offset: int | None = None,
     visible_after: int = 0,
 ) -> tuple[Sequence[tuple[Message, User]], bool]:
     """Up to ``limit`` messages in chronological order, and whether more lie beyond.
 
-    ``after``: the oldest messages with a larger seq (catching up forwards).
-    Otherwise the newest messages with seq below ``before`` (scrolling back), skipping
-    ``offset`` newest ones first. Only messages with a seq above ``visible_after`` exist for
-    this page (a member who joined a group that keeps its history from newcomers).
+    ``after``: the oldest messages with a larger seq (catching up forwards), skipping
+    ``offset`` of them first. ``before``: the newest messages with seq below it
+    (scrolling back), skipping ``offset`` newest ones first. Neither, with ``offset``:
+    the seed's paging, skipping ``offset`` of the oldest messages (more lie beyond
+    when newer ones remain). Nothing: the newest page. Only messages with a seq above
+    ``visible_after`` exist for this page (a member who joined a group that keeps its
+    history from newcomers).
     """
     query = (
         select(Message, User)
@@ -69,16 +73,19 @@ async def page(
     )
     if visible_after:
         query = query.where(Message.seq > visible_after)
-    if after is not None:
-        query = query.where(Message.seq > after).order_by(Message.seq.asc())
+    oldest_first = after is not None or (before is None and offset is not None)
+    if oldest_first:
+        if after is not None:
+            query = query.where(Message.seq > after)
+        query = query.order_by(Message.seq.asc()).offset(offset or 0)
     else:
         if before is not None:
             query = query.where(Message.seq < before)
-        query = query.order_by(Message.seq.desc()).offset(offset)
+        query = query.order_by(Message.seq.desc()).offset(offset or 0)
     rows = list((await session.execute(query.limit(limit + 1))).all())
     has_more = len(rows) > limit
     rows = rows[:limit]
-    if after is None:
+    if not oldest_first:
         rows.reverse()
     return rows, has_more
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from inner_circle.server.db.models import RefreshToken
+from inner_circle.server.db.models import FcmToken, RefreshToken
 
-__all__ = ["by_hash", "revoke_family", "revoke_user", "session_active"]
+__all__ = ["by_hash", "revoke_family", "revoke_user", "save_fcm_token", "session_active"]
 
 
 async def by_hash(session: AsyncSession, token_hash: str) -> RefreshToken | None:
@@ -31,6 +31,8 @@ async def session_active(session: AsyncSession, family_id: uuid.UUID) -> bool:
 
 
 async def revoke_family(session: AsyncSession, family_id: uuid.UUID, now: datetime) -> None:
+    """End a session: its refresh tokens stop working and its device's FCM token is forgotten."""
+    await session.execute(delete(FcmToken).where(FcmToken.session_id == family_id))
     await session.execute(
         update(RefreshToken)
         .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
@@ -39,8 +41,30 @@ async def revoke_family(session: AsyncSession, family_id: uuid.UUID, now: dateti
 
 
 async def revoke_user(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> None:
+    """End every session of a member (and forget their devices' FCM tokens)."""
+    await session.execute(delete(FcmToken).where(FcmToken.user_id == user_id))
     await session.execute(
         update(RefreshToken)
         .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=now)
     )
+
+
+async def save_fcm_token(
+    session: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID, token: str, now: datetime
+) -> None:
+    """Keep one FCM token per session: a new one replaces the old."""
+    result = await session.execute(
+        select(FcmToken).where(FcmToken.session_id == session_id).with_for_update()
+    )
+    row = result.scalar_one_or_none()
+    if row is None:
+        session.add(
+            FcmToken(
+                user_id=user_id, session_id=session_id, token=token, created_at=now, updated_at=now
+            )
+        )
+    else:
+        row.token = token
+        row.updated_at = now
+    await session.flush()

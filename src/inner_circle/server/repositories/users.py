@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from inner_circle.core import usernames
 from inner_circle.server.db.models import User
 
 __all__ = ["active_ids", "by_id", "by_ids", "by_username", "count", "list_all"]
@@ -18,11 +19,24 @@ async def by_id(session: AsyncSession, user_id: uuid.UUID) -> User | None:
 
 
 async def by_username(session: AsyncSession, username: str) -> User | None:
-    """Usernames are unique case-insensitively: 'Anna' and 'anna' are one member."""
+    """Usernames are unique case-insensitively in any alphabet: 'Anna' and 'anna', 'Бабушка'
+    and 'бабушка' are one member (``core.usernames.fold``). A seed-era name left without a
+    folded form (its fold collided with an older name) matches by its exact spelling, and
+    that spelling wins over the older name's other cases."""
+    spelled = usernames.normalize(username)
     result = await session.execute(
-        select(User).where(func.lower(User.username) == username.lower()).limit(1)
+        select(User)
+        .where(
+            or_(
+                User.username_folded == usernames.fold(username),
+                and_(User.username == spelled, User.username_folded.is_(None)),
+            )
+        )
+        .limit(2)
     )
-    return result.scalar_one_or_none()
+    found = list(result.scalars())
+    exact = next((user for user in found if user.username_folded is None), None)
+    return exact or (found[0] if found else None)
 
 
 async def by_ids(session: AsyncSession, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, User]:

@@ -6,6 +6,7 @@ import uuid
 
 from sqlalchemy.exc import IntegrityError
 
+from inner_circle.core import usernames
 from inner_circle.core.actor import Actor
 from inner_circle.core.errors import (
     Conflict,
@@ -42,6 +43,7 @@ __all__ = [
     "list_members",
     "register_with_invite",
     "reset_password",
+    "save_fcm_token",
     "set_admin",
     "update_profile",
 ]
@@ -72,6 +74,7 @@ async def register_with_invite(uow: UnitOfWork, body: RegisterIn) -> UserOut:
     user = User(
         id=uuid.uuid4(),
         username=body.username,
+        username_folded=usernames.fold(body.username),
         display_name=body.display_name,
         password_hash=await uow.ctx.passwords.hash(body.password),
         is_admin=False,
@@ -240,3 +243,21 @@ async def _set_password(uow: UnitOfWork, user: User, password: str) -> None:
     user.updated_at = now
     await tokens_repo.revoke_user(uow.session, user.id, now)
     uow.disconnect_user(user.id)
+
+
+async def save_fcm_token(uow: UnitOfWork, actor: Actor, token: str) -> None:
+    """Remember the device's FCM token for the actor's session (one per session, the newest
+    wins). It is forgotten when the session ends: logout, theft detection, password change,
+    reset or deactivation.
+
+    Raises: ValidationFailed when the access token belongs to no session (issued before
+    sessions existed: sign in again).
+    """
+    if actor.session_id is None:
+        raise ValidationFailed("Sign in again to register this device for notifications")
+    now = uow.ctx.clock.now()
+    try:
+        async with uow.session.begin_nested():
+            await tokens_repo.save_fcm_token(uow.session, actor.id, actor.session_id, token, now)
+    except IntegrityError:  # the same session registered at the same moment: update that row
+        await tokens_repo.save_fcm_token(uow.session, actor.id, actor.session_id, token, now)

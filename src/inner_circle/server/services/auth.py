@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from inner_circle.core.actor import Actor
 from inner_circle.core.errors import ErrorCode, Forbidden, Unauthenticated
@@ -39,37 +39,75 @@ async def login(uow: UnitOfWork, body: LoginIn) -> TokenPair:
         raise Forbidden("This account has been deactivated", ErrorCode.ACCOUNT_DEACTIVATED)
     if new_hash is not None:
         user.password_hash = new_hash
-    return await _issue(uow, user, family_id=uuid.uuid4())
+    return await _issue(
+        uow, user, family_id=uuid.uuid4(), secret=uow.ctx.tokens.new_refresh_secret()
+    )
 
 
 async def refresh(uow: UnitOfWork, token: str) -> TokenPair:
     """Swap a refresh token for a new pair; the old refresh token stops working.
 
     Guarantees: presenting an already-used refresh token (a stolen copy, or the
-    victim after a theft) revokes that whole session family.
+    victim after a theft) revokes that whole session family, except within
+    ``refresh_reuse_grace_seconds`` of its rotation while its successor is still
+    unused: that is a retry whose answer was lost (a phone between networks), and it
+    gets the very same pair again. A seed-era or forged refresh JWT is refused.
 
     Raises: Unauthenticated(TOKEN_INVALID); Forbidden(ACCOUNT_DEACTIVATED).
     """
     now = uow.ctx.clock.now()
-    stored = await tokens_repo.by_hash(uow.session, hash_refresh_token(token))
+    claims = uow.ctx.tokens.decode_refresh(token)
+    stored = await tokens_repo.by_hash(uow.session, hash_refresh_token(claims.secret))
     invalid = Unauthenticated("The refresh token is invalid or expired", ErrorCode.TOKEN_INVALID)
     if stored is None or stored.revoked_at is not None or stored.expires_at <= now:
         raise invalid
+    if claims.user_id is not None and claims.user_id != stored.user_id:
+        raise invalid
     if stored.used_at is not None:
+        again = await _retry_within_grace(uow, stored, claims.secret)
+        if again is not None:
+            return again
         await tokens_repo.revoke_family(uow.session, stored.family_id, now)
         await uow.commit()  # the revocation must stick even though this call fails
         raise invalid
-    user = await users_repo.by_id(uow.session, stored.user_id)
+    user = await _active_user(uow, stored.user_id)
+    stored.used_at = now
+    successor = uow.ctx.tokens.successor_secret(claims.secret)
+    return await _issue(uow, user, family_id=stored.family_id, secret=successor)
+
+
+async def _retry_within_grace(uow: UnitOfWork, used: RefreshToken, secret: str) -> TokenPair | None:
+    """The pair ``used`` was swapped for, when this is a retry of that swap: within the
+    grace period, and the new refresh token was never used. None otherwise."""
+    grace = timedelta(seconds=uow.ctx.settings.refresh_reuse_grace_seconds)
+    assert used.used_at is not None
+    if uow.ctx.clock.now() - used.used_at > grace:
+        return None
+    successor_secret = uow.ctx.tokens.successor_secret(secret)
+    successor = await tokens_repo.by_hash(uow.session, hash_refresh_token(successor_secret))
+    if successor is None or successor.used_at is not None or successor.revoked_at is not None:
+        return None
+    user = await _active_user(uow, used.user_id)
+    return await _pair(
+        uow, user, used.family_id, successor_secret, successor.created_at, successor.expires_at
+    )
+
+
+async def _active_user(uow: UnitOfWork, user_id: uuid.UUID) -> User:
+    user = await users_repo.by_id(uow.session, user_id)
     if user is None or not user.is_active:
         raise Forbidden("This account has been deactivated", ErrorCode.ACCOUNT_DEACTIVATED)
-    stored.used_at = now
-    return await _issue(uow, user, family_id=stored.family_id)
+    return user
 
 
 async def logout(uow: UnitOfWork, token: str) -> None:
     """End the session the refresh token belongs to: its refresh and access tokens stop
     working and its live connections close. Unknown tokens are ignored."""
-    stored = await tokens_repo.by_hash(uow.session, hash_refresh_token(token))
+    try:
+        secret = uow.ctx.tokens.decode_refresh(token).secret
+    except Unauthenticated:
+        return
+    stored = await tokens_repo.by_hash(uow.session, hash_refresh_token(secret))
     if stored is not None:
         await tokens_repo.revoke_family(uow.session, stored.family_id, uow.ctx.clock.now())
         uow.disconnect_session(stored.family_id)
@@ -106,24 +144,38 @@ def actor_of(user: User, session_id: uuid.UUID | None = None) -> Actor:
     )
 
 
-async def _issue(uow: UnitOfWork, user: User, *, family_id: uuid.UUID) -> TokenPair:
+async def _issue(uow: UnitOfWork, user: User, *, family_id: uuid.UUID, secret: str) -> TokenPair:
+    """Store ``secret`` (hashed) as the session's current refresh token; return the pair."""
     now = uow.ctx.clock.now()
-    tokens = uow.ctx.tokens
-    refresh_token = tokens.new_refresh_token()
+    expires = now + timedelta(seconds=uow.ctx.tokens.refresh_ttl)
     uow.session.add(
         RefreshToken(
             user_id=user.id,
-            token_hash=hash_refresh_token(refresh_token),
+            token_hash=hash_refresh_token(secret),
             family_id=family_id,
             created_at=now,
-            expires_at=now + timedelta(seconds=tokens.refresh_ttl),
+            expires_at=expires,
         )
     )
+    return await _pair(uow, user, family_id, secret, now, expires)
+
+
+async def _pair(
+    uow: UnitOfWork,
+    user: User,
+    family_id: uuid.UUID,
+    secret: str,
+    issued: datetime,
+    expires: datetime,
+) -> TokenPair:
+    """The answer for a session whose refresh secret is ``secret``: the same inputs give the
+    same tokens (signing is deterministic), which makes a retried refresh idempotent."""
+    tokens = uow.ctx.tokens
     return TokenPair(
         access_token=tokens.issue_access(
-            user.id, user.username, user.token_version, now, session_id=family_id
+            user.id, user.username, user.token_version, issued, session_id=family_id
         ),
-        refresh_token=refresh_token,
+        refresh_token=tokens.issue_refresh(secret, user.id, user.username, issued, expires),
         expires_in=tokens.access_ttl,
         user=user_out(user, online=await uow.ctx.presence.is_online(user.id)),
     )

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy.exc import IntegrityError
 
 from inner_circle.core.actor import Actor
-from inner_circle.core.errors import NotFound, ValidationFailed
+from inner_circle.core.errors import Forbidden, NotFound, ValidationFailed
 from inner_circle.protocol.events import ChatRemoved, ServerEvent
 from inner_circle.protocol.rest import ChatOut, GroupChatIn
 from inner_circle.server.access import access_chat
@@ -24,12 +24,14 @@ __all__ = [
     "add_participants",
     "announce_chat",
     "create_group_chat",
+    "delete_chat",
     "ensure_family_chat",
     "get_chat",
     "get_or_create_private_chat",
     "list_my_chats",
     "remove_participant",
     "rename_chat",
+    "reveal_hidden",
     "views_of",
 ]
 
@@ -99,6 +101,7 @@ async def get_or_create_private_chat(
     key = f"{low}:{high}"
     existing = await chats_repo.by_private_key(uow.session, key)
     if existing is not None:
+        await reveal_hidden(uow, [existing.id], user_id=actor.id)
         return (await _views(uow, [existing], actor.id))[0], False
     now = uow.ctx.clock.now()
     chat = Chat(
@@ -218,6 +221,46 @@ async def remove_participant(
     uow.emit(ServerEvent.CHAT_REMOVED, ChatRemoved(chat_id=chat.id), [user_id])
     views = await announce_chat(uow, chat)
     return views.get(actor.id)
+
+
+async def delete_chat(uow: UnitOfWork, actor: Actor, chat_id: uuid.UUID) -> str:
+    """The seed's ``DELETE /chats/:id``, made safe for a family; returns what happened.
+
+    A private chat leaves the actor's list only (the other member keeps it, and the
+    history stays): it comes back when either member writes in it or the actor opens
+    it again with ``POST /chats/private``. A group: the actor leaves it. The family
+    chat cannot be deleted.
+
+    Raises: NotFound; Forbidden for the family chat.
+    Emits: ``chatRemoved`` to the actor (a private chat); as :func:`remove_participant`
+    for a group.
+    """
+    chat, participant = await access_chat(uow, actor, chat_id)
+    if chat.type == "family":
+        raise Forbidden("The family chat cannot be deleted")
+    if chat.type == "group":
+        await remove_participant(uow, actor, chat.id, actor.id)
+        return "You left the chat"
+    if participant.hidden_at is None:
+        now = uow.ctx.clock.now()
+        participant.hidden_at = now
+        sync_repo.record(uow.session, "removed", now, chat_id=chat.id, user_id=actor.id)
+        uow.emit(ServerEvent.CHAT_REMOVED, ChatRemoved(chat_id=chat.id), [actor.id])
+    return "Chat removed from your list"
+
+
+async def reveal_hidden(
+    uow: UnitOfWork, chat_ids: Iterable[uuid.UUID], *, user_id: uuid.UUID | None = None
+) -> None:
+    """Put chats that members deleted from their list back (only ``user_id``'s, when given).
+
+    Emits: ``chatCreated`` to each member who gets a chat back, ``chatUpdated`` to the others.
+    """
+    revealed = await chats_repo.unhide(uow.session, chat_ids, user_id)
+    for chat_id, members in revealed.items():
+        chat = await uow.session.get(Chat, chat_id)
+        assert chat is not None
+        await announce_chat(uow, chat, created_for=members)
 
 
 async def announce_chat(

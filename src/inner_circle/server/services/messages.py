@@ -14,12 +14,13 @@ from inner_circle.core.errors import Forbidden, InnerCircleError, NotFound, Vali
 from inner_circle.protocol.events import GetMessagesIn, ReadMarker, ServerEvent
 from inner_circle.protocol.rest import MessageOut, MessagePage, ReadStateOut, SendMessageIn
 from inner_circle.server.access import access_chat, access_chats
-from inner_circle.server.db.models import Message
+from inner_circle.server.db.models import Chat, Message
 from inner_circle.server.db.uow import UnitOfWork
 from inner_circle.server.repositories import chats as chats_repo
 from inner_circle.server.repositories import messages as messages_repo
 from inner_circle.server.repositories import sync as sync_repo
 from inner_circle.server.repositories import users as users_repo
+from inner_circle.server.services import chats as chat_service
 from inner_circle.server.services.views import message_out
 
 __all__ = [
@@ -89,7 +90,9 @@ async def send_messages(uow: UnitOfWork, requests: Sequence[SendRequest]) -> lis
             back, and the caller retries the requests one by one.
 
     Emits: as :func:`send_message`, for each new message, and for an already stored
-    one whose request says ``republish`` (its first events may never have gone out).
+    one whose request says ``republish`` (its first events may never have gone out);
+    ``chatCreated`` to a member who had deleted the private chat from their list (it
+    comes back with the new message).
     """
     results: list[SendResult | None] = [None] * len(requests)
     access = await access_chats(uow, [(r.actor, r.body.chat_id) for r in requests])
@@ -118,7 +121,8 @@ async def send_messages(uow: UnitOfWork, requests: Sequence[SendRequest]) -> lis
             first_with_key[key] = index
         fresh.append((index, request, allowed))
 
-    created = await _store(uow, fresh, earlier)
+    taken: dict[uuid.UUID, chats_repo.TakenSeqs] = {}
+    created = await _store(uow, fresh, earlier, taken)
     highest: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
     for message in created.values():
         marker = (message.chat_id, message.sender_id)
@@ -130,17 +134,25 @@ async def send_messages(uow: UnitOfWork, requests: Sequence[SendRequest]) -> lis
         uow.session,
         {m.sender_id for m in created.values()} | {m.sender_id for m in earlier.values()},
     )
+    names = {chat_id: seqs.name for chat_id, seqs in taken.items()}
+    missing = {m.chat_id for m in earlier.values()} - names.keys()
+    if missing:  # only answers to retries need a lookup
+        names.update(await chats_repo.names(uow.session, missing))
+    # A private chat a member deleted from their list comes back when anyone writes in it.
+    private = {chat_id for chat_id, seqs in taken.items() if seqs.type == "private"}
+    if private:
+        await chat_service.reveal_hidden(uow, private)
     for index, request, recipients in fresh:
         message = created.get(index)
         if message is None:
             continue
-        out = message_out(message, senders[message.sender_id])
+        out = message_out(message, senders[message.sender_id], names[message.chat_id])
         uow.emit(ServerEvent.MESSAGE_RECEIVED, out, recipients)
         if request.origin_sid is not None:
             uow.emit_to_sid(ServerEvent.MESSAGE_SENT, out, request.origin_sid)
         results[index] = (out, True)
     for index, message in earlier.items():
-        out = message_out(message, senders[message.sender_id])
+        out = message_out(message, senders[message.sender_id], names[message.chat_id])
         results[index] = (out, False)
         request, recipients = requests[index], access[index]
         if request.republish and not isinstance(recipients, InnerCircleError):
@@ -157,8 +169,10 @@ async def _store(
     uow: UnitOfWork,
     fresh: list[tuple[int, SendRequest, list[uuid.UUID]]],
     earlier: dict[int, Message],
+    taken: dict[uuid.UUID, chats_repo.TakenSeqs],
 ) -> dict[int, Message]:
     """Insert the new messages with their sequence numbers; {request index: message}.
+    ``taken`` receives each chat's sequence numbers, name and type.
 
     A lone message whose client id a concurrent retry committed first moves to
     ``earlier`` instead (the unique constraint decides, inside a savepoint).
@@ -175,11 +189,13 @@ async def _store(
     savepoint = uow.session.begin_nested() if len(fresh) == 1 else nullcontext()
     try:
         async with savepoint:
-            taken = await chats_repo.take_seqs_many(
-                uow.session, {chat_id: len(items) for chat_id, items in by_chat.items()}, now
+            taken.update(
+                await chats_repo.take_seqs_many(
+                    uow.session, {chat_id: len(items) for chat_id, items in by_chat.items()}, now
+                )
             )
             for chat_id, items in by_chat.items():
-                last = taken[chat_id]
+                last = taken[chat_id].last
                 for offset, (index, request) in enumerate(items):
                     created[index] = Message(
                         id=uuid.uuid4(),
@@ -203,6 +219,7 @@ async def _store(
                 )
             await uow.session.flush()
     except IntegrityError:
+        taken.clear()  # rolled back with the savepoint
         if len(fresh) > 1:
             raise
         # A concurrent retry with the same client id committed first: answer with that one.
@@ -235,7 +252,9 @@ async def list_messages(uow: UnitOfWork, actor: Actor, query: GetMessagesIn) -> 
         visible_after=participant.history_from_seq,
     )
     return MessagePage(
-        chat_id=chat.id, messages=[message_out(m, u) for m, u in rows], has_more=has_more
+        chat_id=chat.id,
+        messages=[message_out(m, u, chat.name) for m, u in rows],
+        has_more=has_more,
     )
 
 
@@ -296,13 +315,13 @@ async def edit_message(
     message is someone else's; ValidationFailed when it was deleted.
     Emits: ``messageUpdated`` to every participant who can see the message.
     """
-    message = await _own_message(uow, actor, chat_id, message_id, allow_admin=False)
+    chat, message = await _own_message(uow, actor, chat_id, message_id, allow_admin=False)
     if message.deleted_at is not None:
         raise ValidationFailed("A deleted message cannot be edited")
     now = uow.ctx.clock.now()
     message.content = content
     message.edited_at = message.updated_at = now
-    return await _announce_update(uow, message, "edit")
+    return await _announce_update(uow, chat, message, "edit")
 
 
 async def delete_message(
@@ -314,27 +333,27 @@ async def delete_message(
     Raises: NotFound; Forbidden for someone else's message (unless admin).
     Emits: ``messageUpdated`` (with ``deletedAt``) to every participant who can see it.
     """
-    message = await _own_message(uow, actor, chat_id, message_id, allow_admin=True)
+    chat, message = await _own_message(uow, actor, chat_id, message_id, allow_admin=True)
     if message.deleted_at is None:
         now = uow.ctx.clock.now()
         message.content = ""
         message.deleted_at = message.updated_at = now
-    return await _announce_update(uow, message, "delete")
+    return await _announce_update(uow, chat, message, "delete")
 
 
 async def _own_message(
     uow: UnitOfWork, actor: Actor, chat_id: uuid.UUID, message_id: uuid.UUID, *, allow_admin: bool
-) -> Message:
+) -> tuple[Chat, Message]:
     chat, _ = await access_chat(uow, actor, chat_id)
     message = await messages_repo.in_chat(uow.session, chat.id, message_id)
     if message is None:
         raise NotFound("Message not found")
     if message.sender_id != actor.id and not (allow_admin and actor.is_admin):
         raise Forbidden("Only the sender may change this message")
-    return message
+    return chat, message
 
 
-async def _announce_update(uow: UnitOfWork, message: Message, kind: str) -> MessageOut:
+async def _announce_update(uow: UnitOfWork, chat: Chat, message: Message, kind: str) -> MessageOut:
     sync_repo.record(
         uow.session,
         kind,
@@ -345,7 +364,7 @@ async def _announce_update(uow: UnitOfWork, message: Message, kind: str) -> Mess
     )
     sender = await users_repo.by_id(uow.session, message.sender_id)
     assert sender is not None
-    out = message_out(message, sender)
+    out = message_out(message, sender, chat.name)
     uow.emit(
         ServerEvent.MESSAGE_UPDATED,
         out,

@@ -50,7 +50,7 @@ async def sync(
                 limit=RECENT_PER_CHAT,
                 visible_after=history_from.get(chat.id, 0),
             )
-            recent.extend(message_out(m, u) for m, u in rows)
+            recent.extend(message_out(m, u, chat.name) for m, u in rows)
         return SyncOut(cursor=latest, reset=since is not None, chats=chats, messages=recent)
 
     entries, has_more = await sync_repo.entries_for(uow.session, actor.id, since, limit)
@@ -94,4 +94,5 @@ async def sync(
 
 async def _messages(uow: UnitOfWork, ids: list[uuid.UUID | None]) -> dict[uuid.UUID, MessageOut]:
     found = await messages_repo.by_ids(uow.session, [i for i in ids if i is not None])
-    return {message_id: message_out(m, u) for message_id, (m, u) in found.items()}
+    names = await chats_repo.names(uow.session, {m.chat_id for m, _ in found.values()})
+    return {message_id: message_out(m, u, names[m.chat_id]) for message_id, (m, u) in found.items()}

@@ -8,6 +8,7 @@ from datetime import datetime
 from inner_circle.core.invites import invite_status
 from inner_circle.protocol.rest import (
     ChatOut,
+    ChatRef,
     InviteOut,
     MemberReadState,
     MessageOut,
@@ -33,13 +34,17 @@ def user_out(user: User, *, online: bool = False) -> UserOut:
         is_online=online,
         last_seen_at=user.last_seen_at,
         created_at=user.created_at,
+        # A seed row may lack it; the seed's app needs a date either way.
+        updated_at=user.updated_at or user.created_at,
     )
 
 
-def message_out(message: Message, sender: User) -> MessageOut:
+def message_out(message: Message, sender: User, chat_name: str) -> MessageOut:
+    """``chat_name``: the chat's stored name (:func:`chat_out` names a private chat per viewer)."""
     return MessageOut(
         id=message.id,
         chat_id=message.chat_id,
+        chat=ChatRef(id=message.chat_id, name=chat_name),
         seq=message.seq,
         sender_id=message.sender_id,
         sender=user_brief(sender),
@@ -71,9 +76,10 @@ def chat_out(
         id=chat.id,
         name=name,
         type=chat.type,  # type: ignore[arg-type]
+        is_private=chat.type == "private",
         participants=[user_brief(u) for _, u in members],
         participant_ids=[p.user_id for p, _ in members],
-        last_message=message_out(*last) if last else None,
+        last_message=message_out(*last, chat.name) if last else None,
         last_seq=chat.last_seq,
         last_read_seq=last_read,
         unread_count=max(0, chat.last_seq - last_read),

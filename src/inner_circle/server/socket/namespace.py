@@ -17,9 +17,12 @@ from pydantic import BaseModel, ValidationError
 
 from inner_circle.core.actor import Actor
 from inner_circle.core.errors import ErrorCode, InnerCircleError, Unauthenticated, ValidationFailed
+from inner_circle.core.limits import SEQ_MAX
 from inner_circle.protocol.events import (
     EditMessageIn,
     GetMessagesIn,
+    MarkAsReadIn,
+    MarkedAsRead,
     MessageRefIn,
     ServerEvent,
     SyncIn,
@@ -161,6 +164,18 @@ class ChatNamespace(socketio.AsyncNamespace):
             return _dump(await messages.mark_read(uow, actor, body.chat_id, body.seq))
 
         return await self._call(sid, "markRead", MarkReadIn, data, read, write=True)
+
+    async def on_markAsRead(self, sid: str, data: Any = None) -> dict[str, Any]:
+        """The seed's ``markAsRead {chatId}``: ``markRead`` up to the chat's newest message."""
+
+        async def read_all(uow: UnitOfWork, actor: Actor, body: MarkAsReadIn) -> dict[str, Any]:
+            return _dump(await messages.mark_read(uow, actor, body.chat_id, SEQ_MAX))
+
+        ack = await self._call(sid, "markAsRead", MarkAsReadIn, data, read_all, write=True)
+        if ack["ok"]:  # the seed's reply event
+            answer = MarkedAsRead(chat_id=ack["chatId"], user_id=ack["userId"])
+            await self.emit(ServerEvent.MARKED_AS_READ, _dump(answer), to=sid)
+        return ack
 
     async def on_markDelivered(self, sid: str, data: Any = None) -> dict[str, Any]:
         async def delivered(uow: UnitOfWork, actor: Actor, body: MarkReadIn) -> dict[str, Any]:

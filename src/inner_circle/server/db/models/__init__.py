@@ -5,12 +5,13 @@ from inner_circle.server.db.models.chats import Chat, ChatParticipant
 from inner_circle.server.db.models.invites import InvitationCode
 from inner_circle.server.db.models.messages import Message
 from inner_circle.server.db.models.sync import SyncEntry
-from inner_circle.server.db.models.users import RefreshToken, User
+from inner_circle.server.db.models.users import FcmToken, RefreshToken, User
 
 __all__ = [
     "Base",
     "Chat",
     "ChatParticipant",
+    "FcmToken",
     "InvitationCode",
     "Message",
     "RefreshToken",

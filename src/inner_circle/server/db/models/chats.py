@@ -56,3 +56,6 @@ class ChatParticipant(Base):
     history_from_seq: Mapped[int] = mapped_column(
         "historyFromSeq", Integer, default=0, server_default="0"
     )
+    # Set when the member deleted a private chat from their list (``DELETE /chats/:id``);
+    # cleared when either side writes or the member opens it again.
+    hidden_at: Mapped[datetime | None] = mapped_column("hiddenAt", UTCDateTime, nullable=True)

@@ -99,7 +99,16 @@ def upgrade() -> None:
     op.create_index("ix_refresh_tokens_userId", "refresh_tokens", ["userId"])
     op.create_index("ix_refresh_tokens_family", "refresh_tokens", ["familyId"])
     # Last: SQLite's batch mode cannot reflect expression indexes, so no batch may follow it.
-    op.create_index("ix_users_username_lower", "users", [sa.text("lower(username)")], unique=True)
+    # A seed database may hold names that differ only in case ('Бабушка', 'бабушка': the
+    # seed compared bytes); then the index cannot be built. 0005 replaces it anyway with
+    # a unique folded form that leaves such a later name out.
+    collisions = bind.execute(
+        sa.text("SELECT lower(username) FROM users GROUP BY lower(username) HAVING COUNT(*) > 1")
+    ).first()
+    if collisions is None:
+        op.create_index(
+            "ix_users_username_lower", "users", [sa.text("lower(username)")], unique=True
+        )
 
 
 def _backfill_sequences(bind: sa.engine.Connection) -> None:
