@@ -200,6 +200,11 @@ class ChatNamespace(socketio.AsyncNamespace):
         async with self._uows.read() as uow:
             await presence.connection_opened(uow, actor, sid)
             await uow.commit()
+        if grant.ending:  # a sweep or hint ended it meanwhile; nothing awaits after this
+            await self.on_disconnect(sid)
+            raise ConnectionRefusedError(
+                Unauthenticated(grants.ENDED, ErrorCode.TOKEN_INVALID).to_dict()
+            )
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         grant = self._grants.pop(sid, None)
@@ -301,6 +306,8 @@ class ChatNamespace(socketio.AsyncNamespace):
         if grant is None or grant.ending:
             return
         grant.ending = True
+        if not self.server.manager.is_connected(sid, self.namespace):
+            return  # still connecting: on_connect sees ``ending`` and refuses it
         try:
             await self.emit(
                 ServerEvent.ERROR,
