@@ -117,6 +117,12 @@ def _parse(model: type[M], data: Any) -> M:
         raise ValidationFailed(f"{field}: {first.get('msg', 'invalid')}") from exc
 
 
+def refused(error: InnerCircleError) -> socketio.exceptions.ConnectionRefusedError:
+    """A refused connection: clients get ``{message, data: {code, message}}`` (the JS
+    client's ``connect_error`` has them as ``err.message`` and ``err.data``)."""
+    return socketio.exceptions.ConnectionRefusedError(error.message, error.to_dict())
+
+
 def reject_binary(value: Any, depth: int = 0) -> None:
     """Refuse bytes anywhere in a payload: Socket.IO binary attachments would reach string
     fields (Pydantic decodes bytes in lax mode) past the NUL check."""
@@ -173,11 +179,11 @@ class ChatNamespace(socketio.AsyncNamespace):
                 actor = await grants.confirm(uow, claims)
             await self._check_capacity(actor)
         except InnerCircleError as exc:
-            raise ConnectionRefusedError(exc.to_dict()) from None
+            raise refused(exc) from None
         except Exception:
             log.exception("unexpected error authenticating a connection")
             error = InnerCircleError("Internal server error", ErrorCode.INTERNAL)
-            raise ConnectionRefusedError(error.to_dict()) from None
+            raise refused(error) from None
         grant = Grant(claims, actor, checked)
         self._grants[sid] = grant
         await self.save_session(sid, {"actor": actor})
@@ -191,20 +197,16 @@ class ChatNamespace(socketio.AsyncNamespace):
                 await grants.confirm(uow, claims)
         except InnerCircleError as exc:
             self._grants.pop(sid, None)
-            raise ConnectionRefusedError(exc.to_dict()) from None
+            raise refused(exc) from None
         if self._grants.get(sid) is not grant or grant.ending:
             self._grants.pop(sid, None)
-            raise ConnectionRefusedError(
-                Unauthenticated(grants.ENDED, ErrorCode.TOKEN_INVALID).to_dict()
-            )
+            raise refused(Unauthenticated(grants.ENDED, ErrorCode.TOKEN_INVALID))
         async with self._uows.read() as uow:
             await presence.connection_opened(uow, actor, sid)
             await uow.commit()
         if grant.ending:  # a sweep or hint ended it meanwhile; nothing awaits after this
             await self.on_disconnect(sid)
-            raise ConnectionRefusedError(
-                Unauthenticated(grants.ENDED, ErrorCode.TOKEN_INVALID).to_dict()
-            )
+            raise refused(Unauthenticated(grants.ENDED, ErrorCode.TOKEN_INVALID))
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         grant = self._grants.pop(sid, None)

@@ -43,6 +43,7 @@ class GuardedServer(socketio.AsyncServer):
         self._unbound: dict[str, asyncio.TimerHandle] = {}
         self._dropping: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        self.eio.logger.addFilter(_QuietReceiveErrors())
 
     # --- Engine.IO sessions without a namespace ---------------------------------------
 
@@ -84,7 +85,15 @@ class GuardedServer(socketio.AsyncServer):
         if sid is not None and self.manager.is_connected(sid, NAMESPACE):
             return
         log.info("closing Engine.IO session %s: no namespace connection in time", eio_sid)
-        self._spawn(self.eio.disconnect(eio_sid))
+        self._spawn(self._close_transport(eio_sid))
+
+    async def _close_transport(self, eio_sid: str) -> None:
+        """Close the Engine.IO session *and* its transport: Engine.IO's own close only
+        asks the client to hang up, which a misbehaving client need not do."""
+        socket = self.eio.sockets.get(eio_sid)
+        await self.eio.disconnect(eio_sid)
+        if socket is not None:
+            await socket.queue.put(None)  # ends the writer, which closes the WebSocket
 
     # --- packets ----------------------------------------------------------------------
 
@@ -120,9 +129,25 @@ class GuardedServer(socketio.AsyncServer):
             return
         self._dropping.add(eio_sid)
         log.warning("closing Socket.IO connection %s: %s", eio_sid, reason)
-        self._spawn(self.eio.disconnect(eio_sid))
+        self._spawn(self._close_transport(eio_sid))
 
     def _spawn(self, work: Any) -> None:
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+class _QuietReceiveErrors(logging.Filter):
+    """Engine.IO logs a packet of an unknown type with a traceback ("Unknown receive error")
+    from inside its WebSocket loop, where no hook reaches; one WARNING line says enough."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.getMessage() == "Unknown receive error":
+            error = record.exc_info[1]
+            record.msg = "Socket.IO connection sent a malformed Engine.IO packet (%s)"
+            record.args = (type(error).__name__,)
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno = logging.WARNING
+            record.levelname = "WARNING"
+        return True
