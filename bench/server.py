@@ -162,6 +162,8 @@ class ServerGroup:
             # The bench measures the message path, not the abuse limits (which would refuse
             # 20 messages/s from one member, as they should).
             "INNER_CIRCLE_RATE_LIMITS_ENABLED": "false",
+            # The idle shape opens up to 100 sockets per member (the default cap is 20).
+            "INNER_CIRCLE_SOCKET_MAX_PER_MEMBER": "0",
         }
         self.env.pop("INNER_CIRCLE_DATABASE_URL", None)
         self.env.pop("INNER_CIRCLE_REDIS_URL", None)
