@@ -165,6 +165,8 @@ class ServerGroup:
             # The idle run holds 10,000 connections on one process; a family server's
             # default (2048) would answer most of them 503.
             "INNER_CIRCLE_LIMIT_CONCURRENCY": "100000",
+            # The idle shape opens up to 100 sockets per member (the default cap is 20).
+            "INNER_CIRCLE_SOCKET_MAX_PER_MEMBER": "0",
         }
         self.env.pop("INNER_CIRCLE_DATABASE_URL", None)
         self.env.pop("INNER_CIRCLE_REDIS_URL", None)

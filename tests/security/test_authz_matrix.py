@@ -336,6 +336,10 @@ async def delete_payload(w: World, role: str) -> Any:
     return {"chatId": str(w.private_id), "messageId": str(target)}
 
 
+async def reauth_payload(w: World, role: str) -> Any:
+    return {"token": w.token(role)}  # the caller's own token: every member may renew
+
+
 CHAT = {"chatId": PRIVATE}
 SOCKET: dict[str, tuple[SocketBuilder, dict[str, str | None]]] = {
     # role -> None when allowed, else the error code of the refusal
@@ -353,6 +357,7 @@ SOCKET: dict[str, tuple[SocketBuilder, dict[str, str | None]]] = {
     ),
     "deleteMessage": (delete_payload, {"outsider": "NOT_FOUND", "admin": "NOT_FOUND"}),
     "sync": (payload({}), {}),
+    "reauth": (reauth_payload, {}),
 }  # fmt: skip
 
 

@@ -1,12 +1,13 @@
 /** The Socket.IO connection: auth, reconnect with backoff, and the server's pushes. */
 import { io, type Socket } from 'socket.io-client';
-import { accessToken, dropSession, getSession, refresh } from './api';
+import { accessToken, dropSession, getSession, onSession, refresh } from './api';
 import { applyIncoming, applyReadMarker, applyUpdate, applyUser, flushOutbox, removeChat, upsertChat } from './chats';
 import { getState, setState } from './store';
 import { noteChat, noteRemoved, syncNow } from './sync';
 import type { ChatOut, Id, MessageOut, Presence, ReadMarker, UserOut, UserTyping } from './types';
 
 let socket: Socket | null = null;
+let stopReauth: (() => void) | undefined;
 let retryTimer: ReturnType<typeof setTimeout> | undefined;
 let attempts = 0;
 const lastMessageFrom = new Map<string, number>();
@@ -100,6 +101,11 @@ export function startRealtime(): void {
     randomizationFactor: 0.5,
   });
   const s = socket;
+  // The server closes a connection when its access token expires; a refreshed token
+  // extends the live one instead (`reauth`), so a refresh costs no reconnect.
+  stopReauth = onSession((sess) => {
+    if (sess && s.connected) s.emit('reauth', { token: sess.accessToken });
+  });
 
   s.on('connect', () => {
     attempts = 0;
@@ -188,6 +194,8 @@ export function startRealtime(): void {
 export function stopRealtime(): void {
   clearTimeout(retryTimer);
   clearTimeout(syncRetry);
+  stopReauth?.();
+  stopReauth = undefined;
   if (socket) {
     socket.removeAllListeners();
     socket.disconnect();

@@ -20,6 +20,7 @@ __all__ = [
     "MessageRefIn",
     "Presence",
     "ReadMarker",
+    "ReauthIn",
     "ServerEvent",
     "SyncIn",
     "TypingIn",
@@ -114,3 +115,9 @@ class ReadMarker(WireModel):
 class SyncIn(WireModel):
     since: Annotated[int, Field(ge=0, le=limits.CURSOR_MAX)] | None = None
     limit: Annotated[int, Field(ge=1, le=limits.SYNC_PAGE_MAX)] = limits.SYNC_PAGE_DEFAULT
+
+
+class ReauthIn(WireModel):
+    """``reauth``: a fresh access token of the same member extends a live connection."""
+
+    token: Annotated[str, Field(min_length=1, max_length=4096)]

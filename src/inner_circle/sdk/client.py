@@ -10,6 +10,9 @@ async with InnerCircleClient("http://127.0.0.1:3000") as client:
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
 import uuid
 from datetime import datetime
 from typing import Any, TypeVar
@@ -28,7 +31,7 @@ from inner_circle.protocol.rest import (
     TokenPair,
     UserOut,
 )
-from inner_circle.sdk.errors import AckTimeout, error_from
+from inner_circle.sdk.errors import AckTimeout, InnerCircleAPIError, error_from
 from inner_circle.sdk.events import EventInbox
 
 __all__ = ["InnerCircleClient"]
@@ -76,6 +79,11 @@ class InnerCircleClient:
         self.sio: socketio.AsyncClient | None = None
         self.inbox = EventInbox()
         self.timeout = timeout
+        self._expires_at = 0.0  # time.monotonic() when the access token expires
+        self._ttl = 0.0
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._renewer: asyncio.Task[None] | None = None
+        self._connect_options: dict[str, Any] = {}
 
     async def __aenter__(self) -> InnerCircleClient:
         return self
@@ -155,6 +163,8 @@ class InnerCircleClient:
         self.access_token = pair.access_token
         self.refresh_token = pair.refresh_token
         self.user = pair.user
+        self._ttl = float(pair.expires_in)
+        self._expires_at = time.monotonic() + pair.expires_in
 
     @property
     def user_id(self) -> uuid.UUID:
@@ -316,14 +326,33 @@ class InnerCircleClient:
     # --- real time ------------------------------------------------------------------------
 
     async def connect(
-        self, *, use_header: bool = False, transports: list[str] | None = None
+        self,
+        *,
+        use_header: bool = False,
+        transports: list[str] | None = None,
+        renew: bool = True,
+        reconnect: bool = True,
     ) -> None:
         """Open the Socket.IO connection; every server event is recorded in ``inbox``.
 
         ``use_header`` sends the token as the Flutter client does (Authorization header)
         instead of the browser way (``auth: {token}``).
+
+        The server closes a connection when its access token expires. With ``renew``
+        the client refreshes its tokens before then and hands the new access token to
+        the connection (``reauth``); with ``reconnect``, a connection the server closed
+        because its token expired is opened again with refreshed tokens (an ``error``
+        with ``event: "session"`` comes first). When the session itself has ended
+        (logout, a password reset, deactivation) the refresh fails and nothing reopens.
+        A reopened connection is announced in ``inbox`` as ``reconnected``.
         """
         assert self.access_token, "log in first"
+        self._connect_options = {
+            "use_header": use_header,
+            "transports": transports,
+            "renew": renew,
+            "reconnect": reconnect,
+        }
         self.sio = socketio.AsyncClient(reconnection=False)
         for name in _SERVER_EVENTS:
             self.sio.on(name, self._recorder(name))
@@ -336,14 +365,65 @@ class InnerCircleClient:
             transports=transports or ["websocket"],
             wait_timeout=self.timeout,
         )
+        if renew and self._renewer is None:
+            self._renewer = asyncio.create_task(self._keep_fresh())
+
+    async def reauth(self) -> dict[str, Any]:
+        """Refresh the tokens and give the live connection the new access token (``reauth``)."""
+        await self.refresh()
+        return await self.call("reauth", {"token": self.access_token})
+
+    async def _keep_fresh(self) -> None:
+        """Reauth when half the token's life (at most a minute before its end) is left."""
+        while self.sio is not None:
+            margin = min(60.0, self._ttl / 2)
+            await asyncio.sleep(max(0.5, self._expires_at - time.monotonic() - margin))
+            if self.sio is None or not self.sio.connected:
+                continue  # closed or reopening; the new connection has a fresh token
+            try:
+                await self.reauth()
+            except InnerCircleAPIError:
+                return  # the session has ended: the server closes the connection
+            except (AckTimeout, socketio.exceptions.SocketIOError):
+                continue
 
     def _recorder(self, name: str) -> Any:
         async def record(*args: Any) -> None:
-            self.inbox.push(name, args[0] if len(args) == 1 else list(args))
+            payload = args[0] if len(args) == 1 else list(args)
+            self.inbox.push(name, payload)
+            if name == "error" and isinstance(payload, dict) and payload.get("event") == "session":
+                self._spawn(self._reopen(self.sio))
 
         return record
 
+    async def _reopen(self, closing: socketio.AsyncClient | None) -> None:
+        """The server ended the connection's grant: reopen it if a refresh still works."""
+        if not self._connect_options.get("reconnect") or closing is None:
+            return
+        await closing.wait()  # the server closes it right after the error
+        if self.sio is not closing:
+            return  # closed by the caller, or reopened already
+        try:
+            await self.refresh()
+        except InnerCircleAPIError:
+            return  # the session ended: stay closed
+        options = {k: v for k, v in self._connect_options.items() if k != "renew"}
+        await self.connect(**options, renew=self._renewer is not None)
+        self.inbox.push("reconnected", {"userId": str(self.user_id)})
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     async def disconnect(self) -> None:
+        if self._renewer is not None:
+            self._renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._renewer
+            self._renewer = None
+        for task in list(self._tasks):
+            task.cancel()
         if self.sio is not None:
             await self.sio.disconnect()
             self.sio = None

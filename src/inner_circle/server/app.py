@@ -33,11 +33,13 @@ from inner_circle.server.origins import SocketOrigins
 from inner_circle.server.realtime import fastjson
 from inner_circle.server.realtime.fanout import DirectFanoutManager, DirectFanoutRedisManager
 from inner_circle.server.realtime.presence import MemoryPresence, PresenceTracker, RedisPresence
+from inner_circle.server.realtime.revocations import Revocations
 from inner_circle.server.realtime.socketio_notifier import SocketIONotifier
 from inner_circle.server.security import PasswordService, TokenService
 from inner_circle.server.services import chats as chat_service
 from inner_circle.server.services import presence as presence_service
 from inner_circle.server.settings import Settings
+from inner_circle.server.socket.server import GuardedServer
 
 __all__ = ["STATIC_DIR", "create_app"]
 
@@ -57,8 +59,9 @@ def create_app(
         if settings.redis_url
         else DirectFanoutManager()
     )
-    sio = socketio.AsyncServer(
+    sio = GuardedServer(
         async_mode="asgi",
+        connect_timeout=settings.socket_connect_timeout_seconds,
         client_manager=client_manager,
         # Same-origin pages (the web client) and native apps (no Origin header) are always
         # allowed; other browser origins only when configured (server/origins.py).
@@ -77,6 +80,12 @@ def create_app(
         if settings.redis_url
         else MemoryPresence()
     )
+    redis_client = None
+    if settings.redis_url:
+        from redis.asyncio import Redis
+
+        redis_client = Redis.from_url(settings.redis_url)
+    revocations = Revocations(redis_client, prefix=settings.redis_key_prefix)
     metrics = Metrics()
     metrics.watch(sio=sio, engine=engine)
     ctx = ServerContext(
@@ -92,19 +101,16 @@ def create_app(
     )
     uows = UnitOfWorkFactory(
         create_session_factory(engine),
-        MeteredNotifier(SocketIONotifier(sio, presence), metrics),
+        MeteredNotifier(SocketIONotifier(sio, presence, revocations), metrics),
         ctx,
         serialise_writes=settings.is_sqlite,
     )
     scrubber = WalScrubber(engine, uows.write_lock) if settings.is_sqlite else None
     uows.scrubber = scrubber
-    redis_client = None
-    if settings.redis_url:
-        from redis.asyncio import Redis
-
-        redis_client = Redis.from_url(settings.redis_url)
     limits = build_limits(settings, redis_client, now=lambda: ctx.clock.now().timestamp())
-    sio.register_namespace(ObservedNamespace(uows, limits, metrics))
+    namespace = ObservedNamespace(uows, limits, metrics)
+    sio.register_namespace(namespace)
+    revocations.subscribe(namespace.recheck)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -115,8 +121,16 @@ def create_app(
         keeper = asyncio.create_task(
             _keep_presence(uows, presence, settings.presence_ttl_seconds / 3)
         )
+        # Live sockets obey revocations (ADR 10): a sweep here, hints from other processes.
+        watchers = [
+            asyncio.create_task(namespace.run_revalidation()),
+            asyncio.create_task(revocations.listen()),
+        ]
         yield
         keeper.cancel()
+        for watcher in watchers:
+            watcher.cancel()
+        await asyncio.gather(*watchers, return_exceptions=True)
         if scrubber is not None:
             await scrubber.close()
         await presence.close()

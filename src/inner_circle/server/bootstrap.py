@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 from sqlalchemy import select
 
@@ -16,6 +17,7 @@ from inner_circle.server.db.models import InvitationCode
 from inner_circle.server.db.uow import UnitOfWorkFactory
 from inner_circle.server.realtime.notifier import Notifier
 from inner_circle.server.realtime.presence import MemoryPresence
+from inner_circle.server.realtime.revocations import Kind, Revocations
 from inner_circle.server.repositories import users as users_repo
 from inner_circle.server.security import PasswordService, TokenService
 from inner_circle.server.services import chats as chat_service
@@ -35,10 +37,14 @@ def migrate_database(settings: Settings) -> None:
 
 
 class _OfflineNotifier:
-    """The CLI runs beside the server: without Redis, live clients learn on their next sync."""
+    """The CLI runs beside the server. With Redis, live clients get its events and every
+    server process is told to re-check the sockets of a member or session it revoked;
+    without, each server's periodic sweep closes them within a second or two (ADR 10)."""
 
-    def __init__(self, redis_url: str | None) -> None:
+    def __init__(self, redis_url: str | None, prefix: str = "inner-circle") -> None:
         self._manager = None
+        self._redis_url = redis_url
+        self._prefix = prefix
         if redis_url:
             import socketio
 
@@ -53,11 +59,22 @@ class _OfflineNotifier:
             for user_id in event.user_ids:
                 await self._manager.emit(event.name, event.payload, room=user_room(user_id))
 
-    async def disconnect_user(self, user_id: object) -> None:
-        return None
+    async def disconnect_user(self, user_id: uuid.UUID) -> None:
+        await self._hint("user", user_id)
 
-    async def disconnect_session(self, session_id: object) -> None:
-        return None
+    async def disconnect_session(self, session_id: uuid.UUID) -> None:
+        await self._hint("session", session_id)
+
+    async def _hint(self, kind: Kind, ident: uuid.UUID) -> None:
+        if not self._redis_url:
+            return
+        from redis.asyncio import Redis
+
+        redis = Redis.from_url(self._redis_url)
+        try:
+            await Revocations(redis, prefix=self._prefix).announce(kind, ident)
+        finally:
+            await redis.aclose()
 
 
 def operator_uows(
@@ -73,7 +90,7 @@ def operator_uows(
     )
     uows = UnitOfWorkFactory(
         create_session_factory(engine),
-        notifier or _OfflineNotifier(settings.redis_url),
+        notifier or _OfflineNotifier(settings.redis_url, settings.redis_key_prefix),
         ctx,
         serialise_writes=settings.is_sqlite,
     )

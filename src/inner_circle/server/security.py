@@ -66,14 +66,20 @@ class PasswordService:
 
 
 class AccessClaims:
-    __slots__ = ("session_id", "token_version", "user_id")
+    __slots__ = ("expires_at", "session_id", "token_version", "user_id")
 
     def __init__(
-        self, user_id: uuid.UUID, token_version: int, session_id: uuid.UUID | None = None
+        self,
+        user_id: uuid.UUID,
+        token_version: int,
+        session_id: uuid.UUID | None = None,
+        expires_at: float = float("inf"),
     ) -> None:
         self.user_id = user_id
         self.token_version = token_version
         self.session_id = session_id
+        # Seconds since the epoch (the token's ``exp``): a live socket ends then.
+        self.expires_at = expires_at
 
 
 class RefreshClaims:
@@ -128,6 +134,7 @@ class TokenService:
                 uuid.UUID(str(payload["sub"])),
                 int(payload.get("ver", 0)),
                 uuid.UUID(str(session)) if session else None,
+                float(payload["exp"]),
             )
         except (jwt.PyJWTError, ValueError) as exc:
             raise Unauthenticated(

@@ -39,7 +39,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=3000, ge=1, le=65535)
     jwt_secret: str | None = None
-    access_token_ttl_seconds: int = Field(default=15 * 60, ge=30, le=30 * 24 * 3600)
+    # Live sockets end when their access token expires (or extend it with ``reauth``).
+    access_token_ttl_seconds: int = Field(default=15 * 60, ge=2, le=30 * 24 * 3600)
     refresh_token_ttl_seconds: int = Field(default=60 * 24 * 3600, ge=300)
     # A refresh token presented again this soon after its rotation, while the new one is
     # unused, is a retry whose answer was lost: it gets the same new pair, not a revocation.
@@ -83,6 +84,14 @@ class Settings(BaseSettings):
     limit_message_per_second: float = Field(default=5.0, ge=0)
     # How long a client that signed in stays a known device (0: no known devices).
     limit_known_device_days: float = Field(default=90.0, ge=0)
+    # Socket.IO bounds (docs/security.md): every event but sendMessage spends from a bucket
+    # per connection; connections per member; seconds an Engine.IO session may stay
+    # without joining the namespace; how often live sockets' grants are re-checked.
+    limit_socket_event_burst: int = Field(default=200, ge=0)
+    limit_socket_events_per_second: float = Field(default=20.0, ge=0)
+    socket_max_per_member: int = Field(default=20, ge=0)
+    socket_connect_timeout_seconds: float = Field(default=10.0, gt=0)
+    socket_revalidate_seconds: float = Field(default=1.0, gt=0, le=60)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

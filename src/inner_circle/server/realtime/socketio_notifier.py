@@ -7,8 +7,9 @@ from collections.abc import Sequence
 
 import socketio
 
-from inner_circle.server.realtime.notifier import OutgoingEvent, session_room, user_room
+from inner_circle.server.realtime.notifier import OutgoingEvent, user_room
 from inner_circle.server.realtime.presence import PresenceTracker
+from inner_circle.server.realtime.revocations import Revocations
 
 __all__ = ["SocketIONotifier"]
 
@@ -20,9 +21,15 @@ class SocketIONotifier:
     changes need no room bookkeeping: every connection joins only its user's room.
     """
 
-    def __init__(self, sio: socketio.AsyncServer, presence: PresenceTracker | None = None) -> None:
+    def __init__(
+        self,
+        sio: socketio.AsyncServer,
+        presence: PresenceTracker | None = None,
+        revocations: Revocations | None = None,
+    ) -> None:
         self._sio = sio
         self._presence = presence
+        self._revocations = revocations or Revocations()
 
     async def publish(self, events: Sequence[OutgoingEvent]) -> None:
         for event in events:
@@ -35,26 +42,11 @@ class SocketIONotifier:
             await self._sio.emit(event.name, event.payload, room=rooms, skip_sid=event.skip_sid)
 
     async def disconnect_user(self, user_id: uuid.UUID) -> None:
-        """Close the user's connections on every server process (their session has ended).
-
-        Local connections close here; for the others the Redis manager asks the process
-        that holds them (python-socketio publishes a ``disconnect`` for a sid it lacks).
-        """
-        room = user_room(user_id)
-        sids = {sid for sid, _ in self._sio.manager.get_participants("/", room)}
-        if self._presence is not None:
-            sids.update(await self._presence.sids(user_id))
-        for sid in sids:
-            await self._sio.disconnect(sid)
+        """The member's sessions ended (password, reset, deactivation): their sockets on
+        every process re-check their grant now, and close (ADR 10)."""
+        await self._revocations.announce("user", user_id)
 
     async def disconnect_session(self, session_id: uuid.UUID) -> None:
-        """Close the connections of one signed-out session.
-
-        Connections on this process close here. Those on other processes (with Redis)
-        are told with ``sessionEnded`` through the shared room and close themselves;
-        their tokens no longer authenticate anything new either way.
-        """
-        room = session_room(session_id)
-        await self._sio.emit("sessionEnded", {"reason": "logout"}, room=room)
-        for sid in [sid for sid, _ in self._sio.manager.get_participants("/", room)]:
-            await self._sio.disconnect(sid)
+        """One session ended (logout, refresh-token reuse): its sockets on every process
+        re-check their grant now, and close (ADR 10)."""
+        await self._revocations.announce("session", session_id)

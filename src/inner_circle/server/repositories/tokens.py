@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
@@ -10,7 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from inner_circle.server.db.models import FcmToken, RefreshToken
 
-__all__ = ["by_hash", "revoke_family", "revoke_user", "save_fcm_token", "session_active"]
+__all__ = [
+    "by_hash",
+    "live_sessions",
+    "revoke_family",
+    "revoke_user",
+    "save_fcm_token",
+    "session_active",
+]
 
 
 async def by_hash(session: AsyncSession, token_hash: str) -> RefreshToken | None:
@@ -28,6 +36,25 @@ async def session_active(session: AsyncSession, family_id: uuid.UUID) -> bool:
         .limit(1)
     )
     return result.first() is not None
+
+
+async def live_sessions(
+    session: AsyncSession, family_ids: Iterable[uuid.UUID], now: datetime
+) -> set[uuid.UUID]:
+    """The sessions among ``family_ids`` that still hold a token neither revoked nor expired."""
+    ids = set(family_ids)
+    if not ids:
+        return set()
+    result = await session.execute(
+        select(RefreshToken.family_id)
+        .where(
+            RefreshToken.family_id.in_(ids),
+            RefreshToken.revoked_at.is_(None),
+            RefreshToken.expires_at > now,
+        )
+        .distinct()
+    )
+    return set(result.scalars())
 
 
 async def revoke_family(session: AsyncSession, family_id: uuid.UUID, now: datetime) -> None:

@@ -13,6 +13,7 @@ from inner_circle.server.db.uow import UnitOfWork
 from inner_circle.server.repositories import tokens as tokens_repo
 from inner_circle.server.repositories import users as users_repo
 from inner_circle.server.security import hash_refresh_token
+from inner_circle.server.services import grants
 from inner_circle.server.services.views import user_out
 
 __all__ = ["actor_of", "authenticate", "login", "logout", "refresh"]
@@ -120,18 +121,7 @@ async def authenticate(uow: UnitOfWork, access_token: str) -> Actor:
     (password change, reset, deactivation) or one whose session logged out;
     Forbidden(ACCOUNT_DEACTIVATED).
     """
-    claims = uow.ctx.tokens.decode_access(access_token)
-    user = await users_repo.by_id(uow.session, claims.user_id)
-    stale = Unauthenticated("The access token is no longer valid", ErrorCode.TOKEN_INVALID)
-    if user is None or user.token_version != claims.token_version:
-        raise stale
-    if not user.is_active:
-        raise Forbidden("This account has been deactivated", ErrorCode.ACCOUNT_DEACTIVATED)
-    if claims.session_id is not None and not await tokens_repo.session_active(
-        uow.session, claims.session_id
-    ):
-        raise stale
-    return actor_of(user, claims.session_id)
+    return await grants.confirm(uow, uow.ctx.tokens.decode_access(access_token))
 
 
 def actor_of(user: User, session_id: uuid.UUID | None = None) -> Actor:

@@ -4,19 +4,37 @@ Handlers hold no rules: they turn a payload into a protocol model, open a unit o
 work, call the service and shape the acknowledgement. A refused request answers
 with an ``error`` event (the seed's way) and an ``{ok: false}`` ack; the
 connection stays open.
+
+A connection is not trusted for its whole life (ADR 10). Its *grant* (the access
+token's member, version, session and expiry) is checked again before events (at most
+``2 × socket_revalidate_seconds`` after the last check; at once for events that admin
+rights decide), by a sweep over every connection of this process, and on revocation
+hints. A grant that no longer holds gets an ``error`` event saying why, then the
+connection is closed. ``reauth {token}`` swaps in a fresh token of the same member.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import socketio
 from pydantic import BaseModel, ValidationError
 
 from inner_circle.core.actor import Actor
-from inner_circle.core.errors import ErrorCode, InnerCircleError, Unauthenticated, ValidationFailed
+from inner_circle.core.errors import (
+    ErrorCode,
+    Forbidden,
+    InnerCircleError,
+    RateLimited,
+    Unauthenticated,
+    ValidationFailed,
+)
 from inner_circle.core.limits import SEQ_MAX
 from inner_circle.protocol.events import (
     EditMessageIn,
@@ -24,23 +42,56 @@ from inner_circle.protocol.events import (
     MarkAsReadIn,
     MarkedAsRead,
     MessageRefIn,
+    ReauthIn,
     ServerEvent,
     SyncIn,
     TypingIn,
 )
 from inner_circle.protocol.rest import GroupChatIn, MarkReadIn, SendMessageIn
 from inner_circle.server.db.uow import UnitOfWork, UnitOfWorkFactory
-from inner_circle.server.limits import Limits
+from inner_circle.server.limits import Bucket, Limits, MemoryBackend
 from inner_circle.server.limits.text import reject_nul
 from inner_circle.server.realtime.notifier import session_room, user_room
-from inner_circle.server.services import auth, chats, messages, presence, sync
+from inner_circle.server.realtime.revocations import Kind
+from inner_circle.server.security import AccessClaims
+from inner_circle.server.services import chats, grants, messages, presence, sync
 from inner_circle.server.socket.acks import failure, success
 from inner_circle.server.socket.sends import SendBatcher
 
-__all__ = ["ChatNamespace"]
+__all__ = ["RESERVED_EVENTS", "ChatNamespace"]
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
+
+# Names Socket.IO keeps for itself; a client that sends one is refused, never dispatched.
+RESERVED_EVENTS = frozenset(
+    {"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"}
+)
+# Events whose rights depend on the member's admin flag: checked against the database
+# every time, never from the connection's cache.
+FRESH_EVENTS = frozenset({"deleteMessage"})
+# sendMessage spends from the member's message bucket (server/limits), not this one.
+UNBUDGETED_EVENTS = frozenset({"sendMessage"})
+EXPIRED = "The access token has expired; connect again with a fresh one (or send reauth before)"
+TOO_MANY_SOCKETS = "Too many open connections for this member (at most {cap}); close another first"
+
+
+@dataclass(slots=True)
+class Grant:
+    """What one connection is allowed on: its token's claims, as checked ``checked_at``."""
+
+    claims: AccessClaims
+    actor: Actor
+    checked_at: float  # time.monotonic() when the database last confirmed it
+    ending: bool = False
+
+
+class GrantEnded(Exception):
+    """The connection's grant no longer holds; ``error`` says why. The socket is closed."""
+
+    def __init__(self, error: InnerCircleError) -> None:
+        super().__init__(error.message)
+        self.error = error
 
 
 def _token_from(environ: dict[str, Any], auth_payload: Any) -> str | None:
@@ -59,6 +110,7 @@ def _parse(model: type[M], data: Any) -> M:
         data = {}
     if not isinstance(data, dict):
         raise ValidationFailed("The payload must be a JSON object")
+    reject_binary(data)
     reject_nul(data)
     try:
         return model.model_validate(data)
@@ -66,6 +118,28 @@ def _parse(model: type[M], data: Any) -> M:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first.get("loc", ())) or "payload"
         raise ValidationFailed(f"{field}: {first.get('msg', 'invalid')}") from exc
+
+
+def refused(error: InnerCircleError) -> socketio.exceptions.ConnectionRefusedError:
+    """A refused connection: clients get ``{message, data: {code, message}}`` (the JS
+    client's ``connect_error`` has them as ``err.message`` and ``err.data``)."""
+    return socketio.exceptions.ConnectionRefusedError(error.message, error.to_dict())
+
+
+def reject_binary(value: Any, depth: int = 0) -> None:
+    """Refuse bytes anywhere in a payload: Socket.IO binary attachments would reach string
+    fields (Pydantic decodes bytes in lax mode) past the NUL check."""
+    if depth > 64:
+        raise ValidationFailed("The payload is nested too deeply")
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        raise ValidationFailed("Binary data is not accepted; send text fields")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            reject_binary(key, depth + 1)
+            reject_binary(item, depth + 1)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            reject_binary(item, depth + 1)
 
 
 class NoPayload(BaseModel):
@@ -82,6 +156,16 @@ class ChatNamespace(socketio.AsyncNamespace):
         self._uows = uows
         self._limits = limits
         self._sends = SendBatcher(uows)
+        settings = uows.ctx.settings
+        self._grants: dict[str, Grant] = {}
+        self._revalidate_every = settings.socket_revalidate_seconds
+        self._max_age = 2 * settings.socket_revalidate_seconds
+        self._max_sockets = settings.socket_max_per_member
+        self._budget = Bucket(
+            settings.limit_socket_event_burst, settings.limit_socket_events_per_second
+        )
+        self._budget_on = settings.rate_limits_enabled and self._budget.enabled
+        self._budgets = MemoryBackend()
 
     # --- connection lifecycle ---------------------------------------------------------
 
@@ -92,29 +176,158 @@ class ChatNamespace(socketio.AsyncNamespace):
                 raise Unauthenticated(
                     "Send the access token in auth.token or an Authorization header"
                 )
+            claims = self._uows.ctx.tokens.decode_access(token)
+            checked = time.monotonic()
             async with self._uows.read() as uow:
-                actor = await auth.authenticate(uow, token)
+                actor = await grants.confirm(uow, claims)
+            await self._check_capacity(actor)
         except InnerCircleError as exc:
-            raise ConnectionRefusedError(exc.to_dict()) from None
+            raise refused(exc) from None
+        except Exception:
+            log.exception("unexpected error authenticating a connection")
+            error = InnerCircleError("Internal server error", ErrorCode.INTERNAL)
+            raise refused(error) from None
+        grant = Grant(claims, actor, checked)
+        self._grants[sid] = grant
         await self.save_session(sid, {"actor": actor})
         await self.enter_room(sid, user_room(actor.id))
         if actor.session_id is not None:
             await self.enter_room(sid, session_room(actor.session_id))
+        # A revocation that committed while this connection was being set up may have
+        # swept the rooms before it joined them: now that it is findable, ask again.
+        try:
+            async with self._uows.read() as uow:
+                await grants.confirm(uow, claims)
+        except InnerCircleError as exc:
+            self._grants.pop(sid, None)
+            raise refused(exc) from None
+        if self._grants.get(sid) is not grant or grant.ending:
+            self._grants.pop(sid, None)
+            raise refused(Unauthenticated(grants.ENDED, ErrorCode.TOKEN_INVALID))
         async with self._uows.read() as uow:
             await presence.connection_opened(uow, actor, sid)
             await uow.commit()
+        if grant.ending:  # a sweep or hint ended it meanwhile; nothing awaits after this
+            await self.on_disconnect(sid)
+            raise refused(Unauthenticated(grants.ENDED, ErrorCode.TOKEN_INVALID))
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
-        session = await self.get_session(sid)
-        actor: Actor | None = session.get("actor")
-        if actor is None:
+        grant = self._grants.pop(sid, None)
+        if grant is None:
             return
         try:
             async with self._uows.write() as uow:
-                await presence.connection_closed(uow, actor.id, sid)
+                await presence.connection_closed(uow, grant.actor.id, sid)
                 await uow.commit()
         except InnerCircleError:
-            log.warning("could not record last-seen for %s: database unavailable", actor.id)
+            log.warning("could not record last-seen for %s: database unavailable", grant.actor.id)
+
+    async def _check_capacity(self, actor: Actor) -> None:
+        if self._max_sockets <= 0:
+            return
+        if len(await self._uows.ctx.presence.sids(actor.id)) >= self._max_sockets:
+            raise RateLimited(TOO_MANY_SOCKETS.format(cap=self._max_sockets), 30.0)
+
+    # --- grants -----------------------------------------------------------------------
+
+    async def run_revalidation(self) -> None:
+        """Run forever: every ``socket_revalidate_seconds``, close this process's sockets
+        whose token expired or whose grant the database no longer holds (the CLI, another
+        process, a lost hint: whatever revoked it, nobody has to tell this process)."""
+        while True:
+            await asyncio.sleep(self._revalidate_every)  # a timer, not synchronisation
+            try:
+                await self.revalidate(list(self._grants))
+            except Exception as exc:  # the database may be down; try again next tick
+                log.warning("socket revalidation failed (%s)", type(exc).__name__)
+
+    async def recheck(self, kind: Kind, ident: uuid.UUID) -> None:
+        """A revocation hint: re-check the sockets of member or session ``ident`` now."""
+        if kind == "user":
+            sids = [sid for sid, g in self._grants.items() if g.claims.user_id == ident]
+        else:
+            sids = [sid for sid, g in self._grants.items() if g.claims.session_id == ident]
+        if sids:
+            await self.revalidate(sids)
+
+    async def revalidate(self, sids: Iterable[str]) -> None:
+        """Check the grants of ``sids`` against the database in one read; close the ended."""
+        now = time.time()
+        live: list[tuple[str, Grant]] = []
+        for sid in sids:
+            grant = self._grants.get(sid)
+            if grant is None or grant.ending:
+                continue
+            if now >= grant.claims.expires_at:
+                await self._end(sid, Unauthenticated(EXPIRED, ErrorCode.TOKEN_INVALID))
+            else:
+                live.append((sid, grant))
+        if not live:
+            return
+        started = time.monotonic()
+        async with self._uows.read() as uow:
+            state = await grants.review(
+                uow,
+                {g.claims.user_id for _, g in live},
+                {g.claims.session_id for _, g in live if g.claims.session_id is not None},
+            )
+        for sid, grant in live:
+            if self._grants.get(sid) is not grant:
+                continue  # closed, or replaced by reauth meanwhile
+            verdict = grants.judge(grant.claims, state)
+            if isinstance(verdict, InnerCircleError):
+                await self._end(sid, verdict)
+            else:
+                grant.actor = verdict
+                grant.checked_at = started
+
+    async def _authorise(self, sid: str, event: str) -> Grant:
+        """The connection's grant, confirmed recently enough for ``event``; or GrantEnded."""
+        grant = self._grants.get(sid)
+        if grant is None or grant.ending:
+            raise GrantEnded(Unauthenticated("Not signed in"))
+        if time.time() >= grant.claims.expires_at:
+            raise GrantEnded(Unauthenticated(EXPIRED, ErrorCode.TOKEN_INVALID))
+        if event in FRESH_EVENTS or time.monotonic() - grant.checked_at > self._max_age:
+            started = time.monotonic()
+            async with self._uows.read() as uow:
+                state = await grants.review(
+                    uow,
+                    [grant.claims.user_id],
+                    [grant.claims.session_id] if grant.claims.session_id else [],
+                )
+            verdict = grants.judge(grant.claims, state)
+            if isinstance(verdict, InnerCircleError):
+                raise GrantEnded(verdict)
+            if self._grants.get(sid) is grant:
+                grant.actor = verdict
+                grant.checked_at = started
+            return self._grants.get(sid) or grant
+        return grant
+
+    async def _end(self, sid: str, error: InnerCircleError) -> None:
+        """Tell the connection why its grant ended, then close it."""
+        grant = self._grants.get(sid)
+        if grant is None or grant.ending:
+            return
+        grant.ending = True
+        if not self.server.manager.is_connected(sid, self.namespace):
+            return  # still connecting: on_connect sees ``ending`` and refuses it
+        try:
+            await self.emit(
+                ServerEvent.ERROR,
+                {**error.to_dict(), "event": "session"},
+                to=sid,
+                ignore_queue=True,
+            )
+        finally:
+            await self.server.disconnect(sid, namespace=self.namespace, ignore_queue=True)
+
+    def _end_soon(self, sid: str, error: InnerCircleError) -> None:
+        """Close after the current event's ack has gone out (it is queued when we return)."""
+        task = asyncio.get_running_loop().create_task(self._end(sid, error))
+        _background.add(task)
+        task.add_done_callback(_background.discard)
 
     # --- events -----------------------------------------------------------------------
 
@@ -206,19 +419,79 @@ class ChatNamespace(socketio.AsyncNamespace):
 
         return await self._call(sid, "sync", SyncIn, data, catch_up)
 
+    async def on_reauth(self, sid: str, data: Any = None) -> dict[str, Any]:
+        async def swap(actor: Actor) -> dict[str, Any]:
+            body = _parse(ReauthIn, data)
+            claims = self._uows.ctx.tokens.decode_access(body.token)
+            if claims.user_id != actor.id:
+                raise Forbidden("The token belongs to another member")
+            checked = time.monotonic()
+            async with self._uows.read() as uow:
+                fresh = await grants.confirm(uow, claims)
+            old = self._grants.get(sid)
+            if old is None or old.ending:
+                raise Unauthenticated("Not signed in")
+            if old.claims.session_id != claims.session_id:
+                if old.claims.session_id is not None:
+                    await self.leave_room(sid, session_room(old.claims.session_id))
+                if claims.session_id is not None:
+                    await self.enter_room(sid, session_room(claims.session_id))
+            self._grants[sid] = Grant(claims, fresh, checked)
+            await self.save_session(sid, {"actor": fresh})
+            expires = time.gmtime(claims.expires_at)
+            return success(expiresAt=time.strftime("%Y-%m-%dT%H:%M:%SZ", expires))
+
+        return await self._handle(sid, "reauth", swap)
+
     # --- plumbing ---------------------------------------------------------------------
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
-        """Route an event to its handler; unknown events and extra arguments get a clear error."""
-        if event in ("connect", "disconnect"):
-            return await super().trigger_event(event, *args)
-        sid, payload = args[0], (args[1] if len(args) > 1 else None)
-        handler = getattr(self, f"on_{event}", None) if event.isidentifier() else None
+        """Route an event to its handler, after the checks every event passes.
+
+        ``connect``/``disconnect`` reach their handlers only from python-socketio itself
+        (a connection being set up or torn down); a client that sends them, another
+        reserved name or an unknown one is refused. Then: the connection's event budget,
+        no binary data, and its grant (a grant that ended closes the connection).
+        """
+        sid = args[0] if args else None
+        manager = self.server.manager
+        if event == "connect" and manager.is_pre_connected(sid, self.namespace):
+            return await self.on_connect(*args)
+        if event == "disconnect" and not manager.is_connected(sid, self.namespace):
+            return await self.on_disconnect(*args)
+        payload = args[1] if len(args) > 1 else None
+        name = event[:64] if isinstance(event, str) else "?"
+        if self._budget_on and event not in UNBUDGETED_EVENTS:
+            wait = await self._budgets.take(str(sid), self._budget, time.time())
+            if wait > 0:
+                error: InnerCircleError = RateLimited(
+                    "Too many requests on this connection; slow down", wait
+                )
+                return await self._refuse(str(sid), name, error)
+        handler = (
+            getattr(self, f"on_{event}", None)
+            if isinstance(event, str) and event.isidentifier() and event not in RESERVED_EVENTS
+            else None
+        )
         if handler is None:
-            error = ValidationFailed(f"Unknown event {event[:64]!r}; see docs/api.md")
-            await self.emit(ServerEvent.ERROR, {**error.to_dict(), "event": event[:64]}, to=sid)
-            return failure(error)
+            error = ValidationFailed(f"Unknown event {name!r}; see docs/api.md")
+            return await self._refuse(str(sid), name, error)
+        try:
+            reject_binary(list(args[1:]))
+        except ValidationFailed as exc:
+            return await self._refuse(str(sid), name, exc)
+        try:
+            await self._authorise(str(sid), event)
+        except GrantEnded as ended:
+            self._end_soon(str(sid), ended.error)
+            return await self._refuse(str(sid), name, ended.error)
+        except InnerCircleError as exc:  # the database is unavailable: refuse, keep open
+            return await self._refuse(str(sid), name, exc)
         return await handler(sid, payload)
+
+    async def _refuse(self, sid: str, event: str, error: InnerCircleError) -> dict[str, Any]:
+        await self.emit(ServerEvent.ERROR, {**error.to_dict(), "event": event}, to=sid)
+        return failure(error)
 
     async def _call(
         self,
@@ -244,8 +517,8 @@ class ChatNamespace(socketio.AsyncNamespace):
     async def _handle(
         self, sid: str, event: str, run: Callable[[Actor], Awaitable[dict[str, Any]]]
     ) -> dict[str, Any]:
-        session = await self.get_session(sid)
-        actor: Actor | None = session.get("actor")
+        grant = self._grants.get(sid)
+        actor = grant.actor if grant is not None else None
         try:
             if actor is None:
                 raise Unauthenticated("Not signed in")
@@ -257,3 +530,6 @@ class ChatNamespace(socketio.AsyncNamespace):
             error = InnerCircleError("Internal server error", ErrorCode.INTERNAL)
         await self.emit(ServerEvent.ERROR, {**error.to_dict(), "event": event}, to=sid)
         return failure(error)
+
+
+_background: set[asyncio.Task[None]] = set()
