@@ -45,6 +45,7 @@ async def test_login_locks_the_username_after_the_free_attempts(start_server: St
         assert_rate_limited(locked)
         assert 1 <= int(locked.headers["Retry-After"]) <= 30
         assert_rate_limited(await login(http, "ANNA ", PASSWORD, away))  # other spelling
+        assert_rate_limited(await login(http, "\uff21\uff4e\uff4e\uff41", PASSWORD, away))  # width
         assert_rate_limited(await login(http, "anna", PASSWORD, address="203.0.113.9"))
         # Other members, from the same address, are not affected.
         assert (await login(http, "ben", PASSWORD)).status_code == 200

@@ -23,14 +23,17 @@ import hmac
 import secrets
 from collections.abc import Mapping
 
+from inner_circle.core import usernames
+
 __all__ = ["DeviceMarks", "username_key"]
 
 COOKIE_PREFIX = "ic_device_"
 
 
 def username_key(username: str) -> str:
-    """The form of a username every limit keys on (the same spelling rules as sign-in)."""
-    return username.strip().casefold()
+    """The form of a username every limit keys on: the folded form sign-in matches by
+    (``Anna``, ``ANNA`` and a full-width ``Ａｎｎａ`` share one count)."""
+    return usernames.fold(username)
 
 
 class DeviceMarks:

@@ -69,6 +69,7 @@ async def refresh(uow: UnitOfWork, token: str) -> TokenPair:
         if again is not None:
             return again
         await tokens_repo.revoke_family(uow.session, stored.family_id, now)
+        uow.disconnect_session(stored.family_id)  # the thief's sockets too, on every process
         await uow.commit()  # the revocation must stick even though this call fails
         raise invalid
     user = await _active_user(uow, stored.user_id)
