@@ -3,7 +3,8 @@ import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preac
 import { deleteMessage, discard, editMessage, fillChat, loadLatest, loadOlder, markRead, retry, send } from '../chats';
 import type { ApiError } from '../api';
 import { errorText, membersLabel, t } from '../i18n';
-import { emitQuiet } from '../realtime';
+import { ClientEvent } from '../api/generated/events';
+import { emitQuiet } from '../socket';
 import { getState, goBack, toast, useStore } from '../store';
 import type { ChatOut, Id, MessageOut, OutboxItem } from '../types';
 import {
@@ -715,7 +716,7 @@ function Composer({
 
   const stopTyping = () => {
     if (lastTyping.current) {
-      emitQuiet('typing', { chatId, isTyping: false });
+      emitQuiet(ClientEvent.TYPING, { chatId, isTyping: false });
       lastTyping.current = 0;
     }
   };
@@ -791,7 +792,7 @@ function Composer({
             drafts.set(chatId, v);
             const now = Date.now();
             if (v.trim() && now - lastTyping.current > 3000) {
-              emitQuiet('typing', { chatId, isTyping: true });
+              emitQuiet(ClientEvent.TYPING, { chatId, isTyping: true });
               lastTyping.current = now;
             } else if (!v.trim()) stopTyping();
           }}

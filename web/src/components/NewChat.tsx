@@ -145,7 +145,7 @@ export function NewChatDialog({ onClose }: { onClose: () => void }) {
               <Avatar id={u.id} name={u.displayName} online={u.isOnline} size="sm" />
               <span class="person-name">
                 {u.displayName}
-                <small class="muted">{u.isOnline ? t('online') : lastSeenText(u.lastSeenAt)}</small>
+                <small class="muted">{u.isOnline ? t('online') : lastSeenText(u.lastSeenAt ?? null)}</small>
               </span>
             </button>
           </li>
