@@ -8,7 +8,7 @@ import type { UserOut } from '../types';
 import { Icon } from '../ui';
 import { Auth } from './Auth';
 import { ChatList } from './ChatList';
-import { ChatView } from './ChatView';
+import { ChatView } from './chat/ChatView';
 import { Settings } from './Settings';
 import { Admin } from './Admin';
 
