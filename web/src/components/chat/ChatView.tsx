@@ -9,7 +9,7 @@ import { deleteMessage, fillChat, loadLatest } from '../../chats';
 import { errorText, t } from '../../i18n';
 import { goBack, toast, useStore } from '../../store';
 import type { Id, MessageOut } from '../../types';
-import { ConfirmDialog, Icon, IconButton } from '../../ui';
+import { ConfirmDialog, Icon, PageBar } from '../../ui';
 import { ChatInfoDialog } from '../ChatInfo';
 import { chatTitle } from '../ChatList';
 import { ChatHeader } from './ChatHeader';
@@ -69,10 +69,7 @@ export function ChatView({ chatId }: { chatId: Id }) {
   if (!chat) {
     return (
       <div class="chat-view">
-        <header class="topbar">
-          <IconButton icon="back" label={t('back')} onClick={goBack} class="back-btn" />
-          <h1 class="topbar-title">{chatsLoaded ? t('err.NOT_FOUND') : '…'}</h1>
-        </header>
+        <PageBar title={chatsLoaded ? t('err.NOT_FOUND') : '…'} />
       </div>
     );
   }
