@@ -1,6 +1,7 @@
 /** Chat and message state changes: merging pages, incoming messages, read states, the outbox. */
 import { api, dropSession, updateSessionUser } from './api';
-import { emitAck, emitQuiet, isConnected } from './realtime';
+import { ClientEvent } from './api/generated/events';
+import { emitAck, emitQuiet, isConnected } from './socket';
 import { getState, navigate, setState, type State } from './store';
 import type { ChatOut, Id, MemberReadState, MessageOut, OutboxItem, UserOut } from './types';
 
@@ -207,7 +208,7 @@ export function applyIncoming(msg: MessageOut, opts: { fromPush?: boolean } = {}
   });
   if (gap) void fillChat(msg.chatId).catch(() => undefined);
   if (!gap && !list && isNew && latestLoading.has(msg.chatId)) missedWhileLoading.add(msg.chatId);
-  if (!mine && opts.fromPush && isNew) emitQuiet('markDelivered', { chatId: msg.chatId, seq: msg.seq });
+  if (!mine && opts.fromPush && isNew) emitQuiet(ClientEvent.MARK_DELIVERED, { chatId: msg.chatId, seq: msg.seq });
 }
 
 /** A message was edited or deleted (`messageUpdated`, live or from /sync). Idempotent. */
@@ -341,7 +342,7 @@ export function markRead(chatId: Id): void {
       },
     };
   });
-  if (isConnected()) emitQuiet('markRead', { chatId, seq });
+  if (isConnected()) emitQuiet(ClientEvent.MARK_READ, { chatId, seq });
   else void api('POST', `/chats/${chatId}/read`, { seq }).catch(() => (readSent[chatId] = 0));
 }
 
@@ -386,7 +387,7 @@ export async function flushOutbox(): Promise<void> {
       if (!item) break;
       setOutboxState(item.clientMessageId, 'sending');
       try {
-        const ack = await emitAck<{ message: MessageOut }>('sendMessage', {
+        const ack = await emitAck<{ message: MessageOut }>(ClientEvent.SEND_MESSAGE, {
           chatId: item.chatId,
           content: item.content,
           clientMessageId: item.clientMessageId,

@@ -55,21 +55,23 @@ export function routeHash(r: Route): string {
   }
 }
 
-let state: State = {
-  me: null,
-  users: {},
-  chats: {},
-  chatsLoaded: false,
-  messages: {},
-  hasOlder: {},
-  loadingOlder: {},
-  outbox: [],
-  cursor: null,
-  typing: {},
-  conn: 'connecting',
-  route: parseRoute(),
-  toast: null,
-};
+/** What belongs to the signed-in member: empty before sign-in and again after sign-out. */
+export function signedOut(): Omit<State, 'conn' | 'route' | 'toast'> {
+  return {
+    me: null,
+    users: {},
+    chats: {},
+    chatsLoaded: false,
+    messages: {},
+    hasOlder: {},
+    loadingOlder: {},
+    outbox: [],
+    cursor: null,
+    typing: {},
+  };
+}
+
+let state: State = { ...signedOut(), conn: 'connecting', route: parseRoute(), toast: null };
 
 const listeners = new Set<() => void>();
 let scheduled = false;

@@ -13,6 +13,7 @@
  * their current state), so live socket events that cross a sync change nothing twice.
  */
 import { api } from './api';
+import { ClientEvent } from './api/generated/events';
 import {
   applyIncoming,
   applyReadMarker,
@@ -24,7 +25,7 @@ import {
   settleOutbox,
   upsertChat,
 } from './chats';
-import { emitQuiet } from './realtime';
+import { emitQuiet } from './socket';
 import { getState, setState, type State } from './store';
 import type { ChatOut, Id, MessageOut, SyncEvent, SyncOut, UserOut } from './types';
 
@@ -78,7 +79,7 @@ async function runSync(): Promise<void> {
     const since = getState().cursor;
     const res = await api<SyncOut>('GET', since === null ? `/sync?limit=${LIMIT}` : `/sync?since=${since}&limit=${LIMIT}`);
     if (getState().me?.id !== uid) return; // signed out (or switched) meanwhile
-    if (res.chats) applyFresh(res, res.reset);
+    if (res.chats) applyFresh(res, !!res.reset);
     else applyEvents(res.events || [], res.cursor);
     if (!res.hasMore) break;
   }
@@ -170,7 +171,7 @@ function markDeliveredAll(): void {
   for (const c of Object.values(s.chats)) {
     const mine = c.readStates?.find((r) => r.userId === me.id);
     if (c.lastSeq > 0 && (!mine || mine.lastDeliveredSeq < c.lastSeq) && c.lastMessage?.senderId !== me.id) {
-      emitQuiet('markDelivered', { chatId: c.id, seq: c.lastSeq });
+      emitQuiet(ClientEvent.MARK_DELIVERED, { chatId: c.id, seq: c.lastSeq });
     }
   }
 }

@@ -1,101 +1,25 @@
-export type Id = string;
+/**
+ * Wire types: generated from the protocol (src/inner_circle/protocol) by scripts/gen-client
+ * into api/generated/, and the client's own types that never cross the wire.
+ */
+import type { ChatOut, InviteOut, Id } from './api/generated/rest';
 
-export interface UserBrief {
-  id: Id;
-  username: string;
-  displayName: string;
-}
+export type {
+  ChatOut,
+  Id,
+  InviteOut,
+  MemberReadState,
+  MessageOut,
+  SyncEvent,
+  SyncOut,
+  TokenPair,
+  UserBrief,
+  UserOut,
+} from './api/generated/rest';
+export type { ChatRemoved, Presence, ReadMarker, UserTyping } from './api/generated/events';
 
-export interface UserOut extends UserBrief {
-  isAdmin: boolean;
-  isActive: boolean;
-  isOnline: boolean;
-  lastSeenAt: string | null;
-  createdAt: string;
-}
-
-export interface TokenPair {
-  access_token: string;
-  refresh_token: string;
-  token_type: string;
-  expires_in: number;
-  user: UserOut;
-}
-
-export interface MessageOut {
-  id: Id;
-  chatId: Id;
-  seq: number;
-  senderId: Id;
-  sender: UserBrief;
-  content: string;
-  clientMessageId: string | null;
-  createdAt: string;
-  updatedAt: string;
-  /** Set once the sender changed the text. */
-  editedAt?: string | null;
-  /** Set once deleted for everyone; `content` is then empty. */
-  deletedAt?: string | null;
-}
-
-export interface MemberReadState {
-  userId: Id;
-  lastReadSeq: number;
-  lastDeliveredSeq: number;
-}
-
-export type ChatType = 'family' | 'private' | 'group';
-
-export interface ChatOut {
-  id: Id;
-  name: string;
-  type: ChatType;
-  participants: UserBrief[];
-  participantIds: Id[];
-  lastMessage: MessageOut | null;
-  lastSeq: number;
-  lastReadSeq: number;
-  unreadCount: number;
-  readStates: MemberReadState[];
-  createdAt: string;
-  updatedAt: string;
-}
-
-export type InviteStatus = 'active' | 'used' | 'expired' | 'revoked';
-
-export interface InviteOut {
-  id: Id;
-  code: string;
-  usageLimit: number;
-  usedCount: number;
-  isUsed: boolean;
-  isAdmin: boolean;
-  status: InviteStatus;
-  expiresAt: string | null;
-  revokedAt: string | null;
-  createdAt: string;
-  createdById: Id | null;
-}
-
-export interface ReadMarker {
-  chatId: Id;
-  userId: Id;
-  seq: number;
-}
-
-export interface UserTyping {
-  chatId: Id;
-  userId: Id;
-  username: string;
-  displayName: string;
-  isTyping: boolean;
-}
-
-export interface Presence {
-  userId: Id;
-  isOnline: boolean;
-  lastSeenAt: string | null;
-}
+export type ChatType = ChatOut['type'];
+export type InviteStatus = InviteOut['status'];
 
 /** A message written here that the server has not confirmed yet. */
 export interface OutboxItem {
@@ -106,26 +30,4 @@ export interface OutboxItem {
   /** queued: waits for the connection; sending: emitted, no ack yet; failed: the server refused it. */
   state: 'queued' | 'sending' | 'failed';
   error?: string;
-}
-
-/** One change from `GET /sync`; `type` says which other field is set. */
-export interface SyncEvent {
-  id: number;
-  type: 'message' | 'messageUpdated' | 'chat' | 'chatRemoved' | 'read' | 'delivered' | 'user';
-  message?: MessageOut | null;
-  chat?: ChatOut | null;
-  chatId?: Id | null;
-  userId?: Id | null;
-  seq?: number | null;
-  user?: UserOut | null;
-}
-
-/** `GET /sync`: events after `since`, or (without it, or on `reset`) a fresh start. */
-export interface SyncOut {
-  cursor: number;
-  hasMore: boolean;
-  reset: boolean;
-  events: SyncEvent[];
-  chats?: ChatOut[] | null;
-  messages?: MessageOut[] | null;
 }

@@ -2,6 +2,7 @@
 import type { ComponentChildren, JSX } from 'preact';
 import { useEffect, useId, useRef } from 'preact/hooks';
 import { lang, t } from './i18n';
+import { goBack } from './store';
 
 const PATHS = {
   back: 'M20 11H7.83l5.59-5.59L12 4l-8 8 8 8 1.41-1.41L7.83 13H20v-2z',
@@ -49,6 +50,49 @@ export function Icon({ name, class: cls }: { name: IconName; class?: string }) {
     <svg class={`icon ${cls || ''}`} viewBox="0 0 24 24" aria-hidden="true" focusable="false">
       <path d={PATHS[name]} />
     </svg>
+  );
+}
+
+/** A page's top bar: back, and the page's title. */
+export function PageBar({ title }: { title: string }) {
+  return (
+    <header class="topbar">
+      <IconButton icon="back" label={t('back')} onClick={goBack} class="back-btn" />
+      <h1 class="topbar-title">{title}</h1>
+    </header>
+  );
+}
+
+/** A titled card section of a page (Settings, Admin). */
+export function Card({ id, title, children }: { id: string; title: string; children: ComponentChildren }) {
+  return (
+    <section class="card" aria-labelledby={id}>
+      <h2 id={id} class="card-title">
+        {title}
+      </h2>
+      {children}
+    </section>
+  );
+}
+
+/** A full-width row button with a leading icon (New group, Leave group, Sign out...). */
+export function ListAction(props: {
+  icon: IconName;
+  onClick: () => void;
+  /** Standing alone on a page, like a card. */
+  card?: boolean;
+  danger?: boolean;
+  disabled?: boolean;
+  children: ComponentChildren;
+}) {
+  const cls = ['list-action', props.card && 'card-like', props.danger && 'danger'].filter(Boolean).join(' ');
+  return (
+    <button class={cls} type="button" disabled={props.disabled} onClick={props.onClick}>
+      <span class="list-action-icon" aria-hidden="true">
+        <Icon name={props.icon} />
+      </span>
+      {props.children}
+    </button>
   );
 }
 

@@ -13,6 +13,7 @@ from inner_circle.protocol.rest import MessageEditIn
 
 __all__ = [
     "ChatRemoved",
+    "ClientEvent",
     "EditMessageIn",
     "GetMessagesIn",
     "MarkAsReadIn",
@@ -50,6 +51,23 @@ class ServerEvent:
     USER_JOINED = "userJoined"
     USER_UPDATED = "userUpdated"
     ERROR = "error"
+
+
+class ClientEvent:
+    """Names of the events a client emits; the server answers each with an acknowledgement."""
+
+    SEND_MESSAGE = "sendMessage"
+    GET_MESSAGES = "getMessages"
+    GET_CHATS = "getChats"
+    CREATE_CHAT = "createChat"
+    TYPING = "typing"
+    MARK_READ = "markRead"
+    MARK_AS_READ = "markAsRead"
+    MARK_DELIVERED = "markDelivered"
+    EDIT_MESSAGE = "editMessage"
+    DELETE_MESSAGE = "deleteMessage"
+    SYNC = "sync"
+    REAUTH = "reauth"
 
 
 class GetMessagesIn(WireModel):

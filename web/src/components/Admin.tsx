@@ -1,11 +1,17 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type ApiError } from '../api';
 import { errorText, t } from '../i18n';
-import { goBack, setState, toast, useStore } from '../store';
+import { setState, toast, useStore } from '../store';
 import type { InviteOut, UserOut } from '../types';
-import { Avatar, ConfirmDialog, dateTime, Dialog, IconButton } from '../ui';
+import { Avatar, Card, ConfirmDialog, dateTime, Dialog, IconButton, PageBar } from '../ui';
+import { Field, FormError, PasswordField, TextField, useAction } from './form';
 
 const EXPIRY: Record<string, number | null> = { '1d': 86400, '7d': 7 * 86400, '30d': 30 * 86400, never: null };
+
+const TABS = [
+  ['invites', 'invitations'],
+  ['members', 'memberList'],
+] as const;
 
 export function joinLink(code: string): string {
   return `${location.origin}/join/${encodeURIComponent(code)}`;
@@ -51,8 +57,7 @@ export function Admin() {
   const [limit, setLimit] = useState(1);
   const [expiry, setExpiry] = useState('7d');
   const [asAdmin, setAsAdmin] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useAction();
   const [qr, setQr] = useState<string | null>(null);
   const [resetFor, setResetFor] = useState<UserOut | null>(null);
   const [tab, setTab] = useState<'invites' | 'members'>('invites');
@@ -69,18 +74,6 @@ export function Admin() {
       )
       .catch((e) => setError(errorText((e as ApiError).code)));
   useEffect(() => void reload(), []);
-
-  const run = async (fn: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await fn();
-    } catch (e) {
-      setError(errorText((e as ApiError).code));
-    } finally {
-      setBusy(false);
-    }
-  };
 
   const create = (e: Event) => {
     e.preventDefault();
@@ -111,68 +104,47 @@ export function Admin() {
 
   return (
     <div class="page">
-      <header class="topbar">
-        <IconButton icon="back" label={t('back')} onClick={goBack} class="back-btn" />
-        <h1 class="topbar-title">{t('admin')}</h1>
-      </header>
+      <PageBar title={t('admin')} />
       <div class="tabs" role="tablist" aria-label={t('admin')}>
-        <button
-          role="tab"
-          type="button"
-          id="tab-invites"
-          aria-controls="panel-invites"
-          aria-selected={tab === 'invites'}
-          class={`tab ${tab === 'invites' ? 'on' : ''}`}
-          onClick={() => setTab('invites')}
-        >
-          {t('invitations')}
-        </button>
-        <button
-          role="tab"
-          type="button"
-          id="tab-members"
-          aria-controls="panel-members"
-          aria-selected={tab === 'members'}
-          class={`tab ${tab === 'members' ? 'on' : ''}`}
-          onClick={() => setTab('members')}
-        >
-          {t('memberList')}
-        </button>
+        {TABS.map(([id, label]) => (
+          <button
+            key={id}
+            role="tab"
+            type="button"
+            id={`tab-${id}`}
+            aria-controls={`panel-${id}`}
+            aria-selected={tab === id}
+            class={`tab ${tab === id ? 'on' : ''}`}
+            onClick={() => setTab(id)}
+          >
+            {t(label)}
+          </button>
+        ))}
       </div>
       <div class="page-scroll">
-        {error && (
-          <p class="form-error" role="alert">
-            {error}
-          </p>
-        )}
+        <FormError error={error} />
         {tab === 'invites' ? (
           <div id="panel-invites" role="tabpanel" aria-labelledby="tab-invites">
-            <section class="card" aria-labelledby="inv-new">
-              <h2 id="inv-new" class="card-title">
-                {t('createInvitation')}
-              </h2>
+            <Card id="inv-new" title={t('createInvitation')}>
               <form class="form invite-form" onSubmit={create}>
                 <div class="form-row">
-                  <label class="field">
-                    <span>{t('usageLimit')}</span>
-                    <input
-                      type="number"
-                      name="usageLimit"
-                      min={1}
-                      max={1000}
-                      value={limit}
-                      onInput={(e) => setLimit(Math.max(1, Number(e.currentTarget.value) || 1))}
-                    />
-                  </label>
-                  <label class="field">
-                    <span>{t('expiresIn')}</span>
+                  <TextField
+                    label={t('usageLimit')}
+                    type="number"
+                    name="usageLimit"
+                    min={1}
+                    max={1000}
+                    value={limit}
+                    onValue={(v) => setLimit(Math.max(1, Number(v) || 1))}
+                  />
+                  <Field label={t('expiresIn')}>
                     <select name="expiry" value={expiry} onChange={(e) => setExpiry(e.currentTarget.value)}>
                       <option value="1d">{t('expiry1d')}</option>
                       <option value="7d">{t('expiry7d')}</option>
                       <option value="30d">{t('expiry30d')}</option>
                       <option value="never">{t('expiryNever')}</option>
                     </select>
-                  </label>
+                  </Field>
                 </div>
                 <label class="check">
                   <input type="checkbox" checked={asAdmin} onChange={(e) => setAsAdmin(e.currentTarget.checked)} />
@@ -184,11 +156,8 @@ export function Admin() {
                   </button>
                 </div>
               </form>
-            </section>
-            <section class="card" aria-labelledby="inv-list">
-              <h2 id="inv-list" class="card-title">
-                {t('invitations')}
-              </h2>
+            </Card>
+            <Card id="inv-list" title={t('invitations')}>
               {invites && !invites.length && <p class="muted">{t('noInvitations')}</p>}
               <ul class="invites" role="list">
                 {(invites || []).map((inv) => (
@@ -216,7 +185,7 @@ export function Admin() {
                   </li>
                 ))}
               </ul>
-            </section>
+            </Card>
           </div>
         ) : (
           <div id="panel-members" role="tabpanel" aria-labelledby="tab-members">
@@ -268,17 +237,15 @@ export function Admin() {
 
 function ResetDialog({ user, onClose }: { user: UserOut; onClose: () => void }) {
   const [pw, setPw] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const submit = async (e: Event) => {
+  const { error, setError, run } = useAction();
+  const submit = (e: Event) => {
     e.preventDefault();
     if (pw.length < 6) return setError(t('passwordHint'));
-    try {
+    void run(async () => {
       await api('POST', `/users/${user.id}/reset-password`, { newPassword: pw });
       toast(t('passwordReset'));
       onClose();
-    } catch (err) {
-      setError(errorText((err as ApiError).code));
-    }
+    });
   };
   return (
     <Dialog
@@ -296,15 +263,9 @@ function ResetDialog({ user, onClose }: { user: UserOut; onClose: () => void }) 
       }
     >
       <form id="reset-form" class="form" onSubmit={submit}>
-        <label class="field">
-          <span>{t('resetPasswordFor', { name: user.displayName })}</span>
-          <input type="password" autocomplete="new-password" minLength={6} required value={pw} onInput={(e) => setPw(e.currentTarget.value)} />
-        </label>
-        {error && (
-          <p class="form-error" role="alert">
-            {error}
-          </p>
-        )}
+        {/* The label names the member; no hint line in this small dialog. */}
+        <PasswordField isNew hint={null} label={t('resetPasswordFor', { name: user.displayName })} value={pw} onValue={setPw} />
+        <FormError error={error} />
       </form>
     </Dialog>
   );

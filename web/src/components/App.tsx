@@ -2,13 +2,13 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, getSession, onSession, updateSessionUser, type Session } from '../api';
 import { clearUserCache, flushCache, restore, startPersisting } from '../cache';
 import { startRealtime, stopRealtime } from '../realtime';
-import { getState, navigate, parseRoute, setState, useStore } from '../store';
+import { getState, navigate, parseRoute, setState, signedOut, useStore } from '../store';
 import { t } from '../i18n';
 import type { UserOut } from '../types';
 import { Icon } from '../ui';
 import { Auth } from './Auth';
 import { ChatList } from './ChatList';
-import { ChatView } from './ChatView';
+import { ChatView } from './chat/ChatView';
 import { Settings } from './Settings';
 import { Admin } from './Admin';
 
@@ -39,18 +39,7 @@ function stopUser(): void {
   stopPersisting = null;
   stopRealtime();
   clearUserCache(uid);
-  setState({
-    me: null,
-    users: {},
-    chats: {},
-    chatsLoaded: false,
-    messages: {},
-    hasOlder: {},
-    loadingOlder: {},
-    outbox: [],
-    cursor: null,
-    typing: {},
-  });
+  setState(signedOut());
   if (location.hash) history.replaceState(null, '', '/');
 }
 

@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
-import { ApiError, lastSignOutReason, login, register } from '../api';
+import { lastSignOutReason, login, register } from '../api';
 import { errorText, t } from '../i18n';
 import { Icon } from '../ui';
+import { FormError, PasswordField, TextField, useAction } from './form';
 
 function joinCodeFromPath(): string | null {
   const m = /^\/join\/([^/?#]+)/.exec(location.pathname);
@@ -17,44 +18,44 @@ export function Auth() {
   const [password, setPassword] = useState('');
   const [displayName, setDisplayName] = useState('');
   const [code, setCode] = useState(linkCode || '');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(lastSignOutReason ? errorText(lastSignOutReason) : null);
-
-  const fail = (e: unknown) => {
-    const err = e as ApiError;
-    setError(errorText(err.code, err.message));
+  const { busy, error, setError, run } = useAction({
+    initialError: lastSignOutReason ? errorText(lastSignOutReason) : null,
+    serverMessage: true,
+  });
+  const switchTo = (m: 'login' | 'join') => {
+    setMode(m);
+    setError(null);
   };
 
-  const onLogin = async (e: Event) => {
+  const onLogin = (e: Event) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    void run(async () => {
       await login(username.trim(), password);
       if (location.pathname !== '/') history.replaceState(null, '', '/');
-    } catch (err) {
-      fail(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
-  const onJoin = async (e: Event) => {
+  const onJoin = (e: Event) => {
     e.preventDefault();
     setError(null);
     if (!USERNAME_RE.test(username.trim())) return setError(t('usernameHint'));
     if (password.length < 6) return setError(t('passwordHint'));
-    setBusy(true);
-    try {
+    void run(async () => {
       await register(username.trim(), password, code.trim(), displayName.trim() || undefined);
       await login(username.trim(), password);
       history.replaceState(null, '', '/');
-    } catch (err) {
-      fail(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
+
+  const usernameProps = {
+    name: 'username',
+    autocomplete: 'username',
+    autocapitalize: 'none',
+    spellcheck: false,
+    required: true,
+    value: username,
+    onValue: setUsername,
+  } as const;
 
   return (
     <main class="auth">
@@ -66,126 +67,57 @@ export function Auth() {
           <h1>{t('appName')}</h1>
           <p class="muted">{mode === 'join' ? t('joinHint') : t('tagline')}</p>
         </div>
-        {mode === 'login' ? (
-          <form class="form" onSubmit={onLogin} aria-label={t('signIn')}>
-            <label class="field">
-              <span>{t('username')}</span>
-              <input
-                name="username"
-                autocomplete="username"
-                autocapitalize="none"
-                spellcheck={false}
-                required
-                value={username}
-                onInput={(e) => setUsername(e.currentTarget.value)}
-              />
-            </label>
-            <label class="field">
-              <span>{t('password')}</span>
-              <input
-                name="password"
-                type="password"
-                autocomplete="current-password"
-                required
-                value={password}
-                onInput={(e) => setPassword(e.currentTarget.value)}
-              />
-            </label>
-            {error && (
-              <p class="form-error" role="alert">
-                {error}
-              </p>
-            )}
-            <button class="btn btn-filled" type="submit" disabled={busy}>
-              {busy ? t('signingIn') : t('signIn')}
-            </button>
-            <button
-              type="button"
-              class="btn btn-text"
-              onClick={() => {
-                setMode('join');
-                setError(null);
-              }}
-            >
-              {t('haveInvite')}
-            </button>
-          </form>
-        ) : (
-          <form class="form" onSubmit={onJoin} aria-label={t('join')}>
-            {linkCode && <h2 class="auth-sub">{t('joinTitle')}</h2>}
-            <label class="field">
-              <span>{t('invitationCode')}</span>
-              <input
+        <form
+          key={mode}
+          class="form"
+          onSubmit={mode === 'login' ? onLogin : onJoin}
+          aria-label={mode === 'login' ? t('signIn') : t('join')}
+        >
+          {mode === 'login' ? (
+            <>
+              <TextField label={t('username')} {...usernameProps} />
+              <PasswordField label={t('password')} name="password" value={password} onValue={setPassword} />
+            </>
+          ) : (
+            <>
+              {linkCode && <h2 class="auth-sub">{t('joinTitle')}</h2>}
+              <TextField
+                label={t('invitationCode')}
                 name="invitationCode"
                 autocomplete="off"
                 autocapitalize="none"
                 spellcheck={false}
                 required
                 value={code}
-                onInput={(e) => setCode(e.currentTarget.value)}
+                onValue={setCode}
               />
-            </label>
-            <label class="field">
-              <span>{t('username')}</span>
-              <input
-                name="username"
-                autocomplete="username"
-                autocapitalize="none"
-                spellcheck={false}
-                required
+              <TextField
+                label={t('username')}
+                hint={t('usernameHint')}
+                {...usernameProps}
                 minLength={3}
                 maxLength={32}
                 pattern="[A-Za-z0-9_.\-]+"
-                aria-describedby="username-hint"
-                value={username}
-                onInput={(e) => setUsername(e.currentTarget.value)}
               />
-              <small id="username-hint">{t('usernameHint')}</small>
-            </label>
-            <label class="field">
-              <span>{t('password')}</span>
-              <input
-                name="password"
-                type="password"
-                autocomplete="new-password"
-                required
-                minLength={6}
-                aria-describedby="password-hint"
-                value={password}
-                onInput={(e) => setPassword(e.currentTarget.value)}
-              />
-              <small id="password-hint">{t('passwordHint')}</small>
-            </label>
-            <label class="field">
-              <span>{t('displayNameOptional')}</span>
-              <input
+              <PasswordField isNew label={t('password')} name="password" value={password} onValue={setPassword} />
+              <TextField
+                label={t('displayNameOptional')}
                 name="displayName"
                 autocomplete="name"
                 maxLength={64}
                 value={displayName}
-                onInput={(e) => setDisplayName(e.currentTarget.value)}
+                onValue={setDisplayName}
               />
-            </label>
-            {error && (
-              <p class="form-error" role="alert">
-                {error}
-              </p>
-            )}
-            <button class="btn btn-filled" type="submit" disabled={busy}>
-              {busy ? t('joining') : t('join')}
-            </button>
-            <button
-              type="button"
-              class="btn btn-text"
-              onClick={() => {
-                setMode('login');
-                setError(null);
-              }}
-            >
-              {t('haveAccount')}
-            </button>
-          </form>
-        )}
+            </>
+          )}
+          <FormError error={error} />
+          <button class="btn btn-filled" type="submit" disabled={busy}>
+            {mode === 'login' ? (busy ? t('signingIn') : t('signIn')) : busy ? t('joining') : t('join')}
+          </button>
+          <button type="button" class="btn btn-text" onClick={() => switchTo(mode === 'login' ? 'join' : 'login')}>
+            {mode === 'login' ? t('haveInvite') : t('haveAccount')}
+          </button>
+        </form>
       </div>
     </main>
   );

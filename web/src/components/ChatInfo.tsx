@@ -1,11 +1,12 @@
 import { useState } from 'preact/hooks';
-import { api, type ApiError } from '../api';
+import { api } from '../api';
 import { removeChat, upsertChat } from '../chats';
-import { errorText, membersLabel, t } from '../i18n';
+import { membersLabel, t } from '../i18n';
 import { useStore } from '../store';
 import type { ChatOut, Id } from '../types';
-import { Avatar, ConfirmDialog, Dialog, Icon, IconButton, lastSeenText } from '../ui';
+import { Avatar, ConfirmDialog, Dialog, IconButton, lastSeenText, ListAction } from '../ui';
 import { chatTitle } from './ChatList';
+import { FormError, TextField, useAction } from './form';
 import { activeUsers, MemberPicker } from './NewChat';
 
 export function ChatInfoDialog({ chat, onClose }: { chat: ChatOut; onClose: () => void }) {
@@ -14,22 +15,9 @@ export function ChatInfoDialog({ chat, onClose }: { chat: ChatOut; onClose: () =
   const [name, setName] = useState(chat.name);
   const [adding, setAdding] = useState(false);
   const [selected, setSelected] = useState<Set<Id>>(new Set());
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   const [confirmLeave, setConfirmLeave] = useState(false);
   const isGroup = chat.type === 'group';
-
-  const run = async (fn: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await fn();
-    } catch (e) {
-      setError(errorText((e as ApiError).code));
-    } finally {
-      setBusy(false);
-    }
-  };
 
   const rename = (e: Event) => {
     e.preventDefault();
@@ -69,10 +57,7 @@ export function ChatInfoDialog({ chat, onClose }: { chat: ChatOut; onClose: () =
       <p class="muted">{membersLabel(chat.participantIds.length)}</p>
       {isGroup && (
         <form class="inline-form" onSubmit={rename}>
-          <label class="field grow">
-            <span>{t('groupName')}</span>
-            <input value={name} maxLength={100} required onInput={(e) => setName(e.currentTarget.value)} />
-          </label>
+          <TextField grow label={t('groupName')} value={name} maxLength={100} required onValue={setName} />
           <button class="btn btn-tonal" type="submit" disabled={busy || !name.trim() || name.trim() === chat.name}>
             {t('rename')}
           </button>
@@ -101,12 +86,9 @@ export function ChatInfoDialog({ chat, onClose }: { chat: ChatOut; onClose: () =
         ))}
       </ul>
       {isGroup && !adding && candidates.length > 0 && (
-        <button class="list-action" type="button" onClick={() => setAdding(true)}>
-          <span class="list-action-icon" aria-hidden="true">
-            <Icon name="personAdd" />
-          </span>
+        <ListAction icon="personAdd" onClick={() => setAdding(true)}>
           {t('addMembers')}
-        </button>
+        </ListAction>
       )}
       {isGroup && adding && (
         <div class="stack">
@@ -132,23 +114,11 @@ export function ChatInfoDialog({ chat, onClose }: { chat: ChatOut; onClose: () =
         </div>
       )}
       {isGroup && (
-        <button
-          class="list-action danger"
-          type="button"
-          disabled={busy}
-          onClick={() => setConfirmLeave(true)}
-        >
-          <span class="list-action-icon" aria-hidden="true">
-            <Icon name="logout" />
-          </span>
+        <ListAction danger icon="logout" disabled={busy} onClick={() => setConfirmLeave(true)}>
           {t('leaveGroup')}
-        </button>
+        </ListAction>
       )}
-      {error && (
-        <p class="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError error={error} />
       {confirmLeave && (
         <ConfirmDialog
           text={t('leaveConfirm', { name: chat.name })}

@@ -1,10 +1,11 @@
 import { useState } from 'preact/hooks';
-import { api, type ApiError } from '../api';
+import { api } from '../api';
 import { upsertChat } from '../chats';
-import { errorText, t } from '../i18n';
+import { t } from '../i18n';
 import { navigate, useStore } from '../store';
 import type { ChatOut, Id, UserOut } from '../types';
-import { Avatar, Dialog, Icon, lastSeenText } from '../ui';
+import { Avatar, Dialog, lastSeenText, ListAction } from '../ui';
+import { FormError, TextField, useAction } from './form';
 
 export function MemberPicker(props: { users: UserOut[]; selected: Set<Id>; onToggle: (id: Id) => void; label: string }) {
   return (
@@ -40,8 +41,7 @@ export function NewChatDialog({ onClose }: { onClose: () => void }) {
   const [mode, setMode] = useState<'pick' | 'group'>('pick');
   const [name, setName] = useState('');
   const [selected, setSelected] = useState<Set<Id>>(new Set());
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
 
   const open = (c: ChatOut) => {
     upsertChat(c);
@@ -49,28 +49,12 @@ export function NewChatDialog({ onClose }: { onClose: () => void }) {
     navigate({ name: 'chat', id: c.id });
   };
 
-  const startPrivate = async (id: Id) => {
-    setBusy(true);
-    try {
-      open(await api<ChatOut>('POST', '/chats/private', { targetUserId: id }));
-    } catch (e) {
-      setError(errorText((e as ApiError).code));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const startPrivate = (id: Id) => run(async () => open(await api<ChatOut>('POST', '/chats/private', { targetUserId: id })));
 
-  const createGroup = async (e: Event) => {
+  const createGroup = (e: Event) => {
     e.preventDefault();
     if (!name.trim()) return;
-    setBusy(true);
-    try {
-      open(await api<ChatOut>('POST', '/chats', { name: name.trim(), participantIds: [...selected] }));
-    } catch (err) {
-      setError(errorText((err as ApiError).code));
-    } finally {
-      setBusy(false);
-    }
+    void run(async () => open(await api<ChatOut>('POST', '/chats', { name: name.trim(), participantIds: [...selected] })));
   };
 
   const toggle = (id: Id) => {
@@ -97,39 +81,22 @@ export function NewChatDialog({ onClose }: { onClose: () => void }) {
         }
       >
         <form id="new-group-form" class="form" onSubmit={createGroup}>
-          <label class="field">
-            <span>{t('groupName')}</span>
-            <input
-              name="groupName"
-              required
-              maxLength={100}
-              value={name}
-              onInput={(e) => setName(e.currentTarget.value)}
-              autoFocus
-            />
-          </label>
+          <TextField label={t('groupName')} name="groupName" required maxLength={100} value={name} onValue={setName} autoFocus />
           {users.length ? (
             <MemberPicker users={users} selected={selected} onToggle={toggle} label={t('selectMembers')} />
           ) : (
             <p class="muted">{t('noOtherMembers')}</p>
           )}
-          {error && (
-            <p class="form-error" role="alert">
-              {error}
-            </p>
-          )}
+          <FormError error={error} />
         </form>
       </Dialog>
     );
 
   return (
     <Dialog title={t('newChat')} onClose={onClose}>
-      <button class="list-action" type="button" onClick={() => setMode('group')}>
-        <span class="list-action-icon" aria-hidden="true">
-          <Icon name="group" />
-        </span>
+      <ListAction icon="group" onClick={() => setMode('group')}>
         {t('newGroup')}
-      </button>
+      </ListAction>
       <h3 class="section-label">{t('familyMembers')}</h3>
       {!users.length && <p class="muted">{t('noOtherMembers')}</p>}
       <ul class="people" role="list">
@@ -145,17 +112,13 @@ export function NewChatDialog({ onClose }: { onClose: () => void }) {
               <Avatar id={u.id} name={u.displayName} online={u.isOnline} size="sm" />
               <span class="person-name">
                 {u.displayName}
-                <small class="muted">{u.isOnline ? t('online') : lastSeenText(u.lastSeenAt)}</small>
+                <small class="muted">{u.isOnline ? t('online') : lastSeenText(u.lastSeenAt ?? null)}</small>
               </span>
             </button>
           </li>
         ))}
       </ul>
-      {error && (
-        <p class="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError error={error} />
     </Dialog>
   );
 }

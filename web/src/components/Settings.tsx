@@ -1,11 +1,12 @@
 import { useEffect, useState } from 'preact/hooks';
 import { canInstall, onInstallChange, promptInstall } from '../install';
-import { api, logout, updateSessionUser, type ApiError } from '../api';
-import { errorText, langPref, setLangPref, t, type LangPref } from '../i18n';
-import { goBack, navigate, setState, toast, useStore } from '../store';
+import { api, logout, updateSessionUser } from '../api';
+import { langPref, setLangPref, t, type LangPref } from '../i18n';
+import { navigate, setState, toast, useStore } from '../store';
 import { setThemePref, themePref, type ThemePref } from '../theme';
 import type { UserOut } from '../types';
-import { Avatar, Icon, IconButton } from '../ui';
+import { Avatar, Card, ListAction, PageBar } from '../ui';
+import { Field, FormError, PasswordField, TextField, useAction } from './form';
 
 export function Settings() {
   const me = useStore((s) => s.me)!;
@@ -14,51 +15,37 @@ export function Settings() {
   const [next, setNext] = useState('');
   const [theme, setTheme] = useState<ThemePref>(themePref());
   const [lng, setLng] = useState<LangPref>(langPref());
-  const [nameErr, setNameErr] = useState<string | null>(null);
-  const [pwErr, setPwErr] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const nameForm = useAction();
+  const pwForm = useAction();
+  const busy = nameForm.busy || pwForm.busy;
   const [installable, setInstallable] = useState(canInstall());
   useEffect(() => onInstallChange(() => setInstallable(canInstall())), []);
 
-  const saveName = async (e: Event) => {
+  const saveName = (e: Event) => {
     e.preventDefault();
-    setNameErr(null);
-    setBusy(true);
-    try {
+    void nameForm.run(async () => {
       const u = await api<UserOut>('PATCH', '/users/profile', { displayName: name.trim() });
       setState({ me: u });
       updateSessionUser(u);
       toast(t('saved'));
-    } catch (err) {
-      setNameErr(errorText((err as ApiError).code));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
-  const changePw = async (e: Event) => {
+  const changePw = (e: Event) => {
     e.preventDefault();
-    setPwErr(null);
-    if (next.length < 6) return setPwErr(t('passwordHint'));
-    setBusy(true);
-    try {
+    pwForm.setError(null);
+    if (next.length < 6) return pwForm.setError(t('passwordHint'));
+    void pwForm.run(async () => {
       await api('POST', '/users/profile/password', { currentPassword: cur, newPassword: next });
       setCur('');
       setNext('');
       toast(t('passwordChanged'));
-    } catch (err) {
-      setPwErr(errorText((err as ApiError).code));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
     <div class="page">
-      <header class="topbar">
-        <IconButton icon="back" label={t('back')} onClick={goBack} class="back-btn" />
-        <h1 class="topbar-title">{t('settings')}</h1>
-      </header>
+      <PageBar title={t('settings')} />
       <div class="page-scroll">
         <section class="card profile-card" aria-label={t('profile')}>
           <Avatar id={me.id} name={me.displayName} size="lg" />
@@ -71,36 +58,17 @@ export function Settings() {
           </div>
         </section>
 
-        <section class="card" aria-labelledby="s-profile">
-          <h2 id="s-profile" class="card-title">
-            {t('profile')}
-          </h2>
+        <Card id="s-profile" title={t('profile')}>
           <form class="inline-form" onSubmit={saveName}>
-            <label class="field grow">
-              <span>{t('displayName')}</span>
-              <input
-                name="displayName"
-                value={name}
-                maxLength={64}
-                required
-                onInput={(e) => setName(e.currentTarget.value)}
-              />
-            </label>
+            <TextField grow label={t('displayName')} name="displayName" value={name} maxLength={64} required onValue={setName} />
             <button class="btn btn-tonal" type="submit" disabled={busy || !name.trim() || name.trim() === me.displayName}>
               {t('save')}
             </button>
           </form>
-          {nameErr && (
-            <p class="form-error" role="alert">
-              {nameErr}
-            </p>
-          )}
-        </section>
+          <FormError error={nameForm.error} />
+        </Card>
 
-        <section class="card" aria-labelledby="s-look">
-          <h2 id="s-look" class="card-title">
-            {t('appearance')}
-          </h2>
+        <Card id="s-look" title={t('appearance')}>
           <fieldset class="segmented" role="radiogroup" aria-label={t('theme')}>
             <legend class="field-label">{t('theme')}</legend>
             {(['system', 'light', 'dark'] as ThemePref[]).map((p) => (
@@ -119,8 +87,7 @@ export function Settings() {
               </label>
             ))}
           </fieldset>
-          <label class="field">
-            <span>{t('language')}</span>
+          <Field label={t('language')}>
             <select
               name="language"
               value={lng}
@@ -137,77 +104,39 @@ export function Settings() {
               <option value="en">English</option>
               <option value="ru">Русский</option>
             </select>
-          </label>
-        </section>
+          </Field>
+        </Card>
 
-        <section class="card" aria-labelledby="s-pw">
-          <h2 id="s-pw" class="card-title">
-            {t('changePassword')}
-          </h2>
+        <Card id="s-pw" title={t('changePassword')}>
           <form class="form" onSubmit={changePw}>
             <input type="text" name="username" autocomplete="username" value={me.username} hidden readOnly />
-            <label class="field">
-              <span>{t('currentPassword')}</span>
-              <input
-                type="password"
-                name="currentPassword"
-                autocomplete="current-password"
-                required
-                value={cur}
-                onInput={(e) => setCur(e.currentTarget.value)}
-              />
-            </label>
-            <label class="field">
-              <span>{t('newPassword')}</span>
-              <input
-                type="password"
-                name="newPassword"
-                autocomplete="new-password"
-                minLength={6}
-                required
-                value={next}
-                onInput={(e) => setNext(e.currentTarget.value)}
-              />
-              <small>{t('passwordHint')}</small>
-            </label>
-            {pwErr && (
-              <p class="form-error" role="alert">
-                {pwErr}
-              </p>
-            )}
+            <PasswordField label={t('currentPassword')} name="currentPassword" value={cur} onValue={setCur} />
+            <PasswordField isNew label={t('newPassword')} name="newPassword" value={next} onValue={setNext} />
+            <FormError error={pwForm.error} />
             <div class="row-end">
               <button class="btn btn-tonal" type="submit" disabled={busy || !cur || !next}>
                 {t('changePassword')}
               </button>
             </div>
           </form>
-        </section>
+        </Card>
 
         {installable && (
-          <button class="list-action card-like" type="button" onClick={() => void promptInstall()}>
-            <span class="list-action-icon" aria-hidden="true">
-              <Icon name="down" />
-            </span>
+          <ListAction card icon="down" onClick={() => void promptInstall()}>
             <span class="person-name">
               {t('install')}
               <small class="muted">{t('installHint')}</small>
             </span>
-          </button>
+          </ListAction>
         )}
         {me.isAdmin && (
-          <button class="list-action card-like" type="button" onClick={() => navigate({ name: 'admin' })}>
-            <span class="list-action-icon" aria-hidden="true">
-              <Icon name="shield" />
-            </span>
+          <ListAction card icon="shield" onClick={() => navigate({ name: 'admin' })}>
             {t('admin')}
-          </button>
+          </ListAction>
         )}
-        <button class="list-action card-like danger" type="button" onClick={() => void logout()}>
-          <span class="list-action-icon" aria-hidden="true">
-            <Icon name="logout" />
-          </span>
+        <ListAction card danger icon="logout" onClick={() => void logout()}>
           {t('signOut')}
-        </button>
+        </ListAction>
         <p class="muted small center">{t('about')}</p>
       </div>
     </div>

@@ -1,0 +1,165 @@
+/** The composer: drafts per chat, typing notices, Enter sends, the inline editor. */
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { ApiError } from '../../api';
+import { ClientEvent } from '../../api/generated/events';
+import { editMessage, send } from '../../chats';
+import { errorText, t } from '../../i18n';
+import { emitQuiet } from '../../socket';
+import { toast } from '../../store';
+import type { Id, MessageOut } from '../../types';
+import { Icon, IconButton } from '../../ui';
+
+const drafts = new Map<Id, string>();
+
+export function Composer({
+  chatId,
+  onSent,
+  editing,
+  onEditDone,
+  onEditLast,
+}: {
+  chatId: Id;
+  /** A new message went into the outbox: the view follows it to the bottom. */
+  onSent: () => void;
+  editing: MessageOut | null;
+  onEditDone: () => void;
+  onEditLast: () => void;
+}) {
+  const [text, setText] = useState(drafts.get(chatId) || '');
+  const [saving, setSaving] = useState(false);
+  const lastTyping = useRef(0);
+  const ref = useRef<HTMLTextAreaElement>(null);
+  const editingId = useRef<Id | null>(null);
+
+  useEffect(() => {
+    // Focus the composer on desktop when a chat opens.
+    if (window.matchMedia('(min-width: 840px)').matches) ref.current?.focus();
+    return () => stopTyping();
+  }, [chatId]);
+
+  // Editing puts the message's text in the composer; the draft comes back afterwards.
+  useEffect(() => {
+    if (editing) {
+      stopTyping();
+      editingId.current = editing.id;
+      setText(editing.content);
+      const el = ref.current;
+      if (el) {
+        el.value = editing.content;
+        el.focus();
+        el.setSelectionRange(el.value.length, el.value.length);
+      }
+    } else if (editingId.current) {
+      editingId.current = null;
+      setText(drafts.get(chatId) || '');
+      ref.current?.focus();
+    }
+  }, [editing?.id]);
+
+  const stopTyping = () => {
+    if (lastTyping.current) {
+      emitQuiet(ClientEvent.TYPING, { chatId, isTyping: false });
+      lastTyping.current = 0;
+    }
+  };
+
+  const saveEdit = async (msg: MessageOut) => {
+    const content = text.trim();
+    if (!content || saving) return;
+    if (content === msg.content) {
+      onEditDone();
+      return;
+    }
+    setSaving(true);
+    try {
+      await editMessage(msg, content);
+      onEditDone();
+    } catch (e) {
+      toast(errorText((e as ApiError).code));
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  const submit = () => {
+    if (editing) {
+      void saveEdit(editing);
+      return;
+    }
+    const content = text.trim();
+    if (!content) return;
+    send(chatId, content);
+    setText('');
+    drafts.delete(chatId);
+    stopTyping();
+    onSent();
+    ref.current?.focus();
+  };
+
+  return (
+    <form
+      class={`composer ${editing ? 'is-editing' : ''}`}
+      onSubmit={(e) => {
+        e.preventDefault();
+        submit();
+      }}
+    >
+      {editing && (
+        <div class="edit-bar">
+          <Icon name="edit" />
+          <span class="edit-bar-text">
+            <span class="edit-bar-title">{t('editMessage')}</span>
+            <span class="edit-bar-quote">{editing.content}</span>
+          </span>
+          <IconButton icon="close" label={t('cancelEdit')} onClick={onEditDone} />
+        </div>
+      )}
+      <div class="composer-row">
+        <textarea
+          ref={ref}
+          rows={1}
+          name="message"
+          class="composer-input"
+          placeholder={t('messagePlaceholder')}
+          aria-label={editing ? t('editMessage') : t('messagePlaceholder')}
+          maxLength={4000}
+          value={text}
+          enterkeyhint={editing ? 'done' : 'send'}
+          onInput={(e) => {
+            const v = e.currentTarget.value;
+            setText(v);
+            if (editing) return; // an edit is not a new message: no draft, no typing
+            drafts.set(chatId, v);
+            const now = Date.now();
+            if (v.trim() && now - lastTyping.current > 3000) {
+              emitQuiet(ClientEvent.TYPING, { chatId, isTyping: true });
+              lastTyping.current = now;
+            } else if (!v.trim()) stopTyping();
+          }}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+              e.preventDefault();
+              submit();
+            } else if (e.key === 'Escape' && editing) {
+              e.preventDefault(); // cancels the edit, does not leave the chat
+              onEditDone();
+            } else if (e.key === 'ArrowUp' && !editing && !text && !e.isComposing) {
+              e.preventDefault();
+              onEditLast();
+            }
+          }}
+          onBlur={stopTyping}
+        />
+        <button
+          class="send-btn"
+          type="submit"
+          aria-label={editing ? t('save') : t('send')}
+          title={editing ? t('save') : t('send')}
+          disabled={!text.trim() || saving}
+        >
+          <Icon name={editing ? 'check' : 'send'} />
+        </button>
+      </div>
+    </form>
+  );
+}
