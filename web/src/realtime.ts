@@ -109,6 +109,8 @@ export function startRealtime(): void {
 
   s.on('connect', () => {
     attempts = 0;
+    // A connection counts as on screen until told otherwise (push notifications skip it).
+    if (document.hidden) s.emit('visibility', { hidden: true });
     setConn();
     syncAfterConnect(s);
   });

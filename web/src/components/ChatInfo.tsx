@@ -7,6 +7,7 @@ import type { ChatOut, Id } from '../types';
 import { Avatar, ConfirmDialog, Dialog, Icon, IconButton, lastSeenText } from '../ui';
 import { chatTitle } from './ChatList';
 import { activeUsers, MemberPicker } from './NewChat';
+import { ChatMuteControl } from './Push';
 
 export function ChatInfoDialog({ chat, onClose }: { chat: ChatOut; onClose: () => void }) {
   const me = useStore((s) => s.me)!;
@@ -67,6 +68,7 @@ export function ChatInfoDialog({ chat, onClose }: { chat: ChatOut; onClose: () =
   return (
     <Dialog title={chatTitle(chat, { me, users })} onClose={onClose}>
       <p class="muted">{membersLabel(chat.participantIds.length)}</p>
+      <ChatMuteControl chatId={chat.id} />
       {isGroup && (
         <form class="inline-form" onSubmit={rename}>
           <label class="field grow">

@@ -6,6 +6,7 @@ import { goBack, navigate, setState, toast, useStore } from '../store';
 import { setThemePref, themePref, type ThemePref } from '../theme';
 import type { UserOut } from '../types';
 import { Avatar, Icon, IconButton } from '../ui';
+import { NotificationSettings } from './Push';
 
 export function Settings() {
   const me = useStore((s) => s.me)!;
@@ -139,6 +140,8 @@ export function Settings() {
             </select>
           </label>
         </section>
+
+        <NotificationSettings />
 
         <section class="card" aria-labelledby="s-pw">
           <h2 id="s-pw" class="card-title">
