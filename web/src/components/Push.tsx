@@ -129,9 +129,9 @@ export function NotificationSettings() {
             type="checkbox"
             name="showText"
             checked={prefs.showText}
-            disabled={busy}
             onChange={(e) => {
               const showText = e.currentTarget.checked;
+              setPrefs({ ...prefs, showText });
               void run(async () => setPrefs(await api<Prefs>('PUT', '/push/preferences', { showText })));
             }}
           />
