@@ -103,12 +103,12 @@ def create_app(
         presence=presence,
     )
     visibility = (
-        RedisVisibility(
-            redis_client,
+        RedisVisibility.from_url(
+            settings.redis_url,
             prefix=f"{settings.redis_key_prefix}:",
             ttl=settings.presence_ttl_seconds,
         )
-        if redis_client is not None
+        if settings.redis_url
         else MemoryVisibility()
     )
     push = PushService(settings, ctx.clock, visibility, metrics.registry)

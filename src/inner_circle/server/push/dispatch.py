@@ -206,6 +206,7 @@ class PushService:
             await self._client.aclose()
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
+        await self.visibility.close()
 
     # --- planning ---------------------------------------------------------------------
 

@@ -80,11 +80,20 @@ class RedisVisibility:
         self._ttl = ttl
         self._now = clock
         self._local: dict[uuid.UUID, set[str]] = defaultdict(set)
+        self._closed = False
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> RedisVisibility:
+        from redis.asyncio import Redis
+
+        return cls(Redis.from_url(url), **options)
 
     def _key(self, session_id: uuid.UUID) -> str:
         return f"{self._prefix}{session_id}"
 
     async def set_state(self, session_id: uuid.UUID, sid: str, visible: bool) -> None:
+        if self._closed:
+            return
         if not visible:
             await self.forget(session_id, sid)
             return
@@ -101,6 +110,8 @@ class RedisVisibility:
             local.discard(sid)
             if not local:
                 del self._local[session_id]
+        if self._closed:
+            return  # shutting down: the entries expire by themselves
         await self._redis.zrem(self._key(session_id), sid)
 
     async def visible_sessions(self, session_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
@@ -126,4 +137,5 @@ class RedisVisibility:
         await pipe.execute()
 
     async def close(self) -> None:
-        return None  # the client belongs to the app
+        self._closed = True
+        await self._redis.aclose()
