@@ -2,7 +2,7 @@
  * the chat a notification was tapped for. A push is only a wake-up; the app syncs on open. */
 import { api } from './api';
 import { emitQuiet } from './realtime';
-import { navigate } from './store';
+import { getState, navigate, subscribe } from './store';
 
 export type PushState = 'unsupported' | 'ios-install' | 'denied' | 'off' | 'on';
 
@@ -108,8 +108,31 @@ export function startPushClient(): void {
       if (data?.type === 'openChat' && data.chatId) navigate({ name: 'chat', id: data.chatId });
     });
   }
+  // Chats read here or on another device: their notifications go, and so does the badge.
+  let last = '';
+  subscribe(() => {
+    const chats = getState().chats;
+    const unread = Object.values(chats).filter((c) => c.unreadCount > 0);
+    const key = unread.map((c) => c.id).join(',');
+    if (key === last || document.hidden) return;
+    last = key;
+    void clearReadNotifications(new Set(unread.map((c) => c.id)), unread.length);
+  });
   // A still-subscribed browser keeps the server's copy fresh (keys rotate, a new session).
   void currentSubscription()
     .then((sub) => (sub && Notification.permission === 'granted' ? api('POST', '/push/subscriptions', sub.toJSON()) : null))
     .catch(() => undefined);
+}
+
+/** Close notifications of chats that have nothing unread any more; set the app badge. */
+async function clearReadNotifications(unread: Set<string>, count: number): Promise<void> {
+  const reg = await registration();
+  if (!reg) return;
+  for (const n of await reg.getNotifications()) {
+    const chatId = (n.data as { chatId?: string } | null)?.chatId;
+    if (chatId && !unread.has(chatId)) n.close();
+  }
+  const nav = navigator as Navigator & { setAppBadge?: (n: number) => Promise<void>; clearAppBadge?: () => Promise<void> };
+  if (count > 0) await nav.setAppBadge?.(count).catch(() => undefined);
+  else await nav.clearAppBadge?.().catch(() => undefined);
 }

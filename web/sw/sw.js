@@ -84,13 +84,6 @@ self.addEventListener('push', (event) => {
   } catch (e) {
     data = {};
   }
-  if (data.type === 'read') {
-    // The chat was read on another device: its notification goes away here too.
-    event.waitUntil(
-      self.registration.getNotifications({ tag: data.tag }).then((list) => list.forEach((n) => n.close())),
-    );
-    return;
-  }
   const tag = data.tag || 'inner-circle';
   event.waitUntil(
     self.registration.getNotifications({ tag }).then((open) => {
