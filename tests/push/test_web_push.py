@@ -218,3 +218,37 @@ async def test_redirects_are_not_followed(push_family: StartPush, receiver: Push
     assert receiver.attempts[bobs.name] == 2
     assert receiver.attempts[evil.name] == 0
     assert [p.payload["body"] for p in receiver.received[bobs.name]] == ["second"]
+
+
+async def test_logout_forgets_the_sessions_subscription(
+    push_family: StartPush, receiver: PushReceiver
+) -> None:
+    family = await push_family()
+    bob = await family.member("bob")
+    bob_laptop = await family.device(bob, connect=False)
+    await subscribe(bob, receiver.new())
+    await subscribe(bob_laptop, receiver.new())
+    assert len((await bob_laptop.request("GET", "/push/subscriptions")).json()) == 2
+    await bob.logout()
+    left = (await bob_laptop.request("GET", "/push/subscriptions")).json()
+    assert [d["thisDevice"] for d in left] == [True]
+
+
+async def test_mute_needs_membership(push_family: StartPush) -> None:
+    family = await push_family()
+    alice = await family.member("alice")
+    bob = await family.member("bob")
+    carol = await family.member("carol")
+    chat = await alice.private_chat(bob.user_id)
+    response = await carol._http.put(
+        f"/chats/{chat.id}/mute",
+        json={"duration": "1h"},
+        headers={"Authorization": f"Bearer {carol.access_token}"},
+    )
+    assert response.status_code == 404
+    bad = await alice._http.put(
+        f"/chats/{chat.id}/mute",
+        json={"duration": "1y"},
+        headers={"Authorization": f"Bearer {alice.access_token}"},
+    )
+    assert bad.status_code in (400, 422)
