@@ -10,7 +10,7 @@ from pathlib import Path
 from types import ModuleType
 
 from inner_circle.protocol.events import ClientEvent
-from inner_circle.server.socket.namespace import ChatNamespace
+from inner_circle.server.socket.visibility import VisibilityNamespace
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,7 +57,7 @@ def test_client_event_names_are_the_socket_handlers() -> None:
     """Every ``on_<event>`` the server handles is named in ``ClientEvent`` and nothing else."""
     handled = {
         name.removeprefix("on_")
-        for name in dir(ChatNamespace)
+        for name in dir(VisibilityNamespace)  # the namespace the app registers
         if name.startswith("on_") and name not in ("on_connect", "on_disconnect")
     }
     named = {value for key, value in vars(ClientEvent).items() if key.isupper()}

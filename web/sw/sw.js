@@ -71,3 +71,57 @@ self.addEventListener('fetch', (event) => {
   }
   // Everything else (the API, /socket.io) is not touched.
 });
+
+// --- push notifications (docs/push.md) ---------------------------------------------------
+// A push is only a wake-up: it carries enough to show a notification (or "New message"
+// when the member hid message text); the app syncs the real messages when it opens.
+// Several messages in one chat collapse into one notification (tag = chat) that counts them.
+
+self.addEventListener('push', (event) => {
+  let data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch (e) {
+    data = {};
+  }
+  const tag = data.tag || 'inner-circle';
+  event.waitUntil(
+    self.registration.getNotifications({ tag }).then((open) => {
+      const before = open.length ? (open[0].data && open[0].data.count) || 1 : 0;
+      const count = before + 1;
+      const ru = (self.navigator.language || '').toLowerCase().startsWith('ru');
+      let body = data.body || '';
+      if (data.hidden) body = ru ? 'Новое сообщение' : 'New message';
+      if (count > 1) body = (ru ? `${count} новых сообщений` : `${count} new messages`) + (data.hidden ? '' : ` · ${body}`);
+      const options = {
+        body,
+        tag,
+        renotify: true,
+        icon: '/icons/icon-192.png',
+        badge: '/icons/icon-192.png',
+        timestamp: Date.now(),
+        data: { url: data.url || '/', chatId: data.chatId || null, count },
+      };
+      if (self.navigator.setAppBadge) self.navigator.setAppBadge(count).catch(() => {});
+      return self.registration.showNotification(data.title || 'Inner Circle', options);
+    }),
+  );
+});
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  const data = event.notification.data || {};
+  const target = new URL(data.url || '/', self.location.origin).href;
+  event.waitUntil(
+    self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((windows) => {
+      for (const w of windows) {
+        if (new URL(w.url).origin === self.location.origin) {
+          // An open window: tell it which chat to show, and bring it to the front.
+          w.postMessage({ type: 'openChat', chatId: data.chatId, url: target });
+          return w.focus().then((f) => (f && 'navigate' in f && !data.chatId ? f.navigate(target) : f));
+        }
+      }
+      return self.clients.openWindow(target);
+    }),
+  );
+});

@@ -68,6 +68,7 @@ class ClientEvent:
     DELETE_MESSAGE = "deleteMessage"
     SYNC = "sync"
     REAUTH = "reauth"
+    VISIBILITY = "visibility"
 
 
 class GetMessagesIn(WireModel):

@@ -21,6 +21,7 @@ from inner_circle.server.db.engine import create_engine, create_session_factory
 from inner_circle.server.db.scrub import WalScrubber
 from inner_circle.server.db.uow import UnitOfWorkFactory
 from inner_circle.server.http import auth, chats, invites, messages, sync, system, users
+from inner_circle.server.http import push as push_http
 from inner_circle.server.http.errors import install_error_handlers
 from inner_circle.server.http.headers import SecurityHeadersMiddleware
 from inner_circle.server.http.metrics import router as metrics_router
@@ -28,8 +29,9 @@ from inner_circle.server.limits import BodySizeLimitMiddleware, build_limits
 from inner_circle.server.observability.lifecycle import close_client_manager
 from inner_circle.server.observability.logs import RequestIdMiddleware
 from inner_circle.server.observability.metrics import MeteredNotifier, Metrics, MetricsMiddleware
-from inner_circle.server.observability.socket import ObservedNamespace
 from inner_circle.server.origins import SocketOrigins
+from inner_circle.server.push.dispatch import PushingNotifier, PushService
+from inner_circle.server.push.visibility import MemoryVisibility, RedisVisibility
 from inner_circle.server.realtime import fastjson
 from inner_circle.server.realtime.fanout import DirectFanoutManager, DirectFanoutRedisManager
 from inner_circle.server.realtime.presence import MemoryPresence, PresenceTracker, RedisPresence
@@ -40,6 +42,7 @@ from inner_circle.server.services import chats as chat_service
 from inner_circle.server.services import presence as presence_service
 from inner_circle.server.settings import Settings
 from inner_circle.server.socket.server import GuardedServer
+from inner_circle.server.socket.visibility import VisibilityNamespace
 
 __all__ = ["STATIC_DIR", "create_app"]
 
@@ -99,16 +102,29 @@ def create_app(
         ),
         presence=presence,
     )
+    visibility = (
+        RedisVisibility.from_url(
+            settings.redis_url,
+            prefix=f"{settings.redis_key_prefix}:",
+            ttl=settings.presence_ttl_seconds,
+        )
+        if settings.redis_url
+        else MemoryVisibility()
+    )
+    push = PushService(settings, ctx.clock, visibility, metrics.registry)
     uows = UnitOfWorkFactory(
         create_session_factory(engine),
-        MeteredNotifier(SocketIONotifier(sio, presence, revocations), metrics),
+        PushingNotifier(
+            MeteredNotifier(SocketIONotifier(sio, presence, revocations), metrics), push
+        ),
         ctx,
         serialise_writes=settings.is_sqlite,
     )
     scrubber = WalScrubber(engine, uows.write_lock) if settings.is_sqlite else None
     uows.scrubber = scrubber
+    push.uows = uows
     limits = build_limits(settings, redis_client, now=lambda: ctx.clock.now().timestamp())
-    namespace = ObservedNamespace(uows, limits, metrics)
+    namespace = VisibilityNamespace(uows, limits, metrics, visibility)
     sio.register_namespace(namespace)
     revocations.subscribe(namespace.recheck)
 
@@ -117,6 +133,7 @@ def create_app(
         async with uows.write() as uow:
             await chat_service.ensure_family_chat(uow)
             await uow.commit()
+        await push.start()
         log.info("Inner Circle %s ready", __version__)
         keeper = asyncio.create_task(
             _keep_presence(uows, presence, settings.presence_ttl_seconds / 3)
@@ -131,6 +148,7 @@ def create_app(
         for watcher in watchers:
             watcher.cancel()
         await asyncio.gather(*watchers, return_exceptions=True)
+        await push.close()
         if scrubber is not None:
             await scrubber.close()
         await presence.close()
@@ -154,6 +172,7 @@ def create_app(
     api.state.limits = limits
     api.state.redis = redis_client
     api.state.metrics = metrics
+    api.state.push = push
     install_error_handlers(api)
     api.add_middleware(
         CORSMiddleware,
@@ -174,6 +193,7 @@ def create_app(
         messages.router,
         invites.router,
         sync.router,
+        push_http.router,
         system.router,
         metrics_router,
     ):

@@ -92,6 +92,23 @@ class Settings(BaseSettings):
     socket_max_per_member: int = Field(default=20, ge=0)
     socket_connect_timeout_seconds: float = Field(default=10.0, gt=0)
     socket_revalidate_seconds: float = Field(default=1.0, gt=0, le=60)
+    # Push notifications (docs/push.md). VAPID key: base64url raw P-256 private key, or
+    # unset to have one generated in the data folder. Subject: mailto: or https: contact.
+    push_vapid_private_key: str | None = None
+    push_vapid_subject: str = "mailto:admin@inner-circle.invalid"
+    # Tests only: lets push endpoints be plain http on loopback; refused in production.
+    push_allow_loopback: bool = False
+    push_workers: int = Field(default=4, ge=1, le=64)
+    push_queue_size: int = Field(default=1000, ge=1)
+    push_ttl_seconds: int = Field(default=24 * 3600, ge=0, le=28 * 24 * 3600)
+    push_attempts: int = Field(default=3, ge=1, le=10)
+    push_retry_base_seconds: float = Field(default=1.0, ge=0)
+    push_timeout_seconds: float = Field(default=10.0, gt=0)
+    push_max_subscriptions_per_member: int = Field(default=10, ge=1)
+    # FCM HTTP v1 for the seed's app: a service-account JSON file; the send URL may be
+    # overridden ({project_id} is filled in). Unset: FCM tokens are kept, nothing is sent.
+    push_fcm_service_account_file: Path | None = None
+    push_fcm_url: str = "https://fcm.googleapis.com/v1/projects/{project_id}/messages:send"
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -115,6 +132,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 "JWT secret is a placeholder or shorter than 32 characters; "
                 "unset it to have one generated in the data folder, or set a long random one"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _check_push_loopback(self) -> Settings:
+        if self.push_allow_loopback and self.mode == "production":
+            raise ValueError(
+                "INNER_CIRCLE_PUSH_ALLOW_LOOPBACK is for tests only and is refused in "
+                "production mode (push endpoints on loopback or plain http are an SSRF hole)"
             )
         return self
 

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, getSession, onSession, updateSessionUser, type Session } from '../api';
 import { clearUserCache, flushCache, restore, startPersisting } from '../cache';
+import { startPushClient } from '../push';
 import { startRealtime, stopRealtime } from '../realtime';
 import { getState, navigate, parseRoute, setState, signedOut, useStore } from '../store';
 import { t } from '../i18n';
@@ -11,6 +12,7 @@ import { ChatList } from './ChatList';
 import { ChatView } from './chat/ChatView';
 import { Settings } from './Settings';
 import { Admin } from './Admin';
+import { PushOffer } from './Push';
 
 let stopPersisting: (() => void) | null = null;
 let activeUser: string | null = null;
@@ -22,6 +24,7 @@ function startUser(s: Session): void {
   restore(s.user.id);
   stopPersisting = startPersisting();
   startRealtime();
+  startPushClient();
   void api<UserOut>('GET', '/users/profile')
     .then((u) => {
       setState({ me: u });
@@ -94,6 +97,7 @@ function Shell() {
   return (
     <div class={`shell ${detail ? 'show-detail' : 'show-list'}`}>
       <Banner />
+      <PushOffer />
       <div class="panes">
         <aside class="pane pane-list" aria-label={t('chats')}>
           <ChatList />

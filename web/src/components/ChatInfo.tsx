@@ -8,6 +8,7 @@ import { Avatar, ConfirmDialog, Dialog, IconButton, lastSeenText, ListAction } f
 import { chatTitle } from './ChatList';
 import { FormError, TextField, useAction } from './form';
 import { activeUsers, MemberPicker } from './NewChat';
+import { ChatMuteControl } from './Push';
 
 export function ChatInfoDialog({ chat, onClose }: { chat: ChatOut; onClose: () => void }) {
   const me = useStore((s) => s.me)!;
@@ -55,6 +56,7 @@ export function ChatInfoDialog({ chat, onClose }: { chat: ChatOut; onClose: () =
   return (
     <Dialog title={chatTitle(chat, { me, users })} onClose={onClose}>
       <p class="muted">{membersLabel(chat.participantIds.length)}</p>
+      <ChatMuteControl chatId={chat.id} />
       {isGroup && (
         <form class="inline-form" onSubmit={rename}>
           <TextField grow label={t('groupName')} value={name} maxLength={100} required onValue={setName} />

@@ -7,6 +7,7 @@ import { setThemePref, themePref, type ThemePref } from '../theme';
 import type { UserOut } from '../types';
 import { Avatar, Card, ListAction, PageBar } from '../ui';
 import { Field, FormError, PasswordField, TextField, useAction } from './form';
+import { NotificationSettings } from './Push';
 
 export function Settings() {
   const me = useStore((s) => s.me)!;
@@ -106,6 +107,8 @@ export function Settings() {
             </select>
           </Field>
         </Card>
+
+        <NotificationSettings />
 
         <Card id="s-pw" title={t('changePassword')}>
           <form class="form" onSubmit={changePw}>

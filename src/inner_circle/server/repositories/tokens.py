@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from inner_circle.server.db.models import FcmToken, RefreshToken
+from inner_circle.server.db.models import FcmToken, PushSubscription, RefreshToken
 
 __all__ = [
     "by_hash",
@@ -58,8 +58,10 @@ async def live_sessions(
 
 
 async def revoke_family(session: AsyncSession, family_id: uuid.UUID, now: datetime) -> None:
-    """End a session: its refresh tokens stop working and its device's FCM token is forgotten."""
+    """End a session: its refresh tokens stop working and its device's FCM token and Web
+    Push subscriptions are forgotten."""
     await session.execute(delete(FcmToken).where(FcmToken.session_id == family_id))
+    await session.execute(delete(PushSubscription).where(PushSubscription.session_id == family_id))
     await session.execute(
         update(RefreshToken)
         .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
@@ -68,8 +70,9 @@ async def revoke_family(session: AsyncSession, family_id: uuid.UUID, now: dateti
 
 
 async def revoke_user(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> None:
-    """End every session of a member (and forget their devices' FCM tokens)."""
+    """End every session of a member (and forget their devices' push tokens and subscriptions)."""
     await session.execute(delete(FcmToken).where(FcmToken.user_id == user_id))
+    await session.execute(delete(PushSubscription).where(PushSubscription.user_id == user_id))
     await session.execute(
         update(RefreshToken)
         .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))

@@ -1,0 +1,71 @@
+"""FCM HTTP v1 for the seed's app: OAuth with a service account, against a local fake."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.delivery.harness import wait_until
+from tests.push.conftest import FakeFcm, PushReceiver, StartPush, subscribe
+
+
+async def test_fcm_push_with_service_account(
+    push_family: StartPush, fake_fcm: FakeFcm, fcm_account_file: Path
+) -> None:
+    family = await push_family(
+        push_fcm_service_account_file=fcm_account_file,
+        push_fcm_url=fake_fcm.url + "/v1/projects/{project_id}/messages:send",
+    )
+    alice = await family.member("alice", connect=True)
+    bob = await family.member("bob")
+    await bob.save_fcm_token("bob-phone-token")
+    config = (await bob.request("GET", "/push/config")).json()
+    assert config["fcmEnabled"] is True
+    chat = await alice.private_chat(bob.user_id)
+    await alice.send_message(chat.id, "call me")
+    await alice.send_message(chat.id, "please")
+
+    first, second = await fake_fcm.wait_for(2)
+    assert first["token"] == "bob-phone-token"
+    assert first["notification"] == {"title": "alice", "body": "call me"}
+    assert first["data"]["chatId"] == str(chat.id)
+    assert first["android"]["collapse_key"] == second["android"]["collapse_key"]
+    assert len(fake_fcm.issued) == 1  # the access token is reused
+
+
+async def test_unregistered_fcm_token_is_dropped(
+    push_family: StartPush, fake_fcm: FakeFcm, fcm_account_file: Path
+) -> None:
+    family = await push_family(
+        push_fcm_service_account_file=fcm_account_file,
+        push_fcm_url=fake_fcm.url + "/v1/projects/{project_id}/messages:send",
+    )
+    alice = await family.member("alice", connect=True)
+    bob = await family.member("bob")
+    await bob.save_fcm_token("uninstalled-app")
+    fake_fcm.unregistered.add("uninstalled-app")
+    chat = await alice.private_chat(bob.user_id)
+    await alice.send_message(chat.id, "hello?")
+
+    async def dropped() -> bool:
+        return not (await bob.request("GET", "/push/subscriptions")).json()
+
+    await wait_until(dropped, timeout=10, what="the token dropped")
+
+
+async def test_without_fcm_config_tokens_are_kept_and_nothing_is_sent(
+    push_family: StartPush, receiver: PushReceiver, fake_fcm: FakeFcm
+) -> None:
+    family = await push_family()
+    alice = await family.member("alice", connect=True)
+    bob = await family.member("bob")
+    await bob.save_fcm_token("bob-phone-token")
+    web = receiver.new()
+    await subscribe(bob, web)  # the same member's browser: marks the message planned
+    chat = await alice.private_chat(bob.user_id)
+    await alice.send_message(chat.id, "hi")
+    await receiver.wait_for(web.name)
+
+    devices = (await bob.request("GET", "/push/subscriptions")).json()
+    assert sorted(d["kind"] for d in devices) == ["fcm", "webpush"]
+    assert fake_fcm.messages == [] and fake_fcm.issued == set()
+    assert (await bob.request("GET", "/push/config")).json()["fcmEnabled"] is False
