@@ -38,6 +38,7 @@ from inner_circle.server.realtime.socketio_notifier import SocketIONotifier
 from inner_circle.server.security import PasswordService, TokenService
 from inner_circle.server.services import chats as chat_service
 from inner_circle.server.services import presence as presence_service
+from inner_circle.server.services.group_commit import SendBatcher
 from inner_circle.server.settings import Settings
 from inner_circle.server.socket.server import GuardedServer
 
@@ -108,7 +109,9 @@ def create_app(
     scrubber = WalScrubber(engine, uows.write_lock) if settings.is_sqlite else None
     uows.scrubber = scrubber
     limits = build_limits(settings, redis_client, now=lambda: ctx.clock.now().timestamp())
-    namespace = ObservedNamespace(uows, limits, metrics)
+    # One transaction owner for every send (REST and Socket.IO): one group commit queue.
+    sends = SendBatcher(uows)
+    namespace = ObservedNamespace(uows, sends, limits, metrics)
     sio.register_namespace(namespace)
     revocations.subscribe(namespace.recheck)
 
@@ -152,6 +155,7 @@ def create_app(
     api.state.ctx = ctx
     api.state.sio = sio
     api.state.limits = limits
+    api.state.sends = sends
     api.state.redis = redis_client
     api.state.metrics = metrics
     install_error_handlers(api)

@@ -14,8 +14,28 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inner_circle.server.db.models import Message, User
+from inner_circle.server.repositories.inserts import insert_new
 
-__all__ = ["by_client_id", "by_client_ids", "by_ids", "in_chat", "last_messages", "page"]
+__all__ = [
+    "by_client_id",
+    "by_client_ids",
+    "by_ids",
+    "in_chat",
+    "insert_unless_sent",
+    "last_messages",
+    "page",
+]
+
+
+async def insert_unless_sent(
+    session: AsyncSession, rows: Sequence[dict[str, object]]
+) -> dict[uuid.UUID, Message]:
+    """Store new messages (one statement); {id: message} for those stored. A row whose
+    (sender, ``clientMessageId``) a concurrent send committed first is skipped."""
+    stored = await insert_new(
+        session, Message, rows, unique=(Message.sender_id, Message.client_message_id)
+    )
+    return {message.id: message for message in stored}
 
 
 async def by_client_id(
