@@ -17,11 +17,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
+from sqlalchemy import inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-__all__ = ["insert_new", "upsert"]
+__all__ = ["insert_new", "insert_object", "upsert"]
 
 T = TypeVar("T")
 
@@ -56,6 +57,21 @@ async def insert_new(
     )
     result = await session.scalars(statement.returning(model), list(rows))
     return list(result.all())
+
+
+async def insert_object(
+    session: AsyncSession, draft: T, *, unique: Sequence[InstrumentedAttribute[Any]] | None = None
+) -> T | None:
+    """Insert a new, unsaved object's attributes (as :func:`insert_new`); the stored object
+    (use it, not ``draft``), or None when its key is already held."""
+    mapper = inspect(draft).mapper
+    row = {
+        attr.key: draft.__dict__[attr.key]
+        for attr in mapper.column_attrs
+        if attr.key in draft.__dict__
+    }
+    stored = await insert_new(session, type(draft), [row], unique=unique)
+    return stored[0] if stored else None
 
 
 async def upsert(
