@@ -17,7 +17,6 @@ from inner_circle.server.db.models import Message, User
 from inner_circle.server.repositories.inserts import insert_new
 
 __all__ = [
-    "by_client_id",
     "by_client_ids",
     "by_ids",
     "in_chat",
@@ -36,17 +35,6 @@ async def insert_unless_sent(
         session, Message, rows, unique=(Message.sender_id, Message.client_message_id)
     )
     return {message.id: message for message in stored}
-
-
-async def by_client_id(
-    session: AsyncSession, sender_id: uuid.UUID, client_message_id: str
-) -> Message | None:
-    result = await session.execute(
-        select(Message).where(
-            Message.sender_id == sender_id, Message.client_message_id == client_message_id
-        )
-    )
-    return result.scalar_one_or_none()
 
 
 async def by_client_ids(
