@@ -14,7 +14,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inner_circle.server.db.models import Message, User
-from inner_circle.server.repositories.inserts import insert_new
+from inner_circle.server.repositories.inserts import insert_new_ids
 
 __all__ = [
     "by_client_ids",
@@ -26,15 +26,15 @@ __all__ = [
 ]
 
 
-async def insert_unless_sent(
-    session: AsyncSession, rows: Sequence[dict[str, object]]
-) -> dict[uuid.UUID, Message]:
-    """Store new messages (one statement); {id: message} for those stored. A row whose
-    (sender, ``clientMessageId``) a concurrent send committed first is skipped."""
-    stored = await insert_new(
+async def insert_unless_sent(session: AsyncSession, drafts: Sequence[Message]) -> set[uuid.UUID]:
+    """Store new messages (one statement, ``drafts`` stay unsaved objects); the ids stored.
+    A message whose (sender, ``clientMessageId``) a concurrent send committed first is
+    skipped."""
+    columns = [attr.key for attr in Message.__mapper__.column_attrs]
+    rows = [{key: getattr(draft, key) for key in columns} for draft in drafts]
+    return await insert_new_ids(
         session, Message, rows, unique=(Message.sender_id, Message.client_message_id)
     )
-    return {message.id: message for message in stored}
 
 
 async def by_client_ids(

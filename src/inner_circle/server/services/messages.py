@@ -194,30 +194,25 @@ async def _store(
             uow.session, {chat_id: len(items) for chat_id, items in by_chat.items()}, now
         )
     )
-    ids: dict[int, uuid.UUID] = {}
-    rows: list[dict[str, object]] = []
+    created: dict[int, Message] = {}
     for chat_id, items in by_chat.items():
         last = taken[chat_id].last
         for offset, (index, request) in enumerate(items):
-            ids[index] = uuid.uuid4()
-            rows.append(
-                {
-                    "id": ids[index],
-                    "chat_id": chat_id,
-                    "sender_id": request.actor.id,
-                    "content": request.body.content,
-                    "client_message_id": request.body.client_message_id,
-                    "seq": last - len(items) + 1 + offset,
-                    "created_at": now,
-                    "updated_at": now,
-                }
+            created[index] = Message(
+                id=uuid.uuid4(),
+                chat_id=chat_id,
+                sender_id=request.actor.id,
+                content=request.body.content,
+                client_message_id=request.body.client_message_id,
+                seq=last - len(items) + 1 + offset,
+                created_at=now,
+                updated_at=now,
             )
-    stored = await messages_repo.insert_unless_sent(uow.session, rows)
-    if len(stored) < len(rows):
+    stored = await messages_repo.insert_unless_sent(uow.session, list(created.values()))
+    if len(stored) < len(created):
         # The numbers taken for the skipped rows would leave a gap in the chat: this
         # transaction must not commit. Run again, the winner answers these sends.
         raise SendRaced("a concurrent send stored one of these client message ids first")
-    created = {index: stored[message_id] for index, message_id in ids.items()}
     for message in created.values():
         sync_repo.record(
             uow.session,
