@@ -40,6 +40,7 @@ from inner_circle.server.realtime.socketio_notifier import SocketIONotifier
 from inner_circle.server.security import PasswordService, TokenService
 from inner_circle.server.services import chats as chat_service
 from inner_circle.server.services import presence as presence_service
+from inner_circle.server.services.group_commit import SendBatcher
 from inner_circle.server.settings import Settings
 from inner_circle.server.socket.server import GuardedServer
 from inner_circle.server.socket.visibility import VisibilityNamespace
@@ -124,7 +125,9 @@ def create_app(
     uows.scrubber = scrubber
     push.uows = uows
     limits = build_limits(settings, redis_client, now=lambda: ctx.clock.now().timestamp())
-    namespace = VisibilityNamespace(uows, limits, metrics, visibility)
+    # One transaction owner for every send (REST and Socket.IO): one group commit queue.
+    sends = SendBatcher(uows)
+    namespace = VisibilityNamespace(uows, sends, limits, metrics, visibility)
     sio.register_namespace(namespace)
     revocations.subscribe(namespace.recheck)
 
@@ -170,6 +173,7 @@ def create_app(
     api.state.ctx = ctx
     api.state.sio = sio
     api.state.limits = limits
+    api.state.sends = sends
     api.state.redis = redis_client
     api.state.metrics = metrics
     api.state.push = push

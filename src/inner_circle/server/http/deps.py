@@ -13,11 +13,13 @@ from inner_circle.core.errors import Unauthenticated
 from inner_circle.server.db.uow import UnitOfWorkFactory
 from inner_circle.server.limits import Limits
 from inner_circle.server.services import auth
+from inner_circle.server.services.group_commit import SendBatcher
 
 __all__ = [
     "ClientAddress",
     "CurrentActor",
     "RateLimits",
+    "Sends",
     "Uow",
     "client_host",
     "get_uow_factory",
@@ -63,7 +65,12 @@ def client_address(request: Request) -> str | None:
     return limit_key(host) if host else None
 
 
+def get_sends(request: Request) -> SendBatcher:
+    return request.app.state.sends  # type: ignore[no-any-return]
+
+
 RateLimits = Annotated[Limits, Depends(get_limits)]
+Sends = Annotated[SendBatcher, Depends(get_sends)]
 ClientAddress = Annotated[str | None, Depends(client_address)]
 
 

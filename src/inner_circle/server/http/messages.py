@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response
 from inner_circle.core import limits
 from inner_circle.protocol.events import GetMessagesIn
 from inner_circle.protocol.rest import MessageContentIn, MessageEditIn, MessageOut, SendMessageIn
-from inner_circle.server.http.deps import CurrentActor, RateLimits, Uow
+from inner_circle.server.http.deps import CurrentActor, RateLimits, Sends, Uow
 from inner_circle.server.services import messages
 
 router = APIRouter(prefix="/messages", tags=["messages"])
@@ -64,18 +64,17 @@ async def send(
     chat_id: uuid.UUID,
     body: MessageContentIn,
     actor: CurrentActor,
-    uows: Uow,
+    sends: Sends,
     limits: RateLimits,
     response: Response,
 ) -> MessageOut:
     """Send a message: 201 when stored, 200 when ``clientMessageId`` was already used
-    (429 ``RATE_LIMITED`` when the member sends too fast)."""
+    (429 ``RATE_LIMITED`` when the member sends too fast). Joins the same group commit as
+    the socket's ``sendMessage``."""
     await limits.message_sent(actor.id)
     message_in = SendMessageIn(
         chat_id=chat_id, content=body.content, client_message_id=body.client_message_id
     )
-    async with uows.write() as uow:
-        message, created = await messages.send_message(uow, actor, message_in)
-        await uow.commit()
+    message, created = await sends.send(messages.SendRequest(actor, message_in))
     response.status_code = 201 if created else 200
     return message

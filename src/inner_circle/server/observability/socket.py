@@ -9,6 +9,7 @@ from inner_circle.server.db.uow import UnitOfWorkFactory
 from inner_circle.server.limits import Limits
 from inner_circle.server.observability.logs import event_id, new_id
 from inner_circle.server.observability.metrics import Metrics
+from inner_circle.server.services.group_commit import SendBatcher
 from inner_circle.server.socket.namespace import ChatNamespace
 
 __all__ = ["ObservedNamespace"]
@@ -20,8 +21,10 @@ class ObservedNamespace(ChatNamespace):
     """:class:`ChatNamespace` plus metrics and event ids, through python-socketio's documented
     ``trigger_event`` and ``emit`` hooks; the handlers themselves are untouched."""
 
-    def __init__(self, uows: UnitOfWorkFactory, limits: Limits | None, metrics: Metrics) -> None:
-        super().__init__(uows, limits)
+    def __init__(
+        self, uows: UnitOfWorkFactory, sends: SendBatcher, limits: Limits | None, metrics: Metrics
+    ) -> None:
+        super().__init__(uows, sends, limits)
         self._metrics = metrics
 
     async def trigger_event(self, event: str, *args: Any) -> Any:

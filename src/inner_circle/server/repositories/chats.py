@@ -12,12 +12,15 @@ from sqlalchemy import bindparam, case, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inner_circle.server.db.models import Chat, ChatParticipant, User
+from inner_circle.server.repositories.inserts import insert_object
 
 __all__ = [
     "TakenSeqs",
     "add_participants",
     "advance_read_markers",
+    "by_private_key",
     "family_chat",
+    "insert_private",
     "membership",
     "names",
     "next_seq",
@@ -41,6 +44,12 @@ async def family_chat(session: AsyncSession) -> Chat | None:
 async def by_private_key(session: AsyncSession, key: str) -> Chat | None:
     result = await session.execute(select(Chat).where(Chat.private_key == key))
     return result.scalar_one_or_none()
+
+
+async def insert_private(session: AsyncSession, draft: Chat) -> Chat | None:
+    """Store a new private chat; None when its pair already has one (created at the same
+    moment by the other member too: the unique key on the pair decides)."""
+    return await insert_object(session, draft, unique=(Chat.private_key,))
 
 
 async def names(session: AsyncSession, chat_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:

@@ -9,8 +9,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inner_circle.server.db.models import InvitationCode
+from inner_circle.server.repositories.inserts import insert_object
 
-__all__ = ["by_code_for_update", "by_id", "list_all"]
+__all__ = ["by_code_for_update", "by_id", "insert_unless_taken", "list_all"]
+
+
+async def insert_unless_taken(
+    session: AsyncSession, draft: InvitationCode
+) -> InvitationCode | None:
+    """Store a new code; None when the same code already exists (a collision)."""
+    return await insert_object(session, draft, unique=(InvitationCode.code,))
 
 
 async def by_code_for_update(session: AsyncSession, code: str) -> InvitationCode | None:

@@ -14,19 +14,27 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inner_circle.server.db.models import Message, User
+from inner_circle.server.repositories.inserts import insert_new_ids
 
-__all__ = ["by_client_id", "by_client_ids", "by_ids", "in_chat", "last_messages", "page"]
+__all__ = [
+    "by_client_ids",
+    "by_ids",
+    "in_chat",
+    "insert_unless_sent",
+    "last_messages",
+    "page",
+]
 
 
-async def by_client_id(
-    session: AsyncSession, sender_id: uuid.UUID, client_message_id: str
-) -> Message | None:
-    result = await session.execute(
-        select(Message).where(
-            Message.sender_id == sender_id, Message.client_message_id == client_message_id
-        )
+async def insert_unless_sent(session: AsyncSession, drafts: Sequence[Message]) -> set[uuid.UUID]:
+    """Store new messages (one statement, ``drafts`` stay unsaved objects); the ids stored.
+    A message whose (sender, ``clientMessageId``) a concurrent send committed first is
+    skipped."""
+    columns = [attr.key for attr in Message.__mapper__.column_attrs]
+    rows = [{key: getattr(draft, key) for key in columns} for draft in drafts]
+    return await insert_new_ids(
+        session, Message, rows, unique=(Message.sender_id, Message.client_message_id)
     )
-    return result.scalar_one_or_none()
 
 
 async def by_client_ids(

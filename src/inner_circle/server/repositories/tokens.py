@@ -10,6 +10,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inner_circle.server.db.models import FcmToken, PushSubscription, RefreshToken
+from inner_circle.server.repositories.inserts import upsert
 
 __all__ = [
     "by_hash",
@@ -83,18 +84,19 @@ async def revoke_user(session: AsyncSession, user_id: uuid.UUID, now: datetime) 
 async def save_fcm_token(
     session: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID, token: str, now: datetime
 ) -> None:
-    """Keep one FCM token per session: a new one replaces the old."""
-    result = await session.execute(
-        select(FcmToken).where(FcmToken.session_id == session_id).with_for_update()
+    """Keep one FCM token per session: a new one replaces the old (one statement, so two
+    registrations of one session at the same moment leave one row)."""
+    await upsert(
+        session,
+        FcmToken,
+        {
+            "id": uuid.uuid4(),
+            "user_id": user_id,
+            "session_id": session_id,
+            "token": token,
+            "created_at": now,
+            "updated_at": now,
+        },
+        unique=(FcmToken.session_id,),
+        update=("token", "updated_at"),
     )
-    row = result.scalar_one_or_none()
-    if row is None:
-        session.add(
-            FcmToken(
-                user_id=user_id, session_id=session_id, token=token, created_at=now, updated_at=now
-            )
-        )
-    else:
-        row.token = token
-        row.updated_at = now
-    await session.flush()

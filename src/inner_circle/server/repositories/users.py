@@ -10,8 +10,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from inner_circle.core import usernames
 from inner_circle.server.db.models import User
+from inner_circle.server.repositories.inserts import insert_object
 
-__all__ = ["active_ids", "by_id", "by_ids", "by_username", "count", "list_all"]
+__all__ = [
+    "active_ids",
+    "by_id",
+    "by_ids",
+    "by_username",
+    "count",
+    "insert_unless_taken",
+    "list_all",
+]
+
+
+async def insert_unless_taken(session: AsyncSession, draft: User) -> User | None:
+    """Store a new member; None when the username, in any case or alphabet, is already
+    taken (by a concurrent registration too: the unique keys decide)."""
+    return await insert_object(session, draft)
 
 
 async def by_id(session: AsyncSession, user_id: uuid.UUID) -> User | None:

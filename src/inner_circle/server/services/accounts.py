@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy.exc import IntegrityError
-
 from inner_circle.core import usernames
 from inner_circle.core.actor import Actor
 from inner_circle.core.errors import (
@@ -71,27 +69,24 @@ async def register_with_invite(uow: UnitOfWork, body: RegisterIn) -> UserOut:
     if await users_repo.by_username(uow.session, body.username) is not None:
         raise Conflict("This username is already taken", ErrorCode.USERNAME_TAKEN)
     now = uow.ctx.clock.now()
-    user = User(
+    draft = User(
         id=uuid.uuid4(),
         username=body.username,
         username_folded=usernames.fold(body.username),
         display_name=body.display_name,
         password_hash=await uow.ctx.passwords.hash(body.password),
-        is_admin=False,
+        is_admin=invite.grants_admin,
+        invitation_code=invite.code,
         is_active=True,
         token_version=0,
         created_at=now,
         updated_at=now,
     )
-    try:
-        async with uow.session.begin_nested():
-            uow.session.add(user)
-    except IntegrityError as exc:  # a concurrent registration took the name first
-        raise Conflict("This username is already taken", ErrorCode.USERNAME_TAKEN) from exc
+    user = await users_repo.insert_unless_taken(uow.session, draft)
+    if user is None:  # a concurrent registration took the name first
+        raise Conflict("This username is already taken", ErrorCode.USERNAME_TAKEN)
     redeem_invite(uow, invite, user.id)
     await _require_distinct_name(uow, user.shown_name, user.id)
-    user.is_admin = invite.grants_admin
-    user.invitation_code = invite.code
     await uow.session.flush()
     family = await chat_service.ensure_family_chat(uow)
     await chats_repo.add_participants(
@@ -256,8 +251,4 @@ async def save_fcm_token(uow: UnitOfWork, actor: Actor, token: str) -> None:
     if actor.session_id is None:
         raise ValidationFailed("Sign in again to register this device for notifications")
     now = uow.ctx.clock.now()
-    try:
-        async with uow.session.begin_nested():
-            await tokens_repo.save_fcm_token(uow.session, actor.id, actor.session_id, token, now)
-    except IntegrityError:  # the same session registered at the same moment: update that row
-        await tokens_repo.save_fcm_token(uow.session, actor.id, actor.session_id, token, now)
+    await tokens_repo.save_fcm_token(uow.session, actor.id, actor.session_id, token, now)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy.exc import IntegrityError
-
 from inner_circle.core.actor import Actor
 from inner_circle.core.errors import Forbidden, NotFound, ValidationFailed
 from inner_circle.protocol.events import ChatRemoved, ServerEvent
@@ -104,7 +102,8 @@ async def get_or_create_private_chat(
         await reveal_hidden(uow, [existing.id], user_id=actor.id)
         return (await _views(uow, [existing], actor.id))[0], False
     now = uow.ctx.clock.now()
-    chat = Chat(
+    draft = Chat(
+        id=uuid.uuid4(),
         name=f"{actor.username} & {target.username}",
         type="private",
         private_key=key,
@@ -113,10 +112,8 @@ async def get_or_create_private_chat(
         created_at=now,
         updated_at=now,
     )
-    try:
-        async with uow.session.begin_nested():
-            uow.session.add(chat)
-    except IntegrityError:  # the other member created it at the same moment
+    chat = await chats_repo.insert_private(uow.session, draft)
+    if chat is None:  # the other member created it at the same moment
         existing = await chats_repo.by_private_key(uow.session, key)
         assert existing is not None
         return (await _views(uow, [existing], actor.id))[0], False

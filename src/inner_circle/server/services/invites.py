@@ -5,8 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from sqlalchemy.exc import IntegrityError
-
 from inner_circle.core.actor import Actor
 from inner_circle.core.errors import ErrorCode, InvalidInvitation, NotFound, ValidationFailed
 from inner_circle.core.invites import generate_code, normalise_code
@@ -49,7 +47,8 @@ async def issue_invite(
     if expires_at is not None and expires_at <= now:
         raise ValidationFailed("expiresAt must be in the future")
     for _ in range(5):
-        invite = InvitationCode(
+        draft = InvitationCode(
+            id=uuid.uuid4(),
             code=generate_code(),
             usage_limit=body.usage_limit,
             used_count=0,
@@ -60,10 +59,8 @@ async def issue_invite(
             created_at=now,
             updated_at=now,
         )
-        try:
-            async with uow.session.begin_nested():
-                uow.session.add(invite)
-        except IntegrityError:  # a 60-bit collision: astronomically rare, but cheap to handle
+        invite = await invites_repo.insert_unless_taken(uow.session, draft)
+        if invite is None:  # a 60-bit collision: astronomically rare, but cheap to handle
             continue
         return invite_out(invite, now)
     raise RuntimeError("could not generate a unique invitation code")

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass
-
-from sqlalchemy.exc import IntegrityError
 
 from inner_circle.core.actor import Actor
 from inner_circle.core.errors import Forbidden, InnerCircleError, NotFound, ValidationFailed
@@ -24,6 +21,7 @@ from inner_circle.server.services import chats as chat_service
 from inner_circle.server.services.views import message_out
 
 __all__ = [
+    "SendRaced",
     "SendRequest",
     "SendResult",
     "delete_message",
@@ -51,6 +49,14 @@ class SendRequest:
 SendResult = tuple[MessageOut, bool] | InnerCircleError
 
 
+class SendRaced(Exception):
+    """A concurrent send committed one of a batch's client message ids first.
+
+    Not an answer for a client: the transaction holds sequence numbers it must not keep.
+    Roll it back and run the same sends again; each then answers with what is stored.
+    """
+
+
 async def send_message(
     uow: UnitOfWork, actor: Actor, body: SendMessageIn, *, origin_sid: str | None = None
 ) -> tuple[MessageOut, bool]:
@@ -63,6 +69,7 @@ async def send_message(
 
     Raises:
         NotFound: the chat does not exist or the actor is not a participant.
+        SendRaced: a concurrent send stored this client id first (roll back, run again).
 
     Emits (new messages only): ``messageReceived`` to every participant's connections,
     and ``messageSent`` to the sending connection ``origin_sid``.
@@ -85,9 +92,9 @@ async def send_messages(uow: UnitOfWork, requests: Sequence[SendRequest]) -> lis
     (chat, sender), not per message.
 
     Raises:
-        IntegrityError: only for a batch of more than one new message, when a concurrent
-            transaction stored one of its client ids first; the transaction must be rolled
-            back, and the caller retries the requests one by one.
+        SendRaced: a concurrent transaction committed one of the new client ids first;
+            roll this one back and run the same requests again (they then answer with the
+            stored messages). ``services.group_commit.SendBatcher`` does.
 
     Emits: as :func:`send_message`, for each new message, and for an already stored
     one whose request says ``republish`` (its first events may never have gone out);
@@ -122,7 +129,7 @@ async def send_messages(uow: UnitOfWork, requests: Sequence[SendRequest]) -> lis
         fresh.append((index, request, allowed))
 
     taken: dict[uuid.UUID, chats_repo.TakenSeqs] = {}
-    created = await _store(uow, fresh, earlier, taken)
+    created = await _store(uow, fresh, taken)
     highest: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
     for message in created.values():
         marker = (message.chat_id, message.sender_id)
@@ -168,14 +175,13 @@ async def send_messages(uow: UnitOfWork, requests: Sequence[SendRequest]) -> lis
 async def _store(
     uow: UnitOfWork,
     fresh: list[tuple[int, SendRequest, list[uuid.UUID]]],
-    earlier: dict[int, Message],
     taken: dict[uuid.UUID, chats_repo.TakenSeqs],
 ) -> dict[int, Message]:
     """Insert the new messages with their sequence numbers; {request index: message}.
     ``taken`` receives each chat's sequence numbers, name and type.
 
-    A lone message whose client id a concurrent retry committed first moves to
-    ``earlier`` instead (the unique constraint decides, inside a savepoint).
+    Raises:
+        SendRaced: a concurrent send committed one of these client ids first.
     """
     if not fresh:
         return {}
@@ -183,55 +189,39 @@ async def _store(
     by_chat: dict[uuid.UUID, list[tuple[int, SendRequest]]] = {}
     for index, request, _ in fresh:
         by_chat.setdefault(request.body.chat_id, []).append((index, request))
-    created: dict[int, Message] = {}
-    # Only a lone message can recover from a client-id race inside this transaction; a
-    # batch gives up and is retried one by one, so it saves the SAVEPOINT round trips.
-    savepoint = uow.session.begin_nested() if len(fresh) == 1 else nullcontext()
-    try:
-        async with savepoint:
-            taken.update(
-                await chats_repo.take_seqs_many(
-                    uow.session, {chat_id: len(items) for chat_id, items in by_chat.items()}, now
-                )
-            )
-            for chat_id, items in by_chat.items():
-                last = taken[chat_id].last
-                for offset, (index, request) in enumerate(items):
-                    created[index] = Message(
-                        id=uuid.uuid4(),
-                        chat_id=chat_id,
-                        sender_id=request.actor.id,
-                        content=request.body.content,
-                        client_message_id=request.body.client_message_id,
-                        seq=last - len(items) + 1 + offset,
-                        created_at=now,
-                        updated_at=now,
-                    )
-            uow.session.add_all(created.values())
-            for message in created.values():
-                sync_repo.record(
-                    uow.session,
-                    "message",
-                    now,
-                    chat_id=message.chat_id,
-                    message_id=message.id,
-                    seq=message.seq,
-                )
-            await uow.session.flush()
-    except IntegrityError:
-        taken.clear()  # rolled back with the savepoint
-        if len(fresh) > 1:
-            raise
-        # A concurrent retry with the same client id committed first: answer with that one.
-        index, request, _ = fresh[0]
-        assert request.body.client_message_id is not None
-        existing = await messages_repo.by_client_id(
-            uow.session, request.actor.id, request.body.client_message_id
+    taken.update(
+        await chats_repo.take_seqs_many(
+            uow.session, {chat_id: len(items) for chat_id, items in by_chat.items()}, now
         )
-        if existing is None:
-            raise
-        earlier[index] = existing
-        return {}
+    )
+    created: dict[int, Message] = {}
+    for chat_id, items in by_chat.items():
+        last = taken[chat_id].last
+        for offset, (index, request) in enumerate(items):
+            created[index] = Message(
+                id=uuid.uuid4(),
+                chat_id=chat_id,
+                sender_id=request.actor.id,
+                content=request.body.content,
+                client_message_id=request.body.client_message_id,
+                seq=last - len(items) + 1 + offset,
+                created_at=now,
+                updated_at=now,
+            )
+    stored = await messages_repo.insert_unless_sent(uow.session, list(created.values()))
+    if len(stored) < len(created):
+        # The numbers taken for the skipped rows would leave a gap in the chat: this
+        # transaction must not commit. Run again, the winner answers these sends.
+        raise SendRaced("a concurrent send stored one of these client message ids first")
+    for message in created.values():
+        sync_repo.record(
+            uow.session,
+            "message",
+            now,
+            chat_id=message.chat_id,
+            message_id=message.id,
+            seq=message.seq,
+        )
     return created
 
 

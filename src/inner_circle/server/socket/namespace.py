@@ -55,8 +55,8 @@ from inner_circle.server.realtime.notifier import session_room, user_room
 from inner_circle.server.realtime.revocations import Kind
 from inner_circle.server.security import AccessClaims
 from inner_circle.server.services import chats, grants, messages, presence, sync
+from inner_circle.server.services.group_commit import SendBatcher
 from inner_circle.server.socket.acks import failure, success
-from inner_circle.server.socket.sends import SendBatcher
 
 __all__ = ["RESERVED_EVENTS", "ChatNamespace"]
 
@@ -151,11 +151,13 @@ def _dump(model: BaseModel) -> Any:
 
 
 class ChatNamespace(socketio.AsyncNamespace):
-    def __init__(self, uows: UnitOfWorkFactory, limits: Limits | None = None) -> None:
+    def __init__(
+        self, uows: UnitOfWorkFactory, sends: SendBatcher, limits: Limits | None = None
+    ) -> None:
         super().__init__("/")
         self._uows = uows
         self._limits = limits
-        self._sends = SendBatcher(uows)
+        self._sends = sends  # the app's one batcher, shared with REST
         settings = uows.ctx.settings
         self._grants: dict[str, Grant] = {}
         self._revalidate_every = settings.socket_revalidate_seconds

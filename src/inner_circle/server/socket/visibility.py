@@ -15,6 +15,7 @@ from inner_circle.server.limits import Limits
 from inner_circle.server.observability.metrics import Metrics
 from inner_circle.server.observability.socket import ObservedNamespace
 from inner_circle.server.push.visibility import VisibilityTracker
+from inner_circle.server.services.group_commit import SendBatcher
 from inner_circle.server.socket.acks import success
 from inner_circle.server.socket.namespace import _parse
 
@@ -25,11 +26,12 @@ class VisibilityNamespace(ObservedNamespace):
     def __init__(
         self,
         uows: UnitOfWorkFactory,
+        sends: SendBatcher,
         limits: Limits | None,
         metrics: Metrics,
         visibility: VisibilityTracker,
     ) -> None:
-        super().__init__(uows, limits, metrics)
+        super().__init__(uows, sends, limits, metrics)
         self._visibility = visibility
         # sid → (session, visible) for this process's connections
         self._shown: dict[str, tuple[uuid.UUID, bool]] = {}

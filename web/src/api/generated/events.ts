@@ -17,6 +17,7 @@ export const ClientEvent = {
   DELETE_MESSAGE: 'deleteMessage',
   SYNC: 'sync',
   REAUTH: 'reauth',
+  VISIBILITY: 'visibility',
 } as const;
 export type ClientEventName = (typeof ClientEvent)[keyof typeof ClientEvent];
 

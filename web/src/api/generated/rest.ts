@@ -4,6 +4,17 @@
 /** Every id on the wire (a UUID as a string). */
 export type Id = string;
 
+/** Mute a chat for an hour, eight hours, for good, or unmute it. */
+export interface ChatMuteIn {
+  duration: '1h' | '8h' | 'forever' | 'off';
+}
+
+export interface ChatMuteOut {
+  chatId: Id;
+  muted: boolean;
+  until?: string | null;
+}
+
 export interface ChatOut {
   id: Id;
   name: string;
@@ -120,6 +131,45 @@ export interface PrivateChatIn {
 
 export interface ProfileUpdateIn {
   displayName: string;
+}
+
+export interface PushConfigOut {
+  vapidPublicKey: string;
+  fcmEnabled: boolean;
+}
+
+/** One subscribed device of mine (the push service's origin only, never the URL). */
+export interface PushDeviceOut {
+  id: Id;
+  kind: 'webpush' | 'fcm';
+  service: string;
+  thisDevice: boolean;
+  createdAt: string;
+}
+
+export interface PushKeysIn {
+  p256Dh: string;
+  auth: string;
+}
+
+export interface PushPreferencesIn {
+  showText: boolean;
+}
+
+export interface PushPreferencesOut {
+  showText: boolean;
+  mutes: ChatMuteOut[];
+}
+
+/** The browser's standard `PushSubscription.toJSON()`. */
+export interface PushSubscriptionIn {
+  endpoint: string;
+  expirationTime?: number | null;
+  keys: PushKeysIn;
+}
+
+export interface PushUnsubscribeIn {
+  endpoint: string;
 }
 
 export interface ReadPositionIn {
