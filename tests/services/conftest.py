@@ -15,7 +15,7 @@ import pytest_asyncio
 from inner_circle.core.actor import Actor
 from inner_circle.protocol.rest import InviteCreateIn, RegisterIn
 from inner_circle.server.bootstrap import operator_uows
-from inner_circle.server.realtime.notifier import OutgoingEvent
+from inner_circle.server.ports import OutgoingEvent
 from inner_circle.server.services import accounts
 from inner_circle.server.services.auth import actor_of
 from inner_circle.server.services.invites import issue_invite
@@ -81,8 +81,13 @@ async def world(database_url: str, tmp_path: Path) -> AsyncIterator[World]:
 
 
 def bag(events: Sequence[tuple[str, Any]]) -> Counter[tuple[str, Any]]:
-    """Events regardless of order, with recipients as frozen sets."""
-    return Counter((name, frozenset(to) if isinstance(to, set) else to) for name, to in events)
+    """Events regardless of order and of how recipients were grouped into emits: one
+    (name, recipient) pair per member (or the only sid) that receives it."""
+    pairs: Counter[tuple[str, Any]] = Counter()
+    for name, to in events:
+        for one in to if isinstance(to, (set, frozenset)) else [to]:
+            pairs[(name, one)] += 1
+    return pairs
 
 
 __all__ = ["RecordingNotifier", "World", "actor_of", "bag"]

@@ -43,9 +43,9 @@ def serve(
 
     from inner_circle.server.app import create_app
     from inner_circle.server.bootstrap import prepare
-    from inner_circle.server.observability.lifecycle import run as run_gracefully
     from inner_circle.server.observability.logs import configure_logging
     from inner_circle.server.runtime import tune_gc
+    from inner_circle.server.serving import run as run_gracefully
     from inner_circle.server.serving import uvicorn_options
 
     settings = build_settings(data_dir, host=host, port=port)

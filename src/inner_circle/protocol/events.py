@@ -1,4 +1,9 @@
-"""Socket.IO event names and the payloads that are not plain REST bodies."""
+"""Socket.IO event names and the payloads that are not plain REST bodies.
+
+Every event name the server, the SDK and the CLI use is a constant here (:class:`ServerEvent`
+for what the server emits, :class:`ClientEvent` for what clients send); no other module
+spells one out (ADR 11).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from inner_circle.protocol.rest import MessageEditIn
 
 __all__ = [
     "ChatRemoved",
+    "ClientEvent",
     "EditMessageIn",
     "GetMessagesIn",
     "MarkAsReadIn",
@@ -50,6 +56,37 @@ class ServerEvent:
     USER_JOINED = "userJoined"
     USER_UPDATED = "userUpdated"
     ERROR = "error"
+    # To this process's connections just before it stops: reconnect (elsewhere) at once.
+    SERVER_SHUTDOWN = "serverShutdown"
+    # Sent by earlier servers when a session ended; clients still listen for it.
+    SESSION_ENDED = "sessionEnded"
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """Every name above, in declaration order."""
+        return tuple(v for k, v in vars(cls).items() if k.isupper() and isinstance(v, str))
+
+
+class ClientEvent:
+    """Names of the events clients send (the namespace's ``on_<name>`` handlers)."""
+
+    SEND_MESSAGE = "sendMessage"
+    GET_MESSAGES = "getMessages"
+    GET_CHATS = "getChats"
+    CREATE_CHAT = "createChat"
+    TYPING = "typing"
+    MARK_READ = "markRead"
+    MARK_AS_READ = "markAsRead"
+    MARK_DELIVERED = "markDelivered"
+    EDIT_MESSAGE = "editMessage"
+    DELETE_MESSAGE = "deleteMessage"
+    SYNC = "sync"
+    REAUTH = "reauth"
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """Every name above, in declaration order."""
+        return tuple(v for k, v in vars(cls).items() if k.isupper() and isinstance(v, str))
 
 
 class GetMessagesIn(WireModel):

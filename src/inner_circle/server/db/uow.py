@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from inner_circle.core.errors import Unavailable
 from inner_circle.server.db.models.sync import NEW_ENTRIES
-from inner_circle.server.realtime.notifier import Notifier, OutgoingEvent
+from inner_circle.server.ports import Notifier, OutgoingEvent
 
 if TYPE_CHECKING:
     from inner_circle.server.context import ServerContext

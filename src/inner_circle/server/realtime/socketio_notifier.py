@@ -7,9 +7,10 @@ from collections.abc import Sequence
 
 import socketio
 
-from inner_circle.server.realtime.notifier import OutgoingEvent, user_room
+from inner_circle.server.ports import OutgoingEvent
 from inner_circle.server.realtime.presence import PresenceTracker
 from inner_circle.server.realtime.revocations import Revocations
+from inner_circle.server.realtime.rooms import user_room
 
 __all__ = ["SocketIONotifier"]
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, case, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inner_circle.server.db.models import Chat, ChatParticipant, User
@@ -18,6 +19,7 @@ __all__ = [
     "add_participants",
     "advance_read_markers",
     "family_chat",
+    "insert_family_chat",
     "membership",
     "names",
     "next_seq",
@@ -36,6 +38,26 @@ async def family_chat(session: AsyncSession) -> Chat | None:
         select(Chat).where(Chat.type == "family").order_by(Chat.created_at).limit(1)
     )
     return result.scalar_one_or_none()
+
+
+async def insert_family_chat(session: AsyncSession, name: str, now: datetime) -> Chat | None:
+    """Create the family chat unless one exists; None when another transaction has one.
+
+    The unique partial index ``uq_chats_family`` decides between processes that both
+    found no family chat: the later insert does nothing (on PostgreSQL it first waits
+    for the earlier transaction), and its caller reads the winner's chat instead.
+    """
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    chat_id = uuid.uuid4()
+    statement = (
+        insert(Chat)
+        .values(id=chat_id, name=name, type="family", last_seq=0, created_at=now, updated_at=now)
+        .on_conflict_do_nothing()
+        .returning(Chat.id)
+    )
+    if (await session.execute(statement)).scalar_one_or_none() is None:
+        return None
+    return await session.get(Chat, chat_id)
 
 
 async def by_private_key(session: AsyncSession, key: str) -> Chat | None:

@@ -6,6 +6,7 @@ import uuid
 
 from inner_circle.core import limits
 from inner_circle.core.actor import Actor
+from inner_circle.protocol.events import ServerEvent
 from inner_circle.protocol.rest import MessageOut, SyncEvent, SyncOut
 from inner_circle.server.db.uow import UnitOfWork
 from inner_circle.server.repositories import chats as chats_repo
@@ -66,13 +67,15 @@ async def sync(
     events: list[SyncEvent] = []
     for entry in entries:
         if entry.kind in MESSAGE_KINDS and entry.message_id in messages:
-            kind = "message" if entry.kind == "message" else "messageUpdated"
+            kind = "message" if entry.kind == "message" else ServerEvent.MESSAGE_UPDATED
             events.append(SyncEvent(id=entry.id, type=kind, message=messages[entry.message_id]))
         elif entry.kind == "chat" and entry.chat_id in chat_views:
             if last_chat_entry[entry.chat_id] == entry.id:
                 events.append(SyncEvent(id=entry.id, type="chat", chat=chat_views[entry.chat_id]))
         elif entry.kind == "removed":
-            events.append(SyncEvent(id=entry.id, type="chatRemoved", chat_id=entry.chat_id))
+            events.append(
+                SyncEvent(id=entry.id, type=ServerEvent.CHAT_REMOVED, chat_id=entry.chat_id)
+            )
         elif entry.kind in ("read", "delivered"):
             events.append(
                 SyncEvent(
