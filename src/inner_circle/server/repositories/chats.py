@@ -18,6 +18,7 @@ __all__ = [
     "TakenSeqs",
     "add_participants",
     "advance_read_markers",
+    "anyone_unread",
     "family_chat",
     "insert_family_chat",
     "membership",
@@ -106,6 +107,20 @@ async def participant_ids(session: AsyncSession, chat_id: uuid.UUID) -> list[uui
         select(ChatParticipant.user_id).where(ChatParticipant.chat_id == chat_id)
     )
     return list(result.scalars())
+
+
+async def anyone_unread(session: AsyncSession, chat_id: uuid.UUID, seq: int) -> bool:
+    """Whether message ``seq`` is unread for a participant who can see it."""
+    result = await session.execute(
+        select(ChatParticipant.user_id)
+        .where(
+            ChatParticipant.chat_id == chat_id,
+            ChatParticipant.last_read_seq < seq,
+            ChatParticipant.history_from_seq < seq,
+        )
+        .limit(1)
+    )
+    return result.first() is not None
 
 
 async def participant_ids_seeing(

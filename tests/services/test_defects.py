@@ -1,0 +1,99 @@
+"""Defects from earlier work (issue 11, item 7), each pinned by a test that failed before."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
+
+from inner_circle.protocol.events import ServerEvent
+from inner_circle.protocol.rest import InviteCreateIn, RegisterIn, SendMessageIn
+from inner_circle.server.db.models import Chat
+from inner_circle.server.repositories import chats as chats_repo
+from inner_circle.server.services import accounts, chats, messages
+from inner_circle.server.services.invites import issue_invite
+from tests.services.conftest import World
+
+
+async def _family(world: World, actor):  # type: ignore[no-untyped-def]
+    found = await world.run(lambda uow: chats.list_my_chats(uow, actor))
+    return next(c for c in found if c.type == "family")
+
+
+async def test_deleted_messages_do_not_count_as_unread(world: World) -> None:
+    anna = await world.member("anna")
+    boris = await world.member("boris")
+    family = await _family(world, anna)
+    sent = []
+    for text_ in ("one", "two", "three"):
+        body = SendMessageIn(chat_id=family.id, content=text_)
+        sent.append((await world.run(lambda uow, b=body: messages.send_message(uow, anna, b)))[0])
+    assert (await _family(world, boris)).unread_count == 3
+    world.notifier.take()
+
+    await world.run(lambda uow: messages.delete_message(uow, anna, family.id, sent[2].id))
+    # Boris's badge is told at once: the deleted message no longer counts.
+    updates = [
+        e
+        for e in world.notifier.events
+        if e.name == ServerEvent.CHAT_UPDATED and boris.id in e.user_ids
+    ]
+    assert [u.payload["unreadCount"] for u in updates] == [2]
+    assert (await _family(world, boris)).unread_count == 2
+    read = await world.run(lambda uow: messages.mark_read(uow, boris, family.id, sent[1].seq))
+    assert read.unread_count == 0  # "three" was deleted: nothing left to read
+
+
+async def test_a_second_family_chat_cannot_be_stored(world: World) -> None:
+    anna = await world.member("anna")
+    family = await _family(world, anna)
+
+    async def insert_another(uow):  # type: ignore[no-untyped-def]
+        now = uow.ctx.clock.now()
+        assert await chats_repo.insert_family_chat(uow.session, "Family 2", now) is None
+        uow.session.add(Chat(name="Family 3", type="family", created_at=now, updated_at=now))
+        await uow.session.flush()
+
+    with pytest.raises(IntegrityError):
+        await world.run(insert_another)
+    assert (await world.run(lambda uow: chats.ensure_family_chat(uow))).id == family.id
+
+
+async def test_registration_cost_does_not_grow_with_the_family(world: World) -> None:
+    """Registering a member announces the family chat with a constant number of emits and
+    one participant list, whatever the family's size (it was one view per member: n²)."""
+    admin = await world.member("gran", admin=True)
+    engine = world.uows.sessionmaker.kw["bind"]
+    statements: list[str] = []
+
+    def count(*_args: object) -> None:
+        statements.append("x")
+
+    async def register(name: str) -> tuple[int, int, int]:
+        async def work(uow):  # type: ignore[no-untyped-def]
+            invite = await issue_invite(uow, InviteCreateIn(), created_by=admin.id)
+            statements.clear()
+            body = RegisterIn(username=name, password="secret-pw", invitation_code=invite.code)
+            return await accounts.register_with_invite(uow, body)
+
+        event.listen(engine.sync_engine, "before_cursor_execute", count)
+        try:
+            await world.run(work)
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", count)
+        emitted = world.notifier.events
+        participants_built = sum(
+            len(e.payload["participants"]) for e in emitted if e.name.startswith("chat")
+        )
+        chat_emits = sum(1 for e in emitted if e.name.startswith("chat"))
+        world.notifier.take()
+        return len(statements), chat_emits, participants_built
+
+    small = await register("member5")
+    for i in range(6, 20):
+        await world.member(f"member{i}")
+    large = await register("member20")
+    assert large[0] == small[0], "SQL statements per registration grew with the family"
+    assert large[1] == small[1] == 2  # chatCreated to the newcomer, one chatUpdated to all
+    # One participant list per emit (gran + the members): O(n), where it was n lists of n.
+    assert (small[2], large[2]) == (2 * 2, 2 * 17)
