@@ -22,7 +22,7 @@ from inner_circle.server.db.scrub import WalScrubber
 from inner_circle.server.db.uow import UnitOfWorkFactory
 from inner_circle.server.http import auth, chats, invites, messages, sync, system, users
 from inner_circle.server.http.body import BodySizeLimitMiddleware
-from inner_circle.server.http.errors import install_error_handlers
+from inner_circle.server.http.errors import install_error_handlers, install_openapi
 from inner_circle.server.http.headers import SecurityHeadersMiddleware
 from inner_circle.server.http.metrics import router as metrics_router
 from inner_circle.server.limits import build_limits
@@ -159,6 +159,7 @@ def create_app(
     api.state.redis = redis_client
     api.state.metrics = metrics
     install_error_handlers(api)
+    install_openapi(api)
     api.add_middleware(
         CORSMiddleware,
         allow_origins=origins,
