@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any
 from http import HTTPStatus
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
