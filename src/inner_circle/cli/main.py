@@ -110,10 +110,10 @@ def version() -> None:
 
 
 def _register_admin() -> None:
-    from inner_circle.cli import admin, ops
+    from inner_circle.cli import admin, commands
 
     app.add_typer(admin.invite_app, name="invite")
-    ops.register(app)
+    commands.register(app)
     app.add_typer(admin.user_app, name="user")
 
 
