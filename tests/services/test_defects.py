@@ -6,11 +6,13 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 
+from inner_circle.core.errors import ValidationFailed
 from inner_circle.protocol.events import ServerEvent
 from inner_circle.protocol.rest import InviteCreateIn, RegisterIn, SendMessageIn
 from inner_circle.server.db.models import Chat
+from inner_circle.server.ops.backup import new_epoch
 from inner_circle.server.repositories import chats as chats_repo
-from inner_circle.server.services import accounts, chats, messages
+from inner_circle.server.services import accounts, chats, messages, sync
 from inner_circle.server.services.invites import issue_invite
 from tests.services.conftest import World
 
@@ -97,3 +99,41 @@ async def test_registration_cost_does_not_grow_with_the_family(world: World) -> 
     assert large[1] == small[1] == 2  # chatCreated to the newcomer, one chatUpdated to all
     # One participant list per emit (gran + the members): O(n), where it was n lists of n.
     assert (small[2], large[2]) == (2 * 2, 2 * 17)
+
+
+async def test_a_cursor_from_another_epoch_starts_fresh_even_below_the_newest_id(
+    world: World,
+) -> None:
+    anna = await world.member("anna")
+    family = await _family(world, anna)
+
+    async def post(content: str) -> None:
+        body = SendMessageIn(chat_id=family.id, content=content)
+        await world.run(lambda uow: messages.send_message(uow, anna, body))
+
+    await post("before the backup")
+    stale = (await world.run(lambda uow: sync.sync(uow, anna, None))).cursor
+    epoch, position = stale.split(":")
+    await post("after the backup")
+
+    # Continuing from the cursor: only the new message, and the same epoch.
+    page = await world.run(lambda uow: sync.sync(uow, anna, stale))
+    assert not page.reset and [e.message.content for e in page.events if e.message] == [
+        "after the backup"
+    ]
+    assert page.cursor.split(":")[0] == epoch
+    # A plain integer cursor (servers before epochs) still works, judged by its id.
+    legacy = await world.run(lambda uow: sync.sync(uow, anna, int(position)))
+    assert not legacy.reset and legacy.cursor == page.cursor
+
+    # A restore gives the database a new epoch (server/ops/backup.py).
+    async def restore_like(uow):  # type: ignore[no-untyped-def]
+        return await new_epoch(await uow.session.connection())
+
+    fresh_epoch = await world.run(restore_like)
+    assert fresh_epoch != epoch
+    page = await world.run(lambda uow: sync.sync(uow, anna, stale))
+    assert page.reset is True and page.chats is not None  # its id is below the newest
+    assert page.cursor.startswith(f"{fresh_epoch}:")
+    with pytest.raises(ValidationFailed):
+        await world.run(lambda uow: sync.sync(uow, anna, "not a cursor"))

@@ -122,7 +122,8 @@ export interface SyncEvent {
 
 /** `GET /sync`: events after `since`, or (without it, or on `reset`) a fresh start. */
 export interface SyncOut {
-  cursor: number;
+  /** Opaque (`<epoch>:<id>`): store it and send it back as `since`. */
+  cursor: string;
   hasMore: boolean;
   reset: boolean;
   events: SyncEvent[];

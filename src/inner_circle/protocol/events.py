@@ -13,6 +13,7 @@ from uuid import UUID
 from pydantic import Field
 
 from inner_circle.core import limits
+from inner_circle.core.cursors import CURSOR_PATTERN
 from inner_circle.protocol.base import UtcDatetime, WireModel
 from inner_circle.protocol.rest import MessageEditIn
 
@@ -150,7 +151,12 @@ class ReadMarker(WireModel):
 
 
 class SyncIn(WireModel):
-    since: Annotated[int, Field(ge=0, le=limits.CURSOR_MAX)] | None = None
+    # ``<epoch>:<id>`` as /sync gave it; a plain integer from servers before epochs.
+    since: (
+        Annotated[str, Field(max_length=64, pattern=CURSOR_PATTERN)]
+        | Annotated[int, Field(ge=0, le=limits.CURSOR_MAX)]
+        | None
+    ) = None
     limit: Annotated[int, Field(ge=1, le=limits.SYNC_PAGE_MAX)] = limits.SYNC_PAGE_DEFAULT
 
 

@@ -276,11 +276,11 @@ class InnerCircleClient:
             body["clientMessageId"] = client_message_id
         return await self._post(f"/messages/{chat_id}", MessageOut, body)
 
-    async def sync(self, since: int | None = None, *, limit: int | None = None) -> SyncOut:
+    async def sync(self, since: str | int | None = None, *, limit: int | None = None) -> SyncOut:
         """Everything missed after cursor ``since`` (one page); without it, a fresh start."""
         return await self._get("/sync", SyncOut, since=since, limit=limit)
 
-    async def sync_all(self, since: int) -> tuple[list[SyncEvent], int]:
+    async def sync_all(self, since: str) -> tuple[list[SyncEvent], str]:
         """Follow ``hasMore`` to the end: every event after ``since`` and the final cursor."""
         events: list[SyncEvent] = []
         while True:

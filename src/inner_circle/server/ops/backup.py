@@ -38,7 +38,15 @@ from inner_circle import __version__
 from inner_circle.server.ops.backup_check import FORMAT, MEMBERS, BackupRefused, check_backup
 from inner_circle.server.settings import Settings
 
-__all__ = ["BackupMade", "OpsError", "Restored", "make_backup", "restore_backup", "with_engine"]
+__all__ = [
+    "BackupMade",
+    "OpsError",
+    "Restored",
+    "make_backup",
+    "new_epoch",
+    "restore_backup",
+    "with_engine",
+]
 
 SQLITE_MEMBER = MEMBERS["sqlite"]
 PG_MEMBER = MEMBERS["pg_dump"]
@@ -318,6 +326,24 @@ def _restore_checked(backup: Any, settings: Any, url: str, target: str, force: b
         rows = json.loads(payload.read_text())
         asyncio.run(with_engine(url, lambda connection: _load_rows(connection, rows)))
     migrate.upgrade(url)  # a backup from an older version gets the newest schema
+    asyncio.run(with_engine(url, new_epoch))
+
+
+async def new_epoch(connection: Any) -> str:
+    """Give the database a new epoch: sync cursors issued before (by the backed-up server,
+    or by this database before the restore) now read as foreign, and clients start fresh
+    instead of missing what changed (core/cursors.py)."""
+    import secrets
+
+    from sqlalchemy import delete, insert
+
+    from inner_circle.server.db.models import ServerState
+    from inner_circle.server.repositories.sync import EPOCH
+
+    epoch = secrets.token_hex(4)
+    await connection.execute(delete(ServerState).where(ServerState.key == EPOCH))
+    await connection.execute(insert(ServerState).values(key=EPOCH, value=epoch))
+    return epoch
 
 
 def _private_folder(settings: Any, database: Path) -> None:

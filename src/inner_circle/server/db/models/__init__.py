@@ -4,7 +4,7 @@ from inner_circle.server.db.models.base import Base
 from inner_circle.server.db.models.chats import Chat, ChatParticipant
 from inner_circle.server.db.models.invites import InvitationCode
 from inner_circle.server.db.models.messages import Message
-from inner_circle.server.db.models.sync import SyncEntry
+from inner_circle.server.db.models.sync import ServerState, SyncEntry
 from inner_circle.server.db.models.users import FcmToken, RefreshToken, User
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "InvitationCode",
     "Message",
     "RefreshToken",
+    "ServerState",
     "SyncEntry",
     "User",
 ]
