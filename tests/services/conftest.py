@@ -37,16 +37,26 @@ class RecordingNotifier:
         self.disconnected.append(session_id)
 
     def take(self) -> list[tuple[str, frozenset[uuid.UUID] | str]]:
-        """The events since the last call, in order, as (name, recipients or the only sid)."""
-        taken = [
-            (e.name, e.only_sid if e.only_sid is not None else frozenset(e.user_ids))
-            for e in self.events
-        ]
+        """The events since the last call, in order, as (name, recipients or the only sid);
+        an event for the whole family is (name, EVERYONE) or (name, EVERYONE + " but " + sid)."""
+        taken = [(e.name, _recipients(e)) for e in self.events]
         self.events.clear()
         return taken
 
     def payloads(self, name: str) -> list[Any]:
         return [e.payload for e in self.events if e.name == name]
+
+
+EVERYONE = "everyone"
+
+
+def _recipients(event: OutgoingEvent) -> frozenset[uuid.UUID] | str:
+    if event.only_sid is not None:
+        return event.only_sid
+    if event.everyone:
+        assert not event.user_ids
+        return f"{EVERYONE} but {event.skip_sid}" if event.skip_sid else EVERYONE
+    return frozenset(event.user_ids)
 
 
 class World:
@@ -90,4 +100,4 @@ def bag(events: Sequence[tuple[str, Any]]) -> Counter[tuple[str, Any]]:
     return pairs
 
 
-__all__ = ["RecordingNotifier", "World", "actor_of", "bag"]
+__all__ = ["EVERYONE", "RecordingNotifier", "World", "actor_of", "bag"]

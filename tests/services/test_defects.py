@@ -12,7 +12,7 @@ from inner_circle.protocol.rest import InviteCreateIn, RegisterIn, SendMessageIn
 from inner_circle.server.db.models import Chat
 from inner_circle.server.ops.backup import new_epoch
 from inner_circle.server.repositories import chats as chats_repo
-from inner_circle.server.services import accounts, chats, messages, sync
+from inner_circle.server.services import accounts, chats, messages, presence, sync
 from inner_circle.server.services.invites import issue_invite
 from tests.services.conftest import World
 
@@ -137,3 +137,27 @@ async def test_a_cursor_from_another_epoch_starts_fresh_even_below_the_newest_id
     assert page.cursor.startswith(f"{fresh_epoch}:")
     with pytest.raises(ValidationFailed):
         await world.run(lambda uow: sync.sync(uow, anna, "not a cursor"))
+
+
+async def test_a_first_connect_reads_no_member_list(world: World) -> None:
+    """Announcing a member online used to read every active id and list every member's
+    room (O(n) per connect, O(n²) for a family connecting); now it is one emit to the
+    family room and no query."""
+    members = [await world.member(f"member{i}") for i in range(12)]
+    engine = world.uows.sessionmaker.kw["bind"]
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        await world.run(lambda uow: presence.connection_opened(uow, members[0], "sid-0"))
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+    sent = world.notifier.events
+    assert [(e.name, e.everyone, list(e.user_ids), e.skip_sid) for e in sent] == [
+        (ServerEvent.USER_CONNECTED, True, [], "sid-0"),
+        (ServerEvent.PRESENCE, True, [], "sid-0"),
+    ]
+    assert not [s for s in statements if "users" in s], statements

@@ -27,6 +27,9 @@ class OutgoingEvent:
     skip_sid: str | None = None
     only_sid: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # For every signed-in connection of the family (``user_ids`` is empty): presence, which
+    # every member hears; no recipient list is read or built per event.
+    everyone: bool = False
 
 
 class Notifier(Protocol):

@@ -65,6 +65,17 @@ class UnitOfWork:
         )
         self._events.append(OutgoingEvent(name, data, list(to), skip_sid=skip_sid))
 
+    def emit_to_everyone(
+        self, name: str, payload: BaseModel | str, *, skip_sid: str | None = None
+    ) -> None:
+        """Queue ``name`` for every signed-in connection (the whole family), sent after commit."""
+        data = (
+            payload.model_dump(mode="json", by_alias=True)
+            if isinstance(payload, BaseModel)
+            else payload
+        )
+        self._events.append(OutgoingEvent(name, data, [], skip_sid=skip_sid, everyone=True))
+
     def emit_to_sid(self, name: str, payload: BaseModel, sid: str) -> None:
         """Queue ``name`` for one connection only (a reply to the connection that asked)."""
         data = payload.model_dump(mode="json", by_alias=True)

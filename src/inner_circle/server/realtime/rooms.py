@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-__all__ = ["session_room", "user_room"]
+__all__ = ["FAMILY_ROOM", "session_room", "user_room"]
+
+# Every connection joins it once its token is accepted (never before): events for the whole
+# family (presence) go to this one room instead of a list of every member's room.
+FAMILY_ROOM = "family"
 
 
 def user_room(user_id: uuid.UUID | str) -> str:

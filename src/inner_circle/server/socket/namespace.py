@@ -53,7 +53,7 @@ from inner_circle.server.db.uow import UnitOfWork, UnitOfWorkFactory
 from inner_circle.server.limits import Bucket, Limits, MemoryBackend
 from inner_circle.server.limits.text import reject_nul
 from inner_circle.server.realtime.revocations import Kind
-from inner_circle.server.realtime.rooms import session_room, user_room
+from inner_circle.server.realtime.rooms import FAMILY_ROOM, session_room, user_room
 from inner_circle.server.security import AccessClaims
 from inner_circle.server.services import chats, grants, messages, presence, sync
 from inner_circle.server.socket.acks import failure, success
@@ -192,6 +192,7 @@ class ChatNamespace(socketio.AsyncNamespace):
         self._grants[sid] = grant
         await self.save_session(sid, {"actor": actor})
         await self.enter_room(sid, user_room(actor.id))
+        await self.enter_room(sid, FAMILY_ROOM)
         if actor.session_id is not None:
             await self.enter_room(sid, session_room(actor.session_id))
         # A revocation that committed while this connection was being set up may have
