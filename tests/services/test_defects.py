@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from inner_circle.core.errors import ValidationFailed
 from inner_circle.protocol.events import ServerEvent
 from inner_circle.protocol.rest import InviteCreateIn, RegisterIn, SendMessageIn
+from inner_circle.server.bootstrap import operator_uows
 from inner_circle.server.db.models import Chat
 from inner_circle.server.ops.backup import new_epoch
 from inner_circle.server.repositories import chats as chats_repo
 from inner_circle.server.services import accounts, chats, messages, presence, sync
 from inner_circle.server.services.invites import issue_invite
-from tests.services.conftest import World
+from tests.services.conftest import RecordingNotifier, World
+from tests.support import make_settings
 
 
 async def _family(world: World, actor):  # type: ignore[no-untyped-def]
@@ -59,6 +64,63 @@ async def test_a_second_family_chat_cannot_be_stored(world: World) -> None:
     with pytest.raises(IntegrityError):
         await world.run(insert_another)
     assert (await world.run(lambda uow: chats.ensure_family_chat(uow))).id == family.id
+
+
+@pytest.mark.postgres
+async def test_two_processes_starting_together_make_one_family_chat(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Both processes find no family chat; the second one's insert waits on the first's
+    (the unique partial index), then does nothing, and it adopts the first one's chat."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer: a second process cannot read before the first commits")
+    settings = make_settings(database_url, tmp_path)
+    first, first_engine = operator_uows(settings, RecordingNotifier())
+    second, second_engine = operator_uows(settings, RecordingNotifier())
+    first_inserted = asyncio.Event()
+
+    async def start_second() -> Chat:
+        await first_inserted.wait()
+        async with second.write() as uow:
+            family = await chats.ensure_family_chat(uow)
+            await uow.commit()
+        return family
+
+    try:
+        second_task = asyncio.create_task(start_second())
+        async with first.write() as uow:
+            family = await chats.ensure_family_chat(uow)
+            first_inserted.set()
+            # Commit once the second has read "no family chat" and waits on the index
+            # (or, without the index, has finished): a condition, polled with a deadline.
+            async with asyncio.timeout(20):
+                while not await _waiting_on_a_lock(uow):
+                    done, _ = await asyncio.wait({second_task}, timeout=0.02)
+                    if done:
+                        break
+            await uow.commit()
+        adopted = await asyncio.wait_for(second_task, 20)
+        async with first.read() as uow:
+            count = await uow.session.scalar(
+                select(func.count()).select_from(Chat).where(Chat.type == "family")
+            )
+        assert count == 1
+        assert adopted.id == family.id
+    finally:
+        await first_engine.dispose()  # type: ignore[attr-defined]
+        await second_engine.dispose()  # type: ignore[attr-defined]
+
+
+async def _waiting_on_a_lock(uow) -> bool:  # type: ignore[no-untyped-def]
+    # Statistics views are a snapshot per transaction unless cleared.
+    await uow.session.execute(text("SELECT pg_stat_clear_snapshot()"))
+    waiting = await uow.session.scalar(
+        text(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+    )
+    return bool(waiting)
 
 
 async def test_registration_cost_does_not_grow_with_the_family(world: World) -> None:
