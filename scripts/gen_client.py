@@ -100,6 +100,13 @@ def ts_type(schema: dict[str, Any], refs: set[str]) -> str:
         extra = schema.get("additionalProperties")
         value = ts_type(extra, refs) if isinstance(extra, dict) else "unknown"
         return f"Record<string, {value}>"
+    if kind == "object":  # an inline object (no schema name of its own)
+        required = set(schema.get("required", []))
+        fields = "; ".join(
+            f"{prop}{'' if prop in required else '?'}: {ts_type(sub, refs)}"
+            for prop, sub in schema["properties"].items()
+        )
+        return f"{{ {fields} }}"
     if not schema:
         return "unknown"
     raise ValueError(f"unsupported schema {schema!r}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from inner_circle.sdk import BadRequest
@@ -17,7 +19,7 @@ async def test_fresh_start_gives_chats_recent_history_and_a_cursor(family: Famil
     assert fresh.chats is not None and [c.id for c in fresh.chats] == [chat.id]
     assert fresh.messages is not None
     assert [m.seq for m in fresh.messages] == list(range(11, 41))  # the recent ones, in order
-    assert fresh.cursor > 0 and fresh.events == []
+    assert re.fullmatch(r"[0-9a-f]{8}:[1-9][0-9]*", fresh.cursor) and fresh.events == []
     nothing_new = await anna.sync(fresh.cursor)
     assert nothing_new.events == [] and nothing_new.cursor == fresh.cursor
 

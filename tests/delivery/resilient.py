@@ -116,7 +116,8 @@ class ResilientClient:
         self.name = name or api.user.username
         self.ack_timeout = ack_timeout
         self.backoff = backoff
-        self.cursor: int | None = None
+        self.cursor: str | None = None
+        self._last_event = 0  # the id of the last sync event applied (events come in order)
         self.messages: dict[uuid.UUID, MessageOut] = {}
         self.chats: dict[uuid.UUID, ChatOut] = {}
         self.read: dict[Marker, int] = {}
@@ -359,7 +360,7 @@ class ResilientClient:
                 self.cursor = None
                 await self._fresh_start(lost)
                 return
-            last = self.cursor
+            last = self._last_event
             for event in page.events:
                 fresh = event.message if event.type == "message" else None
                 if event.id <= last or (fresh is not None and fresh.id in seen):
@@ -368,6 +369,7 @@ class ResilientClient:
                 if fresh is not None:
                     seen.add(fresh.id)
                 self._apply(event)
+            self._last_event = last
             self.cursor = page.cursor
             self._notify()
             if not page.has_more:

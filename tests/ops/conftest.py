@@ -7,9 +7,15 @@ from pathlib import Path
 import pytest_asyncio
 
 from tests.conftest import _pg_execute, _pg_url
-from tests.security.conftest import redis_prefix, redis_url, start_server
+from tests.security.conftest import redis_prefix, redis_url, server_database_url, start_server
 
-__all__ = ["fresh_database", "redis_prefix", "redis_url", "start_server"]
+__all__ = [
+    "fresh_database",
+    "redis_prefix",
+    "redis_url",
+    "server_database_url",
+    "start_server",
+]
 
 
 @pytest_asyncio.fixture

@@ -66,6 +66,8 @@ async def test_backup_restore_round_trip(
 ) -> None:
     members = await populate(family)
     before = {name: await everything(client) for name, client in members.items()}
+    # A cursor issued before the backup, then a change the backup will not hold.
+    stale = (await members["anna"].sync()).cursor
     archive = tmp_path / "family.tar.gz"
     args = ["backup", "--output", str(archive)] + (["--logical"] if form == "logical" else [])
     made = await cli(*args, database_url=database_url, data_dir=tmp_path)  # server still running
@@ -95,6 +97,10 @@ async def test_backup_restore_round_trip(
         chat = await anna.family_chat()
         message = await anna.post_message(chat.id, "after the restore")
         assert message.seq == 3
+        # The restore gave the database a new epoch: a cursor from before it starts
+        # fresh, even though its id is not above the newest one.
+        again_page = await anna.sync(stale)
+        assert again_page.reset is True and again_page.chats is not None
     finally:
         await copy.close()
         await server.stop()

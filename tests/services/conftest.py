@@ -15,7 +15,7 @@ import pytest_asyncio
 from inner_circle.core.actor import Actor
 from inner_circle.protocol.rest import InviteCreateIn, RegisterIn
 from inner_circle.server.bootstrap import operator_uows
-from inner_circle.server.realtime.notifier import OutgoingEvent
+from inner_circle.server.ports import OutgoingEvent
 from inner_circle.server.services import accounts
 from inner_circle.server.services.auth import actor_of
 from inner_circle.server.services.invites import issue_invite
@@ -37,16 +37,26 @@ class RecordingNotifier:
         self.disconnected.append(session_id)
 
     def take(self) -> list[tuple[str, frozenset[uuid.UUID] | str]]:
-        """The events since the last call, in order, as (name, recipients or the only sid)."""
-        taken = [
-            (e.name, e.only_sid if e.only_sid is not None else frozenset(e.user_ids))
-            for e in self.events
-        ]
+        """The events since the last call, in order, as (name, recipients or the only sid);
+        an event for the whole family is (name, EVERYONE) or (name, EVERYONE + " but " + sid)."""
+        taken = [(e.name, _recipients(e)) for e in self.events]
         self.events.clear()
         return taken
 
     def payloads(self, name: str) -> list[Any]:
         return [e.payload for e in self.events if e.name == name]
+
+
+EVERYONE = "everyone"
+
+
+def _recipients(event: OutgoingEvent) -> frozenset[uuid.UUID] | str:
+    if event.only_sid is not None:
+        return event.only_sid
+    if event.everyone:
+        assert not event.user_ids
+        return f"{EVERYONE} but {event.skip_sid}" if event.skip_sid else EVERYONE
+    return frozenset(event.user_ids)
 
 
 class World:
@@ -81,8 +91,13 @@ async def world(database_url: str, tmp_path: Path) -> AsyncIterator[World]:
 
 
 def bag(events: Sequence[tuple[str, Any]]) -> Counter[tuple[str, Any]]:
-    """Events regardless of order, with recipients as frozen sets."""
-    return Counter((name, frozenset(to) if isinstance(to, set) else to) for name, to in events)
+    """Events regardless of order and of how recipients were grouped into emits: one
+    (name, recipient) pair per member (or the only sid) that receives it."""
+    pairs: Counter[tuple[str, Any]] = Counter()
+    for name, to in events:
+        for one in to if isinstance(to, (set, frozenset)) else [to]:
+            pairs[(name, one)] += 1
+    return pairs
 
 
-__all__ = ["RecordingNotifier", "World", "actor_of", "bag"]
+__all__ = ["EVERYONE", "RecordingNotifier", "World", "actor_of", "bag"]

@@ -14,7 +14,7 @@ interface Snapshot {
   chats: Record<Id, ChatOut>;
   messages: Record<Id, MessageOut[]>;
   /** The /sync cursor these chats and messages are current to (absent: from before /sync). */
-  cursor?: number | null;
+  cursor?: string | number | null;
 }
 
 const cacheKey = (uid: Id) => `ic.cache.${uid}`;
@@ -40,7 +40,8 @@ export function restore(uid: Id): void {
       messages: snap.messages,
       hasOlder,
       chatsLoaded: Object.keys(snap.chats).length > 0,
-      cursor: typeof snap.cursor === 'number' ? snap.cursor : null,
+      // A string from the server; a number in caches from before epochs (still accepted).
+      cursor: typeof snap.cursor === 'string' || typeof snap.cursor === 'number' ? snap.cursor : null,
       outbox,
     });
   } else {

@@ -27,7 +27,7 @@ export interface State {
   loadingOlder: Record<Id, boolean>;
   outbox: OutboxItem[];
   /** Position in the server's change log after the last applied `/sync` page (null: none yet). */
-  cursor: number | null;
+  cursor: string | number | null;
   typing: Record<Id, Record<Id, TypingEntry>>;
   conn: Conn;
   route: Route;

@@ -77,7 +77,7 @@ async function runSync(): Promise<void> {
   const users = api<UserOut[]>('GET', '/users').catch(() => null);
   for (let page = 0; page < MAX_PAGES; page++) {
     const since = getState().cursor;
-    const res = await api<SyncOut>('GET', since === null ? `/sync?limit=${LIMIT}` : `/sync?since=${since}&limit=${LIMIT}`);
+    const res = await api<SyncOut>('GET', since === null ? `/sync?limit=${LIMIT}` : `/sync?since=${encodeURIComponent(String(since))}&limit=${LIMIT}`);
     if (getState().me?.id !== uid) return; // signed out (or switched) meanwhile
     if (res.chats) applyFresh(res, !!res.reset);
     else applyEvents(res.events || [], res.cursor);
@@ -129,7 +129,7 @@ function applyFresh(res: SyncOut, reset: boolean): void {
 }
 
 /** One page of changes, in order; the cursor moves with the page's last state change. */
-function applyEvents(events: SyncEvent[], cursor: number): void {
+function applyEvents(events: SyncEvent[], cursor: string): void {
   // A chat's event carries its current state once per page (at its last change), and may
   // come after messages of the chat: chats first, so that those messages find it.
   const chatsInPage = new Set<Id>();

@@ -10,7 +10,7 @@ import typer
 if TYPE_CHECKING:
     from inner_circle.server.settings import Settings
 
-__all__ = ["DataDir", "build_settings"]
+__all__ = ["DataDir", "build_settings", "fail"]
 
 DataDir = Annotated[
     Path | None,
@@ -34,3 +34,9 @@ def build_settings(data_dir: Path | None, **overrides: Any) -> Settings:
     except (ValidationError, ValueError) as exc:
         typer.echo(f"Configuration error: {exc}", err=True)
         raise typer.Exit(2) from exc
+
+
+def fail(message: str) -> typer.Exit:
+    """Print ``Error: message`` to stderr; raise the returned exit (status 1)."""
+    typer.echo(f"Error: {message}", err=True)
+    return typer.Exit(1)

@@ -43,9 +43,9 @@ def serve(
 
     from inner_circle.server.app import create_app
     from inner_circle.server.bootstrap import prepare
-    from inner_circle.server.observability.lifecycle import run as run_gracefully
     from inner_circle.server.observability.logs import configure_logging
     from inner_circle.server.runtime import tune_gc
+    from inner_circle.server.serving import run as run_gracefully
     from inner_circle.server.serving import uvicorn_options
 
     settings = build_settings(data_dir, host=host, port=port)
@@ -110,10 +110,10 @@ def version() -> None:
 
 
 def _register_admin() -> None:
-    from inner_circle.cli import admin, ops
+    from inner_circle.cli import admin, commands
 
     app.add_typer(admin.invite_app, name="invite")
-    ops.register(app)
+    commands.register(app)
     app.add_typer(admin.user_app, name="user")
 
 

@@ -1,4 +1,9 @@
-"""Socket.IO event names and the payloads that are not plain REST bodies."""
+"""Socket.IO event names and the payloads that are not plain REST bodies.
+
+Every event name the server, the SDK and the CLI use is a constant here (:class:`ServerEvent`
+for what the server emits, :class:`ClientEvent` for what clients send); no other module
+spells one out (ADR 11).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from uuid import UUID
 from pydantic import Field
 
 from inner_circle.core import limits
+from inner_circle.core.cursors import CURSOR_PATTERN
 from inner_circle.protocol.base import UtcDatetime, WireModel
 from inner_circle.protocol.rest import MessageEditIn
 
@@ -51,10 +57,19 @@ class ServerEvent:
     USER_JOINED = "userJoined"
     USER_UPDATED = "userUpdated"
     ERROR = "error"
+    # To this process's connections just before it stops: reconnect (elsewhere) at once.
+    SERVER_SHUTDOWN = "serverShutdown"
+    # Sent by earlier servers when a session ended; clients still listen for it.
+    SESSION_ENDED = "sessionEnded"
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """Every name above, in declaration order."""
+        return tuple(v for k, v in vars(cls).items() if k.isupper() and isinstance(v, str))
 
 
 class ClientEvent:
-    """Names of the events a client emits; the server answers each with an acknowledgement."""
+    """Names of the events clients send (the namespace's ``on_<name>`` handlers)."""
 
     SEND_MESSAGE = "sendMessage"
     GET_MESSAGES = "getMessages"
@@ -68,7 +83,13 @@ class ClientEvent:
     DELETE_MESSAGE = "deleteMessage"
     SYNC = "sync"
     REAUTH = "reauth"
+    # Whether the client is on screen (push notifications skip visible connections).
     VISIBILITY = "visibility"
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """Every name above, in declaration order."""
+        return tuple(v for k, v in vars(cls).items() if k.isupper() and isinstance(v, str))
 
 
 class GetMessagesIn(WireModel):
@@ -132,7 +153,12 @@ class ReadMarker(WireModel):
 
 
 class SyncIn(WireModel):
-    since: Annotated[int, Field(ge=0, le=limits.CURSOR_MAX)] | None = None
+    # ``<epoch>:<id>`` as /sync gave it; a plain integer from servers before epochs.
+    since: (
+        Annotated[str, Field(max_length=64, pattern=CURSOR_PATTERN)]
+        | Annotated[int, Field(ge=0, le=limits.CURSOR_MAX)]
+        | None
+    ) = None
     limit: Annotated[int, Field(ge=1, le=limits.SYNC_PAGE_MAX)] = limits.SYNC_PAGE_DEFAULT
 
 

@@ -339,10 +339,11 @@ class SyncEvent(WireModel):
 class SyncOut(WireModel):
     """``GET /sync``: with ``since``, the changes after it (``events``); without, a fresh start
     (``chats`` and their recent ``messages``). Store ``cursor`` and pass it as ``since`` next
-    time; while ``hasMore``, call again at once. ``reset`` means the cursor is unknown to this
+    time (it is opaque: ``<epoch>:<id>``); while ``hasMore``, call again at once. ``reset``
+    means the cursor is unknown to this
     server (a restored backup): drop local state and start fresh."""
 
-    cursor: int
+    cursor: str
     has_more: bool = False
     reset: bool = False
     events: list[SyncEvent] = Field(default_factory=list)

@@ -21,6 +21,7 @@ import httpx
 import socketio
 from pydantic import BaseModel, TypeAdapter
 
+from inner_circle.protocol.events import ClientEvent, ServerEvent
 from inner_circle.protocol.rest import (
     ChatOut,
     InviteOut,
@@ -37,28 +38,7 @@ from inner_circle.sdk.events import EventInbox
 __all__ = ["InnerCircleClient"]
 
 M = TypeVar("M", bound=BaseModel)
-_SERVER_EVENTS = (
-    "messageReceived",
-    "messageSent",
-    "messageUpdated",
-    "chatCreated",
-    "chatUpdated",
-    "chatRemoved",
-    "userChats",
-    "chatMessages",
-    "markedAsRead",
-    "userConnected",
-    "userDisconnected",
-    "presence",
-    "userTyping",
-    "messagesRead",
-    "messagesDelivered",
-    "userJoined",
-    "userUpdated",
-    "error",
-    "sessionEnded",
-    "serverShutdown",
-)
+_SERVER_EVENTS = ServerEvent.names()
 
 
 class InnerCircleClient:
@@ -296,11 +276,11 @@ class InnerCircleClient:
             body["clientMessageId"] = client_message_id
         return await self._post(f"/messages/{chat_id}", MessageOut, body)
 
-    async def sync(self, since: int | None = None, *, limit: int | None = None) -> SyncOut:
+    async def sync(self, since: str | int | None = None, *, limit: int | None = None) -> SyncOut:
         """Everything missed after cursor ``since`` (one page); without it, a fresh start."""
         return await self._get("/sync", SyncOut, since=since, limit=limit)
 
-    async def sync_all(self, since: int) -> tuple[list[SyncEvent], int]:
+    async def sync_all(self, since: str) -> tuple[list[SyncEvent], str]:
         """Follow ``hasMore`` to the end: every event after ``since`` and the final cursor."""
         events: list[SyncEvent] = []
         while True:
@@ -371,7 +351,7 @@ class InnerCircleClient:
     async def reauth(self) -> dict[str, Any]:
         """Refresh the tokens and give the live connection the new access token (``reauth``)."""
         await self.refresh()
-        return await self.call("reauth", {"token": self.access_token})
+        return await self.call(ClientEvent.REAUTH, {"token": self.access_token})
 
     async def _keep_fresh(self) -> None:
         """Reauth when half the token's life (at most a minute before its end) is left."""
@@ -391,7 +371,11 @@ class InnerCircleClient:
         async def record(*args: Any) -> None:
             payload = args[0] if len(args) == 1 else list(args)
             self.inbox.push(name, payload)
-            if name == "error" and isinstance(payload, dict) and payload.get("event") == "session":
+            if (
+                name == ServerEvent.ERROR
+                and isinstance(payload, dict)
+                and payload.get("event") == "session"
+            ):
                 self._spawn(self._reopen(self.sio))
 
         return record
@@ -447,7 +431,7 @@ class InnerCircleClient:
     ) -> MessageOut:
         """Send over Socket.IO; returns once the server has stored the message."""
         ack = await self.call(
-            "sendMessage",
+            ClientEvent.SEND_MESSAGE,
             {
                 "chatId": str(chat_id),
                 "content": content,
@@ -457,18 +441,18 @@ class InnerCircleClient:
         return MessageOut.model_validate(ack["message"])
 
     async def get_messages(self, chat_id: uuid.UUID, **query: Any) -> list[MessageOut]:
-        ack = await self.call("getMessages", {"chatId": str(chat_id), **query})
+        ack = await self.call(ClientEvent.GET_MESSAGES, {"chatId": str(chat_id), **query})
         return TypeAdapter(list[MessageOut]).validate_python(ack["messages"])
 
     async def typing(self, chat_id: uuid.UUID, is_typing: bool = True) -> None:
-        await self.call("typing", {"chatId": str(chat_id), "isTyping": is_typing})
+        await self.call(ClientEvent.TYPING, {"chatId": str(chat_id), "isTyping": is_typing})
 
     async def mark_all_read(self, chat_id: uuid.UUID) -> dict[str, Any]:
         """The seed's ``markAsRead``: the whole chat, up to its newest message."""
-        return await self.call("markAsRead", {"chatId": str(chat_id)})
+        return await self.call(ClientEvent.MARK_AS_READ, {"chatId": str(chat_id)})
 
     async def mark_read(self, chat_id: uuid.UUID, seq: int) -> dict[str, Any]:
-        return await self.call("markRead", {"chatId": str(chat_id), "seq": seq})
+        return await self.call(ClientEvent.MARK_READ, {"chatId": str(chat_id), "seq": seq})
 
     async def mark_delivered(self, chat_id: uuid.UUID, seq: int) -> dict[str, Any]:
-        return await self.call("markDelivered", {"chatId": str(chat_id), "seq": seq})
+        return await self.call(ClientEvent.MARK_DELIVERED, {"chatId": str(chat_id), "seq": seq})

@@ -22,18 +22,22 @@ from inner_circle.server.db.scrub import WalScrubber
 from inner_circle.server.db.uow import UnitOfWorkFactory
 from inner_circle.server.http import auth, chats, invites, messages, sync, system, users
 from inner_circle.server.http import push as push_http
-from inner_circle.server.http.errors import install_error_handlers
+from inner_circle.server.http.body import BodySizeLimitMiddleware
+from inner_circle.server.http.errors import install_error_handlers, install_openapi
 from inner_circle.server.http.headers import SecurityHeadersMiddleware
 from inner_circle.server.http.metrics import router as metrics_router
-from inner_circle.server.limits import BodySizeLimitMiddleware, build_limits
-from inner_circle.server.observability.lifecycle import close_client_manager
+from inner_circle.server.limits import build_limits
 from inner_circle.server.observability.logs import RequestIdMiddleware
 from inner_circle.server.observability.metrics import MeteredNotifier, Metrics, MetricsMiddleware
 from inner_circle.server.origins import SocketOrigins
 from inner_circle.server.push.dispatch import PushingNotifier, PushService
 from inner_circle.server.push.visibility import MemoryVisibility, RedisVisibility
 from inner_circle.server.realtime import fastjson
-from inner_circle.server.realtime.fanout import DirectFanoutManager, DirectFanoutRedisManager
+from inner_circle.server.realtime.fanout import (
+    DirectFanoutManager,
+    DirectFanoutRedisManager,
+    close_client_manager,
+)
 from inner_circle.server.realtime.presence import MemoryPresence, PresenceTracker, RedisPresence
 from inner_circle.server.realtime.revocations import Revocations
 from inner_circle.server.realtime.socketio_notifier import SocketIONotifier
@@ -178,6 +182,7 @@ def create_app(
     api.state.metrics = metrics
     api.state.push = push
     install_error_handlers(api)
+    install_openapi(api)
     api.add_middleware(
         CORSMiddleware,
         allow_origins=origins,

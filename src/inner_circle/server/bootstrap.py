@@ -15,7 +15,7 @@ from inner_circle.server.db.engine import create_engine, create_session_factory
 from inner_circle.server.db.files import private_dir, private_file
 from inner_circle.server.db.models import InvitationCode
 from inner_circle.server.db.uow import UnitOfWorkFactory
-from inner_circle.server.realtime.notifier import Notifier
+from inner_circle.server.ports import Notifier
 from inner_circle.server.realtime.presence import MemoryPresence
 from inner_circle.server.realtime.revocations import Kind, Revocations
 from inner_circle.server.repositories import users as users_repo
@@ -53,7 +53,7 @@ class _OfflineNotifier:
     async def publish(self, events: object) -> None:
         if self._manager is None:
             return
-        from inner_circle.server.realtime.notifier import user_room
+        from inner_circle.server.realtime.rooms import user_room
 
         for event in events:  # type: ignore[attr-defined]
             for user_id in event.user_ids:

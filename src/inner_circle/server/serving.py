@@ -1,4 +1,5 @@
-"""How the HTTP server itself is run: uvicorn's options and a request read timeout.
+"""How the HTTP server itself is run: uvicorn's options, a request read timeout, and
+stopping well.
 
 Without a reverse proxy in front, uvicorn alone faces the internet. It closes idle
 keep-alive connections, but it waits for a request's headers and body as long as a
@@ -10,21 +11,39 @@ per process; beyond it uvicorn answers 503 instead of running out of file descri
 
 ``inner-circle serve`` passes :func:`uvicorn_options`; with ``--workers`` each worker
 builds the app with ``inner_circle.server.asgi:create``, which calls :func:`configure`.
+
+Stopping well: on SIGTERM uvicorn stops accepting connections, lets in-flight requests
+finish (``timeout_graceful_shutdown``) and then runs the app's shutdown. Before that,
+:class:`GracefulServer` sends every Socket.IO client of *this process* a
+``serverShutdown`` event and disconnects it, so clients reconnect at once (to another
+process behind the proxy, or to this server once it is back) instead of waiting for a
+dead connection to time out.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from typing import Any, ClassVar
 
+import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from inner_circle.protocol.events import ServerEvent
 from inner_circle.server.settings import Settings
 
-__all__ = ["TimedHttpProtocol", "configure", "uvicorn_options"]
+__all__ = [
+    "GracefulServer",
+    "TimedHttpProtocol",
+    "announce_shutdown",
+    "configure",
+    "run",
+    "uvicorn_options",
+]
 
 log = logging.getLogger(__name__)
+RECONNECT_AFTER_MS = 1000
 
 
 class TimedHttpProtocol(HttpToolsProtocol):
@@ -101,3 +120,50 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         # recipient costs more CPU than it saves on a family's messages.
         "ws_per_message_deflate": False,
     }
+
+
+async def announce_shutdown(sio: Any, timeout: float = 5.0) -> int:
+    """Send ``serverShutdown`` to this process's clients and disconnect them; returns how many."""
+    sids = [sid for sid, _ in sio.manager.get_participants("/", None)]
+
+    async def bye(sid: str) -> None:
+        # ignore_queue: only this process's clients, without a round trip through Redis.
+        await sio.emit(
+            ServerEvent.SERVER_SHUTDOWN,
+            {"reconnectAfterMs": RECONNECT_AFTER_MS},
+            to=sid,
+            ignore_queue=True,
+        )
+        await sio.disconnect(sid, ignore_queue=True)
+
+    if sids:
+        try:
+            await asyncio.wait_for(asyncio.gather(*(bye(s) for s in sids)), timeout)
+        except TimeoutError:
+            log.warning("shutdown: not every client could be told in %.0f s", timeout)
+    return len(sids)
+
+
+def _socketio_server(app: Any) -> Any:
+    """Find the Socket.IO server inside uvicorn's middleware wrappers."""
+    while app is not None:
+        if hasattr(app, "engineio_server"):
+            return app.engineio_server
+        app = getattr(app, "app", None)
+    return None
+
+
+class GracefulServer(uvicorn.Server):
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for server in self.servers:
+            server.close()  # no new connections while clients are told
+        sio = _socketio_server(self.config.loaded_app)
+        if sio is not None and not self.force_exit:
+            told = await announce_shutdown(sio)
+            log.info("shutdown: told %d connected client(s) to reconnect", told)
+        await super().shutdown(sockets)
+
+
+def run(app: Any, **options: Any) -> None:
+    """``uvicorn.run`` for one process, with :class:`GracefulServer`."""
+    GracefulServer(uvicorn.Config(app, **options)).run()

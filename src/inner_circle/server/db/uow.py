@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from inner_circle.core.errors import Unavailable
 from inner_circle.server.db.models.sync import NEW_ENTRIES
-from inner_circle.server.realtime.notifier import Notifier, OutgoingEvent
+from inner_circle.server.ports import Notifier, OutgoingEvent
 
 if TYPE_CHECKING:
     from inner_circle.server.context import ServerContext
@@ -64,6 +64,17 @@ class UnitOfWork:
             else payload
         )
         self._events.append(OutgoingEvent(name, data, list(to), skip_sid=skip_sid))
+
+    def emit_to_everyone(
+        self, name: str, payload: BaseModel | str, *, skip_sid: str | None = None
+    ) -> None:
+        """Queue ``name`` for every signed-in connection (the whole family), sent after commit."""
+        data = (
+            payload.model_dump(mode="json", by_alias=True)
+            if isinstance(payload, BaseModel)
+            else payload
+        )
+        self._events.append(OutgoingEvent(name, data, [], skip_sid=skip_sid, everyone=True))
 
     def emit_to_sid(self, name: str, payload: BaseModel, sid: str) -> None:
         """Queue ``name`` for one connection only (a reply to the connection that asked)."""

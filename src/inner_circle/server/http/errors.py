@@ -5,15 +5,17 @@ from __future__ import annotations
 import logging
 import math
 from http import HTTPStatus
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from inner_circle.core.errors import ErrorCode, InnerCircleError, RateLimited
 
-__all__ = ["STATUS_BY_CODE", "error_response", "install_error_handlers"]
+__all__ = ["STATUS_BY_CODE", "error_response", "install_error_handlers", "install_openapi"]
 
 log = logging.getLogger(__name__)
 
@@ -104,3 +106,52 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return error_response(500, ErrorCode.INTERNAL, "Internal server error")
+
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "Error",
+    "type": "object",
+    "required": ["statusCode", "error", "message", "code"],
+    "properties": {
+        "statusCode": {"type": "integer"},
+        "error": {"type": "string"},
+        "message": {"type": "string"},
+        "code": {"type": "string"},
+        "details": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Document what the handlers above answer: an invalid request is a 400 with the error
+    body (code ``VALIDATION_FAILED``), never FastAPI's default 422 ``HTTPValidationError``."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        bad_request = {
+            "description": "Invalid request (code VALIDATION_FAILED)",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.get("responses", {})
+                if responses.pop("422", None) is not None:
+                    responses.setdefault("400", bad_request)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+        components["Error"] = ERROR_SCHEMA
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

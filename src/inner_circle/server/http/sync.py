@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from inner_circle.core import limits
+from inner_circle.core.cursors import CURSOR_PATTERN
 from inner_circle.protocol.rest import SyncOut
 from inner_circle.server.http.deps import CurrentActor, Uow
 from inner_circle.server.services import sync
@@ -19,7 +20,12 @@ async def catch_up(
     actor: CurrentActor,
     uows: Uow,
     since: Annotated[
-        int | None, Query(ge=0, le=limits.CURSOR_MAX, description="The cursor of the last sync")
+        str | None,
+        Query(
+            max_length=64,
+            pattern=CURSOR_PATTERN,
+            description="The cursor of the last sync (opaque: `<epoch>:<id>`)",
+        ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=limits.SYNC_PAGE_MAX)] = limits.SYNC_PAGE_DEFAULT,
 ) -> SyncOut:

@@ -1,11 +1,9 @@
-"""Abuse limits: rate limits (memory or Redis counters) and the request body bound."""
+"""Abuse limits: rate limits (memory or Redis counters). The body bound is ``http/body.py``."""
 
 from inner_circle.server.limits.backends import Bucket, Lockout, MemoryBackend, RedisBackend
-from inner_circle.server.limits.body import BodySizeLimitMiddleware
 from inner_circle.server.limits.policies import Limits, build_limits
 
 __all__ = [
-    "BodySizeLimitMiddleware",
     "Bucket",
     "Limits",
     "Lockout",

@@ -27,7 +27,8 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from inner_circle.core.errors import ErrorCode
-from inner_circle.server.realtime.notifier import Notifier, OutgoingEvent
+from inner_circle.protocol.events import ServerEvent
+from inner_circle.server.ports import Notifier, OutgoingEvent
 
 __all__ = ["MeteredNotifier", "Metrics", "MetricsMiddleware"]
 
@@ -131,7 +132,7 @@ class MeteredNotifier:
         elapsed = time.perf_counter() - committed
         for event in events:
             self._metrics.events_out.labels(event.name).inc()
-            if event.name == "messageReceived":
+            if event.name == ServerEvent.MESSAGE_RECEIVED:
                 self._metrics.delivery_latency.observe(elapsed)
 
     async def disconnect_user(self, user_id: uuid.UUID) -> None:

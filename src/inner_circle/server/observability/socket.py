@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from inner_circle.protocol.events import ServerEvent
 from inner_circle.server.db.uow import UnitOfWorkFactory
 from inner_circle.server.limits import Limits
 from inner_circle.server.observability.logs import event_id, new_id
@@ -41,6 +42,6 @@ class ObservedNamespace(ChatNamespace):
 
     async def emit(self, event: str, data: Any = None, *args: Any, **kwargs: Any) -> Any:
         self._metrics.events_out.labels(event).inc()
-        if event == "error" and isinstance(data, dict):
+        if event == ServerEvent.ERROR and isinstance(data, dict):
             self._metrics.count_error(data.get("code"), "socket")
         return await super().emit(event, data, *args, **kwargs)

@@ -40,6 +40,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from inner_circle.core.clock import Clock
 from inner_circle.protocol.events import ServerEvent
+from inner_circle.server.ports import Notifier, OutgoingEvent
 from inner_circle.server.push.endpoints import Resolver
 from inner_circle.server.push.senders import (
     FcmSender,
@@ -50,7 +51,6 @@ from inner_circle.server.push.senders import (
 )
 from inner_circle.server.push.vapid import VapidKey
 from inner_circle.server.push.visibility import VisibilityTracker
-from inner_circle.server.realtime.notifier import Notifier, OutgoingEvent
 from inner_circle.server.repositories import push as push_repo
 from inner_circle.server.repositories import tokens as tokens_repo
 from inner_circle.server.settings import Settings

@@ -15,6 +15,7 @@ callbacks (unused by the server) keep the library's path.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -22,7 +23,7 @@ import socketio
 from engineio import packet as eio_packet
 from socketio import packet
 
-__all__ = ["DirectFanoutManager", "DirectFanoutRedisManager"]
+__all__ = ["DirectFanoutManager", "DirectFanoutRedisManager", "close_client_manager"]
 
 log = logging.getLogger(__name__)
 
@@ -87,3 +88,20 @@ class DirectFanoutRedisManager(socketio.AsyncRedisManager, DirectFanoutManager):
     """The Redis manager (several processes); each process delivers to its own
     connections with direct fan-out (``AsyncPubSubManager`` calls the next ``emit``
     in the method order, which is ``DirectFanoutManager.emit``)."""
+
+
+async def close_client_manager(manager: Any) -> None:
+    """Stop a Socket.IO Redis manager's listener and close its connections (app shutdown)."""
+    if manager is None:
+        return
+    task = getattr(manager, "thread", None)
+    if isinstance(task, asyncio.Task):
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    for name in ("pubsub", "redis"):
+        conn = getattr(manager, name, None)
+        if conn is not None and hasattr(conn, "aclose"):
+            try:
+                await conn.aclose()
+            except Exception:  # closing on the way out
+                pass

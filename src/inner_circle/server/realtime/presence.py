@@ -6,37 +6,11 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
+
+from inner_circle.server.ports import PresenceTracker
 
 __all__ = ["MemoryPresence", "PresenceTracker", "RedisPresence"]
-
-
-class PresenceTracker(Protocol):
-    async def connect(self, user_id: uuid.UUID, sid: str) -> bool:
-        """Record a connection; True when it is the user's first (they came online)."""
-        ...
-
-    async def disconnect(self, user_id: uuid.UUID, sid: str) -> bool:
-        """Forget a connection; True when it was the user's last (they went offline)."""
-        ...
-
-    async def online_user_ids(self) -> set[uuid.UUID]: ...
-
-    async def is_online(self, user_id: uuid.UUID) -> bool: ...
-
-    async def sids(self, user_id: uuid.UUID) -> list[str]:
-        """Every live connection of the user, on every server process."""
-        ...
-
-    async def heartbeat(self) -> None:
-        """Keep this process's connections alive (called every ``ttl / 3`` seconds)."""
-        ...
-
-    async def sweep(self) -> list[uuid.UUID]:
-        """Users whose connections all expired (their server process died)."""
-        ...
-
-    async def close(self) -> None: ...
 
 
 class MemoryPresence:

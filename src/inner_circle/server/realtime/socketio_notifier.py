@@ -7,9 +7,10 @@ from collections.abc import Sequence
 
 import socketio
 
-from inner_circle.server.realtime.notifier import OutgoingEvent, user_room
+from inner_circle.server.ports import OutgoingEvent
 from inner_circle.server.realtime.presence import PresenceTracker
 from inner_circle.server.realtime.revocations import Revocations
+from inner_circle.server.realtime.rooms import FAMILY_ROOM, user_room
 
 __all__ = ["SocketIONotifier"]
 
@@ -35,6 +36,11 @@ class SocketIONotifier:
         for event in events:
             if event.only_sid is not None:
                 await self._sio.emit(event.name, event.payload, to=event.only_sid)
+                continue
+            if event.everyone:
+                await self._sio.emit(
+                    event.name, event.payload, room=FAMILY_ROOM, skip_sid=event.skip_sid
+                )
                 continue
             if not event.user_ids:
                 continue

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, case, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inner_circle.server.db.models import Chat, ChatParticipant, User
@@ -18,8 +19,10 @@ __all__ = [
     "TakenSeqs",
     "add_participants",
     "advance_read_markers",
+    "anyone_unread",
     "by_private_key",
     "family_chat",
+    "insert_family_chat",
     "insert_private",
     "membership",
     "names",
@@ -39,6 +42,26 @@ async def family_chat(session: AsyncSession) -> Chat | None:
         select(Chat).where(Chat.type == "family").order_by(Chat.created_at).limit(1)
     )
     return result.scalar_one_or_none()
+
+
+async def insert_family_chat(session: AsyncSession, name: str, now: datetime) -> Chat | None:
+    """Create the family chat unless one exists; None when another transaction has one.
+
+    The unique partial index ``uq_chats_family`` decides between processes that both
+    found no family chat: the later insert does nothing (on PostgreSQL it first waits
+    for the earlier transaction), and its caller reads the winner's chat instead.
+    """
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    chat_id = uuid.uuid4()
+    statement = (
+        insert(Chat)
+        .values(id=chat_id, name=name, type="family", last_seq=0, created_at=now, updated_at=now)
+        .on_conflict_do_nothing()
+        .returning(Chat.id)
+    )
+    if (await session.execute(statement)).scalar_one_or_none() is None:
+        return None
+    return await session.get(Chat, chat_id)
 
 
 async def by_private_key(session: AsyncSession, key: str) -> Chat | None:
@@ -93,6 +116,20 @@ async def participant_ids(session: AsyncSession, chat_id: uuid.UUID) -> list[uui
         select(ChatParticipant.user_id).where(ChatParticipant.chat_id == chat_id)
     )
     return list(result.scalars())
+
+
+async def anyone_unread(session: AsyncSession, chat_id: uuid.UUID, seq: int) -> bool:
+    """Whether message ``seq`` is unread for a participant who can see it."""
+    result = await session.execute(
+        select(ChatParticipant.user_id)
+        .where(
+            ChatParticipant.chat_id == chat_id,
+            ChatParticipant.last_read_seq < seq,
+            ChatParticipant.history_from_seq < seq,
+        )
+        .limit(1)
+    )
+    return result.first() is not None
 
 
 async def participant_ids_seeing(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import and_, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inner_circle.server.db.models import Message, User
@@ -19,6 +19,7 @@ from inner_circle.server.repositories.inserts import insert_new_ids
 __all__ = [
     "by_client_ids",
     "by_ids",
+    "deleted_seqs",
     "in_chat",
     "insert_unless_sent",
     "last_messages",
@@ -110,6 +111,28 @@ async def last_messages(
         .where(tuple_(Message.chat_id, Message.seq).in_(pairs))
     )
     return {message.chat_id: (message, user) for message, user in result.all()}
+
+
+async def deleted_seqs(
+    session: AsyncSession, chat_after: Iterable[tuple[uuid.UUID, int]]
+) -> dict[uuid.UUID, list[int]]:
+    """The places of deleted messages after a position in each chat, ascending (they do
+    not count as unread). Deletions are rare; ``ix_messages_deleted`` holds only them."""
+    pairs = list(chat_after)
+    if not pairs:
+        return {}
+    result = await session.execute(
+        select(Message.chat_id, Message.seq)
+        .where(
+            Message.deleted_at.is_not(None),
+            or_(*(and_(Message.chat_id == chat_id, Message.seq > seq) for chat_id, seq in pairs)),
+        )
+        .order_by(Message.chat_id, Message.seq)
+    )
+    found: dict[uuid.UUID, list[int]] = {}
+    for chat_id, seq in result.all():
+        found.setdefault(chat_id, []).append(seq)
+    return found
 
 
 async def by_ids(

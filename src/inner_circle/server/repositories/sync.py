@@ -11,10 +11,12 @@ from sqlalchemy import ColumnElement, Select, func, literal_column, or_, select,
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from inner_circle.server.db.models import ChatParticipant, SyncEntry
+from inner_circle.server.db.models import ChatParticipant, ServerState, SyncEntry
 from inner_circle.server.db.models.sync import NEW_ENTRIES, REMOVED, USER
 
-__all__ = ["entries_for", "latest_id", "record"]
+__all__ = ["EPOCH", "entries_for", "epoch", "latest_id", "record"]
+
+EPOCH = "epoch"
 
 
 def record(
@@ -37,6 +39,12 @@ def record(
     )
     session.add(entry)
     session.info.setdefault(NEW_ENTRIES, []).append(entry)
+
+
+async def epoch(session: AsyncSession) -> str:
+    """This database's epoch (the first part of every cursor it issues)."""
+    value = await session.scalar(select(ServerState.value).where(ServerState.key == EPOCH))
+    return value or "0"
 
 
 async def latest_id(session: AsyncSession) -> int:

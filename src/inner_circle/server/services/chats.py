@@ -16,7 +16,7 @@ from inner_circle.server.repositories import chats as chats_repo
 from inner_circle.server.repositories import messages as messages_repo
 from inner_circle.server.repositories import sync as sync_repo
 from inner_circle.server.repositories import users as users_repo
-from inner_circle.server.services.views import chat_out
+from inner_circle.server.services.views import chat_out, unread_count
 
 __all__ = [
     "add_participants",
@@ -35,20 +35,22 @@ __all__ = [
 
 
 async def ensure_family_chat(uow: UnitOfWork) -> Chat:
-    """Return the family chat, creating it (with every active member) when there is none."""
+    """Return the family chat, creating it (with every active member) when there is none.
+
+    Guarantees: there is one family chat however many processes start together on an
+    empty database; a process that loses the race returns the winner's chat.
+    """
     family = await chats_repo.family_chat(uow.session)
     if family is not None:
         return family
     now = uow.ctx.clock.now()
-    family = Chat(
-        name=uow.ctx.settings.family_chat_name,
-        type="family",
-        last_seq=0,
-        created_at=now,
-        updated_at=now,
+    family = await chats_repo.insert_family_chat(
+        uow.session, uow.ctx.settings.family_chat_name, now
     )
-    uow.session.add(family)
-    await uow.session.flush()
+    if family is None:  # another process created it meanwhile
+        family = await chats_repo.family_chat(uow.session)
+        assert family is not None
+        return family
     await chats_repo.add_participants(
         uow.session, family.id, await users_repo.active_ids(uow.session), joined_at=now
     )
@@ -272,9 +274,16 @@ async def announce_chat(
     await uow.session.flush()
     views = await _views_for_all(uow, chat)
     new = set(created_for)
+    # Members whose view is the same get one event: a family of n members reading
+    # everything gets one ``chatUpdated`` of n participants, not n of them (O(n), not n²).
+    groups: dict[tuple[object, ...], tuple[ChatOut, list[uuid.UUID]]] = {}
     for user_id, view in views.items():
         name = ServerEvent.CHAT_CREATED if user_id in new else ServerEvent.CHAT_UPDATED
-        uow.emit(name, view, [user_id])
+        last = view.last_message.id if view.last_message else None
+        key = (name, view.name, last, view.last_read_seq, view.unread_count)
+        groups.setdefault(key, (view, []))[1].append(user_id)
+    for (name, *_), (view, user_ids) in groups.items():
+        uow.emit(name, view, user_ids)
     return views
 
 
@@ -289,15 +298,45 @@ async def _require_active(uow: UnitOfWork, user_ids: list[uuid.UUID]) -> None:
 
 
 async def _views_for_all(uow: UnitOfWork, chat: Chat) -> dict[uuid.UUID, ChatOut]:
+    """The chat as each participant sees it. The participant list is built once and shared
+    by every view that differs only in its read position (all but private chats)."""
     members = (await chats_repo.participants_by_chat(uow.session, [chat.id]))[chat.id]
     last = (await messages_repo.last_messages(uow.session, [(chat.id, chat.last_seq)])).get(chat.id)
-    return {p.user_id: chat_out(chat, p.user_id, members, last) for p, _ in members}
+    lowest = min((p.last_read_seq for p, _ in members), default=0)
+    deleted = (await messages_repo.deleted_seqs(uow.session, [(chat.id, lowest)])).get(chat.id, [])
+    views: dict[uuid.UUID, ChatOut] = {}
+    base: ChatOut | None = None
+    for p, _ in members:
+        sees_last = last is not None and last[0].seq > p.history_from_seq
+        if chat.type == "private" or base is None or sees_last != (base.last_message is not None):
+            view = chat_out(chat, p.user_id, members, last, deleted)
+            if base is None and chat.type != "private":
+                base = view
+        else:
+            view = base.model_copy(
+                update={
+                    "last_read_seq": p.last_read_seq,
+                    "unread_count": unread_count(chat.last_seq, p.last_read_seq, deleted),
+                }
+            )
+        views[p.user_id] = view
+    return views
 
 
 async def _views(uow: UnitOfWork, chats: list[Chat], viewer_id: uuid.UUID) -> list[ChatOut]:
     members = await chats_repo.participants_by_chat(uow.session, [c.id for c in chats])
     last = await messages_repo.last_messages(uow.session, [(c.id, c.last_seq) for c in chats])
-    views = [chat_out(chat, viewer_id, members[chat.id], last.get(chat.id)) for chat in chats]
+    read = {
+        chat.id: next((p.last_read_seq for p, _ in members[chat.id] if p.user_id == viewer_id), 0)
+        for chat in chats
+    }
+    deleted = await messages_repo.deleted_seqs(
+        uow.session, [(c.id, read[c.id]) for c in chats if c.last_seq > read[c.id]]
+    )
+    views = [
+        chat_out(chat, viewer_id, members[chat.id], last.get(chat.id), deleted.get(chat.id, ()))
+        for chat in chats
+    ]
     views.sort(
         key=lambda view: view.last_message.created_at if view.last_message else view.created_at,
         reverse=True,

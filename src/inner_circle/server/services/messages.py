@@ -18,7 +18,7 @@ from inner_circle.server.repositories import messages as messages_repo
 from inner_circle.server.repositories import sync as sync_repo
 from inner_circle.server.repositories import users as users_repo
 from inner_circle.server.services import chats as chat_service
-from inner_circle.server.services.views import message_out
+from inner_circle.server.services.views import message_out, unread_count
 
 __all__ = [
     "SendRaced",
@@ -262,11 +262,12 @@ async def mark_read(uow: UnitOfWork, actor: Actor, chat_id: uuid.UUID, seq: int)
     last_read = max(participant.last_read_seq, seq)
     if moved:
         await _announce_marker(uow, chat.id, actor.id, "read", last_read)
+    deleted = await messages_repo.deleted_seqs(uow.session, [(chat.id, last_read)])
     return ReadStateOut(
         chat_id=chat.id,
         user_id=actor.id,
         last_read_seq=last_read,
-        unread_count=max(0, chat.last_seq - last_read),
+        unread_count=unread_count(chat.last_seq, last_read, deleted.get(chat.id, ())),
     )
 
 
@@ -321,14 +322,19 @@ async def delete_message(
     may delete their own; an admin may delete any (the family's moderator). Idempotent.
 
     Raises: NotFound; Forbidden for someone else's message (unless admin).
-    Emits: ``messageUpdated`` (with ``deletedAt``) to every participant who can see it.
+    Emits: ``messageUpdated`` (with ``deletedAt``) to every participant who can see it;
+    ``chatUpdated`` when the message was unread for someone (it no longer counts).
     """
     chat, message = await _own_message(uow, actor, chat_id, message_id, allow_admin=True)
-    if message.deleted_at is None:
+    newly = message.deleted_at is None
+    if newly:
         now = uow.ctx.clock.now()
         message.content = ""
         message.deleted_at = message.updated_at = now
-    return await _announce_update(uow, chat, message, "delete")
+    out = await _announce_update(uow, chat, message, "delete")
+    if newly and await chats_repo.anyone_unread(uow.session, chat.id, message.seq):
+        await chat_service.announce_chat(uow, chat)
+    return out
 
 
 async def _own_message(

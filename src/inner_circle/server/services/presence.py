@@ -18,15 +18,15 @@ async def connection_opened(uow: UnitOfWork, actor: Actor, sid: str) -> None:
     """Count a new connection of the actor.
 
     Emits, when it is their first: ``userConnected`` (the user id, as the seed sent it)
-    and ``presence`` to every other active member.
+    and ``presence`` to every other signed-in connection of the family (one emit to the
+    family room: no member list is read, so a connect costs the same at any family size).
     """
     if await uow.ctx.presence.connect(actor.id, sid):
-        others = [uid for uid in await users_repo.active_ids(uow.session) if uid != actor.id]
-        uow.emit(ServerEvent.USER_CONNECTED, str(actor.id), others)
-        uow.emit(
+        uow.emit_to_everyone(ServerEvent.USER_CONNECTED, str(actor.id), skip_sid=sid)
+        uow.emit_to_everyone(
             ServerEvent.PRESENCE,
             Presence(user_id=actor.id, is_online=True, last_seen_at=None),
-            others,
+            skip_sid=sid,
         )
 
 
@@ -56,10 +56,10 @@ async def _went_offline(uow: UnitOfWork, user_id: uuid.UUID) -> None:
         return
     now = uow.ctx.clock.now()
     user.last_seen_at = now
-    others = [uid for uid in await users_repo.active_ids(uow.session) if uid != user_id]
-    uow.emit(ServerEvent.USER_DISCONNECTED, str(user_id), others)
-    uow.emit(
-        ServerEvent.PRESENCE, Presence(user_id=user_id, is_online=False, last_seen_at=now), others
+    # The member has no connection left: the family room reaches exactly the others.
+    uow.emit_to_everyone(ServerEvent.USER_DISCONNECTED, str(user_id))
+    uow.emit_to_everyone(
+        ServerEvent.PRESENCE, Presence(user_id=user_id, is_online=False, last_seen_at=now)
     )
 
 

@@ -6,6 +6,9 @@ import uuid
 
 from inner_circle.core import limits
 from inner_circle.core.actor import Actor
+from inner_circle.core.cursors import format_cursor, parse_cursor
+from inner_circle.core.errors import ValidationFailed
+from inner_circle.protocol.events import ServerEvent
 from inner_circle.protocol.rest import MessageOut, SyncEvent, SyncOut
 from inner_circle.server.db.uow import UnitOfWork
 from inner_circle.server.repositories import chats as chats_repo
@@ -22,7 +25,10 @@ MESSAGE_KINDS = ("message", "edit", "delete")
 
 
 async def sync(
-    uow: UnitOfWork, actor: Actor, since: int | None, limit: int = limits.SYNC_PAGE_DEFAULT
+    uow: UnitOfWork,
+    actor: Actor,
+    since: str | int | None,
+    limit: int = limits.SYNC_PAGE_DEFAULT,
 ) -> SyncOut:
     """What the actor missed after cursor ``since``, at most ``limit`` events per call.
 
@@ -34,9 +40,16 @@ async def sync(
     page); nothing from chats the actor is not in, nor messages of a group sent before
     the actor joined when the group keeps its history from newcomers. Without
     ``since``, a fresh start: every chat and its last messages, and a cursor.
+
+    A cursor this database did not issue (another epoch: a restored backup or a new
+    database; or an id above the newest) gets a fresh start with ``reset``. A plain
+    integer cursor from before epochs is judged by its id alone.
+    Raises: ValidationFailed for a value that is not a cursor.
     """
+    epoch = await sync_repo.epoch(uow.session)
     latest = await sync_repo.latest_id(uow.session)
-    if since is None or since > latest:
+    position = _position(since, epoch, latest)
+    if position is None:
         chats = await chat_service.list_my_chats(uow, actor)
         history_from = {
             chat.id: mine.history_from_seq
@@ -51,9 +64,13 @@ async def sync(
                 visible_after=history_from.get(chat.id, 0),
             )
             recent.extend(message_out(m, u, chat.name) for m, u in rows)
-        return SyncOut(cursor=latest, reset=since is not None, chats=chats, messages=recent)
-
-    entries, has_more = await sync_repo.entries_for(uow.session, actor.id, since, limit)
+        return SyncOut(
+            cursor=format_cursor(epoch, latest),
+            reset=since is not None,
+            chats=chats,
+            messages=recent,
+        )
+    entries, has_more = await sync_repo.entries_for(uow.session, actor.id, position, limit)
     messages = await _messages(uow, [e.message_id for e in entries if e.kind in MESSAGE_KINDS])
     chat_ids = {e.chat_id for e in entries if e.kind == "chat" and e.chat_id is not None}
     chat_views = {c.id: c for c in await chat_service.views_of(uow, actor, chat_ids)}
@@ -66,13 +83,15 @@ async def sync(
     events: list[SyncEvent] = []
     for entry in entries:
         if entry.kind in MESSAGE_KINDS and entry.message_id in messages:
-            kind = "message" if entry.kind == "message" else "messageUpdated"
+            kind = "message" if entry.kind == "message" else ServerEvent.MESSAGE_UPDATED
             events.append(SyncEvent(id=entry.id, type=kind, message=messages[entry.message_id]))
         elif entry.kind == "chat" and entry.chat_id in chat_views:
             if last_chat_entry[entry.chat_id] == entry.id:
                 events.append(SyncEvent(id=entry.id, type="chat", chat=chat_views[entry.chat_id]))
         elif entry.kind == "removed":
-            events.append(SyncEvent(id=entry.id, type="chatRemoved", chat_id=entry.chat_id))
+            events.append(
+                SyncEvent(id=entry.id, type=ServerEvent.CHAT_REMOVED, chat_id=entry.chat_id)
+            )
         elif entry.kind in ("read", "delivered"):
             events.append(
                 SyncEvent(
@@ -88,8 +107,23 @@ async def sync(
             events.append(
                 SyncEvent(id=entry.id, type="user", user=user_out(user, online=user.id in online))
             )
-    cursor = entries[-1].id if entries else since
-    return SyncOut(cursor=cursor, has_more=has_more, events=events)
+    cursor = entries[-1].id if entries else position
+    return SyncOut(cursor=format_cursor(epoch, cursor), has_more=has_more, events=events)
+
+
+def _position(since: str | int | None, epoch: str, latest: int) -> int | None:
+    """The id to continue after, or None for a fresh start (no cursor, or a foreign one)."""
+    if since is None:
+        return None
+    try:
+        cursor = parse_cursor(since)
+    except ValueError as exc:
+        raise ValidationFailed("since: not a sync cursor") from exc
+    if cursor.epoch is not None and cursor.epoch != epoch:
+        return None
+    if cursor.id > latest:
+        return None
+    return cursor.id
 
 
 async def _messages(uow: UnitOfWork, ids: list[uuid.UUID | None]) -> dict[uuid.UUID, MessageOut]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from bisect import bisect_right
+from collections.abc import Sequence
 from datetime import datetime
 
 from inner_circle.core.invites import invite_status
@@ -17,7 +19,14 @@ from inner_circle.protocol.rest import (
 )
 from inner_circle.server.db.models import Chat, ChatParticipant, InvitationCode, Message, User
 
-__all__ = ["chat_out", "invite_out", "message_out", "user_brief", "user_out"]
+__all__ = [
+    "chat_out",
+    "invite_out",
+    "message_out",
+    "unread_count",
+    "user_brief",
+    "user_out",
+]
 
 
 def user_brief(user: User) -> UserBrief:
@@ -57,13 +66,24 @@ def message_out(message: Message, sender: User, chat_name: str) -> MessageOut:
     )
 
 
+def unread_count(last_seq: int, last_read: int, deleted: Sequence[int]) -> int:
+    """Messages after ``last_read`` that are not deleted (``deleted``: ascending places)."""
+    gone = len(deleted) - bisect_right(deleted, last_read)
+    return max(0, last_seq - last_read - gone)
+
+
 def chat_out(
     chat: Chat,
     viewer_id: uuid.UUID,
     members: list[tuple[ChatParticipant, User]],
     last: tuple[Message, User] | None,
+    deleted: Sequence[int] = (),
 ) -> ChatOut:
-    """The chat as ``viewer_id`` sees it: a private chat is named after the other member."""
+    """The chat as ``viewer_id`` sees it: a private chat is named after the other member.
+
+    ``deleted``: places of deleted messages (at least those after the viewer's read
+    position); they do not count as unread.
+    """
     mine = next((p for p, _ in members if p.user_id == viewer_id), None)
     last_read = mine.last_read_seq if mine else 0
     if last is not None and mine is not None and last[0].seq <= mine.history_from_seq:
@@ -82,7 +102,7 @@ def chat_out(
         last_message=message_out(*last, chat.name) if last else None,
         last_seq=chat.last_seq,
         last_read_seq=last_read,
-        unread_count=max(0, chat.last_seq - last_read),
+        unread_count=unread_count(chat.last_seq, last_read, deleted),
         read_states=[
             MemberReadState(
                 user_id=p.user_id,

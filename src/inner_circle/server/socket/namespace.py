@@ -37,6 +37,7 @@ from inner_circle.core.errors import (
 )
 from inner_circle.core.limits import SEQ_MAX
 from inner_circle.protocol.events import (
+    ClientEvent,
     EditMessageIn,
     GetMessagesIn,
     MarkAsReadIn,
@@ -51,8 +52,8 @@ from inner_circle.protocol.rest import GroupChatIn, MarkReadIn, SendMessageIn
 from inner_circle.server.db.uow import UnitOfWork, UnitOfWorkFactory
 from inner_circle.server.limits import Bucket, Limits, MemoryBackend
 from inner_circle.server.limits.text import reject_nul
-from inner_circle.server.realtime.notifier import session_room, user_room
 from inner_circle.server.realtime.revocations import Kind
+from inner_circle.server.realtime.rooms import FAMILY_ROOM, session_room, user_room
 from inner_circle.server.security import AccessClaims
 from inner_circle.server.services import chats, grants, messages, presence, sync
 from inner_circle.server.services.group_commit import SendBatcher
@@ -69,9 +70,9 @@ RESERVED_EVENTS = frozenset(
 )
 # Events whose rights depend on the member's admin flag: checked against the database
 # every time, never from the connection's cache.
-FRESH_EVENTS = frozenset({"deleteMessage"})
+FRESH_EVENTS = frozenset({ClientEvent.DELETE_MESSAGE})
 # sendMessage spends from the member's message bucket (server/limits), not this one.
-UNBUDGETED_EVENTS = frozenset({"sendMessage"})
+UNBUDGETED_EVENTS = frozenset({ClientEvent.SEND_MESSAGE})
 EXPIRED = "The access token has expired; connect again with a fresh one (or send reauth before)"
 TOO_MANY_SOCKETS = "Too many open connections for this member (at most {cap}); close another first"
 
@@ -193,6 +194,7 @@ class ChatNamespace(socketio.AsyncNamespace):
         self._grants[sid] = grant
         await self.save_session(sid, {"actor": actor})
         await self.enter_room(sid, user_room(actor.id))
+        await self.enter_room(sid, FAMILY_ROOM)
         if actor.session_id is not None:
             await self.enter_room(sid, session_room(actor.session_id))
         # A revocation that committed while this connection was being set up may have
@@ -341,13 +343,13 @@ class ChatNamespace(socketio.AsyncNamespace):
             message, _ = await self._sends.send(messages.SendRequest(actor, body, sid))
             return success(message=_dump(message))
 
-        return await self._handle(sid, "sendMessage", run)
+        return await self._handle(sid, ClientEvent.SEND_MESSAGE, run)
 
     async def on_getMessages(self, sid: str, data: Any = None) -> dict[str, Any]:
         async def page(uow: UnitOfWork, actor: Actor, query: GetMessagesIn) -> dict[str, Any]:
             return _dump(await messages.list_messages(uow, actor, query))
 
-        ack = await self._call(sid, "getMessages", GetMessagesIn, data, page)
+        ack = await self._call(sid, ClientEvent.GET_MESSAGES, GetMessagesIn, data, page)
         if ack["ok"]:  # the seed's reply event
             await self.emit(ServerEvent.CHAT_MESSAGES, ack["messages"], to=sid)
         return ack
@@ -356,7 +358,7 @@ class ChatNamespace(socketio.AsyncNamespace):
         async def mine(uow: UnitOfWork, actor: Actor, _: NoPayload) -> dict[str, Any]:
             return {"chats": [_dump(chat) for chat in await chats.list_my_chats(uow, actor)]}
 
-        ack = await self._call(sid, "getChats", NoPayload, data, mine)
+        ack = await self._call(sid, ClientEvent.GET_CHATS, NoPayload, data, mine)
         if ack["ok"]:  # the seed's reply event
             await self.emit(ServerEvent.USER_CHATS, ack["chats"], to=sid)
         return ack
@@ -365,20 +367,20 @@ class ChatNamespace(socketio.AsyncNamespace):
         async def create(uow: UnitOfWork, actor: Actor, body: GroupChatIn) -> dict[str, Any]:
             return {"chat": _dump(await chats.create_group_chat(uow, actor, body))}
 
-        return await self._call(sid, "createChat", GroupChatIn, data, create, write=True)
+        return await self._call(sid, ClientEvent.CREATE_CHAT, GroupChatIn, data, create, write=True)
 
     async def on_typing(self, sid: str, data: Any = None) -> dict[str, Any]:
         async def tell(uow: UnitOfWork, actor: Actor, body: TypingIn) -> dict[str, Any]:
             await presence.typing(uow, actor, body)
             return {}
 
-        return await self._call(sid, "typing", TypingIn, data, tell)
+        return await self._call(sid, ClientEvent.TYPING, TypingIn, data, tell)
 
     async def on_markRead(self, sid: str, data: Any = None) -> dict[str, Any]:
         async def read(uow: UnitOfWork, actor: Actor, body: MarkReadIn) -> dict[str, Any]:
             return _dump(await messages.mark_read(uow, actor, body.chat_id, body.seq))
 
-        return await self._call(sid, "markRead", MarkReadIn, data, read, write=True)
+        return await self._call(sid, ClientEvent.MARK_READ, MarkReadIn, data, read, write=True)
 
     async def on_markAsRead(self, sid: str, data: Any = None) -> dict[str, Any]:
         """The seed's ``markAsRead {chatId}``: ``markRead`` up to the chat's newest message."""
@@ -386,7 +388,9 @@ class ChatNamespace(socketio.AsyncNamespace):
         async def read_all(uow: UnitOfWork, actor: Actor, body: MarkAsReadIn) -> dict[str, Any]:
             return _dump(await messages.mark_read(uow, actor, body.chat_id, SEQ_MAX))
 
-        ack = await self._call(sid, "markAsRead", MarkAsReadIn, data, read_all, write=True)
+        ack = await self._call(
+            sid, ClientEvent.MARK_AS_READ, MarkAsReadIn, data, read_all, write=True
+        )
         if ack["ok"]:  # the seed's reply event
             answer = MarkedAsRead(chat_id=ack["chatId"], user_id=ack["userId"])
             await self.emit(ServerEvent.MARKED_AS_READ, _dump(answer), to=sid)
@@ -397,7 +401,9 @@ class ChatNamespace(socketio.AsyncNamespace):
             seq = await messages.mark_delivered(uow, actor, body.chat_id, body.seq)
             return {"chatId": str(body.chat_id), "seq": seq}
 
-        return await self._call(sid, "markDelivered", MarkReadIn, data, delivered, write=True)
+        return await self._call(
+            sid, ClientEvent.MARK_DELIVERED, MarkReadIn, data, delivered, write=True
+        )
 
     async def on_editMessage(self, sid: str, data: Any = None) -> dict[str, Any]:
         async def change(uow: UnitOfWork, actor: Actor, body: EditMessageIn) -> dict[str, Any]:
@@ -406,20 +412,24 @@ class ChatNamespace(socketio.AsyncNamespace):
             )
             return {"message": _dump(message)}
 
-        return await self._call(sid, "editMessage", EditMessageIn, data, change, write=True)
+        return await self._call(
+            sid, ClientEvent.EDIT_MESSAGE, EditMessageIn, data, change, write=True
+        )
 
     async def on_deleteMessage(self, sid: str, data: Any = None) -> dict[str, Any]:
         async def erase(uow: UnitOfWork, actor: Actor, body: MessageRefIn) -> dict[str, Any]:
             message = await messages.delete_message(uow, actor, body.chat_id, body.message_id)
             return {"message": _dump(message)}
 
-        return await self._call(sid, "deleteMessage", MessageRefIn, data, erase, write=True)
+        return await self._call(
+            sid, ClientEvent.DELETE_MESSAGE, MessageRefIn, data, erase, write=True
+        )
 
     async def on_sync(self, sid: str, data: Any = None) -> dict[str, Any]:
         async def catch_up(uow: UnitOfWork, actor: Actor, query: SyncIn) -> dict[str, Any]:
             return _dump(await sync.sync(uow, actor, query.since, query.limit))
 
-        return await self._call(sid, "sync", SyncIn, data, catch_up)
+        return await self._call(sid, ClientEvent.SYNC, SyncIn, data, catch_up)
 
     async def on_reauth(self, sid: str, data: Any = None) -> dict[str, Any]:
         async def swap(actor: Actor) -> dict[str, Any]:
@@ -443,7 +453,7 @@ class ChatNamespace(socketio.AsyncNamespace):
             expires = time.gmtime(claims.expires_at)
             return success(expiresAt=time.strftime("%Y-%m-%dT%H:%M:%SZ", expires))
 
-        return await self._handle(sid, "reauth", swap)
+        return await self._handle(sid, ClientEvent.REAUTH, swap)
 
     # --- plumbing ---------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 from inner_circle.core.actor import Actor
+from inner_circle.protocol.events import ClientEvent
 from inner_circle.protocol.push import VisibilityIn
 from inner_circle.server.db.uow import UnitOfWorkFactory
 from inner_circle.server.limits import Limits
@@ -76,4 +77,4 @@ class VisibilityNamespace(ObservedNamespace):
                 await self._visibility.set_state(session_id, sid, not body.hidden)
             return success(hidden=body.hidden)
 
-        return await self._handle(sid, "visibility", record)
+        return await self._handle(sid, ClientEvent.VISIBILITY, record)

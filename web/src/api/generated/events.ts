@@ -3,7 +3,7 @@
 
 import type { Id, MessageOut } from './rest';
 
-/** Names of the events a client emits; the server answers each with an acknowledgement. */
+/** Names of the events clients send (the namespace's `on_<name>` handlers). */
 export const ClientEvent = {
   SEND_MESSAGE: 'sendMessage',
   GET_MESSAGES: 'getMessages',
@@ -41,6 +41,8 @@ export const ServerEvent = {
   USER_JOINED: 'userJoined',
   USER_UPDATED: 'userUpdated',
   ERROR: 'error',
+  SERVER_SHUTDOWN: 'serverShutdown',
+  SESSION_ENDED: 'sessionEnded',
 } as const;
 export type ServerEventName = (typeof ServerEvent)[keyof typeof ServerEvent];
 
@@ -113,7 +115,7 @@ export interface SendMessageIn {
 }
 
 export interface SyncIn {
-  since?: number | null;
+  since?: string | number | null;
   limit?: number;
 }
 

@@ -45,6 +45,14 @@ export interface ChatRenameIn {
   name: string;
 }
 
+export interface Error {
+  statusCode: number;
+  error: string;
+  message: string;
+  code: string;
+  details?: ({ field?: string; message?: string })[];
+}
+
 /** The device's Firebase Cloud Messaging token, stored for the signed-in session. */
 export interface FcmTokenIn {
   fcmToken: string;
@@ -219,11 +227,12 @@ export interface SyncEvent {
 /**
  * `GET /sync`: with `since`, the changes after it (`events`); without, a fresh start
  * (`chats` and their recent `messages`). Store `cursor` and pass it as `since` next
- * time; while `hasMore`, call again at once. `reset` means the cursor is unknown to this
+ * time (it is opaque: `<epoch>:<id>`); while `hasMore`, call again at once. `reset`
+ * means the cursor is unknown to this
  * server (a restored backup): drop local state and start fresh.
  */
 export interface SyncOut {
-  cursor: number;
+  cursor: string;
   hasMore?: boolean;
   reset?: boolean;
   events?: SyncEvent[];

@@ -5,7 +5,7 @@ from inner_circle.server.db.models.chats import Chat, ChatParticipant
 from inner_circle.server.db.models.invites import InvitationCode
 from inner_circle.server.db.models.messages import Message
 from inner_circle.server.db.models.push import ChatMute, PushPreference, PushSubscription
-from inner_circle.server.db.models.sync import SyncEntry
+from inner_circle.server.db.models.sync import ServerState, SyncEntry
 from inner_circle.server.db.models.users import FcmToken, RefreshToken, User
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "PushPreference",
     "PushSubscription",
     "RefreshToken",
+    "ServerState",
     "SyncEntry",
     "User",
 ]

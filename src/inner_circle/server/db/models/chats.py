@@ -3,15 +3,22 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Uuid, true
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Uuid, text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from inner_circle.server.db.models.base import Base
 from inner_circle.server.db.types import UTCDateTime
 
+# At most one family chat: processes starting together on an empty database may both
+# try to create it; the index makes the second insert a no-op (repositories/chats.py).
+FAMILY = text("type = 'family'")
+
 
 class Chat(Base):
     __tablename__ = "chats"
+    __table_args__ = (
+        Index("uq_chats_family", "type", unique=True, sqlite_where=FAMILY, postgresql_where=FAMILY),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String)

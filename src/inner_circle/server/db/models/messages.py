@@ -3,11 +3,14 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from inner_circle.server.db.models.base import Base
 from inner_circle.server.db.types import UTCDateTime
+
+# Deleted messages, by place: unread counts leave them out (repositories/messages.py).
+DELETED = text('"deletedAt" IS NOT NULL')
 
 
 class Message(Base):
@@ -17,6 +20,13 @@ class Message(Base):
         Index("idx_messages_sender", "senderId"),
         UniqueConstraint("chatId", "seq", name="uq_messages_chat_seq"),
         UniqueConstraint("senderId", "clientMessageId", name="uq_messages_sender_client_id"),
+        Index(
+            "ix_messages_deleted",
+            "chatId",
+            "seq",
+            sqlite_where=DELETED,
+            postgresql_where=DELETED,
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)

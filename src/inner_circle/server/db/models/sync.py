@@ -56,3 +56,13 @@ class SyncEntry(Base):
     message_id: Mapped[uuid.UUID | None] = mapped_column("messageId", Uuid, nullable=True)
     seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column("createdAt", UTCDateTime)
+
+
+class ServerState(Base):
+    """Facts about this database itself. ``epoch``: the name of its history, part of every
+    sync cursor; a new database gets one, and a restore replaces it (core/cursors.py)."""
+
+    __tablename__ = "server_state"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(64))

@@ -1,4 +1,4 @@
-"""Operator commands for data: ``backup``, ``restore`` and ``export``.
+"""Backups and restores of the configured database, for the CLI and for tests.
 
 A backup is one ``.tar.gz`` file holding ``manifest.json`` and the database in one
 of three forms:
@@ -6,13 +6,15 @@ of three forms:
 * ``sqlite``: a consistent copy made with SQLite's online backup API, safe while
   the server runs;
 * ``pg_dump``: PostgreSQL's own custom-format dump (when ``pg_dump`` is installed);
-* ``logical``: every row as JSON (``--logical``, or PostgreSQL without ``pg_dump``);
+* ``logical``: every row as JSON (``logical=True``, or PostgreSQL without ``pg_dump``);
   it restores into either database, so it also moves a family from SQLite to
   PostgreSQL.
 
-``restore`` fills an empty database (the configured one) and brings it to the
-newest schema; it refuses a database that holds data unless ``--force``. Stop the
-server first. Backups hold password hashes and messages: keep them private.
+:func:`restore_backup` checks the whole file first (``backup_check.py``), then fills
+an empty database (the configured one) and brings it to the newest schema; it refuses
+a database that holds data unless ``force``. Stop the server first. Backups hold
+password hashes and messages: keep them private. Every refusal is an :class:`OpsError`
+whose message is for the operator; nothing here prints or exits.
 """
 
 from __future__ import annotations
@@ -27,27 +29,48 @@ import subprocess
 import tarfile
 import tempfile
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
-
-import typer
+from typing import Any
 
 from inner_circle import __version__
-from inner_circle.cli.backup_check import FORMAT, MEMBERS
-from inner_circle.cli.common import DataDir, build_settings
+from inner_circle.server.ops.backup_check import FORMAT, MEMBERS, BackupRefused, check_backup
+from inner_circle.server.settings import Settings
 
-__all__ = ["register"]
+__all__ = [
+    "BackupMade",
+    "OpsError",
+    "Restored",
+    "make_backup",
+    "new_epoch",
+    "restore_backup",
+    "with_engine",
+]
 
-EXPORT_FORMAT = "inner-circle-export"
 SQLITE_MEMBER = MEMBERS["sqlite"]
 PG_MEMBER = MEMBERS["pg_dump"]
 LOGICAL_MEMBER = MEMBERS["logical"]
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"Error: {message}", err=True)
-    return typer.Exit(1)
+class OpsError(Exception):
+    """An operation refused or failed; the message says why, for the operator."""
+
+
+@dataclass(frozen=True)
+class BackupMade:
+    database: str
+    form: str
+    revision: str | None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Restored:
+    form: str
+    created_at: str | None
+    revision: str
+    database: str
 
 
 def _sqlite_path(url: str) -> Path:
@@ -75,10 +98,10 @@ def _pg_env(url: str) -> dict[str, str]:
 def _run_tool(args: list[str], url: str) -> None:
     result = subprocess.run(args, env=_pg_env(url), capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        raise _fail(f"{args[0]} failed: {result.stderr.strip()[-2000:]}")
+        raise OpsError(f"{args[0]} failed: {result.stderr.strip()[-2000:]}")
 
 
-async def _with_engine(url: str, work: Any) -> Any:
+async def with_engine(url: str, work: Any) -> Any:
     from inner_circle.server.db.engine import create_engine
 
     engine = create_engine(url, pool_size=1)
@@ -108,9 +131,6 @@ async def _holds_data(connection: Any) -> bool:
         if (await connection.execute(text(f'SELECT 1 FROM "{name}" LIMIT 1'))).first():
             return True
     return False
-
-
-# --- logical dumps ------------------------------------------------------------------------
 
 
 def _json_value(value: Any) -> Any:
@@ -184,24 +204,16 @@ async def _load_rows(connection: Any, tables: dict[str, list[dict[str, Any]]]) -
                     )
 
 
-# --- backup -------------------------------------------------------------------------------
-
-
-def backup(
-    output: Annotated[Path, typer.Option("--output", "-o", help="The backup file to write")],
-    data_dir: DataDir = None,
-    logical: Annotated[
-        bool, typer.Option("--logical", help="Rows as JSON: restores into SQLite or PostgreSQL")
-    ] = False,
-) -> None:
-    """Back up the database to one file while the server keeps running."""
-    settings = build_settings(data_dir)
+def make_backup(settings: Settings, output: Path, *, logical: bool = False) -> BackupMade:
+    """Back up the configured database to ``output`` (written 0600, atomically) while the
+    server keeps running. Raises OpsError."""
     url = settings.resolved_database_url
+    notes: list[str] = []
     kind = "sqlite" if settings.is_sqlite else "postgresql"
     if kind == "sqlite" and not _sqlite_path(url).exists():
-        raise _fail(f"no database at {_sqlite_path(url)}")
+        raise OpsError(f"no database at {_sqlite_path(url)}")
     if kind == "postgresql" and not logical and shutil.which("pg_dump") is None:
-        typer.echo("pg_dump not found: writing a logical (JSON) backup instead", err=True)
+        notes.append("pg_dump not found: writing a logical (JSON) backup instead")
         logical = True
     with tempfile.TemporaryDirectory() as scratch:
         payload = Path(scratch) / "payload"
@@ -211,7 +223,7 @@ def backup(
             async def dump(connection: Any) -> tuple[str | None, Any]:
                 return await _revision(connection), await _dump_rows(connection)
 
-            revision, rows = asyncio.run(_with_engine(url, dump))
+            revision, rows = asyncio.run(with_engine(url, dump))
             payload.write_text(json.dumps(rows, ensure_ascii=False))
         elif kind == "sqlite":
             form, member = "sqlite", SQLITE_MEMBER
@@ -226,7 +238,7 @@ def backup(
                 target.close()
         else:
             form, member = "pg_dump", PG_MEMBER
-            revision = asyncio.run(_with_engine(url, _revision))
+            revision = asyncio.run(with_engine(url, _revision))
             _run_tool(
                 ["pg_dump", "--format=custom", "--no-owner", "--no-privileges", "-f", str(payload)],
                 url,
@@ -250,49 +262,39 @@ def backup(
             archive.addfile(info, io.BytesIO(data))
             archive.add(payload, arcname=member)
         partial.replace(output)
-    typer.echo(f"Backed up {kind} ({form}, schema {revision}) to {output}")
+    return BackupMade(kind, form, revision, notes)
 
 
-# --- restore ------------------------------------------------------------------------------
+def restore_backup(settings: Settings, backup_file: Path, *, force: bool = False) -> Restored:
+    """Restore ``backup_file`` into the configured database (stop the server first).
 
-
-def restore(
-    backup_file: Annotated[Path, typer.Argument(help="A file written by `inner-circle backup`")],
-    data_dir: DataDir = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="Replace a database that already holds data")
-    ] = False,
-) -> None:
-    """Restore a backup into the configured database (stop the server first).
-
-    The whole file is checked first (cli/backup_check.py): a file that is not a backup, is
+    The whole file is checked first (``backup_check.py``): a file that is not a backup, is
     damaged, comes from a newer version or holds no family is refused, and the database is
-    left as it was, even with ``--force``.
+    left as it was, even with ``force``. Raises OpsError.
     """
     from sqlalchemy.exc import SQLAlchemyError
 
-    from inner_circle.cli.backup_check import BackupRefused, check_backup
-
-    settings = build_settings(data_dir)
     url = settings.resolved_database_url
     target = "sqlite" if settings.is_sqlite else "postgresql"
     with tempfile.TemporaryDirectory() as scratch:
         try:
             backup = check_backup(backup_file, Path(scratch))
         except BackupRefused as exc:
-            raise _fail(f"{exc}; nothing was changed") from exc
+            raise OpsError(f"{exc}; nothing was changed") from exc
         if backup.form != "logical" and target != backup.database:
-            raise _fail(
+            raise OpsError(
                 f"this {backup.form} backup restores into {backup.database} only; "
                 "make a --logical backup to move between databases"
             )
         try:
             _restore_checked(backup, settings, url, target, force)
         except (SQLAlchemyError, OSError, sqlite3.Error) as exc:
-            raise _fail(f"the restore failed: {exc}") from exc
-    typer.echo(
-        f"Restored {backup_file} ({backup.form} from {backup.manifest.get('createdAt')}, "
-        f"schema {backup.revision}) into the {target} database"
+            raise OpsError(f"the restore failed: {exc}") from exc
+    return Restored(
+        form=backup.form,
+        created_at=backup.manifest.get("createdAt"),
+        revision=backup.revision,
+        database=target,
     )
 
 
@@ -322,8 +324,26 @@ def _restore_checked(backup: Any, settings: Any, url: str, target: str, force: b
     else:
         migrate.upgrade(url, backup.revision)
         rows = json.loads(payload.read_text())
-        asyncio.run(_with_engine(url, lambda connection: _load_rows(connection, rows)))
+        asyncio.run(with_engine(url, lambda connection: _load_rows(connection, rows)))
     migrate.upgrade(url)  # a backup from an older version gets the newest schema
+    asyncio.run(with_engine(url, new_epoch))
+
+
+async def new_epoch(connection: Any) -> str:
+    """Give the database a new epoch: sync cursors issued before (by the backed-up server,
+    or by this database before the restore) now read as foreign, and clients start fresh
+    instead of missing what changed (core/cursors.py)."""
+    import secrets
+
+    from sqlalchemy import delete, insert
+
+    from inner_circle.server.db.models import ServerState
+    from inner_circle.server.repositories.sync import EPOCH
+
+    epoch = secrets.token_hex(4)
+    await connection.execute(delete(ServerState).where(ServerState.key == EPOCH))
+    await connection.execute(insert(ServerState).values(key=EPOCH, value=epoch))
+    return epoch
 
 
 def _private_folder(settings: Any, database: Path) -> None:
@@ -343,15 +363,17 @@ def _make_room(url: str, target: str, force: bool) -> None:
         path = _sqlite_path(url)
         if not path.exists():
             return
-        holds = asyncio.run(_with_engine(url, _holds_data))
+        holds = asyncio.run(with_engine(url, _holds_data))
         if holds and not force:
-            raise _fail(f"{path} already holds data; stop the server and add --force to replace it")
+            raise OpsError(
+                f"{path} already holds data; stop the server and add --force to replace it"
+            )
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         return
-    holds = asyncio.run(_with_engine(url, _holds_data))
+    holds = asyncio.run(with_engine(url, _holds_data))
     if holds and not force:
-        raise _fail(
+        raise OpsError(
             "the database already holds data; stop the server and add --force to replace it"
         )
 
@@ -361,112 +383,4 @@ def _make_room(url: str, target: str, force: bool) -> None:
         await connection.execute(text("DROP SCHEMA public CASCADE"))
         await connection.execute(text("CREATE SCHEMA public"))
 
-    asyncio.run(_with_engine(url, wipe))
-
-
-# --- export -------------------------------------------------------------------------------
-
-
-def export(
-    output: Annotated[Path, typer.Option("--output", "-o", help="The JSON file to write")],
-    data_dir: DataDir = None,
-    user: Annotated[
-        str | None, typer.Option("--user", help="Only the chats this member is in (username)")
-    ] = None,
-) -> None:
-    """Export the family's history (or one member's) as JSON: members, chats, messages."""
-    settings = build_settings(data_dir)
-    try:
-        document = asyncio.run(_with_engine(settings.resolved_database_url, _exporter(user)))
-    except LookupError as exc:
-        raise _fail(str(exc)) from exc
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(document, handle, ensure_ascii=False, indent=2)
-    count = sum(len(chat["messages"]) for chat in document["chats"])
-    typer.echo(f"Exported {len(document['chats'])} chat(s), {count} message(s) to {output}")
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
-
-def _exporter(username: str | None) -> Any:
-    async def work(connection: Any) -> dict[str, Any]:
-        from sqlalchemy import select
-
-        from inner_circle.server.db.models import Chat, ChatParticipant, Message, User
-
-        users = (await connection.execute(select(User).order_by(User.created_at))).all()
-        by_id = {u.id: u for u in users}
-        member = None
-        if username is not None:
-            member = next((u for u in users if u.username.lower() == username.lower()), None)
-            if member is None:
-                raise LookupError(f"no member named {username!r}")
-        participants: dict[uuid.UUID, list[uuid.UUID]] = {}
-        for row in await connection.execute(
-            select(ChatParticipant).order_by(ChatParticipant.joined_at)
-        ):
-            participants.setdefault(row.chatId, []).append(row.userId)
-        chats = []
-        for chat in (await connection.execute(select(Chat).order_by(Chat.created_at))).all():
-            members = participants.get(chat.id, [])
-            if member is not None and member.id not in members:
-                continue
-            messages = (
-                await connection.execute(
-                    select(Message).where(Message.chat_id == chat.id).order_by(Message.seq)
-                )
-            ).all()
-            chats.append(
-                {
-                    "id": str(chat.id),
-                    "type": chat.type,
-                    "name": chat.name,
-                    "createdAt": _iso(chat.createdAt),
-                    "participantIds": [str(m) for m in members],
-                    "messages": [
-                        {
-                            "id": str(m.id),
-                            "seq": m.seq,
-                            "senderId": str(m.senderId),
-                            "sender": by_id[m.senderId].username if m.senderId in by_id else None,
-                            "content": m.content,
-                            "createdAt": _iso(m.createdAt),
-                            "updatedAt": _iso(m.updatedAt),
-                        }
-                        for m in messages
-                    ],
-                }
-            )
-        return {
-            "format": EXPORT_FORMAT,
-            "version": 1,
-            "appVersion": __version__,
-            "exportedAt": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-            "scope": "member" if member is not None else "family",
-            "member": member.username if member is not None else None,
-            "members": [
-                {
-                    "id": str(u.id),
-                    "username": u.username,
-                    "displayName": u.displayName or u.username,
-                    "isAdmin": u.isAdmin,
-                    "isActive": u.isActive,
-                    "createdAt": _iso(u.createdAt),
-                }
-                for u in users
-            ],
-            "chats": chats,
-        }
-
-    return work
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``backup``, ``restore`` and ``export`` to the ``inner-circle`` command."""
-    app.command()(backup)
-    app.command()(restore)
-    app.command()(export)
+    asyncio.run(with_engine(url, wipe))

@@ -1,4 +1,4 @@
-"""What ``restore`` checks before it touches the configured database.
+"""What a restore checks before it touches the configured database.
 
 A backup file is read and judged whole first: that it is an Inner Circle backup
 (a gzip'd tar with our manifest), that its database is intact, that its schema
