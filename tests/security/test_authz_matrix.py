@@ -8,7 +8,9 @@ that the private chat's secret text did not leak into the answer.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import os
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -17,11 +19,13 @@ from typing import Any
 import httpx
 import pytest
 import socketio
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import select
 
 from inner_circle.sdk import InnerCircleClient
 from inner_circle.server.db.models import Base
-from inner_circle.server.socket.namespace import ChatNamespace
+from inner_circle.server.socket.visibility import VisibilityNamespace
 from tests.support import PASSWORD, Family
 
 ROLES = ("anonymous", "member", "outsider", "deactivated", "admin")
@@ -214,6 +218,24 @@ def expect(
 
 
 PRIVATE = "{w.private_id}"
+
+
+def _b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+PUSH_ENDPOINT = "https://push.example.net/send/matrix"
+PUSH_SUBSCRIPTION = {
+    "endpoint": PUSH_ENDPOINT,
+    "keys": {
+        "p256dh": _b64url(
+            ec.generate_private_key(ec.SECP256R1())
+            .public_key()
+            .public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+        ),
+        "auth": _b64url(os.urandom(16)),
+    },
+}
 REST: dict[str, tuple[Builder, dict[str, tuple[int, ...]]]] = {
     "POST /auth/login": (login_as, {**expect(200), "anonymous": (401,), "deactivated": (403,)}),
     "POST /auth/refresh": (refresh_as, {**expect(200), "anonymous": (401,), "deactivated": (401, 403)}),
@@ -254,6 +276,13 @@ REST: dict[str, tuple[Builder, dict[str, tuple[int, ...]]]] = {
     "GET /invitation-codes": (same("/invitation-codes"), expect(403, 403, 200)),
     "DELETE /invitation-codes/{invite_ref}": (revoke_invite, expect(403, 403, 200)),
     "GET /sync": (same("/sync"), expect(200)),
+    "GET /push/config": (same("/push/config"), {role: (200,) for role in ROLES}),
+    "POST /push/subscriptions": (same("/push/subscriptions", PUSH_SUBSCRIPTION, "POST"), expect(201)),
+    "DELETE /push/subscriptions": (same("/push/subscriptions", {"endpoint": PUSH_ENDPOINT}, "DELETE"), expect(204)),
+    "GET /push/subscriptions": (same("/push/subscriptions"), expect(200)),
+    "GET /push/preferences": (same("/push/preferences"), expect(200)),
+    "PUT /push/preferences": (same("/push/preferences", {"showText": False}, "PUT"), expect(200)),
+    "PUT /chats/{chat_id}/mute": (same(f"/chats/{PRIVATE}/mute", {"duration": "1h"}, "PUT"), expect(200, 404, 404)),
     "GET /healthz": (same("/healthz"), {role: (200,) for role in ROLES}),
     "GET /readyz": (same("/readyz"), {role: (200,) for role in ROLES}),
 }  # fmt: skip
@@ -358,13 +387,14 @@ SOCKET: dict[str, tuple[SocketBuilder, dict[str, str | None]]] = {
     "deleteMessage": (delete_payload, {"outsider": "NOT_FOUND", "admin": "NOT_FOUND"}),
     "sync": (payload({}), {}),
     "reauth": (reauth_payload, {}),
+    "visibility": (payload({"hidden": True}), {}),
 }  # fmt: skip
 
 
 def test_the_socket_table_covers_every_event() -> None:
-    handlers = {
+    handlers = {  # the namespace the app registers
         name.removeprefix("on_")
-        for name in dir(ChatNamespace)
+        for name in dir(VisibilityNamespace)
         if name.startswith("on_") and name not in ("on_connect", "on_disconnect")
     }
     assert handlers == set(SOCKET)
