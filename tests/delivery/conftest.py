@@ -1,4 +1,8 @@
-"""Fixtures for the delivery tests: servers we can kill and databases we can stop."""
+"""Fixtures for the delivery tests: servers we can kill and databases we can stop.
+
+The server processes are the harness's (:class:`harness.ServerGroup`): ``start``,
+``kill``, ``stop`` and, from async code, ``astart``, ``astop`` and ``astatus``.
+"""
 
 from __future__ import annotations
 
@@ -8,27 +12,28 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from tests.delivery.harness import PrivatePostgres, ServerProcess, create_database, drop_database
-from tests.support import POSTGRES_URL, Family, need_service
+from harness import Postgres, PrivatePostgres, ServerGroup
+from tests.delivery.harness import delivery_server
+from tests.support import Family, need_service
 
 
-@pytest_asyncio.fixture
-async def pg_url(postgres_template: str) -> AsyncIterator[str]:
+@pytest.fixture
+def pg_url(postgres: Postgres, postgres_template: str) -> Iterator[str]:
     """A fresh, migrated database on the shared PostgreSQL (copied from the test template)."""
-    url = await create_database(POSTGRES_URL, template=postgres_template)
+    url = postgres.create_database("ic_delivery", template=postgres_template)
     yield url
-    await drop_database(POSTGRES_URL, url)
+    postgres.drop_database(url)
 
 
 @pytest_asyncio.fixture
-async def server_process(pg_url: str, tmp_path: Path) -> AsyncIterator[ServerProcess]:
+async def server_process(pg_url: str, tmp_path: Path) -> AsyncIterator[ServerGroup]:
     """``inner-circle serve`` in a subprocess on a fresh PostgreSQL database."""
-    server = ServerProcess(pg_url, tmp_path / "data")
-    await server.start()
+    server = delivery_server(pg_url, tmp_path / "data")
+    await server.astart()
     try:
         yield server
     finally:
-        await server.stop()
+        await server.aclose()
 
 
 @pytest.fixture
@@ -46,22 +51,20 @@ def private_pg() -> Iterator[PrivatePostgres]:
 
 
 @pytest_asyncio.fixture
-async def outage_server(
-    private_pg: PrivatePostgres, tmp_path: Path
-) -> AsyncIterator[ServerProcess]:
+async def outage_server(private_pg: PrivatePostgres, tmp_path: Path) -> AsyncIterator[ServerGroup]:
     """``inner-circle serve`` on a database in the private cluster (migrated at start)."""
-    server = ServerProcess(await private_pg.create_database(), tmp_path / "data")
-    await server.start()
+    server = delivery_server(await private_pg.create_database(), tmp_path / "data")
+    await server.astart()
     try:
         yield server
     finally:
-        await server.stop()
+        await server.aclose()
 
 
 @pytest_asyncio.fixture
-async def crash_family(server_process: ServerProcess) -> AsyncIterator[Family]:
+async def crash_family(server_process: ServerGroup) -> AsyncIterator[Family]:
     """Member helpers for :func:`server_process` (``crash_family.server`` is the process)."""
-    family = Family(server_process)  # type: ignore[arg-type]
+    family = Family(server_process)
     try:
         yield family
     finally:
@@ -69,9 +72,9 @@ async def crash_family(server_process: ServerProcess) -> AsyncIterator[Family]:
 
 
 @pytest_asyncio.fixture
-async def outage_family(outage_server: ServerProcess) -> AsyncIterator[Family]:
+async def outage_family(outage_server: ServerGroup) -> AsyncIterator[Family]:
     """Member helpers for :func:`outage_server`."""
-    family = Family(outage_server)  # type: ignore[arg-type]
+    family = Family(outage_server)
     try:
         yield family
     finally:

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import LiveServer
-from tests.support import Family, ThreadedServer, make_settings
+from tests.support import Family, ThreadedServer, make_settings, process_server
 
 SQLITE_FILES = ("inner-circle.db", "inner-circle.db-wal", "inner-circle.db-shm")
 
@@ -42,7 +41,7 @@ def assert_private(data_dir: Path, *files: str) -> None:
 
 def test_data_folder_and_database_files_are_private(usual_umask: None, tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    server = LiveServer(data_dir)
+    server = process_server(data_dir)
     data_dir.mkdir()
     server.start()  # a fresh install: the server creates the database and the secret
     try:

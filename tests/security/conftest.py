@@ -1,8 +1,9 @@
-"""Servers with chosen settings (low limits, Redis) for the hardening tests."""
+"""Servers with chosen settings (low limits, Redis) for the hardening tests.
+
+Redis is the root conftest's ``redis_url`` and ``redis_prefix``."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 import pytest_asyncio
 
 from inner_circle.core.clock import Clock, utc_now
-from tests.support import REDIS_URL, Family, ThreadedServer, make_settings, need_service
+from tests.support import Family, ThreadedServer, make_settings
 
 StartServer = Callable[..., Awaitable[Family]]
 
@@ -59,28 +60,3 @@ async def start_server(server_database_url: str, tmp_path: Path) -> AsyncIterato
     for server, handle in reversed(started):
         await handle.close()
         await server.stop()
-
-
-def _redis_ping(url: str) -> bool:
-    from redis import Redis
-
-    client = Redis.from_url(url, socket_connect_timeout=2)
-    try:
-        return bool(client.ping())
-    except Exception:
-        return False
-    finally:
-        client.close()
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> str:
-    if not _redis_ping(REDIS_URL):
-        need_service(f"Redis is not reachable at {REDIS_URL}")
-    return REDIS_URL
-
-
-@pytest.fixture
-def redis_prefix() -> str:
-    """A key prefix of this test's own, so tests sharing one Redis never see each other."""
-    return f"ic-test-{uuid.uuid4().hex[:12]}"
