@@ -22,7 +22,7 @@ imports the product only through its command line and, for :attr:`ServerGroup.se
 its ``Settings``; it never imports ``tests`` or ``bench``.
 """
 
-from harness.process import PASSWORD, ServerFailed, ServerGroup, ServerProcess, running_logs
+from harness.process import PASSWORD, ServerFailed, ServerGroup, ServerProcess, cli, running_logs
 from harness.services import Postgres, PrivatePostgres, Redis, free_port, in_thread
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "ServerFailed",
     "ServerGroup",
     "ServerProcess",
+    "cli",
     "free_port",
     "in_thread",
     "running_logs",

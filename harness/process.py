@@ -18,7 +18,15 @@ import httpx
 
 from harness.services import Postgres, Redis, free_port
 
-__all__ = ["PASSWORD", "ServerFailed", "ServerGroup", "ServerProcess", "command", "running_logs"]
+__all__ = [
+    "PASSWORD",
+    "ServerFailed",
+    "ServerGroup",
+    "ServerProcess",
+    "cli",
+    "command",
+    "running_logs",
+]
 
 PASSWORD = "correct-horse-1"  # of members registered without one being given
 
@@ -32,6 +40,31 @@ def command() -> list[str]:
     if script.exists():
         return [str(script)]
     return [sys.executable, "-m", "inner_circle.cli.main"]
+
+
+def cli(
+    env: Mapping[str, str],
+    *args: str,
+    input: str | None = None,
+    timeout: float = 120,
+    check: bool = False,
+) -> subprocess.CompletedProcess[str]:
+    """``inner-circle <args>`` as a separate process with exactly ``env`` (the operator's
+    command line next to a running server); ``check`` raises with its stderr on failure."""
+    result = subprocess.run(
+        [*command(), *args],
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        input=input,
+        timeout=timeout,
+        check=False,
+    )
+    if check and result.returncode != 0:
+        raise RuntimeError(
+            f"inner-circle {' '.join(args)} failed ({result.returncode}):\n{result.stderr[-3000:]}"
+        )
+    return result
 
 
 def running_logs() -> list[Path]:
@@ -297,18 +330,7 @@ class ServerGroup:
     ) -> subprocess.CompletedProcess[str]:
         """``inner-circle <args>`` with the servers' settings, as a separate process."""
         self._prepare_database()
-        result = subprocess.run(
-            [*command(), *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            input=input,
-            timeout=timeout,
-            check=False,
-        )
-        if check and result.returncode != 0:
-            raise RuntimeError(f"inner-circle {' '.join(args)} failed:\n{result.stderr[-3000:]}")
-        return result
+        return cli(self.env, *args, input=input, timeout=timeout, check=check)
 
     def invite(self, admin: bool = False, uses: int = 1) -> str:
         args = ["invite", "create", "--quiet", "--uses", str(uses)] + (["--admin"] if admin else [])

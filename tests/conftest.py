@@ -23,12 +23,12 @@ from tests.support import (
     REDIS,
     REDIS_URL,
     Family,
-    ThreadedServer,
+    StartServer,
     copy_sqlite,
     in_thread,
-    make_settings,
     need_service,
     process_server,
+    threaded_servers,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,14 +108,24 @@ def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
 @pytest_asyncio.fixture
 async def family(database_url: str, tmp_path: Path) -> AsyncIterator[Family]:
     """A live server (uvicorn in a thread) on a fresh database, and member helpers."""
-    server = ThreadedServer(make_settings(database_url, tmp_path))
-    await server.start()
-    handle = Family(server)
-    try:
-        yield handle
-    finally:
-        await handle.close()
-        await server.stop()
+    async with threaded_servers(database_url, tmp_path) as start:
+        yield await start()
+
+
+@pytest.fixture
+def server_database_url(sqlite_url: str) -> str:
+    """The database ``start_server`` uses: SQLite; a module may override this fixture
+    (with ``database_url``) to run on PostgreSQL too."""
+    return sqlite_url
+
+
+@pytest_asyncio.fixture
+async def start_server(server_database_url: str, tmp_path: Path) -> AsyncIterator[StartServer]:
+    """``await start_server(**settings)``: a live server on this test's database
+    (``clock=`` a clock the test moves). Several servers may share the database (and
+    Redis), like processes behind one proxy."""
+    async with threaded_servers(server_database_url, tmp_path) as start:
+        yield start
 
 
 # --- servers as separate processes (CLI, browser, scale and delivery tests) ---------------

@@ -12,7 +12,8 @@ import shutil
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -47,6 +48,7 @@ __all__ = [
     "POSTGRES",
     "REDIS",
     "Family",
+    "StartServer",
     "ThreadedServer",
     "free_port",
     "in_thread",
@@ -54,6 +56,7 @@ __all__ = [
     "need_service",
     "process_server",
     "run_async",
+    "threaded_servers",
 ]
 
 
@@ -124,6 +127,31 @@ class ThreadedServer:
         self.server.should_exit = True
         await asyncio.to_thread(self.thread.join, 10)
         self.sock.close()
+
+
+StartServer = Callable[..., Awaitable["Family"]]
+
+
+@asynccontextmanager
+async def threaded_servers(database_url: str, data_dir: Path) -> AsyncIterator[StartServer]:
+    """``await start(clock=None, **settings)``: a :class:`ThreadedServer` on ``database_url``
+    with member helpers (:class:`Family`); all of them are closed when the block ends.
+    Several servers may share the database (and Redis), like processes behind one proxy."""
+    started: list[tuple[ThreadedServer, Family]] = []
+
+    async def start(clock: Clock | None = None, **overrides: Any) -> Family:
+        server = ThreadedServer(make_settings(database_url, data_dir, **overrides), clock=clock)
+        await server.start()
+        handle = Family(server)
+        started.append((server, handle))
+        return handle
+
+    try:
+        yield start
+    finally:
+        for server, handle in reversed(started):
+            await handle.close()
+            await server.stop()
 
 
 class Family:

@@ -7,6 +7,7 @@ The server processes are the harness's (:class:`harness.ServerGroup`): ``start``
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -25,15 +26,36 @@ def pg_url(postgres: Postgres, postgres_template: str) -> Iterator[str]:
     postgres.drop_database(url)
 
 
-@pytest_asyncio.fixture
-async def server_process(pg_url: str, tmp_path: Path) -> AsyncIterator[ServerGroup]:
-    """``inner-circle serve`` in a subprocess on a fresh PostgreSQL database."""
-    server = delivery_server(pg_url, tmp_path / "data")
+@asynccontextmanager
+async def serving(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[ServerGroup, Family]]:
+    """A running delivery server on ``database_url`` and member helpers for it."""
+    server = delivery_server(database_url, tmp_path / "data")
     await server.astart()
+    family = Family(server)
     try:
-        yield server
+        yield server, family
     finally:
+        await family.close()
         await server.aclose()
+
+
+def process_of(family: Family) -> ServerGroup:
+    assert isinstance(family.server, ServerGroup)
+    return family.server
+
+
+@pytest_asyncio.fixture
+async def crash_family(pg_url: str, tmp_path: Path) -> AsyncIterator[Family]:
+    """Member helpers for ``inner-circle serve`` in a subprocess on a fresh PostgreSQL
+    database (``crash_family.server`` is the process, to kill and start again)."""
+    async with serving(pg_url, tmp_path) as (_, family):
+        yield family
+
+
+@pytest.fixture
+def server_process(crash_family: Family) -> ServerGroup:
+    """The server process of :func:`crash_family`."""
+    return process_of(crash_family)
 
 
 @pytest.fixture
@@ -51,31 +73,14 @@ def private_pg() -> Iterator[PrivatePostgres]:
 
 
 @pytest_asyncio.fixture
-async def outage_server(private_pg: PrivatePostgres, tmp_path: Path) -> AsyncIterator[ServerGroup]:
-    """``inner-circle serve`` on a database in the private cluster (migrated at start)."""
-    server = delivery_server(await private_pg.create_database(), tmp_path / "data")
-    await server.astart()
-    try:
-        yield server
-    finally:
-        await server.aclose()
-
-
-@pytest_asyncio.fixture
-async def crash_family(server_process: ServerGroup) -> AsyncIterator[Family]:
-    """Member helpers for :func:`server_process` (``crash_family.server`` is the process)."""
-    family = Family(server_process)
-    try:
+async def outage_family(private_pg: PrivatePostgres, tmp_path: Path) -> AsyncIterator[Family]:
+    """Member helpers for ``inner-circle serve`` on a database in the private cluster
+    (migrated at start; ``outage_family.server`` is the process)."""
+    async with serving(await private_pg.create_database(), tmp_path) as (_, family):
         yield family
-    finally:
-        await family.close()
 
 
-@pytest_asyncio.fixture
-async def outage_family(outage_server: ServerGroup) -> AsyncIterator[Family]:
-    """Member helpers for :func:`outage_server`."""
-    family = Family(outage_server)
-    try:
-        yield family
-    finally:
-        await family.close()
+@pytest.fixture
+def outage_server(outage_family: Family) -> ServerGroup:
+    """The server process of :func:`outage_family`."""
+    return process_of(outage_family)

@@ -1,14 +1,13 @@
-"""The hardening fixtures (servers with chosen settings) serve the operations tests too."""
+"""Fixtures of the operations tests (servers with chosen settings: the root ``start_server``)."""
 
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.security.conftest import start_server
 from tests.support import POSTGRES
 
-__all__ = ["fresh_database", "start_server"]
+__all__ = ["fresh_database"]
 
 
 @pytest.fixture

@@ -9,26 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
+import harness
 from harness import ServerGroup
 from inner_circle.sdk import InnerCircleClient
 from inner_circle.sdk.errors import PermissionDenied
 from tests.conftest import StartProcess
-from tests.support import (
-    FAST_HASHING,
-    PASSWORD,
-    Family,
-    ThreadedServer,
-    make_settings,
-)
+from tests.support import FAST_HASHING, PASSWORD, Family, StartServer
 
 CLOSE_WITHIN = 8.0  # seconds; the sweep runs every second, hints act at once
 
@@ -66,17 +58,7 @@ def cli_env(settings: Any, data_dir: Path, **extra: str) -> dict[str, str]:
 
 async def run_cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
     """The operator's `inner-circle` command, as a separate process, while the server runs."""
-    result = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "inner_circle.cli.main", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        input=stdin,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    result = await asyncio.to_thread(harness.cli, env, *args, input=stdin, check=True)
     return result.stdout
 
 
@@ -217,17 +199,16 @@ async def test_sockets_connecting_during_a_deactivation_are_closed(family: Famil
 # --- token expiry and reauth -------------------------------------------------------------
 
 
+@pytest.fixture
+def server_database_url(database_url: str) -> str:
+    """``start_server`` on this test's database: SQLite, then PostgreSQL."""
+    return database_url
+
+
 @pytest_asyncio.fixture
-async def short_lived(database_url: str, tmp_path: Path) -> AsyncIterator[Family]:
+async def short_lived(start_server: StartServer) -> Family:
     """A live server whose access tokens live 4 seconds."""
-    server = ThreadedServer(make_settings(database_url, tmp_path, access_token_ttl_seconds=4))
-    await server.start()
-    handle = Family(server)
-    try:
-        yield handle
-    finally:
-        await handle.close()
-        await server.stop()
+    return await start_server(access_token_ttl_seconds=4)
 
 
 async def test_socket_closes_when_its_token_expires(short_lived: Family) -> None:
