@@ -695,7 +695,10 @@ function Composer({
   }, [chatId]);
 
   // Editing puts the message's text in the composer; the draft comes back afterwards.
-  useEffect(() => {
+  // A layout effect: it runs with the render that names the box "Edit message", so what is
+  // typed there next is never overwritten by a late effect (a busy page can delay plain
+  // effects past the first keystrokes, and Enter then saved the unchanged text: nothing).
+  useLayoutEffect(() => {
     if (editing) {
       stopTyping();
       editingId.current = editing.id;
