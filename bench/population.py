@@ -136,7 +136,7 @@ async def populate(
     if not through_api:
         await _seed_members(servers, members, prefix)
     codes = (
-        [servers.invite(min(1000, members - start)) for start in range(0, members, 1000)]
+        [servers.invite(uses=min(1000, members - start)) for start in range(0, members, 1000)]
         if through_api
         else []
     )

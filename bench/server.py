@@ -1,7 +1,9 @@
 """Start Inner Circle server processes for a benchmark and read their CPU and memory.
 
-Every server listens on 127.0.0.1 only. SQLite runs use a fresh data folder;
-PostgreSQL runs a fresh database ``bench_<hex>`` that is dropped afterwards.
+The processes are the top-level ``harness`` package's (the tests start theirs the same
+way); this module adds the benchmark's settings and the /proc readings. Every server
+listens on 127.0.0.1 only. SQLite runs use a fresh data folder; PostgreSQL runs a fresh
+database ``bench_<hex>`` that is dropped afterwards.
 """
 
 from __future__ import annotations
@@ -9,16 +11,11 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import shutil
-import subprocess
-import sys
 import tempfile
-import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
+import harness
 
 __all__ = ["ProcStats", "ServerGroup", "machine_busy", "proc_tree_stats"]
 
@@ -28,18 +25,8 @@ POSTGRES_ADMIN = os.environ.get(
     "INNER_CIRCLE_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("INNER_CIRCLE_BENCH_REDIS", "redis://127.0.0.1:6379/14")
-# The console script: `python -m inner_circle.cli.main` trips over a circular import.
-INNER_CIRCLE = str(Path(sys.executable).parent / "inner-circle")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # --- /proc readings -------------------------------------------------------------------------
@@ -129,8 +116,13 @@ def renice(pids: list[int], nice: int) -> None:
 # --- the server group -------------------------------------------------------------------------
 
 
-class ServerGroup:
-    """One or more ``inner-circle serve`` processes sharing one database (and Redis)."""
+class ServerGroup(harness.ServerGroup):
+    """The harness's server group with the benchmark's settings, CPU and memory readings.
+
+    ``backend`` is ``sqlite`` (a fresh data folder under ``bench/results``) or
+    ``postgres`` (a fresh database ``bench_<hex>``, dropped afterwards); more than one
+    process or worker brings Redis (a key prefix of the run's own, deleted afterwards).
+    """
 
     def __init__(
         self,
@@ -145,15 +137,11 @@ class ServerGroup:
     ) -> None:
         assert backend in {"sqlite", "postgres"}
         self.backend = backend
-        self.processes = processes
-        self.workers = workers
-        self.redis = redis or processes > 1 or workers > 1
         RESULTS.mkdir(parents=True, exist_ok=True)
         self.dir = Path(tempfile.mkdtemp(prefix=f"{label}-", dir=RESULTS))
-        self.db_name: str | None = None
-        self.env = {
-            **os.environ,
-            "INNER_CIRCLE_DATA_DIR": str(self.dir / "data"),
+        self.nice = nice
+        uses_redis = redis or processes > 1 or workers > 1
+        env = {
             "INNER_CIRCLE_JWT_SECRET": secrets.token_urlsafe(48),
             "INNER_CIRCLE_ARGON2_MEMORY_KIB": "1024",
             "INNER_CIRCLE_ARGON2_TIME_COST": "1",
@@ -167,75 +155,31 @@ class ServerGroup:
             "INNER_CIRCLE_LIMIT_CONCURRENCY": "100000",
             # The idle shape opens up to 100 sockets per member (the default cap is 20).
             "INNER_CIRCLE_SOCKET_MAX_PER_MEMBER": "0",
+            **(extra_env or {}),
         }
-        self.env.pop("INNER_CIRCLE_DATABASE_URL", None)
-        self.env.pop("INNER_CIRCLE_REDIS_URL", None)
-        if backend == "postgres":
-            self.db_name = f"bench_{uuid.uuid4().hex[:10]}"
-            base = POSTGRES_ADMIN.rsplit("/", 1)[0]
-            self.env["INNER_CIRCLE_DATABASE_URL"] = f"{base}/{self.db_name}"
-        if self.redis:
-            self.env["INNER_CIRCLE_REDIS_URL"] = REDIS_URL
-        self.env.update(extra_env or {})
-        self.nice = nice
-        self.ports: list[int] = []
-        self.procs: list[subprocess.Popen[bytes]] = []
-
-    @property
-    def urls(self) -> list[str]:
-        return [f"http://127.0.0.1:{port}" for port in self.ports]
-
-    @property
-    def pids(self) -> list[int]:
-        return [proc.pid for proc in self.procs]
-
-    @property
-    def database_url(self) -> str:
-        if self.backend == "postgres":
-            return self.env["INNER_CIRCLE_DATABASE_URL"]
-        return f"sqlite:///{self.dir / 'data' / 'inner-circle.db'}"
-
-    def cli(self, *args: str) -> str:
-        result = subprocess.run(
-            [INNER_CIRCLE, *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
+        super().__init__(
+            self.dir,
+            data_dir=self.dir / "data",
+            database=backend,
+            postgres=harness.Postgres(POSTGRES_ADMIN) if backend == "postgres" else None,
+            redis=REDIS_URL if uses_redis else None,
+            processes=processes,
+            workers=workers,
+            env=env,
+            migrate_first=True,
+            label=f"bench_{label}".replace("-", "_"),
         )
-        if result.returncode != 0:
-            raise RuntimeError(f"inner-circle {' '.join(args)} failed: {result.stderr[-2000:]}")
-        return result.stdout.strip()
 
-    def start(self) -> None:
-        if self.backend == "postgres":
-            asyncio.run(_pg(POSTGRES_ADMIN, f'CREATE DATABASE "{self.db_name}"'))
-        if self.redis:
-            _flush_redis(REDIS_URL)
-        self.cli("migrate")
-        for index in range(self.processes):
-            port = free_port()
-            log = open(self.dir / f"server-{index}.log", "wb")
-            args = [INNER_CIRCLE, "serve", "--port", str(port), "--no-migrate"]
-            if self.workers > 1:
-                args += ["--workers", str(self.workers)]
-            self.procs.append(
-                subprocess.Popen(args, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-            )
-            self.ports.append(port)
-        for proc, url in zip(self.procs, self.urls, strict=True):
-            _wait_healthy(proc, url, self.dir)
+    def start(self, timeout: float = 60) -> None:
+        super().start(timeout)
         if self.nice:
             renice(self.stats().pids, self.nice)
-
-    def invite(self, uses: int) -> str:
-        return self.cli("invite", "create", "--quiet", "--uses", str(uses))
 
     def renice_database(self, nice: int) -> int:
         """Raise the PostgreSQL backends serving this run's database (a shared, busy machine)."""
         if self.backend != "postgres" or not nice:
             return 0
+        db_name = self.database_url.rpartition("/")[2]
 
         async def pids() -> list[int]:
             import asyncpg
@@ -247,7 +191,7 @@ class ServerGroup:
                 rows = await connection.fetch(
                     "SELECT pid FROM pg_stat_activity WHERE datname = $1"
                     " OR backend_type IN ('walwriter', 'checkpointer', 'background writer')",
-                    self.db_name,
+                    db_name,
                 )
             finally:
                 await connection.close()
@@ -260,66 +204,5 @@ class ServerGroup:
     def stats(self) -> ProcStats:
         return proc_tree_stats(self.pids)
 
-    def stop(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
-        if self.backend == "postgres" and self.db_name:
-            asyncio.run(
-                _pg(POSTGRES_ADMIN, f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
-            )
-        if os.environ.get("INNER_CIRCLE_BENCH_KEEP") != "1":
-            shutil.rmtree(self.dir / "data", ignore_errors=True)
-
-    def __enter__(self) -> ServerGroup:
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
-
-
-def _wait_healthy(proc: subprocess.Popen[bytes], url: str, folder: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            logs = "\n".join(p.read_text()[-3000:] for p in folder.glob("server-*.log"))
-            raise RuntimeError(f"server exited early:\n{logs}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)  # polling a condition, bounded by the deadline
-    raise RuntimeError(f"{url} did not become healthy in 60 s")
-
-
-async def _pg(dsn: str, *statements: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(dsn, timeout=10)
-    try:
-        for statement in statements:
-            await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
-def _flush_redis(url: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(url)
-    try:
-        client.flushdb()
-    finally:
-        client.close()
+    def close(self, *, keep_data: bool = False) -> None:
+        super().close(keep_data=keep_data or os.environ.get("INNER_CIRCLE_BENCH_KEEP") == "1")

@@ -311,7 +311,7 @@ def run_messages(shape: MessageShape) -> list[dict[str, Any]]:
                     "shape": shape.name,
                     "backend": shape.backend,
                     "servers": shape.servers * shape.workers,
-                    "redis": servers.redis,
+                    "redis": servers.redis is not None,
                     "clients": shape.members,
                     "chats": len(population.chats),
                     "rate": rate,
@@ -542,7 +542,7 @@ async def _seed(servers: ServerGroup, chat_id: str, sender_id: str, count: int) 
     if servers.backend == "postgres":
         import asyncpg
 
-        dsn = servers.env["INNER_CIRCLE_DATABASE_URL"]
+        dsn = servers.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
         connection = await asyncpg.connect(dsn)
         try:
             await connection.execute(

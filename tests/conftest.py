@@ -1,68 +1,68 @@
-"""Fixtures: each test gets a fresh database (SQLite and PostgreSQL) behind a live server."""
+"""Fixtures: each test gets a fresh database (SQLite and PostgreSQL) behind a live server.
+
+The one PostgreSQL fixture is ``postgres``, the one Redis fixture ``redis_url`` (with
+``redis_prefix``), and the one way to run servers as processes ``start_process`` (and the
+session's ``live_server``), all on the top-level ``harness`` package. ``family`` and
+``start_server`` run the server in a thread instead (fast; ``tests/support.py``).
+"""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import pytest_asyncio
 
+from harness import Postgres, ServerGroup, running_logs
 from inner_circle.server.db import migrate
 from tests.support import (
-    FAST_HASHING,
-    PASSWORD,
+    POSTGRES,
     POSTGRES_URL,
+    REDIS,
+    REDIS_URL,
     Family,
-    ThreadedServer,
+    StartServer,
     copy_sqlite,
-    free_port,
     in_thread,
-    make_settings,
     need_service,
-    run_async,
+    process_server,
+    threaded_servers,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
+StartProcess = Callable[..., ServerGroup]
+
+# --- services: PostgreSQL and Redis -------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Postgres:
+    """The shared PostgreSQL (skipped, or failed in CI, when it is not reachable)."""
+    if not POSTGRES.reachable():
+        need_service(f"PostgreSQL is not reachable at {POSTGRES_URL}")
+    return POSTGRES
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The shared Redis database (skipped, or failed in CI, when it is not reachable)."""
+    if not REDIS.reachable():
+        need_service(f"Redis is not reachable at {REDIS_URL}")
+    return REDIS_URL
+
+
+@pytest.fixture
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    """A key prefix of this test's own, so tests sharing one Redis never see each other;
+    its keys are deleted afterwards."""
+    prefix = REDIS.new_prefix("ic-test")
+    yield prefix
+    REDIS.flush_prefix(prefix)
 
 
 # --- databases ----------------------------------------------------------------------------
-
-
-def _postgres_admin_url() -> str:
-    return POSTGRES_URL.replace("postgresql://", "postgresql+asyncpg://", 1)
-
-
-async def _pg_execute(*statements: str) -> None:
-    import asyncpg
-
-    dsn = POSTGRES_URL
-    connection = await asyncpg.connect(dsn, timeout=5)
-    try:
-        for statement in statements:
-            await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
-def _pg_available() -> bool:
-    try:
-        run_async(_pg_execute("SELECT 1"))
-    except Exception:
-        return False
-    return True
-
-
-def _pg_url(name: str) -> str:
-    base, _, _ = POSTGRES_URL.rpartition("/")
-    return f"{base}/{name}".replace("postgresql://", "postgresql+asyncpg://", 1)
 
 
 @pytest.fixture(scope="session")
@@ -73,14 +73,12 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_template() -> Iterator[str]:
-    if not _pg_available():
-        need_service(f"PostgreSQL is not reachable at {POSTGRES_URL}")
-    name = f"ic_template_{os.getpid()}"
-    run_async(_pg_execute(f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'))
-    in_thread(migrate.upgrade, _pg_url(name))
-    yield name
-    run_async(_pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+def postgres_template(postgres: Postgres) -> Iterator[str]:
+    """A migrated database that each test's database is copied from."""
+    url = postgres.create_database("ic_template")
+    in_thread(migrate.upgrade, url)
+    yield url.rpartition("/")[2]
+    postgres.drop_database(url)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -92,10 +90,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite+aiosqlite:///{target}"
         return
     template = request.getfixturevalue("postgres_template")
-    name = f"ic_test_{uuid.uuid4().hex[:12]}"
-    run_async(_pg_execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    yield _pg_url(name)
-    run_async(_pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    url = POSTGRES.create_database("ic_test", template=template)
+    yield url
+    POSTGRES.drop_database(url)
 
 
 @pytest.fixture
@@ -105,104 +102,100 @@ def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{target}"
 
 
-# --- a live server ------------------------------------------------------------------------
+# --- a live server in a thread ------------------------------------------------------------
 
 
 @pytest_asyncio.fixture
 async def family(database_url: str, tmp_path: Path) -> AsyncIterator[Family]:
     """A live server (uvicorn in a thread) on a fresh database, and member helpers."""
-    server = ThreadedServer(make_settings(database_url, tmp_path))
-    await server.start()
-    handle = Family(server)
-    try:
-        yield handle
-    finally:
-        await handle.close()
-        await server.stop()
+    async with threaded_servers(database_url, tmp_path) as start:
+        yield await start()
 
 
-# --- the server as a separate process (CLI, browser tests) --------------------------------
+@pytest.fixture
+def server_database_url(sqlite_url: str) -> str:
+    """The database ``start_server`` uses: SQLite; a module may override this fixture
+    (with ``database_url``) to run on PostgreSQL too."""
+    return sqlite_url
 
 
-class LiveServer:
-    """``inner-circle serve`` in a subprocess, driven only through its CLI and HTTP."""
+@pytest_asyncio.fixture
+async def start_server(server_database_url: str, tmp_path: Path) -> AsyncIterator[StartServer]:
+    """``await start_server(**settings)``: a live server on this test's database
+    (``clock=`` a clock the test moves). Several servers may share the database (and
+    Redis), like processes behind one proxy."""
+    async with threaded_servers(server_database_url, tmp_path) as start:
+        yield start
 
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {
-            **os.environ,
-            "INNER_CIRCLE_ARGON2_MEMORY_KIB": str(FAST_HASHING["argon2_memory_kib"]),
-            "INNER_CIRCLE_ARGON2_TIME_COST": str(FAST_HASHING["argon2_time_cost"]),
-            "INNER_CIRCLE_DATA_DIR": str(data_dir),
-        }
-        self.env.pop("INNER_CIRCLE_DATABASE_URL", None)
-        self.process: subprocess.Popen[bytes] | None = None
 
-    def cli(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "inner_circle.cli.main", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            input=input,
-            timeout=60,
-            check=False,
+# --- servers as separate processes (CLI, browser, scale and delivery tests) ---------------
+
+
+@pytest.fixture
+def start_process(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[StartProcess]:
+    """``start_process(database="sqlite"|"postgres"|url, redis=False, processes=1, env={...},
+    start=True)``: ``inner-circle serve`` process(es) with the tests' settings
+    (:class:`harness.ServerGroup`), started and ready; closed after the test (stopped,
+    PostgreSQL database dropped, Redis keys deleted). ``redis=True`` needs ``redis_url``."""
+    groups: list[ServerGroup] = []
+
+    def start(
+        *,
+        database: str = "sqlite",
+        redis: bool = False,
+        start: bool = True,
+        folder: Path | None = None,
+        **options: Any,
+    ) -> ServerGroup:
+        if database == "postgres":
+            options["postgres"] = request.getfixturevalue("postgres")
+        if redis:
+            options["redis"] = request.getfixturevalue("redis_url")
+        group = process_server(
+            folder or tmp_path / f"server-{len(groups)}", database=database, **options
         )
+        groups.append(group)
+        if start:
+            group.start()
+        return group
 
-    def start(self) -> None:
-        self._log = open(self.data_dir / "server.log", "wb")  # closed in stop()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "inner_circle.cli.main", "serve", "--port", str(self.port)],
-            env=self.env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError((self.data_dir / "server.log").read_text())
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)  # polling a condition, bounded by the deadline
-        raise RuntimeError("server did not become healthy in 30 s")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(15)
-        self._log.close()
-
-    def invite(self, admin: bool = False, uses: int = 1) -> str:
-        args = ["invite", "create", "--quiet", "--uses", str(uses)] + (["--admin"] if admin else [])
-        result = self.cli(*args)
-        assert result.returncode == 0, result.stderr
-        return result.stdout.strip()
-
-    def register(
-        self, username: str, password: str = PASSWORD, admin: bool = False
-    ) -> dict[str, Any]:
-        response = httpx.post(
-            f"{self.url}/users/register",
-            json={"username": username, "password": password, "invitationCode": self.invite(admin)},
-        )
-        assert response.status_code == 201, response.text
-        return dict(response.json())
+    yield start
+    for group in reversed(groups):
+        group.close()
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    server = LiveServer(tmp_path_factory.mktemp("live"))
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerGroup]:
+    """One ``inner-circle serve`` on SQLite for the whole session (CLI and browser tests)."""
+    server = process_server(tmp_path_factory.mktemp("live"))
     server.start()
     yield server
-    server.stop()
+    server.close()
+
+
+LiveServer = process_server  # the name of the helper it replaced: LiveServer(data_dir)
+
+
+# --- hooks --------------------------------------------------------------------------------
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A failing test's report ends with the log of every server process still running."""
+    report = yield
+    if report.failed and call.when in ("setup", "call"):
+        for path in running_logs():
+            try:
+                text = path.read_text(errors="replace")
+            except OSError:
+                continue
+            report.sections.append((f"server log {path}", "\n".join(text.splitlines()[-80:])))
+    return report
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    import sys
+
     sys.path.insert(0, str(ROOT))
 
 

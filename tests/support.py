@@ -1,4 +1,8 @@
-"""Shared test machinery: real databases, a real server in a thread, real clients."""
+"""Shared test machinery: real databases, a real server in a thread, real clients.
+
+Servers as separate processes, PostgreSQL and Redis come from the top-level ``harness``
+package (shared with ``bench/``); this module adds the tests' settings to them.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +12,15 @@ import shutil
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 import uvicorn
 
+from harness import PASSWORD, Postgres, Redis, ServerGroup, free_port, in_thread
 from inner_circle.core.clock import Clock
 from inner_circle.protocol.rest import InviteCreateIn
 from inner_circle.sdk import InnerCircleClient
@@ -29,15 +34,30 @@ POSTGRES_URL = os.environ.get(
     "INNER_CIRCLE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("INNER_CIRCLE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-PASSWORD = "correct-horse-1"
+POSTGRES = Postgres(POSTGRES_URL)
+REDIS = Redis(REDIS_URL)
 FAST_HASHING = {"argon2_memory_kib": 1024, "argon2_time_cost": 1}
+# The settings every server process under test gets (the environment form of make_settings).
+PROCESS_ENV = {
+    "INNER_CIRCLE_ARGON2_MEMORY_KIB": str(FAST_HASHING["argon2_memory_kib"]),
+    "INNER_CIRCLE_ARGON2_TIME_COST": str(FAST_HASHING["argon2_time_cost"]),
+}
 
-
-def in_thread(function: Callable[..., T], *args: Any) -> T:
-    """Run blocking work (``asyncio.run``, migrations) on a fresh thread: safe even when this
-    thread has an event loop set, as pytest-asyncio and Playwright's sync API leave one."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(function, *args).result()
+__all__ = [
+    "PASSWORD",
+    "POSTGRES",
+    "REDIS",
+    "Family",
+    "StartServer",
+    "ThreadedServer",
+    "free_port",
+    "in_thread",
+    "make_settings",
+    "need_service",
+    "process_server",
+    "run_async",
+    "threaded_servers",
+]
 
 
 def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -51,10 +71,11 @@ def need_service(reason: str) -> None:
     pytest.skip(reason)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def process_server(folder: Path, **options: Any) -> ServerGroup:
+    """``inner-circle serve`` process(es) with the tests' settings, not started yet
+    (:class:`harness.ServerGroup`; ``env=`` adds settings, ``database=``, ``redis=`` ...)."""
+    env = {**PROCESS_ENV, **options.pop("env", {})}
+    return ServerGroup(folder, env=env, **options)
 
 
 def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
@@ -66,6 +87,8 @@ def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settin
         # Tests send faster than any person; the limits have tests of their own.
         "limit_message_burst": 100_000,
         "limit_message_per_second": 100_000.0,
+        "limit_socket_event_burst": 100_000,
+        "limit_socket_events_per_second": 100_000.0,
         # Replays are theft in the session tests; the grace for lost answers has its own tests.
         "refresh_reuse_grace_seconds": 0,
         **FAST_HASHING,
@@ -108,10 +131,35 @@ class ThreadedServer:
         self.sock.close()
 
 
+StartServer = Callable[..., Awaitable["Family"]]
+
+
+@asynccontextmanager
+async def threaded_servers(database_url: str, data_dir: Path) -> AsyncIterator[StartServer]:
+    """``await start(clock=None, **settings)``: a :class:`ThreadedServer` on ``database_url``
+    with member helpers (:class:`Family`); all of them are closed when the block ends.
+    Several servers may share the database (and Redis), like processes behind one proxy."""
+    started: list[tuple[ThreadedServer, Family]] = []
+
+    async def start(clock: Clock | None = None, **overrides: Any) -> Family:
+        server = ThreadedServer(make_settings(database_url, data_dir, **overrides), clock=clock)
+        await server.start()
+        handle = Family(server)
+        started.append((server, handle))
+        return handle
+
+    try:
+        yield start
+    finally:
+        for server, handle in reversed(started):
+            await handle.close()
+            await server.stop()
+
+
 class Family:
     """A live server plus helpers to create invitations and members through the real API."""
 
-    def __init__(self, server: ThreadedServer) -> None:
+    def __init__(self, server: ThreadedServer | ServerGroup) -> None:
         self.server = server
         self.url = server.url
         self.settings = server.settings

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
+
+import harness
 
 
 def run(
@@ -25,15 +26,7 @@ def run(
             **(env or {}),
         }
     )
-    return subprocess.run(
-        [sys.executable, "-m", "inner_circle.cli.main", *args, "--data-dir", str(data_dir)],
-        capture_output=True,
-        text=True,
-        input=stdin,
-        env=environment,
-        timeout=120,
-        check=False,
-    )
+    return harness.cli(environment, *args, "--data-dir", str(data_dir), input=stdin)
 
 
 @pytest.fixture

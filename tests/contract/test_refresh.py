@@ -7,13 +7,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import jwt
+import pytest
 import pytest_asyncio
 from sqlalchemy import select
 
@@ -21,7 +20,7 @@ from inner_circle.core.clock import utc_now
 from inner_circle.server.db.models import RefreshToken
 from tests.contract import dart
 from tests.contract.app import join
-from tests.support import Family, ThreadedServer, make_settings
+from tests.support import Family, StartServer
 
 GRACE = 10
 
@@ -36,20 +35,17 @@ class ShiftedClock:
         return utc_now() + self.shift
 
 
+@pytest.fixture
+def server_database_url(database_url: str) -> str:
+    """``start_server`` on this test's database: SQLite, then PostgreSQL."""
+    return database_url
+
+
 @pytest_asyncio.fixture
-async def graced(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[Family, ShiftedClock]]:
+async def graced(start_server: StartServer) -> tuple[Family, ShiftedClock]:
     """A live server with the production grace (10 s) and a clock the test can move."""
     clock = ShiftedClock()
-    server = ThreadedServer(
-        make_settings(database_url, tmp_path, refresh_reuse_grace_seconds=GRACE), clock=clock
-    )
-    await server.start()
-    handle = Family(server)
-    try:
-        yield handle, clock
-    finally:
-        await handle.close()
-        await server.stop()
+    return await start_server(clock=clock, refresh_reuse_grace_seconds=GRACE), clock
 
 
 async def refresh(family: Family, token: str) -> httpx.Response:

@@ -1,34 +1,61 @@
-"""Fixtures for the delivery tests: servers we can kill and databases we can stop."""
+"""Fixtures for the delivery tests: servers we can kill and databases we can stop.
+
+The server processes are the harness's (:class:`harness.ServerGroup`): ``start``,
+``kill``, ``stop`` and, from async code, ``astart``, ``astop`` and ``astatus``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
-from tests.delivery.harness import PrivatePostgres, ServerProcess, create_database, drop_database
-from tests.support import POSTGRES_URL, Family, need_service
+from harness import Postgres, PrivatePostgres, ServerGroup
+from tests.delivery.harness import delivery_server
+from tests.support import Family, need_service
 
 
-@pytest_asyncio.fixture
-async def pg_url(postgres_template: str) -> AsyncIterator[str]:
+@pytest.fixture
+def pg_url(postgres: Postgres, postgres_template: str) -> Iterator[str]:
     """A fresh, migrated database on the shared PostgreSQL (copied from the test template)."""
-    url = await create_database(POSTGRES_URL, template=postgres_template)
+    url = postgres.create_database("ic_delivery", template=postgres_template)
     yield url
-    await drop_database(POSTGRES_URL, url)
+    postgres.drop_database(url)
+
+
+@asynccontextmanager
+async def serving(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[ServerGroup, Family]]:
+    """A running delivery server on ``database_url`` and member helpers for it."""
+    server = delivery_server(database_url, tmp_path / "data")
+    await server.astart()
+    family = Family(server)
+    try:
+        yield server, family
+    finally:
+        await family.close()
+        await server.aclose()
+
+
+def process_of(family: Family) -> ServerGroup:
+    assert isinstance(family.server, ServerGroup)
+    return family.server
 
 
 @pytest_asyncio.fixture
-async def server_process(pg_url: str, tmp_path: Path) -> AsyncIterator[ServerProcess]:
-    """``inner-circle serve`` in a subprocess on a fresh PostgreSQL database."""
-    server = ServerProcess(pg_url, tmp_path / "data")
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
+async def crash_family(pg_url: str, tmp_path: Path) -> AsyncIterator[Family]:
+    """Member helpers for ``inner-circle serve`` in a subprocess on a fresh PostgreSQL
+    database (``crash_family.server`` is the process, to kill and start again)."""
+    async with serving(pg_url, tmp_path) as (_, family):
+        yield family
+
+
+@pytest.fixture
+def server_process(crash_family: Family) -> ServerGroup:
+    """The server process of :func:`crash_family`."""
+    return process_of(crash_family)
 
 
 @pytest.fixture
@@ -46,33 +73,14 @@ def private_pg() -> Iterator[PrivatePostgres]:
 
 
 @pytest_asyncio.fixture
-async def outage_server(
-    private_pg: PrivatePostgres, tmp_path: Path
-) -> AsyncIterator[ServerProcess]:
-    """``inner-circle serve`` on a database in the private cluster (migrated at start)."""
-    server = ServerProcess(await private_pg.create_database(), tmp_path / "data")
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest_asyncio.fixture
-async def crash_family(server_process: ServerProcess) -> AsyncIterator[Family]:
-    """Member helpers for :func:`server_process` (``crash_family.server`` is the process)."""
-    family = Family(server_process)  # type: ignore[arg-type]
-    try:
+async def outage_family(private_pg: PrivatePostgres, tmp_path: Path) -> AsyncIterator[Family]:
+    """Member helpers for ``inner-circle serve`` on a database in the private cluster
+    (migrated at start; ``outage_family.server`` is the process)."""
+    async with serving(await private_pg.create_database(), tmp_path) as (_, family):
         yield family
-    finally:
-        await family.close()
 
 
-@pytest_asyncio.fixture
-async def outage_family(outage_server: ServerProcess) -> AsyncIterator[Family]:
-    """Member helpers for :func:`outage_server`."""
-    family = Family(outage_server)  # type: ignore[arg-type]
-    try:
-        yield family
-    finally:
-        await family.close()
+@pytest.fixture
+def outage_server(outage_family: Family) -> ServerGroup:
+    """The server process of :func:`outage_family`."""
+    return process_of(outage_family)

@@ -37,16 +37,9 @@ from pathlib import Path
 from inner_circle.protocol.rest import MessageOut
 from inner_circle.sdk import InnerCircleClient
 from tests.delivery.checks import full_history
-from tests.delivery.harness import (
-    PrivatePostgres,
-    ServerProcess,
-    create_database,
-    drop_database,
-    shared_postgres_reachable,
-    wait_until,
-)
+from tests.delivery.harness import PrivatePostgres, ServerProcess, delivery_server, wait_until
 from tests.delivery.resilient import ResilientClient
-from tests.support import PASSWORD, POSTGRES_URL, Family
+from tests.support import PASSWORD, POSTGRES, POSTGRES_URL, Family
 
 ACTIONS = ("drop", "away", "kill", "outage", "device", "read")
 
@@ -130,9 +123,9 @@ class Soak:
             return await self.cluster.create_database()
         if choice == "private-pg":
             raise SystemExit(f"soak: {PrivatePostgres.unavailable_reason()}")
-        if choice in ("auto", "shared-pg") and await shared_postgres_reachable():
+        if choice in ("auto", "shared-pg") and await asyncio.to_thread(POSTGRES.reachable):
             self.verdict.database = "postgresql(shared)"
-            return await create_database(POSTGRES_URL)
+            return await asyncio.to_thread(POSTGRES.create_database, "ic_soak")
         if choice == "shared-pg":
             raise SystemExit(f"soak: PostgreSQL not reachable at {POSTGRES_URL}")
         self.verdict.database = "sqlite"
@@ -140,9 +133,9 @@ class Soak:
 
     async def setup(self, workdir: Path) -> None:
         url = await self.open_database(workdir)
-        self.server = ServerProcess(url, workdir / "data")
-        await self.server.start()
-        self.family = Family(self.server)  # type: ignore[arg-type]
+        self.server = delivery_server(url, workdir / "data")
+        await self.server.astart()
+        self.family = Family(self.server)
         self.members = [
             await self.family.member(f"soak{i}") for i in range(max(2, self.args.clients))
         ]
@@ -219,7 +212,7 @@ class Soak:
         assert self.server is not None
         self.log("kill -9 server")
         self.server.kill()
-        await self.server.start(timeout=60)
+        await self.server.astart(timeout=60)
 
     async def fault_outage(self) -> None:
         assert self.cluster is not None and self.server is not None
@@ -230,7 +223,7 @@ class Soak:
         server = self.server
 
         async def ready() -> bool:
-            return await server.status("/readyz") == 200
+            return await server.astatus("/readyz") == 200
 
         await wait_until(ready, timeout=60, what="readiness after the outage")
 
@@ -344,7 +337,7 @@ class Soak:
             await asyncio.wait_for(asyncio.gather(*senders), self.args.drain_timeout)
             assert self.server is not None
             if not self.server.running:
-                await self.server.start()
+                await self.server.astart()
             await self.judge()
         except Exception as exc:
             self.verdict.problems.append(f"{type(exc).__name__}: {exc}")
@@ -362,12 +355,12 @@ class Soak:
         if self.family is not None:
             await self.family.close()
         if self.server is not None:
-            await self.server.stop()
+            await self.server.astop()
             if self.verdict.problems or not self.verdict.clean:
                 tail = self.server.log_tail(60)
                 self.log("server log tail:\n" + tail)
             if self.cluster is None and self.server.database_url.startswith("postgresql"):
-                await drop_database(POSTGRES_URL, self.server.database_url)
+                await asyncio.to_thread(POSTGRES.drop_database, self.server.database_url)
         if self.cluster is not None:
             await asyncio.to_thread(self.cluster.destroy)
         shutil.rmtree(workdir, ignore_errors=True)

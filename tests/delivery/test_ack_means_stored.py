@@ -77,7 +77,7 @@ async def test_failed_commit_gets_an_error_ack_and_no_event(family: Family) -> N
 async def test_database_down_gets_unavailable_and_no_event(
     outage_family: Family, private_pg: PrivatePostgres
 ) -> None:
-    server: ServerProcess = outage_family.server  # type: ignore[assignment]
+    server: ServerProcess = outage_family.server
     anna = await outage_family.member("anna", connect=True)
     boris = await outage_family.member("boris", connect=True)
     chat = await anna.family_chat()
@@ -91,7 +91,7 @@ async def test_database_down_gets_unavailable_and_no_event(
     await asyncio.to_thread(private_pg.start)
 
     async def ready() -> bool:
-        return await server.status("/readyz") == 200
+        return await server.astatus("/readyz") == 200
 
     await wait_until(ready, timeout=30, what="/readyz 200")
     after = await anna.send_message(chat.id, "after")

@@ -30,7 +30,7 @@ OUTAGE_SECONDS = 10
 async def test_database_outage_under_traffic(
     outage_family: Family, private_pg: PrivatePostgres
 ) -> None:
-    server: ServerProcess = outage_family.server  # type: ignore[assignment]
+    server: ServerProcess = outage_family.server
     pid = server.process.pid if server.process else None
     members = [await outage_family.member(f"out{i}") for i in range(3)]
     probe = await outage_family.member("probe", connect=True)
@@ -62,8 +62,8 @@ async def test_database_outage_under_traffic(
         # While it is down, everything keeps answering: probes through the whole outage.
         refusals = 0
         while time.monotonic() - down_at < OUTAGE_SECONDS:
-            assert await server.status("/healthz") == 200
-            assert await server.status("/readyz") == 503
+            assert await server.astatus("/healthz") == 200
+            assert await server.astatus("/readyz") == 503
             with pytest.raises(ServerUnavailable) as refused:
                 await probe.send_message(chat.id, f"during outage {refusals}")
             assert refused.value.code == "UNAVAILABLE"
@@ -74,7 +74,7 @@ async def test_database_outage_under_traffic(
         await asyncio.to_thread(private_pg.start)
 
         async def ready() -> bool:
-            return await server.status("/readyz") == 200
+            return await server.astatus("/readyz") == 200
 
         await wait_until(ready, timeout=30, what="/readyz 200 after the database came back")
         # The same connection of the probe sends again; the traffic resumes.

@@ -29,7 +29,7 @@ def _cluster_pids(cluster: PrivatePostgres) -> list[int]:
 async def test_frozen_database_gets_bounded_unavailable_answers(
     outage_family: Family, private_pg: PrivatePostgres
 ) -> None:
-    server: ServerProcess = outage_family.server  # type: ignore[assignment]
+    server: ServerProcess = outage_family.server
     anna = await outage_family.member("anna", connect=True)
     boris = await outage_family.member("boris", connect=True)
     chat = await anna.family_chat()
@@ -49,13 +49,13 @@ async def test_frozen_database_gets_bounded_unavailable_answers(
         assert refused.value.code == "UNAVAILABLE"
         print(f"answered after {time.monotonic() - started:.1f} s")
         assert time.monotonic() - started < ANSWER_WITHIN
-        assert await server.status("/healthz") == 200
+        assert await server.astatus("/healthz") == 200
     finally:
         for pid in pids:
             os.kill(pid, signal.SIGCONT)
 
     async def ready() -> bool:
-        return await server.status("/readyz") == 200
+        return await server.astatus("/readyz") == 200
 
     await wait_until(ready, timeout=30, what="/readyz 200 after the thaw")
     again = await anna.send_message(chat.id, "frozen", client_message_id="frozen-1")

@@ -25,7 +25,7 @@ IN_FLIGHT = 3  # sends each client keeps open at once
 
 
 async def test_kill_9_under_load_loses_and_doubles_nothing(crash_family: Family) -> None:
-    server: ServerProcess = crash_family.server  # type: ignore[assignment]
+    server: ServerProcess = crash_family.server
     members = [await crash_family.member(f"crash{i}") for i in range(4)]
     observer = members[0]
     family_chat = await observer.family_chat()
@@ -60,7 +60,7 @@ async def test_kill_9_under_load_loses_and_doubles_nothing(crash_family: Family)
             in_flight = sum(len(c.outbox) for c in clients)
             server.kill()  # mid-stream: sends are waiting for their acks right now
             assert in_flight > 0, f"nothing was in flight at the kill after {mark} acks"
-            await server.start()
+            await server.astart()
         await asyncio.wait_for(streams, 45)
     finally:
         streams.cancel()

@@ -11,6 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
+from harness import ServerGroup
+from tests.support import process_server
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("INNER_CIRCLE_CHROMIUM", "/usr/bin/chromium"))
 STATIC_INDEX = ROOT / "src" / "inner_circle" / "server" / "static" / "index.html"
@@ -129,85 +132,16 @@ def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / name), animations="disabled")
 
 
-# --- live_server: tests/conftest.py's LiveServer, with two workarounds ------------------------
-# 1. `python -m inner_circle.cli.main` failed for a while with a circular import (cli/main.py
-#    runs as __main__ and cli/admin.py imports inner_circle.cli.main a second time): when it
-#    does, the CLI runs through its entry point function instead.
-# 2. Rate limits are off: the history test seeds 130 messages at once.
-# 3. LiveServer.start() leaves its log file to the garbage collector, and the ResourceWarning
-#    becomes an error under filterwarnings=error: this start() keeps the file and closes it.
-
-_ENTRY = "import sys; from inner_circle.cli.main import main; sys.argv[0] = 'inner-circle'; main()"
-
-
-def _cli_prefix() -> list[str]:
-    import subprocess
-    import sys
-
-    result = subprocess.run(
-        [sys.executable, "-m", "inner_circle.cli.main", "version"],
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
-    if result.returncode == 0:
-        return [sys.executable, "-m", "inner_circle.cli.main"]
-    return [sys.executable, "-c", _ENTRY]
+# --- the server: one process for the whole browser session ---------------------------------
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    import subprocess
-    import time
-
-    from tests.conftest import LiveServer
-
-    prefix = _cli_prefix()
-
-    class BrowserLiveServer(LiveServer):
-        _log: Any = None
-
-        def cli(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
-            return subprocess.run(
-                [*prefix, *args],
-                env=self.env,
-                capture_output=True,
-                text=True,
-                input=input,
-                timeout=60,
-                check=False,
-            )
-
-        def start(self) -> None:
-            self._log = open(self.data_dir / "server.log", "wb")
-            self.process = subprocess.Popen(
-                [*prefix, "serve", "--port", str(self.port)],
-                env=self.env,
-                stdout=self._log,
-                stderr=subprocess.STDOUT,
-            )
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                if self.process.poll() is not None:
-                    self._log.close()
-                    raise RuntimeError((self.data_dir / "server.log").read_text())
-                try:
-                    if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.05)  # polling a condition, bounded by the deadline
-            self.stop()
-            raise RuntimeError("server did not become healthy in 30 s")
-
-        def stop(self) -> None:
-            super().stop()
-            if self._log:
-                self._log.close()
-
-    server = BrowserLiveServer(tmp_path_factory.mktemp("live"))
-    # The history test seeds 130 messages through REST faster than a person types.
-    server.env["INNER_CIRCLE_RATE_LIMITS_ENABLED"] = "false"
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerGroup]:
+    """``inner-circle serve`` (the harness's, with the tests' settings) for every browser
+    test; rate limits off: the history test seeds 130 messages faster than a person types."""
+    server = process_server(
+        tmp_path_factory.mktemp("live"), env={"INNER_CIRCLE_RATE_LIMITS_ENABLED": "false"}
+    )
     server.start()
     yield server
-    server.stop()
+    server.close()

@@ -16,9 +16,8 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from tests.conftest import LiveServer
 from tests.e2e.conftest import PHONE, api_token, sign_in
-from tests.support import PASSWORD
+from tests.support import PASSWORD, process_server
 
 pytestmark = pytest.mark.browser
 
@@ -32,8 +31,7 @@ def counted(metrics: str, event: str) -> float:
 
 
 def test_web_socket_outlives_its_first_token(browser: Any, tmp_path: Path) -> None:
-    server = LiveServer(tmp_path)
-    server.env["INNER_CIRCLE_ACCESS_TOKEN_TTL_SECONDS"] = str(TTL)
+    server = process_server(tmp_path, env={"INNER_CIRCLE_ACCESS_TOKEN_TTL_SECONDS": str(TTL)})
     server.start()
     context = None
     try:
@@ -64,4 +62,4 @@ def test_web_socket_outlives_its_first_token(browser: Any, tmp_path: Path) -> No
     finally:
         if context is not None:
             context.close()
-        server.stop()
+        server.close()

@@ -20,8 +20,14 @@ from sqlalchemy import create_engine, inspect, text
 
 from inner_circle.sdk import InnerCircleClient
 from inner_circle.server.db import migrate
-from tests.conftest import _pg_available, _pg_execute, _pg_url
-from tests.support import ThreadedServer, in_thread, make_settings, need_service, run_async
+from tests.support import (
+    POSTGRES,
+    ThreadedServer,
+    in_thread,
+    make_settings,
+    need_service,
+    run_async,
+)
 
 # The seed's schema, verbatim from its technology_stack.md (PostgreSQL).
 SEED_SQL = """
@@ -81,10 +87,9 @@ def _bcryptjs_hash(password: str) -> str:
 
 @pytest.fixture
 def seed_database() -> Iterator[tuple[str, dict[str, uuid.UUID]]]:
-    if not _pg_available():
+    if not POSTGRES.reachable():
         need_service("PostgreSQL is not reachable")
-    name = f"ic_seed_{uuid.uuid4().hex[:10]}"
-    run_async(_pg_execute(f'CREATE DATABASE "{name}"'))
+    name = POSTGRES.create_database("ic_seed").rpartition("/")[2]
     ids = {
         key: uuid.uuid4()
         for key in ("gran", "dad", "kid", "family", "pair", "unused", "gran_ru", "gran_ru2")
@@ -92,7 +97,7 @@ def seed_database() -> Iterator[tuple[str, dict[str, uuid.UUID]]]:
     base = datetime(2025, 8, 20, 10, 0, 0)  # noqa: DTZ001 - the seed stored naive timestamps
 
     async def fill() -> None:
-        connection = await asyncpg.connect(_pg_url(name).replace("+asyncpg", ""))
+        connection = await asyncpg.connect(POSTGRES.url(name).replace("+asyncpg", ""))
         try:
             await connection.execute(SEED_SQL)
             for key, is_admin in (("gran", True), ("dad", False), ("kid", False)):
@@ -159,7 +164,7 @@ def seed_database() -> Iterator[tuple[str, dict[str, uuid.UUID]]]:
 
     run_async(fill())
     yield name, ids
-    run_async(_pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    POSTGRES.drop_database(name)
 
 
 async def test_seed_database_is_adopted_in_place(
@@ -185,7 +190,7 @@ async def test_seed_database_is_adopted_in_place(
     )
     assert result.returncode == 0, result.stderr
 
-    server = ThreadedServer(make_settings(_pg_url(name), tmp_path))
+    server = ThreadedServer(make_settings(POSTGRES.url(name), tmp_path))
     await server.start()
     try:
         async with InnerCircleClient(server.url) as dad:
@@ -232,7 +237,7 @@ async def test_seed_database_is_adopted_in_place(
         await server.stop()
 
     async def stored_hash() -> str:
-        connection = await asyncpg.connect(_pg_url(name).replace("+asyncpg", ""))
+        connection = await asyncpg.connect(POSTGRES.url(name).replace("+asyncpg", ""))
         try:
             return str(
                 await connection.fetchval(
@@ -251,11 +256,9 @@ def test_upgrade_downgrade_upgrade(backend: str, tmp_path: Path) -> None:
     if backend == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
     else:
-        if not _pg_available():
+        if not POSTGRES.reachable():
             need_service("PostgreSQL is not reachable")
-        cleanup = f"ic_mig_{uuid.uuid4().hex[:10]}"
-        run_async(_pg_execute(f'CREATE DATABASE "{cleanup}"'))
-        url = _pg_url(cleanup)
+        url = cleanup = POSTGRES.create_database("ic_mig")
     try:
         in_thread(migrate.upgrade, url)
         if backend == "sqlite":
@@ -270,4 +273,4 @@ def test_upgrade_downgrade_upgrade(backend: str, tmp_path: Path) -> None:
         in_thread(migrate.upgrade, url)
     finally:
         if cleanup:
-            run_async(_pg_execute(f'DROP DATABASE IF EXISTS "{cleanup}" WITH (FORCE)'))
+            POSTGRES.drop_database(cleanup)

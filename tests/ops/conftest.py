@@ -1,30 +1,21 @@
-"""The hardening fixtures (servers with chosen settings, Redis) serve the operations tests too."""
+"""Fixtures of the operations tests (servers with chosen settings: the root ``start_server``)."""
 
-import uuid
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from pathlib import Path
 
-import pytest_asyncio
+import pytest
 
-from tests.conftest import _pg_execute, _pg_url
-from tests.security.conftest import redis_prefix, redis_url, server_database_url, start_server
+from tests.support import POSTGRES
 
-__all__ = [
-    "fresh_database",
-    "redis_prefix",
-    "redis_url",
-    "server_database_url",
-    "start_server",
-]
+__all__ = ["fresh_database"]
 
 
-@pytest_asyncio.fixture
-async def fresh_database(database_url: str, tmp_path: Path) -> AsyncIterator[str]:
+@pytest.fixture
+def fresh_database(database_url: str, tmp_path: Path) -> Iterator[str]:
     """An empty database of the same kind as ``database_url`` (nothing in it, not even a schema)."""
     if database_url.startswith("sqlite"):
         yield f"sqlite+aiosqlite:///{tmp_path / 'restored' / 'inner-circle.db'}"
         return
-    name = f"ic_restore_{uuid.uuid4().hex[:12]}"
-    await _pg_execute(f'CREATE DATABASE "{name}"')
-    yield _pg_url(name)
-    await _pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    url = POSTGRES.create_database("ic_restore")
+    yield url
+    POSTGRES.drop_database(url)

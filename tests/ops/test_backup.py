@@ -8,15 +8,13 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from inner_circle.sdk import InnerCircleClient
-from tests.conftest import _pg_execute, _pg_url
-from tests.support import PASSWORD, Family, ThreadedServer, make_settings
+from tests.support import PASSWORD, POSTGRES, Family, ThreadedServer, make_settings
 
 
 async def cli(*args: str, database_url: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -123,10 +121,8 @@ async def test_logical_backup_moves_a_family_from_sqlite_to_postgres(
     finally:
         await family.close()
         await server.stop()
-    name = f"ic_move_{uuid.uuid4().hex[:12]}"
-    await _pg_execute(f'CREATE DATABASE "{name}"')
+    target = await asyncio.to_thread(POSTGRES.create_database, "ic_move")
     try:
-        target = _pg_url(name)
         restored = await cli("restore", str(archive), database_url=target, data_dir=tmp_path)
         assert restored.returncode == 0, restored.stderr
         server = ThreadedServer(make_settings(target, tmp_path))
@@ -142,7 +138,7 @@ async def test_logical_backup_moves_a_family_from_sqlite_to_postgres(
             await family.close()
             await server.stop()
     finally:
-        await _pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await asyncio.to_thread(POSTGRES.drop_database, target)
 
 
 async def test_export_family_and_member(family: Family, database_url: str, tmp_path: Path) -> None:

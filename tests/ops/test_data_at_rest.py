@@ -6,16 +6,14 @@ from __future__ import annotations
 import asyncio
 import os
 import stat
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import LiveServer
-from tests.support import Family, ThreadedServer, make_settings
+import harness
+from tests.support import Family, ThreadedServer, make_settings, process_server
 
 SQLITE_FILES = ("inner-circle.db", "inner-circle.db-wal", "inner-circle.db-shm")
 
@@ -42,7 +40,7 @@ def assert_private(data_dir: Path, *files: str) -> None:
 
 def test_data_folder_and_database_files_are_private(usual_umask: None, tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    server = LiveServer(data_dir)
+    server = process_server(data_dir)
     data_dir.mkdir()
     server.start()  # a fresh install: the server creates the database and the secret
     try:
@@ -73,14 +71,7 @@ def test_data_folder_and_database_files_are_private(usual_umask: None, tmp_path:
             archive = tmp_path / "logical.tar.gz"
             made = server.cli("backup", "--logical", "--output", str(archive))
             assert made.returncode == 0, made.stderr
-        restored = subprocess.run(
-            [sys.executable, "-m", "inner_circle.cli.main", "restore", str(archive)],
-            env=restored_env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        restored = harness.cli(restored_env, "restore", str(archive))
         assert restored.returncode == 0, restored.stderr
         assert_private(restored_dir, "inner-circle.db")
         for name in SQLITE_FILES[1:]:

@@ -4,25 +4,16 @@ connections are bounded, /metrics is not public."""
 from __future__ import annotations
 
 import asyncio
-import os
-import secrets
 import socket
-import subprocess
-import sys
 import time
-import uuid
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-import pytest_asyncio
 
-from tests.conftest import LiveServer, _pg_available, _pg_execute
-from tests.support import POSTGRES_URL, REDIS_URL, free_port, need_service, run_async
+from harness import ServerGroup
+from tests.conftest import StartProcess
 
 READ_TIMEOUT = 1.0
-SERVE = [sys.executable, "-m", "inner_circle.cli.main", "serve"]
 
 
 def open_raw(url: str, first_bytes: bytes) -> socket.socket:
@@ -48,16 +39,12 @@ def seconds_until_closed(sock: socket.socket) -> float:
     return time.monotonic() - started
 
 
-@pytest_asyncio.fixture
-async def strict_server(tmp_path: Path) -> AsyncIterator[LiveServer]:
-    server = LiveServer(tmp_path)
-    server.env["INNER_CIRCLE_REQUEST_READ_TIMEOUT_SECONDS"] = str(READ_TIMEOUT)
-    await asyncio.to_thread(server.start)
-    yield server
-    await asyncio.to_thread(server.stop)
+@pytest.fixture
+def strict_server(start_process: StartProcess) -> ServerGroup:
+    return start_process(env={"INNER_CIRCLE_REQUEST_READ_TIMEOUT_SECONDS": str(READ_TIMEOUT)})
 
 
-async def test_slow_headers_and_silent_connections_are_closed(strict_server: LiveServer) -> None:
+async def test_slow_headers_and_silent_connections_are_closed(strict_server: ServerGroup) -> None:
     partial = open_raw(strict_server.url, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n")
     silent = open_raw(strict_server.url, b"")
     slow_body = open_raw(
@@ -75,78 +62,35 @@ async def test_slow_headers_and_silent_connections_are_closed(strict_server: Liv
         assert answer.startswith(b"HTTP/1.1 200")
 
 
-async def test_connections_beyond_the_limit_get_503(tmp_path: Path) -> None:
-    server = LiveServer(tmp_path)
-    server.env["INNER_CIRCLE_LIMIT_CONCURRENCY"] = "3"
-    server.env["INNER_CIRCLE_REQUEST_READ_TIMEOUT_SECONDS"] = "30"
-    await asyncio.to_thread(server.start)
-    try:
-        held = [open_raw(server.url, b"GET / HTTP/1.1\r\nHost: x\r\n") for _ in range(2)]
-        async with httpx.AsyncClient(base_url=server.url) as http:
-            busy = await http.get("/healthz")
-            assert busy.status_code == 503
-            for sock in held:
-                sock.close()
-            deadline = time.monotonic() + 10
-            while (await http.get("/healthz")).status_code != 200:
-                assert time.monotonic() < deadline, "connections were not released"
-                await asyncio.sleep(0.05)  # polling a condition, bounded by the deadline
-    finally:
-        await asyncio.to_thread(server.stop)
+async def test_connections_beyond_the_limit_get_503(start_process: StartProcess) -> None:
+    server = start_process(
+        env={
+            "INNER_CIRCLE_LIMIT_CONCURRENCY": "3",
+            "INNER_CIRCLE_REQUEST_READ_TIMEOUT_SECONDS": "30",
+        }
+    )
+    held = [open_raw(server.url, b"GET / HTTP/1.1\r\nHost: x\r\n") for _ in range(2)]
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        busy = await http.get("/healthz")
+        assert busy.status_code == 503
+        for sock in held:
+            sock.close()
+        deadline = time.monotonic() + 10
+        while (await http.get("/healthz")).status_code != 200:
+            assert time.monotonic() < deadline, "connections were not released"
+            await asyncio.sleep(0.05)  # polling a condition, bounded by the deadline
 
 
 @pytest.fixture
-def postgres_redis_env(tmp_path: Path) -> Iterator[dict[str, str]]:
-    if not _pg_available():
-        need_service(f"PostgreSQL is not reachable at {POSTGRES_URL}")
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError:
-        need_service(f"Redis is not reachable at {REDIS_URL}")
-    name = f"ic_http_{uuid.uuid4().hex[:12]}"
-    run_async(_pg_execute(f'CREATE DATABASE "{name}"'))
-    base = POSTGRES_URL.rsplit("/", 1)[0]
-    yield {
-        **os.environ,
-        "INNER_CIRCLE_DATABASE_URL": f"{base}/{name}",
-        "INNER_CIRCLE_REDIS_URL": REDIS_URL,
-        "INNER_CIRCLE_REDIS_KEY_PREFIX": name,
-        "INNER_CIRCLE_JWT_SECRET": secrets.token_urlsafe(48),
-        "INNER_CIRCLE_DATA_DIR": str(tmp_path / "data"),
-        "INNER_CIRCLE_LOG_LEVEL": "WARNING",
-        "INNER_CIRCLE_REQUEST_READ_TIMEOUT_SECONDS": str(READ_TIMEOUT),
-    }
-    run_async(_pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-@pytest.fixture
-def workers_url(postgres_redis_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
+def workers_url(start_process: StartProcess) -> str:
     """``inner-circle serve --workers 2``: each worker builds its app with the factory."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with open(tmp_path / "server.log", "wb") as log:
-        process = subprocess.Popen(
-            [*SERVE, "--port", str(port), "--workers", "2"],
-            env=postgres_redis_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                assert process.poll() is None, (tmp_path / "server.log").read_text()
-                assert time.monotonic() < deadline, "workers did not become healthy"
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)  # polling a condition, bounded by the deadline
-            yield url
-        finally:
-            process.terminate()
-            process.wait(20)
+    server = start_process(
+        database="postgres",
+        redis=True,
+        workers=2,
+        env={"INNER_CIRCLE_REQUEST_READ_TIMEOUT_SECONDS": str(READ_TIMEOUT)},
+    )
+    return server.url
 
 
 @pytest.mark.postgres

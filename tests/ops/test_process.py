@@ -5,28 +5,21 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
+from harness import ServerGroup
 from inner_circle.sdk import InnerCircleClient
-from tests.conftest import LiveServer
+from tests.conftest import StartProcess
 from tests.support import PASSWORD
 
 
-@pytest_asyncio.fixture
-async def json_server(tmp_path: Path) -> AsyncIterator[LiveServer]:
-    server = LiveServer(tmp_path)
-    server.env["INNER_CIRCLE_LOG_FORMAT"] = "json"
-    server.env["INNER_CIRCLE_LOG_LEVEL"] = "DEBUG"
-    await asyncio.to_thread(server.start)
-    yield server
-    await asyncio.to_thread(server.stop)
+@pytest.fixture
+def json_server(start_process: StartProcess) -> ServerGroup:
+    return start_process(env={"INNER_CIRCLE_LOG_FORMAT": "json", "INNER_CIRCLE_LOG_LEVEL": "DEBUG"})
 
 
-async def test_logs_are_json_lines_with_ids_and_no_secrets(json_server: LiveServer) -> None:
+async def test_logs_are_json_lines_with_ids_and_no_secrets(json_server: ServerGroup) -> None:
     secret_text = "the-secret-message-text-4711"
     wrong_password = "wrong-password-secret-0815"
     await asyncio.to_thread(json_server.register, "anna", PASSWORD, True)
@@ -45,7 +38,7 @@ async def test_logs_are_json_lines_with_ids_and_no_secrets(json_server: LiveServ
         await anna.disconnect()
     await asyncio.to_thread(json_server.stop)
 
-    text = (json_server.data_dir / "server.log").read_text()
+    text = json_server.log_path.read_text()
     for secret in [secret_text, wrong_password, PASSWORD, *tokens]:
         assert secret and secret not in text
     entries = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
@@ -60,29 +53,25 @@ async def test_logs_are_json_lines_with_ids_and_no_secrets(json_server: LiveServ
     assert all(line.startswith(banner) for line in non_json), non_json
 
 
-async def test_sigterm_tells_socket_clients_to_reconnect(tmp_path: Path) -> None:
-    server = LiveServer(tmp_path)
-    await asyncio.to_thread(server.start)
-    try:
-        await asyncio.to_thread(server.register, "anna")
-        async with InnerCircleClient(server.url) as anna:
-            await anna.login("anna", PASSWORD)
-            await anna.connect()
-            assert anna.sio is not None
-            told: asyncio.Future[object] = asyncio.get_running_loop().create_future()
-            gone = asyncio.Event()
-            anna.sio.on("serverShutdown", lambda data: told.set_result(data))
-            anna.sio.on("disconnect", lambda *_: gone.set())
-            assert server.process is not None
-            server.process.send_signal(signal.SIGTERM)
-            assert await asyncio.wait_for(told, 10) == {"reconnectAfterMs": 1000}
-            await asyncio.wait_for(gone.wait(), 10)
-            code = await asyncio.to_thread(server.process.wait, 15)
-            # uvicorn re-raises the signal once it has shut down cleanly (systemd counts
-            # an exit by SIGTERM as a success).
-            assert code in (0, -signal.SIGTERM)
-        log = (tmp_path / "server.log").read_text()
-        assert "told 1 connected client(s) to reconnect" in log
-        assert "Application shutdown complete" in log
-    finally:
-        await asyncio.to_thread(server.stop)
+async def test_sigterm_tells_socket_clients_to_reconnect(start_process: StartProcess) -> None:
+    server = start_process()
+    await asyncio.to_thread(server.register, "anna")
+    async with InnerCircleClient(server.url) as anna:
+        await anna.login("anna", PASSWORD)
+        await anna.connect()
+        assert anna.sio is not None
+        told: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        gone = asyncio.Event()
+        anna.sio.on("serverShutdown", lambda data: told.set_result(data))
+        anna.sio.on("disconnect", lambda *_: gone.set())
+        assert server.process is not None
+        server.process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(told, 10) == {"reconnectAfterMs": 1000}
+        await asyncio.wait_for(gone.wait(), 10)
+        code = await asyncio.to_thread(server.process.wait, 15)
+        # uvicorn re-raises the signal once it has shut down cleanly (systemd counts
+        # an exit by SIGTERM as a success).
+        assert code in (0, -signal.SIGTERM)
+    log = server.log_path.read_text()
+    assert "told 1 connected client(s) to reconnect" in log
+    assert "Application shutdown complete" in log

@@ -8,8 +8,6 @@ from collections.abc import AsyncIterator
 import pytest_asyncio
 
 from inner_circle.server.realtime.presence import RedisPresence
-from tests.scale.conftest import _redis_ok
-from tests.support import REDIS_URL, need_service
 
 
 class FakeClock:
@@ -21,13 +19,13 @@ class FakeClock:
 
 
 @pytest_asyncio.fixture
-async def processes() -> AsyncIterator[tuple[RedisPresence, RedisPresence, FakeClock]]:
-    if not _redis_ok():
-        need_service(f"Redis is not reachable at {REDIS_URL}")
+async def processes(
+    redis_url: str, redis_prefix: str
+) -> AsyncIterator[tuple[RedisPresence, RedisPresence, FakeClock]]:
     clock = FakeClock()
-    prefix = f"test-presence-{uuid.uuid4().hex[:8]}:"
-    a = RedisPresence.from_url(REDIS_URL, prefix=prefix, ttl=60, clock=clock)
-    b = RedisPresence.from_url(REDIS_URL, prefix=prefix, ttl=60, clock=clock)
+    prefix = f"{redis_prefix}:"
+    a = RedisPresence.from_url(redis_url, prefix=prefix, ttl=60, clock=clock)
+    b = RedisPresence.from_url(redis_url, prefix=prefix, ttl=60, clock=clock)
     try:
         yield a, b, clock
     finally:

@@ -1,20 +1,14 @@
-"""Servers with chosen settings (low limits, Redis) for the hardening tests."""
+"""What the hardening tests add to the root fixtures (``start_server``, ``redis_url``,
+``redis_prefix``): a clock the test moves."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any
 
-import pytest
-import pytest_asyncio
+from inner_circle.core.clock import utc_now
+from tests.support import StartServer
 
-from inner_circle.core.clock import Clock, utc_now
-from tests.support import REDIS_URL, Family, ThreadedServer, make_settings, need_service
-
-StartServer = Callable[..., Awaitable[Family]]
+__all__ = ["ManualClock", "StartServer"]
 
 
 class ManualClock:
@@ -28,59 +22,3 @@ class ManualClock:
 
     def advance(self, seconds: float) -> None:
         self._now += timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def server_database_url(sqlite_url: str) -> str:
-    """The database ``start_server`` uses: SQLite; a module may override this fixture
-    (with ``database_url``) to run on PostgreSQL too."""
-    return sqlite_url
-
-
-@pytest_asyncio.fixture
-async def start_server(server_database_url: str, tmp_path: Path) -> AsyncIterator[StartServer]:
-    """``await start_server(**settings)``: a live server on this test's database
-    (``clock=`` a :class:`ManualClock` to move time).
-
-    Several servers may share the database (and Redis), like processes behind one proxy.
-    """
-    started: list[tuple[ThreadedServer, Family]] = []
-
-    async def start(clock: Clock | None = None, **overrides: Any) -> Family:
-        server = ThreadedServer(
-            make_settings(server_database_url, tmp_path, **overrides), clock=clock
-        )
-        await server.start()
-        handle = Family(server)
-        started.append((server, handle))
-        return handle
-
-    yield start
-    for server, handle in reversed(started):
-        await handle.close()
-        await server.stop()
-
-
-def _redis_ping(url: str) -> bool:
-    from redis import Redis
-
-    client = Redis.from_url(url, socket_connect_timeout=2)
-    try:
-        return bool(client.ping())
-    except Exception:
-        return False
-    finally:
-        client.close()
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> str:
-    if not _redis_ping(REDIS_URL):
-        need_service(f"Redis is not reachable at {REDIS_URL}")
-    return REDIS_URL
-
-
-@pytest.fixture
-def redis_prefix() -> str:
-    """A key prefix of this test's own, so tests sharing one Redis never see each other."""
-    return f"ic-test-{uuid.uuid4().hex[:12]}"

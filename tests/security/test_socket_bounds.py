@@ -10,40 +10,32 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-import pytest_asyncio
 import socketio
 import websockets
 
 from inner_circle.sdk import InnerCircleClient
 from inner_circle.sdk.errors import AckTimeout, BadRequest, RateLimitedError
-from tests.support import Family, ThreadedServer, make_settings
+from tests.support import Family
 
 WAIT = 8.0
 GUARD_LOGGER = "inner_circle.server.socket.server"
 StartFamily = Callable[..., Awaitable[Family]]
 
 
-@pytest_asyncio.fixture
-async def start_family(database_url: str, tmp_path: Path) -> AsyncIterator[StartFamily]:
+@pytest.fixture
+def server_database_url(database_url: str) -> str:
+    """``start_server`` on this test's database: SQLite, then PostgreSQL."""
+    return database_url
+
+
+@pytest.fixture
+def start_family(start_server: StartFamily) -> StartFamily:
     """``await start_family(**settings)``: a live server with chosen settings, this test's DB."""
-    started: list[tuple[ThreadedServer, Family]] = []
-
-    async def start(**overrides: Any) -> Family:
-        server = ThreadedServer(make_settings(database_url, tmp_path, **overrides))
-        await server.start()
-        handle = Family(server)
-        started.append((server, handle))
-        return handle
-
-    yield start
-    for server, handle in reversed(started):
-        await handle.close()
-        await server.stop()
+    return start_server
 
 
 def closed(client: InnerCircleClient) -> asyncio.Event:

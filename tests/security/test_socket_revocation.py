@@ -9,30 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
-import subprocess
-import sys
-import uuid
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
+import harness
+from harness import ServerGroup
 from inner_circle.sdk import InnerCircleClient
 from inner_circle.sdk.errors import PermissionDenied
-from tests.scale.conftest import INNER_CIRCLE, Cluster, _pg, _redis_ok
-from tests.support import (
-    FAST_HASHING,
-    PASSWORD,
-    POSTGRES_URL,
-    REDIS_URL,
-    Family,
-    ThreadedServer,
-    make_settings,
-    need_service,
-)
+from tests.conftest import StartProcess
+from tests.support import FAST_HASHING, PASSWORD, Family, StartServer
 
 CLOSE_WITHIN = 8.0  # seconds; the sweep runs every second, hints act at once
 
@@ -70,17 +58,7 @@ def cli_env(settings: Any, data_dir: Path, **extra: str) -> dict[str, str]:
 
 async def run_cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
     """The operator's `inner-circle` command, as a separate process, while the server runs."""
-    result = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "inner_circle.cli.main", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        input=stdin,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    result = await asyncio.to_thread(harness.cli, env, *args, input=stdin, check=True)
     return result.stdout
 
 
@@ -221,17 +199,16 @@ async def test_sockets_connecting_during_a_deactivation_are_closed(family: Famil
 # --- token expiry and reauth -------------------------------------------------------------
 
 
+@pytest.fixture
+def server_database_url(database_url: str) -> str:
+    """``start_server`` on this test's database: SQLite, then PostgreSQL."""
+    return database_url
+
+
 @pytest_asyncio.fixture
-async def short_lived(database_url: str, tmp_path: Path) -> AsyncIterator[Family]:
+async def short_lived(start_server: StartServer) -> Family:
     """A live server whose access tokens live 4 seconds."""
-    server = ThreadedServer(make_settings(database_url, tmp_path, access_token_ttl_seconds=4))
-    await server.start()
-    handle = Family(server)
-    try:
-        yield handle
-    finally:
-        await handle.close()
-        await server.stop()
+    return await start_server(access_token_ttl_seconds=4)
 
 
 async def test_socket_closes_when_its_token_expires(short_lived: Family) -> None:
@@ -280,44 +257,19 @@ async def test_reauth_refuses_another_members_token(family: Family) -> None:
 
 
 @pytest.fixture
-def slow_sweep_cluster(tmp_path: Path) -> Iterator[Cluster]:
+def slow_sweep_cluster(start_process: StartProcess) -> ServerGroup:
     """Two `inner-circle serve` processes whose own sweep waits 60 s: a socket closed within
     seconds was closed by a hint crossing processes through Redis."""
-    try:
-        asyncio.run(_pg("SELECT 1"))
-    except Exception:
-        need_service(f"PostgreSQL is not reachable at {POSTGRES_URL}")
-    if not _redis_ok():
-        need_service(f"Redis is not reachable at {REDIS_URL}")
-    name = f"ic_revoke_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_pg(f'CREATE DATABASE "{name}"'))
-    base = POSTGRES_URL.rsplit("/", 1)[0]
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("INNER_CIRCLE_")},
-        "INNER_CIRCLE_DATABASE_URL": f"{base}/{name}",
-        "INNER_CIRCLE_REDIS_URL": REDIS_URL,
-        "INNER_CIRCLE_REDIS_KEY_PREFIX": name,
-        "INNER_CIRCLE_JWT_SECRET": secrets.token_urlsafe(48),
-        "INNER_CIRCLE_DATA_DIR": str(tmp_path / "data"),
-        "INNER_CIRCLE_ARGON2_MEMORY_KIB": str(FAST_HASHING["argon2_memory_kib"]),
-        "INNER_CIRCLE_ARGON2_TIME_COST": str(FAST_HASHING["argon2_time_cost"]),
-        "INNER_CIRCLE_SOCKET_REVALIDATE_SECONDS": "60",
-        "INNER_CIRCLE_LOG_LEVEL": "WARNING",
-    }
-    subprocess.run([INNER_CIRCLE, "migrate"], env=env, check=True, capture_output=True, timeout=120)
-    cluster = None
-    try:
-        cluster = Cluster(env, tmp_path)
-        yield cluster
-    finally:
-        if cluster is not None:
-            for server in cluster.servers:
-                server.stop()
-        asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    return start_process(
+        database="postgres",
+        redis=True,
+        processes=2,
+        env={"INNER_CIRCLE_SOCKET_REVALIDATE_SECONDS": "60", "INNER_CIRCLE_LOG_LEVEL": "WARNING"},
+    )
 
 
 async def cluster_member(
-    cluster: Cluster, url: str, name: str, *, admin: bool = False
+    cluster: ServerGroup, url: str, name: str, *, admin: bool = False
 ) -> InnerCircleClient:
     args = ["invite", "create", "--quiet"] + (["--admin"] if admin else [])
     code = (await run_cli(cluster.env, *args)).strip()
@@ -339,7 +291,7 @@ async def same_session_on(url: str, of: InnerCircleClient) -> InnerCircleClient:
     return other
 
 
-async def test_logout_closes_the_session_on_every_process(slow_sweep_cluster: Cluster) -> None:
+async def test_logout_closes_the_session_on_every_process(slow_sweep_cluster: ServerGroup) -> None:
     a, b = slow_sweep_cluster.servers
     anna = await cluster_member(slow_sweep_cluster, a.url, "anna")
     phone = await cluster_member(slow_sweep_cluster, b.url, "anna2")
@@ -362,7 +314,7 @@ async def test_logout_closes_the_session_on_every_process(slow_sweep_cluster: Cl
 
 
 async def test_cli_revocations_close_sockets_on_every_process(
-    slow_sweep_cluster: Cluster,
+    slow_sweep_cluster: ServerGroup,
 ) -> None:
     a, b = slow_sweep_cluster.servers
     ben = await cluster_member(slow_sweep_cluster, a.url, "ben")
@@ -397,7 +349,7 @@ async def test_cli_revocations_close_sockets_on_every_process(
 
 
 async def test_sockets_connecting_on_one_process_while_another_deactivates(
-    slow_sweep_cluster: Cluster,
+    slow_sweep_cluster: ServerGroup,
 ) -> None:
     a, b = slow_sweep_cluster.servers
     admin = await cluster_member(slow_sweep_cluster, a.url, "admin", admin=True)

@@ -1,5 +1,5 @@
 /** The composer: drafts per chat, typing notices, Enter sends, the inline editor. */
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { ApiError } from '../../api';
 import { ClientEvent } from '../../api/generated/events';
 import { editMessage, send } from '../../chats';
@@ -38,7 +38,10 @@ export function Composer({
   }, [chatId]);
 
   // Editing puts the message's text in the composer; the draft comes back afterwards.
-  useEffect(() => {
+  // A layout effect: it runs with the render that names the box "Edit message", so what is
+  // typed there next is never overwritten by a late effect (a busy page can delay plain
+  // effects past the first keystrokes, and Enter then saved the unchanged text: nothing).
+  useLayoutEffect(() => {
     if (editing) {
       stopTyping();
       editingId.current = editing.id;

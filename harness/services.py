@@ -1,0 +1,234 @@
+"""The services a server under test runs against: PostgreSQL (shared or private) and Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+__all__ = ["Postgres", "PrivatePostgres", "Redis", "free_port", "in_thread"]
+
+T = TypeVar("T")
+
+
+def in_thread(function: Callable[..., T], *args: Any) -> T:
+    """Run blocking work (``asyncio.run``, migrations) on a fresh thread: safe even when this
+    thread has an event loop running, as pytest-asyncio and Playwright's sync API leave one."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function, *args).result()
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    return in_thread(asyncio.run, coroutine)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _plain(url: str) -> str:
+    """``postgresql://`` for asyncpg, whichever SQLAlchemy driver the URL names."""
+    scheme, _, rest = url.partition("://")
+    return f"postgresql://{rest}" if scheme.startswith("postgres") else url
+
+
+class Postgres:
+    """A PostgreSQL server reached as its admin (``postgresql://user@host:port/postgres``)."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = _plain(admin_url)
+
+    def url(self, name: str) -> str:
+        """The SQLAlchemy URL (asyncpg driver) of database ``name`` on this server."""
+        base, _, _ = self.admin_url.rpartition("/")
+        return f"{base}/{name}".replace("postgresql://", "postgresql+asyncpg://", 1)
+
+    async def execute(self, *statements: str) -> None:
+        import asyncpg
+
+        connection = await asyncpg.connect(self.admin_url, timeout=10)
+        try:
+            for statement in statements:
+                await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    def run(self, *statements: str) -> None:
+        """:meth:`execute` from synchronous code (or from inside a running loop)."""
+        run_async(self.execute(*statements))
+
+    def reachable(self) -> bool:
+        try:
+            self.run("SELECT 1")
+        except Exception:
+            return False
+        return True
+
+    def create_database(self, prefix: str = "ic", *, template: str | None = None) -> str:
+        """A new database ``<prefix>_<hex>`` (empty, or a copy of ``template``); its URL."""
+        name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        clause = f' TEMPLATE "{template}"' if template else ""
+        self.run(f'CREATE DATABASE "{name}"{clause}')
+        return self.url(name)
+
+    def drop_database(self, url_or_name: str) -> None:
+        name = url_or_name.rpartition("/")[2]
+        self.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class Redis:
+    """A Redis database; servers under test keep their keys under a prefix of their own."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def _client(self) -> Any:
+        import redis
+
+        return redis.Redis.from_url(self.url, socket_connect_timeout=2)
+
+    def reachable(self) -> bool:
+        import redis
+
+        client = self._client()
+        try:
+            return bool(client.ping())
+        except redis.RedisError:
+            return False
+        finally:
+            client.close()
+
+    @staticmethod
+    def new_prefix(label: str = "ic-test") -> str:
+        return f"{label}-{uuid.uuid4().hex[:12]}"
+
+    def flush_prefix(self, prefix: str) -> int:
+        """Delete every key under ``prefix``; how many there were."""
+        client = self._client()
+        try:
+            keys = list(client.scan_iter(match=f"{prefix}*", count=500))
+            for start in range(0, len(keys), 500):
+                client.delete(*keys[start : start + 500])
+            return len(keys)
+        finally:
+            client.close()
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of our own in a temporary folder, on a free loopback port.
+
+    For tests that stop the database under a live server without touching the machine's
+    shared one. Debian's server binaries refuse to run as root, so as root they run as the
+    ``postgres`` user (``runuser``). :meth:`stop` defaults to ``immediate``: the postmaster
+    and its backends exit at once, as in a crash, and every client connection is cut.
+    """
+
+    def __init__(self) -> None:
+        self.bin_dir = self.find_bin_dir()
+        self.port = free_port()
+        self.root: Path | None = None
+        self.admin_url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        self.server = Postgres(self.admin_url)
+
+    @staticmethod
+    def find_bin_dir() -> Path | None:
+        found = sorted(
+            glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"),
+            key=lambda p: int(p.split("/")[4]) if p.split("/")[4].isdigit() else 0,
+        )
+        return Path(found[-1]).parent if found else None
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        """Why a private cluster cannot run here, or None when it can."""
+        if cls.find_bin_dir() is None:
+            return "PostgreSQL server binaries (initdb, pg_ctl) not found in /usr/lib/postgresql"
+        if os.geteuid() == 0:
+            if shutil.which("runuser") is None:
+                return "runuser is missing (needed to run PostgreSQL as a non-root user)"
+            try:
+                import pwd
+
+                pwd.getpwnam("postgres")
+            except KeyError:
+                return "there is no postgres user to run a private PostgreSQL as"
+        return None
+
+    def _run(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        assert self.bin_dir is not None
+        command = [str(self.bin_dir / args[0]), *args[1:]]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=timeout, check=False
+        )
+        if result.returncode != 0:
+            raise RuntimeError(
+                f"{args[0]} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}\n"
+                f"{self.log_tail()}"
+            )
+        return result
+
+    @property
+    def data(self) -> Path:
+        assert self.root is not None
+        return self.root / "data"
+
+    def log_tail(self, lines: int = 30) -> str:
+        if self.root is None:
+            return ""
+        try:
+            text = (self.root / "postgres.log").read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def init(self) -> None:
+        """Create the cluster (trust auth for loopback, sockets in our own folder) and start it."""
+        # Not under pytest's tmp_path: that is private to root, and the server runs as postgres.
+        self.root = Path(tempfile.mkdtemp(prefix="ic-pg-", dir="/tmp"))
+        os.chmod(self.root, 0o755)
+        (self.root / "sock").mkdir()
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres", "postgres")
+            shutil.chown(self.root / "sock", "postgres", "postgres")
+        self._run(
+            "initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+            "--no-sync",
+        )  # fmt: skip
+        self.start()
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.root}/sock -c listen_addresses=127.0.0.1"
+        self._run(
+            "pg_ctl", "-D", str(self.data), "-l", f"{self.root}/postgres.log", "-o", options,
+            "-w", "-t", "60", "start",
+        )  # fmt: skip
+
+    def stop(self, mode: str = "immediate") -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop")
+
+    def destroy(self) -> None:
+        if self.root is None:
+            return
+        try:
+            if (self.data / "postmaster.pid").exists():
+                self.stop("immediate")
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+            self.root = None
+
+    async def create_database(self) -> str:
+        """A new empty database in this cluster; its URL."""
+        return await asyncio.to_thread(self.server.create_database, "ic_delivery")
