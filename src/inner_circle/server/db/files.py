@@ -68,6 +68,14 @@ def secure_sqlite_files(url: str) -> None:
         return
     if not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
-    os.close(os.open(path, os.O_RDONLY | os.O_CREAT, PRIVATE_FILE))
+    if not path.exists():
+        # Only a missing file is opened here: closing any descriptor of a database file drops
+        # every POSIX lock this process holds on it, including those of SQLite connections
+        # already open in this process, and another process could then checkpoint and
+        # truncate the WAL under them ("disk I/O error").
+        try:
+            os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+        except FileExistsError:
+            pass
     for suffix in SQLITE_SUFFIXES:
         private_file(Path(f"{path}{suffix}"))

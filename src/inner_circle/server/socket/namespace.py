@@ -85,6 +85,8 @@ class Grant:
     actor: Actor
     checked_at: float  # time.monotonic() when the database last confirmed it
     ending: bool = False
+    # Why it ended while the connection was still being set up (closed once it is set up).
+    pending_close: InnerCircleError | None = None
 
 
 class GrantEnded(Exception):
@@ -316,7 +318,20 @@ class ChatNamespace(socketio.AsyncNamespace):
             return
         grant.ending = True
         if not self.server.manager.is_connected(sid, self.namespace):
-            return  # still connecting: on_connect sees ``ending`` and refuses it
+            # Still connecting: on_connect sees ``ending`` and refuses it, or, if it has
+            # already returned, connection_established closes it once it is connected.
+            grant.pending_close = error
+            return
+        await self._close(sid, error)
+
+    async def connection_established(self, sid: str) -> None:
+        """python-socketio finished connecting ``sid``: close it now if its grant ended meanwhile."""
+        grant = self._grants.get(sid)
+        if grant is not None and grant.pending_close is not None:
+            error, grant.pending_close = grant.pending_close, None
+            await self._close(sid, error)
+
+    async def _close(self, sid: str, error: InnerCircleError) -> None:
         try:
             await self.emit(
                 ServerEvent.ERROR,

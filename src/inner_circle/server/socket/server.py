@@ -65,6 +65,17 @@ class GuardedServer(socketio.AsyncServer):
         if eio_sid is not None and eio_sid in self.environ:
             self._arm(eio_sid)  # a well-behaved client closes now; others get the timeout
 
+    async def _handle_connect(self, eio_sid: str, namespace: str, data: Any) -> None:
+        await super()._handle_connect(eio_sid, namespace, data)
+        # python-socketio counts a connection as connected only after its connect handler
+        # returned and CONNECT was sent; a revocation in that gap could not close it. Now it
+        # can: the namespace finishes what it had to leave pending (socket/namespace.py).
+        handler = self.namespace_handlers.get(namespace or NAMESPACE)
+        sid = self.manager.sid_from_eio_sid(eio_sid, namespace or NAMESPACE)
+        established = getattr(handler, "connection_established", None)
+        if sid is not None and established is not None:
+            await established(sid)
+
     async def _handle_disconnect(self, eio_sid: str, namespace: str, reason: Any = None) -> None:
         await super()._handle_disconnect(eio_sid, namespace, reason)
         if eio_sid in self.environ:
