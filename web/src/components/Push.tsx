@@ -12,6 +12,7 @@ import {
 } from '../push';
 import { toast, useStore } from '../store';
 import type { Id } from '../types';
+import { FormError, useAction } from './form';
 
 interface Device {
   id: Id;
@@ -70,8 +71,8 @@ export function NotificationSettings() {
   const [state, setPushState] = useState<PushState | null>(null);
   const [prefs, setPrefs] = useState<Prefs | null>(null);
   const [devices, setDevices] = useState<Device[]>([]);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const action = useAction({ fallback: t('pushFailed') });
+  const { busy, error } = action;
 
   const load = () => {
     void pushState().then(setPushState);
@@ -80,18 +81,7 @@ export function NotificationSettings() {
   };
   useEffect(load, []);
 
-  const run = async (fn: () => Promise<unknown>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await fn();
-    } catch (e) {
-      setError(errorText((e as ApiError).code, t('pushFailed')));
-    } finally {
-      setBusy(false);
-      load();
-    }
-  };
+  const run = (fn: () => Promise<unknown>) => action.run(fn).finally(load);
 
   const stateText: Record<PushState, string> = {
     unsupported: t('pushUnsupported'),
@@ -156,11 +146,7 @@ export function NotificationSettings() {
           </ul>
         </>
       )}
-      {error && (
-        <p class="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError error={error} />
     </section>
   );
 }

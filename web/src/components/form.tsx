@@ -19,10 +19,13 @@ export interface Action {
 export function useAction({
   initialError = null,
   serverMessage = false,
+  fallback,
 }: {
   initialError?: string | null;
   /** For a code the interface has no text for, show the server's message. */
   serverMessage?: boolean;
+  /** For a code the interface has no text for, show this instead. */
+  fallback?: string;
 } = {}): Action {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(initialError);
@@ -33,7 +36,7 @@ export function useAction({
       await fn();
     } catch (e) {
       const err = e as ApiError;
-      setError(serverMessage ? errorText(err.code, err.message) : errorText(err.code));
+      setError(errorText(err.code, serverMessage ? err.message : fallback));
     } finally {
       setBusy(false);
     }
