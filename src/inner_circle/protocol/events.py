@@ -35,7 +35,14 @@ __all__ = [
 ]
 
 
-class ServerEvent:
+class _EventNames:
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """Every name the class declares, in declaration order."""
+        return tuple(v for k, v in vars(cls).items() if k.isupper() and isinstance(v, str))
+
+
+class ServerEvent(_EventNames):
     """Names of the events the server emits."""
 
     MESSAGE_RECEIVED = "messageReceived"
@@ -62,13 +69,8 @@ class ServerEvent:
     # Sent by earlier servers when a session ended; clients still listen for it.
     SESSION_ENDED = "sessionEnded"
 
-    @classmethod
-    def names(cls) -> tuple[str, ...]:
-        """Every name above, in declaration order."""
-        return tuple(v for k, v in vars(cls).items() if k.isupper() and isinstance(v, str))
 
-
-class ClientEvent:
+class ClientEvent(_EventNames):
     """Names of the events clients send (the namespace's ``on_<name>`` handlers)."""
 
     SEND_MESSAGE = "sendMessage"
@@ -85,11 +87,6 @@ class ClientEvent:
     REAUTH = "reauth"
     # Whether the client is on screen (push notifications skip visible connections).
     VISIBILITY = "visibility"
-
-    @classmethod
-    def names(cls) -> tuple[str, ...]:
-        """Every name above, in declaration order."""
-        return tuple(v for k, v in vars(cls).items() if k.isupper() and isinstance(v, str))
 
 
 class GetMessagesIn(WireModel):
