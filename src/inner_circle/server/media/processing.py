@@ -126,8 +126,14 @@ def _thumbnails(image: Image.Image, work: Path, result: Processed) -> None:
         copy.save(target, "WEBP", quality=80)
         result.files[name] = target
     tiny = frame.convert("RGB")
-    tiny.thumbnail((64, 64))
-    result.blurhash = blurhash.encode(tiny, 4, 3)
+    tiny.thumbnail((32, 32))  # a BlurHash is a few colours: a small image is plenty
+    width, height = tiny.size
+    raw = tiny.tobytes()
+    rows = [
+        [list(raw[(y * width + x) * 3 : (y * width + x) * 3 + 3]) for x in range(width)]
+        for y in range(height)
+    ]
+    result.blurhash = blurhash.encode(rows, components_x=4, components_y=3)
 
 
 def _probe(path: Path) -> dict[str, object] | None:
