@@ -86,7 +86,7 @@ def ffmpeg_file(tmp_path: Path, name: str, *args: str) -> bytes:
 
 def voice_ogg(tmp_path: Path) -> bytes:
     return ffmpeg_file(
-        tmp_path, "voice.ogg", "-f", "lavfi", "-i", "sine=frequency=440:duration=1.5",
+        tmp_path, "voice.ogg", "-f", "lavfi", "-i", "sine=frequency=440:duration=1.2",
         "-c:a", "libopus", "-b:a", "24k",
     )  # fmt: skip
 
