@@ -77,9 +77,12 @@ class S3MediaStore:
         answer = await s3.get_object(
             Bucket=self.bucket, Key=self.prefix + key, Range=f"bytes={start}-{end}"
         )
-        async with answer["Body"] as body:
-            while chunk := await body.read(CHUNK):
+        body = answer["Body"]
+        try:
+            async for chunk in body.iter_chunks(CHUNK):
                 yield chunk
+        finally:
+            body.close()
 
     async def delete(self, keys: Sequence[str]) -> None:
         if not keys:
