@@ -30,8 +30,10 @@ class S3MediaStore:
         access_key: str | None,
         secret_key: str | None,
         prefix: str = "",
+        presign: bool = True,
     ) -> None:
         self.bucket = bucket
+        self.presigning = presign
         self.prefix = prefix
         self._session = aioboto3.Session(
             aws_access_key_id=access_key,
@@ -96,6 +98,8 @@ class S3MediaStore:
     async def presign(
         self, key: str, *, expires_in: int, content_type: str, disposition: str | None
     ) -> str | None:
+        if not self.presigning:
+            return None  # served through our signed route (a store browsers cannot reach)
         s3 = await self._s3()
         params: dict[str, str] = {
             "Bucket": self.bucket,
