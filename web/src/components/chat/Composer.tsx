@@ -8,6 +8,10 @@ import { emitQuiet } from '../../socket';
 import { toast } from '../../store';
 import type { Id, MessageOut } from '../../types';
 import { Icon, IconButton } from '../../ui';
+import { AttachButton, AttachTray, useAttachDraft } from './media/AttachButton';
+import { tm } from '../../media/i18n';
+import { sendWithFiles } from '../../media/upload';
+import { VoiceRecorder } from './media/VoiceRecorder';
 
 const drafts = new Map<Id, string>();
 
@@ -30,6 +34,7 @@ export function Composer({
   const lastTyping = useRef(0);
   const ref = useRef<HTMLTextAreaElement>(null);
   const editingId = useRef<Id | null>(null);
+  const files = useAttachDraft(chatId);
 
   useEffect(() => {
     // Focus the composer on desktop when a chat opens.
@@ -90,8 +95,11 @@ export function Composer({
       return;
     }
     const content = text.trim();
-    if (!content) return;
-    send(chatId, content);
+    if (files.files.length) {
+      void sendWithFiles(chatId, content, files.files);
+      files.clear();
+    } else if (!content) return;
+    else send(chatId, content);
     setText('');
     drafts.delete(chatId);
     stopTyping();
@@ -117,13 +125,15 @@ export function Composer({
           <IconButton icon="close" label={t('cancelEdit')} onClick={onEditDone} />
         </div>
       )}
+      {!editing && files.files.length > 0 && <AttachTray files={files.files} onRemove={files.remove} />}
       <div class="composer-row">
+        {!editing && <AttachButton onFiles={files.add} />}
         <textarea
           ref={ref}
           rows={1}
           name="message"
           class="composer-input"
-          placeholder={t('messagePlaceholder')}
+          placeholder={files.files.length ? tm('captionPlaceholder') : t('messagePlaceholder')}
           aria-label={editing ? t('editMessage') : t('messagePlaceholder')}
           maxLength={4000}
           value={text}
@@ -153,15 +163,19 @@ export function Composer({
           }}
           onBlur={stopTyping}
         />
-        <button
-          class="send-btn"
-          type="submit"
-          aria-label={editing ? t('save') : t('send')}
-          title={editing ? t('save') : t('send')}
-          disabled={!text.trim() || saving}
-        >
-          <Icon name={editing ? 'check' : 'send'} />
-        </button>
+        {!editing && !text.trim() && !files.files.length ? (
+          <VoiceRecorder chatId={chatId} onSent={onSent} />
+        ) : (
+          <button
+            class="send-btn"
+            type="submit"
+            aria-label={editing ? t('save') : t('send')}
+            title={editing ? t('save') : t('send')}
+            disabled={(!text.trim() && !files.files.length) || saving}
+          >
+            <Icon name={editing ? 'check' : 'send'} />
+          </button>
+        )}
       </div>
     </form>
   );
