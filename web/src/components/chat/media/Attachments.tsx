@@ -4,6 +4,7 @@
  * cards. The viewer is loaded on first use.
  */
 import { useState } from 'preact/hooks';
+import './media.css';
 import { formatDuration, tm } from '../../../media/i18n';
 import type { AttachmentOut, ViewerItem } from '../../../media/types';
 import { getState } from '../../../store';
