@@ -245,13 +245,15 @@ export function useUploadProgress(item: OutboxItem): number {
   return done / total;
 }
 
-// Uploads start (again) when the outbox changes (a new message, a reload's restore, a retry)
-// and when the browser is back online.
+// Uploads start (again) when the outbox changes (a new message, a reload's restore, a retry),
+// after signing in, and when the browser is back online.
 let lastOutbox: OutboxItem[] | null = null;
+let lastMe: unknown = null;
 subscribe(() => {
-  const o = getState().outbox;
-  if (o !== lastOutbox) {
-    lastOutbox = o;
+  const { outbox, me } = getState();
+  if (outbox !== lastOutbox || me !== lastMe) {
+    lastOutbox = outbox;
+    lastMe = me;
     pump();
   }
 });
