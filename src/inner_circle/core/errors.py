@@ -11,7 +11,8 @@ exception.
     ├── Unauthenticated       UNAUTHENTICATED, INVALID_CREDENTIALS, TOKEN_INVALID
     ├── Forbidden             FORBIDDEN, ADMIN_ONLY, ACCOUNT_DEACTIVATED
     ├── NotFound              NOT_FOUND (hidden objects read as not found too)
-    ├── Conflict              USERNAME_TAKEN, DISPLAY_NAME_TAKEN
+    ├── Conflict              USERNAME_TAKEN, DISPLAY_NAME_TAKEN, UPLOAD_CONFLICT
+    ├── TooLarge              PAYLOAD_TOO_LARGE, QUOTA_EXCEEDED
     ├── InvalidInvitation     INVITE_INVALID, INVITE_USED, INVITE_EXPIRED, INVITE_REVOKED
     ├── RateLimited           RATE_LIMITED
     └── Unavailable           UNAVAILABLE (the database is unreachable)
@@ -31,6 +32,7 @@ __all__ = [
     "InvalidInvitation",
     "NotFound",
     "RateLimited",
+    "TooLarge",
     "Unauthenticated",
     "Unavailable",
     "ValidationFailed",
@@ -55,6 +57,10 @@ class ErrorCode(StrEnum):
     INVITE_REVOKED = "INVITE_REVOKED"
     RATE_LIMITED = "RATE_LIMITED"
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
+    UPLOAD_CONFLICT = "UPLOAD_CONFLICT"
+    UNSUPPORTED_MEDIA = "UNSUPPORTED_MEDIA"
+    LINK_EXPIRED = "LINK_EXPIRED"
     UNAVAILABLE = "UNAVAILABLE"
     INTERNAL = "INTERNAL"
 
@@ -100,6 +106,10 @@ class NotFound(InnerCircleError):
 
 class Conflict(InnerCircleError):
     default_code = ErrorCode.USERNAME_TAKEN
+
+
+class TooLarge(InnerCircleError):
+    default_code = ErrorCode.PAYLOAD_TOO_LARGE
 
 
 class InvalidInvitation(InnerCircleError):

@@ -5,13 +5,24 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, AliasChoices, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from inner_circle.core import limits, usernames
 from inner_circle.core.text import clean_display_name, is_blank
 from inner_circle.protocol.base import UtcDatetime, WireModel
 
 __all__ = [
+    "AttachmentKind",
+    "AttachmentOut",
+    "ChatMediaItem",
+    "ChatMediaPage",
     "ChatOut",
     "ChatRef",
     "ChatRenameIn",
@@ -22,6 +33,7 @@ __all__ = [
     "LoginIn",
     "MarkReadIn",
     "MemberReadState",
+    "MemberStorage",
     "MessageContentIn",
     "MessageEditIn",
     "MessageOut",
@@ -37,9 +49,13 @@ __all__ = [
     "RegisterIn",
     "RemovedOut",
     "SendMessageIn",
+    "StorageOut",
     "SyncEvent",
     "SyncOut",
     "TokenPair",
+    "UploadErrorOut",
+    "UploadMetadataIn",
+    "UploadStatusOut",
     "UserBrief",
     "UserOut",
 ]
@@ -198,6 +214,27 @@ class ChatRef(WireModel):
     name: str
 
 
+AttachmentKind = Literal["image", "video", "audio", "voice", "file"]
+
+
+class AttachmentOut(WireModel):
+    """A file of a message (docs/media.md); URLs are short-lived signed URLs."""
+
+    id: UUID
+    kind: AttachmentKind
+    name: str
+    size: int
+    mime_type: str
+    width: int | None = None
+    height: int | None = None
+    duration_ms: int | None = None
+    waveform: list[int] | None = None
+    blurhash: str | None = None
+    thumbnail_url: str | None = None
+    preview_url: str | None = None
+    url: str
+
+
 class MessageOut(WireModel):
     id: UUID
     chat_id: UUID
@@ -211,6 +248,10 @@ class MessageOut(WireModel):
     updated_at: UtcDatetime
     edited_at: UtcDatetime | None = None
     deleted_at: UtcDatetime | None = None
+    # Media: ``content`` is the caption or, without one, a text fallback for clients that
+    # know no attachments ("📷 Photo"); ``caption`` is the member's own text only.
+    attachments: list[AttachmentOut] = Field(default_factory=list)
+    caption: str = ""
 
 
 class MemberReadState(WireModel):
@@ -285,8 +326,25 @@ class MessageEditIn(WireModel):
         return value
 
 
-class MessageContentIn(MessageEditIn):
+class MessageContentIn(WireModel):
+    """A message to send: text, files (finished uploads, docs/media.md), or both."""
+
+    content: Annotated[str, StringConstraints(max_length=limits.MESSAGE_MAX)] = ""
     client_message_id: ClientMessageId | None = None
+    attachment_ids: Annotated[
+        list[UUID], Field(default_factory=list, max_length=limits.ATTACHMENTS_MAX)
+    ]
+
+    @model_validator(mode="after")
+    def _something_to_send(self) -> MessageContentIn:
+        if not self.attachment_ids and is_blank(self.content):
+            raise ValueError(
+                "content must not be blank (invisible characters do not count) "
+                "unless attachmentIds are given"
+            )
+        if len(set(self.attachment_ids)) != len(self.attachment_ids):
+            raise ValueError("attachmentIds must not repeat")
+        return self
 
 
 class SendMessageIn(MessageContentIn):
@@ -349,3 +407,75 @@ class SyncOut(WireModel):
     events: list[SyncEvent] = Field(default_factory=list)
     chats: list[ChatOut] | None = None
     messages: list[MessageOut] | None = None
+
+
+# --- media (docs/media.md) ------------------------------------------------------------------
+
+UploadState = Literal["uploading", "processing", "ready", "failed"]
+WAVEFORM_MAX = 256
+DURATION_MAX_MS = 24 * 3600 * 1000
+
+
+class UploadErrorOut(WireModel):
+    code: str
+    message: str
+
+
+class UploadStatusOut(WireModel):
+    """A tus upload's progress; ``attachment`` once ready, ``error`` once failed."""
+
+    id: UUID
+    status: UploadState
+    offset: int
+    size: int
+    attachment: AttachmentOut | None = None
+    error: UploadErrorOut | None = None
+
+
+class UploadMetadataIn(WireModel):
+    """The known keys of tus ``Upload-Metadata`` (others are ignored)."""
+
+    filename: Annotated[str, StringConstraints(max_length=1024)] = "file"
+    filetype: Annotated[str, StringConstraints(max_length=255)] | None = None
+    kind: Literal["voice", "image", "video", "audio", "file"] | None = None
+    duration_ms: Annotated[int, Field(ge=1, le=DURATION_MAX_MS)] | None = None
+    waveform: (
+        Annotated[list[Annotated[int, Field(ge=0, le=255)]], Field(max_length=WAVEFORM_MAX)] | None
+    ) = None
+
+    @field_validator("waveform", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                return [int(part) for part in value.split(",") if part.strip()]
+            except ValueError as exc:
+                raise ValueError("waveform: comma-separated integers 0..255") from exc
+        return value
+
+
+class ChatMediaItem(WireModel):
+    attachment: AttachmentOut
+    message_id: UUID
+    sender_id: UUID
+    created_at: UtcDatetime
+
+
+class ChatMediaPage(WireModel):
+    items: list[ChatMediaItem]
+    next_before: str | None = None
+
+
+class MemberStorage(WireModel):
+    user_id: UUID
+    username: str
+    display_name: str
+    bytes: int
+    files: int
+    quota_bytes: int
+
+
+class StorageOut(WireModel):
+    total_bytes: int
+    file_count: int
+    members: list[MemberStorage]

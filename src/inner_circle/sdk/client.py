@@ -11,10 +11,13 @@ async with InnerCircleClient("http://127.0.0.1:3000") as client:
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -23,6 +26,8 @@ from pydantic import BaseModel, TypeAdapter
 
 from inner_circle.protocol.events import ClientEvent, ServerEvent
 from inner_circle.protocol.rest import (
+    AttachmentOut,
+    ChatMediaPage,
     ChatOut,
     InviteOut,
     MessageOut,
@@ -30,6 +35,7 @@ from inner_circle.protocol.rest import (
     SyncEvent,
     SyncOut,
     TokenPair,
+    UploadStatusOut,
     UserOut,
 )
 from inner_circle.sdk.errors import AckTimeout, InnerCircleAPIError, error_from
@@ -39,6 +45,14 @@ __all__ = ["InnerCircleClient"]
 
 M = TypeVar("M", bound=BaseModel)
 _SERVER_EVENTS = ServerEvent.names()
+TUS = {"Tus-Resumable": "1.0.0"}
+OFFSET_STREAM = "application/offset+octet-stream"
+
+
+def _read_chunk(path: Path, offset: int, size: int) -> bytes:
+    with path.open("rb") as handle:
+        handle.seek(offset)
+        return handle.read(size)
 
 
 class InnerCircleClient:
@@ -78,11 +92,21 @@ class InnerCircleClient:
     # --- plumbing -------------------------------------------------------------------------
 
     async def request(
-        self, method: str, path: str, *, json: Any = None, params: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Any = None,
+        headers: dict[str, str] | None = None,
+        content: bytes | None = None,
     ) -> httpx.Response:
         """Call the API as this member; raise a typed error on an error answer."""
-        headers = {"Authorization": f"Bearer {self.access_token}"} if self.access_token else {}
-        response = await self._http.request(method, path, json=json, params=params, headers=headers)
+        sent = {"Authorization": f"Bearer {self.access_token}"} if self.access_token else {}
+        sent.update(headers or {})
+        response = await self._http.request(
+            method, path, json=json, params=params, headers=sent, content=content
+        )
         if response.status_code >= 400:
             try:
                 body = response.json()
@@ -269,12 +293,105 @@ class InnerCircleClient:
         )
 
     async def post_message(
-        self, chat_id: uuid.UUID, content: str, client_message_id: str | None = None
+        self,
+        chat_id: uuid.UUID,
+        content: str = "",
+        client_message_id: str | None = None,
+        *,
+        attachment_ids: Sequence[uuid.UUID] = (),
     ) -> MessageOut:
         body: dict[str, Any] = {"content": content}
         if client_message_id is not None:
             body["clientMessageId"] = client_message_id
+        if attachment_ids:
+            body["attachmentIds"] = [str(i) for i in attachment_ids]
         return await self._post(f"/messages/{chat_id}", MessageOut, body)
+
+    # --- media (docs/media.md) ----------------------------------------------------------
+
+    async def upload_file(
+        self,
+        source: Path | str | bytes,
+        *,
+        name: str | None = None,
+        kind: str | None = None,
+        duration_ms: int | None = None,
+        waveform: Sequence[int] | None = None,
+        chunk_size: int = 4 * 1024 * 1024,
+        wait: bool = True,
+        timeout: float = 60.0,
+    ) -> UploadStatusOut:
+        """Upload a file with tus (in chunks, read from disk one chunk at a time); with
+        ``wait``, until processing ended (``ready`` or ``failed``). Its ``id`` goes into
+        ``attachment_ids`` of a message."""
+        if isinstance(source, bytes):
+            size, label = len(source), name or "file"
+        else:
+            path = Path(source)
+            size, label = (await asyncio.to_thread(path.stat)).st_size, name or path.name
+        meta = {"filename": label, "kind": kind, "durationMs": duration_ms}
+        if waveform is not None:
+            meta["waveform"] = ",".join(str(v) for v in waveform)
+        encoded = ",".join(
+            f"{k} {base64.b64encode(str(v).encode()).decode()}" for k, v in meta.items() if v
+        )
+        created = await self.request(
+            "POST",
+            "/uploads",
+            headers={**TUS, "Upload-Length": str(size), "Upload-Metadata": encoded},
+        )
+        status = UploadStatusOut.model_validate(created.json())
+        offset = 0
+        while offset < size:
+            if isinstance(source, bytes):
+                chunk = source[offset : offset + chunk_size]
+            else:
+                chunk = await asyncio.to_thread(_read_chunk, Path(source), offset, chunk_size)
+            answer = await self.request(
+                "PATCH",
+                f"/uploads/{status.id}",
+                headers={**TUS, "Upload-Offset": str(offset), "Content-Type": OFFSET_STREAM},
+                content=chunk,
+            )
+            offset = int(answer.headers["Upload-Offset"])
+        return await self.upload_status(status.id, wait=wait, timeout=timeout)
+
+    async def upload_status(
+        self, upload_id: uuid.UUID, *, wait: bool = False, timeout: float = 60.0
+    ) -> UploadStatusOut:
+        """An upload's state; with ``wait``, polled until processing ended."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            status = await self._get(f"/uploads/{upload_id}", UploadStatusOut)
+            if not wait or status.status in ("ready", "failed"):
+                return status
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"upload {upload_id} still {status.status}")
+            await asyncio.sleep(0.05)  # the API is polled: processing has no event
+
+    async def attachment(self, attachment_id: uuid.UUID) -> AttachmentOut:
+        """A file of a message with fresh download URLs."""
+        return await self._get(f"/attachments/{attachment_id}", AttachmentOut)
+
+    async def chat_media(
+        self,
+        chat_id: uuid.UUID,
+        *,
+        kind: Sequence[str] = (),
+        before: str | None = None,
+        limit: int | None = None,
+    ) -> ChatMediaPage:
+        params: dict[str, Any] = {"kind": list(kind), "before": before, "limit": limit}
+        response = await self.request(
+            "GET",
+            f"/chats/{chat_id}/media",
+            params={k: v for k, v in params.items() if v not in (None, [])},
+        )
+        return ChatMediaPage.model_validate(response.json())
+
+    async def download(self, url: str, *, headers: dict[str, str] | None = None) -> httpx.Response:
+        """GET a signed download URL (no token is sent: the URL is the grant)."""
+        return await self._http.get(url, headers=headers or {})
 
     async def sync(self, since: str | int | None = None, *, limit: int | None = None) -> SyncOut:
         """Everything missed after cursor ``since`` (one page); without it, a fresh start."""
@@ -427,17 +544,22 @@ class InnerCircleClient:
         return ack
 
     async def send_message(
-        self, chat_id: uuid.UUID, content: str, client_message_id: str | None = None
+        self,
+        chat_id: uuid.UUID,
+        content: str = "",
+        client_message_id: str | None = None,
+        *,
+        attachment_ids: Sequence[uuid.UUID] = (),
     ) -> MessageOut:
         """Send over Socket.IO; returns once the server has stored the message."""
-        ack = await self.call(
-            ClientEvent.SEND_MESSAGE,
-            {
-                "chatId": str(chat_id),
-                "content": content,
-                "clientMessageId": client_message_id or str(uuid.uuid4()),
-            },
-        )
+        payload: dict[str, Any] = {
+            "chatId": str(chat_id),
+            "content": content,
+            "clientMessageId": client_message_id or str(uuid.uuid4()),
+        }
+        if attachment_ids:
+            payload["attachmentIds"] = [str(i) for i in attachment_ids]
+        ack = await self.call(ClientEvent.SEND_MESSAGE, payload)
         return MessageOut.model_validate(ack["message"])
 
     async def get_messages(self, chat_id: uuid.UUID, **query: Any) -> list[MessageOut]:

@@ -20,13 +20,25 @@ from inner_circle.server.context import ServerContext
 from inner_circle.server.db.engine import create_engine, create_session_factory
 from inner_circle.server.db.scrub import WalScrubber
 from inner_circle.server.db.uow import UnitOfWorkFactory
-from inner_circle.server.http import auth, chats, invites, messages, sync, system, users
+from inner_circle.server.http import (
+    auth,
+    chats,
+    invites,
+    media,
+    messages,
+    sync,
+    system,
+    uploads,
+    users,
+)
 from inner_circle.server.http import push as push_http
 from inner_circle.server.http.body import BodySizeLimitMiddleware
 from inner_circle.server.http.errors import install_error_handlers, install_openapi
 from inner_circle.server.http.headers import SecurityHeadersMiddleware
 from inner_circle.server.http.metrics import router as metrics_router
 from inner_circle.server.limits import build_limits
+from inner_circle.server.media.runtime import MediaRuntime
+from inner_circle.server.media.signing import UrlSigner
 from inner_circle.server.observability.logs import RequestIdMiddleware
 from inner_circle.server.observability.metrics import MeteredNotifier, Metrics, MetricsMiddleware
 from inner_circle.server.origins import SocketOrigins
@@ -43,6 +55,7 @@ from inner_circle.server.realtime.revocations import Revocations
 from inner_circle.server.realtime.socketio_notifier import SocketIONotifier
 from inner_circle.server.security import PasswordService, TokenService
 from inner_circle.server.services import chats as chat_service
+from inner_circle.server.services import media as media_service
 from inner_circle.server.services import presence as presence_service
 from inner_circle.server.services.group_commit import SendBatcher
 from inner_circle.server.settings import Settings
@@ -54,6 +67,15 @@ __all__ = ["STATIC_DIR", "create_app"]
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
 MAX_EVENT_BYTES = 64 * 1024
+TUS_REQUEST_HEADERS = ["Tus-Resumable", "Upload-Length", "Upload-Metadata", "Upload-Offset"]
+TUS_RESPONSE_HEADERS = [
+    "Location",
+    "Tus-Resumable",
+    "Tus-Version",
+    "Upload-Offset",
+    "Upload-Length",
+]
+MEDIA_CLEAN_SECONDS = 3600.0
 
 
 def create_app(
@@ -106,6 +128,7 @@ def create_app(
             settings.refresh_token_ttl_seconds,
         ),
         presence=presence,
+        media=build_media(settings),
     )
     visibility = (
         RedisVisibility.from_url(
@@ -141,6 +164,7 @@ def create_app(
             await chat_service.ensure_family_chat(uow)
             await uow.commit()
         await push.start()
+        await _prepare_media(ctx.media)
         log.info("Inner Circle %s ready", __version__)
         keeper = asyncio.create_task(
             _keep_presence(uows, presence, settings.presence_ttl_seconds / 3)
@@ -149,6 +173,7 @@ def create_app(
         watchers = [
             asyncio.create_task(namespace.run_revalidation()),
             asyncio.create_task(revocations.listen()),
+            asyncio.create_task(_clean_media(uows)),
         ]
         yield
         keeper.cancel()
@@ -156,6 +181,8 @@ def create_app(
             watcher.cancel()
         await asyncio.gather(*watchers, return_exceptions=True)
         await push.close()
+        if ctx.media is not None:
+            await ctx.media.close()
         if scrubber is not None:
             await scrubber.close()
         await presence.close()
@@ -186,9 +213,10 @@ def create_app(
     api.add_middleware(
         CORSMiddleware,
         allow_origins=origins,
-        allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
-        allow_headers=["Content-Type", "Authorization"],
-        expose_headers=["X-Has-More"],
+        allow_methods=["GET", "HEAD", "POST", "PATCH", "PUT", "DELETE"],
+        # tus uploads (docs/media.md) from a configured other origin.
+        allow_headers=["Content-Type", "Authorization", *TUS_REQUEST_HEADERS],
+        expose_headers=["X-Has-More", *TUS_RESPONSE_HEADERS],
     )
     api.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     docs_paths = ["/docs", "/docs/oauth2-redirect", "/redoc"] if settings.api_docs_enabled else []
@@ -203,6 +231,8 @@ def create_app(
         invites.router,
         sync.router,
         push_http.router,
+        uploads.router,
+        media.router,
         system.router,
         metrics_router,
     ):
@@ -229,3 +259,54 @@ async def _keep_presence(
                     await uow.commit()
         except Exception:
             log.exception("presence heartbeat failed")
+
+
+def build_media(settings: Settings) -> MediaRuntime:
+    """The media store the settings name (docs/media.md), its staging folder and signer."""
+    from inner_circle.server.ports import MediaStore
+
+    store: MediaStore
+    if settings.media_backend == "s3":
+        from inner_circle.server.media.storage_s3 import S3MediaStore
+
+        store = S3MediaStore(
+            endpoint=settings.media_s3_endpoint,
+            bucket=settings.media_s3_bucket,
+            region=settings.media_s3_region,
+            access_key=settings.media_s3_access_key,
+            secret_key=settings.media_s3_secret_key,
+        )
+    else:
+        from inner_circle.server.media.storage_local import LocalMediaStore
+
+        store = LocalMediaStore(settings.data_dir / "media")
+    return MediaRuntime(
+        store,
+        UrlSigner(settings.media_secret_key(), settings.media_url_ttl_seconds),
+        settings.data_dir / "uploads",
+        max_file_bytes=settings.media_max_file_bytes,
+        quota_bytes=settings.media_quota_bytes,
+        max_pixels=settings.media_max_pixels,
+        workers=settings.media_workers,
+        orphan_seconds=settings.media_orphan_hours * 3600,
+    )
+
+
+async def _prepare_media(media: MediaRuntime | None) -> None:
+    ensure = getattr(media.store, "ensure_bucket", None) if media is not None else None
+    if ensure is not None:
+        await ensure()
+
+
+async def _clean_media(uows: UnitOfWorkFactory) -> None:
+    """Orphaned uploads go after a day (services/media.py: clean_orphans)."""
+    while True:
+        try:
+            async with uows.write() as uow:
+                removed = await media_service.clean_orphans(uow)
+                await uow.commit()
+            if removed:
+                log.info("removed %d orphaned uploads", removed)
+        except Exception:
+            log.exception("media cleanup failed")
+        await asyncio.sleep(MEDIA_CLEAN_SECONDS)  # a timer, not synchronisation

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from inner_circle.core.clock import Clock
+from inner_circle.server.media.runtime import MediaRuntime
 from inner_circle.server.ports import PresenceTracker
 from inner_circle.server.security import PasswordService, TokenService
 from inner_circle.server.settings import Settings
@@ -19,3 +20,4 @@ class ServerContext:
     passwords: PasswordService
     tokens: TokenService
     presence: PresenceTracker
+    media: MediaRuntime | None = None

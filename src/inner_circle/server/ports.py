@@ -10,11 +10,12 @@ the protocols here lets ``db/`` and ``services/`` depend on the shape, not on
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
-__all__ = ["Notifier", "OutgoingEvent", "PresenceTracker"]
+__all__ = ["MediaStore", "Notifier", "OutgoingEvent", "PresenceTracker"]
 
 
 @dataclass(slots=True)
@@ -67,6 +68,38 @@ class PresenceTracker(Protocol):
 
     async def sweep(self) -> list[uuid.UUID]:
         """Users whose connections all expired (their server process died)."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class MediaStore(Protocol):
+    """Where media contents live (``media/storage_local.py``, ``media/storage_s3.py``).
+
+    Keys are ``/``-separated names chosen by the caller (content addressed: the same key
+    always holds the same bytes, so writing one twice is harmless).
+    """
+
+    async def put(self, key: str, source: Path, content_type: str) -> None:
+        """Store the file ``source`` under ``key`` (streamed, never read whole)."""
+        ...
+
+    async def size(self, key: str) -> int | None:
+        """The stored size, or None when there is no such object."""
+        ...
+
+    def read(self, key: str, start: int, end: int) -> AsyncIterator[bytes]:
+        """Bytes ``start``..``end`` (inclusive) of the object, in chunks."""
+        ...
+
+    async def delete(self, keys: Sequence[str]) -> None:
+        """Remove the objects (missing ones are fine)."""
+        ...
+
+    async def presign(
+        self, key: str, *, expires_in: int, content_type: str, disposition: str | None
+    ) -> str | None:
+        """A URL the store itself serves the object at, or None (we serve it)."""
         ...
 
     async def close(self) -> None: ...

@@ -110,6 +110,23 @@ class Settings(BaseSettings):
     push_fcm_service_account_file: Path | None = None
     push_fcm_url: str = "https://fcm.googleapis.com/v1/projects/{project_id}/messages:send"
 
+    # Media (docs/media.md): where files live, their limits, signed URL lifetime.
+    media_backend: Literal["local", "s3"] = "local"
+    media_max_file_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
+    media_quota_bytes: int = Field(default=5 * 1024**3, ge=0)
+    media_url_ttl_seconds: int = Field(default=600, ge=10, le=7 * 24 * 3600)
+    media_max_pixels: int = Field(default=50_000_000, ge=1)
+    media_secret: str | None = None
+    media_orphan_hours: float = Field(default=24.0, gt=0)
+    media_workers: int = Field(default=2, ge=1, le=32)
+    media_s3_endpoint: str | None = None
+    media_s3_bucket: str = "inner-circle-media"
+    media_s3_region: str = "us-east-1"
+    media_s3_access_key: str | None = None
+    media_s3_secret_key: str | None = None
+    limit_upload_burst: int = Field(default=30, ge=0)
+    limit_upload_per_second: float = Field(default=1.0, ge=0)
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -161,9 +178,14 @@ class Settings(BaseSettings):
 
     def secret_key(self) -> str:
         """The JWT secret: configured, or generated once and kept in the data folder."""
-        if self.jwt_secret:
-            return self.jwt_secret
-        path = self.data_dir / "jwt-secret"
+        return self.jwt_secret or self._data_secret("jwt-secret")
+
+    def media_secret_key(self) -> str:
+        """The key signing download URLs: configured, or generated in the data folder."""
+        return self.media_secret or self._data_secret("media-secret")
+
+    def _data_secret(self, name: str) -> str:
+        path = self.data_dir / name
         if path.exists():
             return path.read_text().strip()
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # private (db/files.py)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from inner_circle.server.context import ServerContext
 
 __all__ = ["UnitOfWork", "UnitOfWorkFactory"]
+
+log = logging.getLogger(__name__)
 
 
 class UnitOfWork:
@@ -47,6 +50,7 @@ class UnitOfWork:
         self._events: list[OutgoingEvent] = []
         self._disconnects: list[uuid.UUID] = []
         self._ended_sessions: list[uuid.UUID] = []
+        self._after_commit: list[Callable[[], Awaitable[None]]] = []
         self._committed = False
 
     def emit(
@@ -89,6 +93,11 @@ class UnitOfWork:
         """Close the live connections of one sign-in session after commit (it logged out)."""
         self._ended_sessions.append(session_id)
 
+    def after_commit(self, work: Callable[[], Awaitable[None]]) -> None:
+        """Run ``work`` once the transaction committed (never if it did not): cleanup
+        outside the database, such as deleting files no row refers to any more."""
+        self._after_commit.append(work)
+
     async def commit(self) -> None:
         """Commit; the queued events go out when the unit of work closes."""
         erased = any(e.kind in ERASING_KINDS for e in self.session.info.get(NEW_ENTRIES, []))
@@ -113,6 +122,12 @@ class UnitOfWork:
         sessions, self._ended_sessions = self._ended_sessions, []
         for session_id in sessions:
             await self._notifier.disconnect_session(session_id)
+        works, self._after_commit = self._after_commit, []
+        for work in works:
+            try:
+                await work()
+            except Exception:
+                log.exception("after-commit work failed")
 
 
 # Sync-log kinds whose commit replaced a message's text: the old text must leave the

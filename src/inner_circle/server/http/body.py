@@ -25,6 +25,12 @@ async def _drain(receive: Receive, already: int) -> None:
             return
 
 
+def _streamed(scope: Scope) -> bool:
+    """tus PATCH bodies (``/uploads/<id>``) are binary and streamed to disk by their route,
+    which bounds them by the upload's declared length (docs/media.md)."""
+    return scope.get("method") == "PATCH" and scope.get("path", "").startswith("/uploads/")
+
+
 class BodySizeLimitMiddleware:
     """Refuse request bodies over ``max_bytes`` with a ``PAYLOAD_TOO_LARGE`` JSON error,
     and text holding NUL characters (in the body, path or query) with ``VALIDATION_FAILED``.
@@ -44,7 +50,7 @@ class BodySizeLimitMiddleware:
             await self.app(scope, receive, send)
             return
         for name, value in scope.get("headers", []):
-            if name == b"content-length":
+            if name == b"content-length" and not _streamed(scope):
                 try:
                     declared = int(value)
                 except ValueError:
@@ -57,7 +63,7 @@ class BodySizeLimitMiddleware:
         if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
             await self._refuse(send, 400, ErrorCode.VALIDATION_FAILED, NUL_MESSAGE)
             return
-        if scope.get("method") in ("GET", "HEAD", "OPTIONS"):
+        if scope.get("method") in ("GET", "HEAD", "OPTIONS") or _streamed(scope):
             await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []

@@ -76,7 +76,9 @@ class SecurityHeadersMiddleware:
                 headers.append((b"x-content-type-options", b"nosniff"))
                 headers.append((b"referrer-policy", b"no-referrer"))
                 headers.append((b"x-frame-options", b"DENY"))
-                headers.append((b"content-security-policy", policy.encode()))
+                if not any(k == b"content-security-policy" for k, _ in headers):
+                    # A route's own (stricter) policy stands: media downloads are sandboxed.
+                    headers.append((b"content-security-policy", policy.encode()))
                 if https:
                     headers.append((b"strict-transport-security", b"max-age=31536000"))
                 message["headers"] = headers

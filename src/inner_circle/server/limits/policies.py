@@ -45,6 +45,7 @@ __all__ = ["Limits", "build_limits"]
 TOO_MANY_LOGINS = "Too many sign-in attempts; wait a moment and try again"
 TOO_MANY_REGISTRATIONS = "Too many attempts to join; wait a moment and try again"
 TOO_MANY_MESSAGES = "You are sending messages too fast; wait a moment"
+TOO_MANY_UPLOADS = "You are starting uploads too fast; wait a moment"
 # Outcomes that keep the attempt counted: a wrong password, at sign-in or password change.
 WRONG_SECRET = frozenset({ErrorCode.INVALID_CREDENTIALS, ErrorCode.WRONG_PASSWORD})
 # A lockout key and whether a success clears it (the member's own counters) or only
@@ -83,6 +84,7 @@ class Limits:
             settings.limit_register_burst, settings.limit_register_per_minute / 60
         )
         self.messages = Bucket(settings.limit_message_burst, settings.limit_message_per_second)
+        self.uploads = Bucket(settings.limit_upload_burst, settings.limit_upload_per_second)
         self.devices = DeviceMarks(
             settings.secret_key(), settings.limit_known_device_days * 24 * 3600
         )
@@ -190,6 +192,14 @@ class Limits:
         wait = await self.backend.take(f"messages:{user_id}", self.messages, self._now())
         if wait > 0:
             raise RateLimited(TOO_MANY_MESSAGES, wait)
+
+    async def upload_started(self, user_id: uuid.UUID) -> None:
+        """Take a token from the member's upload bucket; RateLimited when it is empty."""
+        if not (self.enabled and self.uploads.enabled):
+            return
+        wait = await self.backend.take(f"uploads:{user_id}", self.uploads, self._now())
+        if wait > 0:
+            raise RateLimited(TOO_MANY_UPLOADS, wait)
 
     # --- plumbing -------------------------------------------------------------------
 

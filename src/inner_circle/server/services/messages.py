@@ -8,16 +8,18 @@ from dataclasses import dataclass
 
 from inner_circle.core.actor import Actor
 from inner_circle.core.errors import Forbidden, InnerCircleError, NotFound, ValidationFailed
+from inner_circle.core.text import is_blank
 from inner_circle.protocol.events import GetMessagesIn, ReadMarker, ServerEvent
 from inner_circle.protocol.rest import MessageOut, MessagePage, ReadStateOut, SendMessageIn
 from inner_circle.server.access import access_chat, access_chats
-from inner_circle.server.db.models import Chat, Message
+from inner_circle.server.db.models import Attachment, Chat, Message
 from inner_circle.server.db.uow import UnitOfWork
 from inner_circle.server.repositories import chats as chats_repo
 from inner_circle.server.repositories import messages as messages_repo
 from inner_circle.server.repositories import sync as sync_repo
 from inner_circle.server.repositories import users as users_repo
 from inner_circle.server.services import chats as chat_service
+from inner_circle.server.services import media
 from inner_circle.server.services.views import message_out, unread_count
 
 __all__ = [
@@ -109,6 +111,7 @@ async def send_messages(uow: UnitOfWork, requests: Sequence[SendRequest]) -> lis
         if r.body.client_message_id is not None and not isinstance(allowed, InnerCircleError)
     ]
     stored = await messages_repo.by_client_ids(uow.session, keys) if keys else {}
+    files = await _take_files(uow, requests, access, stored)
     fresh: list[tuple[int, SendRequest, list[uuid.UUID]]] = []
     first_with_key: dict[tuple[uuid.UUID, str], int] = {}
     repeats: list[tuple[int, int]] = []
@@ -116,6 +119,10 @@ async def send_messages(uow: UnitOfWork, requests: Sequence[SendRequest]) -> lis
     for index, (request, allowed) in enumerate(zip(requests, access, strict=True)):
         if isinstance(allowed, InnerCircleError):
             results[index] = allowed
+            continue
+        refused = files.get(index)
+        if isinstance(refused, InnerCircleError):
+            results[index] = refused
             continue
         if request.body.client_message_id is not None:
             key = (request.actor.id, request.body.client_message_id)
@@ -129,7 +136,8 @@ async def send_messages(uow: UnitOfWork, requests: Sequence[SendRequest]) -> lis
         fresh.append((index, request, allowed))
 
     taken: dict[uuid.UUID, chats_repo.TakenSeqs] = {}
-    created = await _store(uow, fresh, taken)
+    attached = {i: f for i, f in files.items() if not isinstance(f, InnerCircleError)}
+    created = await _store(uow, fresh, taken, attached)
     highest: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
     for message in created.values():
         marker = (message.chat_id, message.sender_id)
@@ -149,17 +157,27 @@ async def send_messages(uow: UnitOfWork, requests: Sequence[SendRequest]) -> lis
     private = {chat_id for chat_id, seqs in taken.items() if seqs.type == "private"}
     if private:
         await chat_service.reveal_hidden(uow, private)
+    outs = {
+        index: message_out(message, senders[message.sender_id], names[message.chat_id])
+        for index, message in created.items()
+    }
+    await media.hydrate(uow, [outs[i] for i in attached if i in outs])
     for index, request, recipients in fresh:
         message = created.get(index)
         if message is None:
             continue
-        out = message_out(message, senders[message.sender_id], names[message.chat_id])
+        out = outs[index]
         uow.emit(ServerEvent.MESSAGE_RECEIVED, out, recipients)
         if request.origin_sid is not None:
             uow.emit_to_sid(ServerEvent.MESSAGE_SENT, out, request.origin_sid)
         results[index] = (out, True)
-    for index, message in earlier.items():
-        out = message_out(message, senders[message.sender_id], names[message.chat_id])
+    retried = {
+        index: message_out(message, senders[message.sender_id], names[message.chat_id])
+        for index, message in earlier.items()
+    }
+    await media.hydrate(uow, list(retried.values()))
+    for index in earlier:
+        out = retried[index]
         results[index] = (out, False)
         request, recipients = requests[index], access[index]
         if request.republish and not isinstance(recipients, InnerCircleError):
@@ -172,13 +190,38 @@ async def send_messages(uow: UnitOfWork, requests: Sequence[SendRequest]) -> lis
     return [result for result in results if result is not None]
 
 
+async def _take_files(
+    uow: UnitOfWork,
+    requests: Sequence[SendRequest],
+    access: Sequence[list[uuid.UUID] | InnerCircleError],
+    stored: dict[tuple[uuid.UUID, str], Message],
+) -> dict[int, list[Attachment] | InnerCircleError]:
+    """The checked attachments of each new send that names some (retries are answered
+    with the first message, their ids are not checked again)."""
+    wanted = [
+        index
+        for index, (request, allowed) in enumerate(zip(requests, access, strict=True))
+        if request.body.attachment_ids
+        and not isinstance(allowed, InnerCircleError)
+        and (request.actor.id, request.body.client_message_id) not in stored
+    ]
+    if not wanted:
+        return {}
+    checked = await media.take_attachments(
+        uow, [(requests[i].actor, requests[i].body.attachment_ids) for i in wanted]
+    )
+    return dict(zip(wanted, checked, strict=True))
+
+
 async def _store(
     uow: UnitOfWork,
     fresh: list[tuple[int, SendRequest, list[uuid.UUID]]],
     taken: dict[uuid.UUID, chats_repo.TakenSeqs],
+    files: dict[int, list[Attachment]],
 ) -> dict[int, Message]:
-    """Insert the new messages with their sequence numbers; {request index: message}.
-    ``taken`` receives each chat's sequence numbers, name and type.
+    """Insert the new messages with their sequence numbers, and bind their files;
+    {request index: message}. ``taken`` receives each chat's sequence numbers, name and
+    type. A file message without a caption gets a text fallback as its content.
 
     Raises:
         SendRaced: a concurrent send committed one of these client ids first.
@@ -198,11 +241,14 @@ async def _store(
     for chat_id, items in by_chat.items():
         last = taken[chat_id].last
         for offset, (index, request) in enumerate(items):
+            caption = request.body.content
+            fallback = index in files and is_blank(caption)
             created[index] = Message(
                 id=uuid.uuid4(),
                 chat_id=chat_id,
                 sender_id=request.actor.id,
-                content=request.body.content,
+                content=media.fallback_text(files[index]) if fallback else caption,
+                content_is_fallback=fallback,
                 client_message_id=request.body.client_message_id,
                 seq=last - len(items) + 1 + offset,
                 created_at=now,
@@ -213,6 +259,12 @@ async def _store(
         # The numbers taken for the skipped rows would leave a gap in the chat: this
         # transaction must not commit. Run again, the winner answers these sends.
         raise SendRaced("a concurrent send stored one of these client message ids first")
+    for index, attached in files.items():
+        message = created.get(index)
+        if message is not None:
+            await media.bind(
+                uow, attached, message_id=message.id, chat_id=message.chat_id, seq=message.seq
+            )
     for message in created.values():
         sync_repo.record(
             uow.session,
@@ -241,11 +293,13 @@ async def list_messages(uow: UnitOfWork, actor: Actor, query: GetMessagesIn) -> 
         offset=query.offset,
         visible_after=participant.history_from_seq,
     )
-    return MessagePage(
+    page = MessagePage(
         chat_id=chat.id,
         messages=[message_out(m, u, chat.name) for m, u in rows],
         has_more=has_more,
     )
+    await media.hydrate(uow, page.messages)
+    return page
 
 
 async def mark_read(uow: UnitOfWork, actor: Actor, chat_id: uuid.UUID, seq: int) -> ReadStateOut:
@@ -311,6 +365,7 @@ async def edit_message(
         raise ValidationFailed("A deleted message cannot be edited")
     now = uow.ctx.clock.now()
     message.content = content
+    message.content_is_fallback = False  # the new text is a caption of the files
     message.edited_at = message.updated_at = now
     return await _announce_update(uow, chat, message, "edit")
 
@@ -330,7 +385,9 @@ async def delete_message(
     if newly:
         now = uow.ctx.clock.now()
         message.content = ""
+        message.content_is_fallback = False
         message.deleted_at = message.updated_at = now
+        await media.release_messages(uow, [message.id])
     out = await _announce_update(uow, chat, message, "delete")
     if newly and await chats_repo.anyone_unread(uow.session, chat.id, message.seq):
         await chat_service.announce_chat(uow, chat)
@@ -361,6 +418,7 @@ async def _announce_update(uow: UnitOfWork, chat: Chat, message: Message, kind: 
     sender = await users_repo.by_id(uow.session, message.sender_id)
     assert sender is not None
     out = message_out(message, sender, chat.name)
+    await media.hydrate(uow, [out])
     uow.emit(
         ServerEvent.MESSAGE_UPDATED,
         out,

@@ -16,6 +16,7 @@ from inner_circle.server.repositories import messages as messages_repo
 from inner_circle.server.repositories import sync as sync_repo
 from inner_circle.server.repositories import users as users_repo
 from inner_circle.server.services import chats as chat_service
+from inner_circle.server.services import media
 from inner_circle.server.services.views import message_out, user_out
 
 __all__ = ["sync"]
@@ -64,6 +65,7 @@ async def sync(
                 visible_after=history_from.get(chat.id, 0),
             )
             recent.extend(message_out(m, u, chat.name) for m, u in rows)
+        await media.hydrate(uow, recent)
         return SyncOut(
             cursor=format_cursor(epoch, latest),
             reset=since is not None,
@@ -129,4 +131,6 @@ def _position(since: str | int | None, epoch: str, latest: int) -> int | None:
 async def _messages(uow: UnitOfWork, ids: list[uuid.UUID | None]) -> dict[uuid.UUID, MessageOut]:
     found = await messages_repo.by_ids(uow.session, [i for i in ids if i is not None])
     names = await chats_repo.names(uow.session, {m.chat_id for m, _ in found.values()})
-    return {message_id: message_out(m, u, names[m.chat_id]) for message_id, (m, u) in found.items()}
+    outs = {message_id: message_out(m, u, names[m.chat_id]) for message_id, (m, u) in found.items()}
+    await media.hydrate(uow, list(outs.values()))
+    return outs

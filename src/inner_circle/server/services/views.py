@@ -63,6 +63,7 @@ def message_out(message: Message, sender: User, chat_name: str) -> MessageOut:
         updated_at=message.updated_at,
         edited_at=message.edited_at,
         deleted_at=message.deleted_at,
+        caption="" if message.content_is_fallback else message.content,
     )
 
 

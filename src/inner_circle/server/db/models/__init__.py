@@ -3,13 +3,16 @@
 from inner_circle.server.db.models.base import Base
 from inner_circle.server.db.models.chats import Chat, ChatParticipant
 from inner_circle.server.db.models.invites import InvitationCode
+from inner_circle.server.db.models.media import Attachment, Blob, Upload
 from inner_circle.server.db.models.messages import Message
 from inner_circle.server.db.models.push import ChatMute, PushPreference, PushSubscription
 from inner_circle.server.db.models.sync import ServerState, SyncEntry
 from inner_circle.server.db.models.users import FcmToken, RefreshToken, User
 
 __all__ = [
+    "Attachment",
     "Base",
+    "Blob",
     "Chat",
     "ChatMute",
     "ChatParticipant",
@@ -21,5 +24,6 @@ __all__ = [
     "RefreshToken",
     "ServerState",
     "SyncEntry",
+    "Upload",
     "User",
 ]

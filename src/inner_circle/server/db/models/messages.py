@@ -3,7 +3,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid, text
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from inner_circle.server.db.models.base import Base
@@ -43,3 +53,8 @@ class Message(Base):
     edited_at: Mapped[datetime | None] = mapped_column("editedAt", UTCDateTime, nullable=True)
     # A deleted message keeps its place (seq) in the chat; its text is gone.
     deleted_at: Mapped[datetime | None] = mapped_column("deletedAt", UTCDateTime, nullable=True)
+    # ``content`` is the generated text fallback of an attachment message without a
+    # caption (what the seed's app shows), not the member's own words.
+    content_is_fallback: Mapped[bool] = mapped_column(
+        "contentIsFallback", Boolean, default=False, server_default=text("false")
+    )

@@ -1,0 +1,68 @@
+"""The default media store: files under ``<data>/media``, written atomically."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+__all__ = ["LocalMediaStore"]
+
+CHUNK = 256 * 1024
+
+
+class LocalMediaStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if self.root.resolve() not in path.parents:
+            raise ValueError(f"bad media key {key!r}")
+        return path
+
+    async def put(self, key: str, source: Path, content_type: str) -> None:
+        await asyncio.to_thread(self._put, key, source)
+
+    def _put(self, key: str, source: Path) -> None:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        partial = target.with_name(target.name + ".partial")
+        shutil.copyfile(source, partial)
+        os.replace(partial, target)
+
+    async def size(self, key: str) -> int | None:
+        try:
+            return self._path(key).stat().st_size
+        except FileNotFoundError:
+            return None
+
+    async def read(self, key: str, start: int, end: int) -> AsyncIterator[bytes]:
+        with self._path(key).open("rb") as handle:
+            handle.seek(start)
+            left = end - start + 1
+            while left > 0:
+                chunk = await asyncio.to_thread(handle.read, min(CHUNK, left))
+                if not chunk:
+                    return
+                left -= len(chunk)
+                yield chunk
+
+    async def delete(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            path = self._path(key)
+            path.unlink(missing_ok=True)
+            try:
+                path.parent.rmdir()  # the blob's folder, once empty
+            except OSError:
+                pass
+
+    async def presign(
+        self, key: str, *, expires_in: int, content_type: str, disposition: str | None
+    ) -> str | None:
+        return None
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,112 @@
+"""S3-compatible object storage (AWS S3, MinIO, SeaweedFS, ...) through aioboto3.
+
+Downloads go straight to the store: :meth:`presign` hands out presigned GET URLs that
+carry our Content-Type and Content-Disposition choices (``response-content-*``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+import aioboto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+__all__ = ["S3MediaStore"]
+
+CHUNK = 256 * 1024
+
+
+class S3MediaStore:
+    def __init__(
+        self,
+        *,
+        endpoint: str | None,
+        bucket: str,
+        region: str,
+        access_key: str | None,
+        secret_key: str | None,
+        prefix: str = "",
+    ) -> None:
+        self.bucket = bucket
+        self.prefix = prefix
+        self._session = aioboto3.Session(
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key,
+            region_name=region,
+        )
+        self._endpoint = endpoint
+        self._stack = AsyncExitStack()
+        self._client: Any = None
+
+    async def _s3(self) -> Any:
+        if self._client is None:
+            config = Config(signature_version="s3v4", s3={"addressing_style": "path"})
+            self._client = await self._stack.enter_async_context(
+                self._session.client("s3", endpoint_url=self._endpoint, config=config)
+            )
+        return self._client
+
+    async def ensure_bucket(self) -> None:
+        s3 = await self._s3()
+        try:
+            await s3.head_bucket(Bucket=self.bucket)
+        except ClientError:
+            await s3.create_bucket(Bucket=self.bucket)
+
+    async def put(self, key: str, source: Path, content_type: str) -> None:
+        s3 = await self._s3()
+        # upload_file streams the file (multipart for big ones), never reading it whole.
+        await s3.upload_file(
+            str(source), self.bucket, self.prefix + key, ExtraArgs={"ContentType": content_type}
+        )
+
+    async def size(self, key: str) -> int | None:
+        s3 = await self._s3()
+        try:
+            head = await s3.head_object(Bucket=self.bucket, Key=self.prefix + key)
+        except ClientError:
+            return None
+        return int(head["ContentLength"])
+
+    async def read(self, key: str, start: int, end: int) -> AsyncIterator[bytes]:
+        s3 = await self._s3()
+        answer = await s3.get_object(
+            Bucket=self.bucket, Key=self.prefix + key, Range=f"bytes={start}-{end}"
+        )
+        async with answer["Body"] as body:
+            while chunk := await body.read(CHUNK):
+                yield chunk
+
+    async def delete(self, keys: Sequence[str]) -> None:
+        if not keys:
+            return
+        s3 = await self._s3()
+        await s3.delete_objects(
+            Bucket=self.bucket,
+            Delete={"Objects": [{"Key": self.prefix + k} for k in keys], "Quiet": True},
+        )
+
+    async def presign(
+        self, key: str, *, expires_in: int, content_type: str, disposition: str | None
+    ) -> str | None:
+        s3 = await self._s3()
+        params: dict[str, str] = {
+            "Bucket": self.bucket,
+            "Key": self.prefix + key,
+            "ResponseContentType": content_type,
+            "ResponseCacheControl": f"private, max-age={expires_in}, immutable",
+        }
+        if disposition:
+            params["ResponseContentDisposition"] = disposition
+        url: str = await s3.generate_presigned_url(
+            "get_object", Params=params, ExpiresIn=expires_in
+        )
+        return url
+
+    async def close(self) -> None:
+        await self._stack.aclose()
+        self._client = None
