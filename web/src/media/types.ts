@@ -1,6 +1,14 @@
-/** The client's own media types: files waiting in the outbox until their upload is done. */
+/** Media types: the wire's (generated) and the client's own (files waiting in the outbox). */
+import type { AttachmentOut } from '../api/generated/rest';
 
-export type AttachmentKind = 'image' | 'video' | 'audio' | 'voice' | 'file';
+export type {
+  AttachmentOut,
+  ChatMediaItem,
+  ChatMediaPage,
+  StorageOut,
+  UploadStatusOut,
+} from '../api/generated/rest';
+export type AttachmentKind = AttachmentOut['kind'];
 
 /** One file of a queued message: uploaded with tus, then named in the send by its id. */
 export interface PendingAttachment {
@@ -20,22 +28,6 @@ export interface PendingAttachment {
   attachmentId?: string;
 }
 
-/** docs/media.md's AttachmentOut (replaced by the generated type once the server has it). */
-export interface AttachmentOut {
-  id: string;
-  kind: AttachmentKind;
-  name: string;
-  size: number;
-  mimeType: string;
-  width?: number | null;
-  height?: number | null;
-  durationMs?: number | null;
-  waveform?: number[] | null;
-  blurhash?: string | null;
-  thumbnailUrl?: string | null;
-  previewUrl?: string | null;
-  url: string;
-}
 
 /** A photo in the viewer, and the message it belongs to. */
 export interface ViewerItem {

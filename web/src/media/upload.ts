@@ -12,7 +12,7 @@ import { flushOutbox, send } from '../chats';
 import { getState, setState, subscribe } from '../store';
 import type { Id, OutboxItem } from '../types';
 import { dropBlob, getBlob, putBlob } from './blobs';
-import type { AttachmentKind, PendingAttachment } from './types';
+import type { AttachmentKind, PendingAttachment, UploadStatusOut } from './types';
 
 /** A file the member picked or recorded, before it is queued. */
 export interface NewFile {
@@ -197,12 +197,6 @@ function uploadMetadata(a: PendingAttachment): Record<string, string> {
   return m;
 }
 
-interface UploadStatus {
-  id: Id;
-  status: 'uploading' | 'processing' | 'ready' | 'failed';
-  error: { code: string } | null;
-}
-
 /**
  * All bytes are there: the server checks and processes the file; once it is `ready` its id
  * (the upload's) goes into the outbox item and the message can be sent.
@@ -210,9 +204,9 @@ interface UploadStatus {
 async function complete(cid: string, att: PendingAttachment, url: string): Promise<void> {
   const id = url.split('/').filter(Boolean).pop() || '';
   for (;;) {
-    let st: UploadStatus;
+    let st: UploadStatusOut;
     try {
-      st = await api<UploadStatus>('GET', `/uploads/${id}`);
+      st = await api<UploadStatusOut>('GET', `/uploads/${id}`);
     } catch (e) {
       if ((e as ApiError).status === 404) patchAttachment(cid, att.localId, { uploadUrl: undefined });
       return; // offline or gone: the next pump starts over (HEAD says it is all there)

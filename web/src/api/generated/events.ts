@@ -109,8 +109,9 @@ export interface ReauthIn {
 }
 
 export interface SendMessageIn {
-  content: string;
+  content?: string;
   clientMessageId?: string | null;
+  attachmentIds?: Id[];
   chatId: Id;
 }
 
@@ -122,6 +123,15 @@ export interface SyncIn {
 export interface TypingIn {
   chatId: Id;
   isTyping?: boolean;
+}
+
+/** The known keys of tus `Upload-Metadata` (others are ignored). */
+export interface UploadMetadataIn {
+  filename?: string;
+  filetype?: string | null;
+  kind?: 'voice' | 'image' | 'video' | 'audio' | 'file' | null;
+  durationMs?: number | null;
+  waveform?: number[] | null;
 }
 
 export interface UserTyping {

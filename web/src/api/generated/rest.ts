@@ -4,6 +4,35 @@
 /** Every id on the wire (a UUID as a string). */
 export type Id = string;
 
+/** A file of a message (docs/media.md); URLs are short-lived signed URLs. */
+export interface AttachmentOut {
+  id: Id;
+  kind: 'image' | 'video' | 'audio' | 'voice' | 'file';
+  name: string;
+  size: number;
+  mimeType: string;
+  width?: number | null;
+  height?: number | null;
+  durationMs?: number | null;
+  waveform?: number[] | null;
+  blurhash?: string | null;
+  thumbnailUrl?: string | null;
+  previewUrl?: string | null;
+  url: string;
+}
+
+export interface ChatMediaItem {
+  attachment: AttachmentOut;
+  messageId: Id;
+  senderId: Id;
+  createdAt: string;
+}
+
+export interface ChatMediaPage {
+  items: ChatMediaItem[];
+  nextBefore?: string | null;
+}
+
 /** Mute a chat for an hour, eight hours, for good, or unmute it. */
 export interface ChatMuteIn {
   duration: '1h' | '8h' | 'forever' | 'off';
@@ -96,9 +125,20 @@ export interface MemberReadState {
   lastDeliveredSeq: number;
 }
 
+export interface MemberStorage {
+  userId: Id;
+  username: string;
+  displayName: string;
+  bytes: number;
+  files: number;
+  quotaBytes: number;
+}
+
+/** A message to send: text, files (finished uploads, docs/media.md), or both. */
 export interface MessageContentIn {
-  content: string;
+  content?: string;
   clientMessageId?: string | null;
+  attachmentIds?: Id[];
 }
 
 export interface MessageEditIn {
@@ -118,6 +158,8 @@ export interface MessageOut {
   updatedAt: string;
   editedAt?: string | null;
   deletedAt?: string | null;
+  attachments?: AttachmentOut[];
+  caption?: string;
 }
 
 export interface ParticipantsAddIn {
@@ -207,6 +249,12 @@ export interface RemovedOut {
   message: string;
 }
 
+export interface StorageOut {
+  totalBytes: number;
+  fileCount: number;
+  members: MemberStorage[];
+}
+
 /**
  * One missed change. `type` says which of the other fields is set:
  * message, messageUpdated (edited or deleted) → `message`; chat (created, renamed, members changed) → `chat`;
@@ -247,6 +295,21 @@ export interface TokenPair {
   token_type?: string;
   expires_in: number;
   user: UserOut;
+}
+
+export interface UploadErrorOut {
+  code: string;
+  message: string;
+}
+
+/** A tus upload's progress; `attachment` once ready, `error` once failed. */
+export interface UploadStatusOut {
+  id: Id;
+  status: 'uploading' | 'processing' | 'ready' | 'failed';
+  offset: number;
+  size: number;
+  attachment?: AttachmentOut | null;
+  error?: UploadErrorOut | null;
 }
 
 export interface UserBrief {

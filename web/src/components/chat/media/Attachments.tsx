@@ -14,17 +14,13 @@ import { FileCard } from './FileCard';
 import { LazyViewer } from './LazyViewer';
 import { VoicePlayer } from './VoicePlayer';
 
-/** A message as the media server sends it (attachments and the member's own caption). */
-export type MediaMessage = MessageOut & { attachments?: AttachmentOut[]; caption?: string };
-
 export function attachmentsOf(m: MessageOut): AttachmentOut[] {
-  return (m as MediaMessage).attachments || [];
+  return m.attachments || [];
 }
 
 /** The text to show under the attachments: the caption (`content` is a fallback for old apps). */
 export function captionOf(m: MessageOut): string {
-  const mm = m as MediaMessage;
-  return mm.attachments?.length ? (mm.caption ?? '') : m.content;
+  return m.attachments?.length ? (m.caption ?? '') : m.content;
 }
 
 const MAX_W = 280;

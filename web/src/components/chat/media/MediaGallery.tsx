@@ -7,20 +7,13 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, type ApiError } from '../../../api';
 import { errorText } from '../../../i18n';
 import { tm } from '../../../media/i18n';
-import type { AttachmentOut } from '../../../media/types';
+import type { ChatMediaItem, ChatMediaPage } from '../../../media/types';
 import type { Id } from '../../../types';
 import { Dialog } from '../../../ui';
 import { BlurImage } from './Blur';
 import { FileCard } from './FileCard';
 import { LazyViewer } from './LazyViewer';
 import { VoicePlayer } from './VoicePlayer';
-
-interface MediaItem {
-  attachment: AttachmentOut;
-  messageId: Id;
-  senderId: Id;
-  createdAt: string;
-}
 
 const TABS = [
   { id: 'media', label: 'mediaTab', kinds: ['image', 'video'] },
@@ -30,7 +23,7 @@ const TABS = [
 
 export function MediaGallery({ chatId, title, onClose }: { chatId: Id; title: string; onClose: () => void }) {
   const [tab, setTab] = useState<(typeof TABS)[number]['id']>('media');
-  const [items, setItems] = useState<MediaItem[]>([]);
+  const [items, setItems] = useState<ChatMediaItem[]>([]);
   const [next, setNext] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string | null>(null);
@@ -41,12 +34,12 @@ export function MediaGallery({ chatId, title, onClose }: { chatId: Id; title: st
     setError(null);
     const kinds = TABS.find((x) => x.id === tab)!.kinds.map((k) => `kind=${k}`).join('&');
     try {
-      const page = await api<{ items: MediaItem[]; nextBefore: string | null }>(
+      const page = await api<ChatMediaPage>(
         'GET',
         `/chats/${chatId}/media?${kinds}&limit=30${before ? `&before=${encodeURIComponent(before)}` : ''}`,
       );
       setItems((old) => (reset ? page.items : [...old, ...page.items]));
-      setNext(page.nextBefore);
+      setNext(page.nextBefore ?? null);
     } catch (e) {
       setError(errorText((e as ApiError).code));
     } finally {

@@ -3,13 +3,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, type ApiError } from '../../../api';
 import { errorText } from '../../../i18n';
 import { formatSize, tm } from '../../../media/i18n';
+import type { StorageOut } from '../../../media/types';
 import { Avatar, Card } from '../../../ui';
-
-interface StorageOut {
-  totalBytes: number;
-  fileCount: number;
-  members: { userId: string; username: string; displayName: string; bytes: number; files: number; quotaBytes: number }[];
-}
 
 export function StorageCard() {
   const [data, setData] = useState<StorageOut | null>(null);
