@@ -73,7 +73,7 @@ async def download(
     if e < now:
         raise Forbidden("This link has expired: reload to get a fresh one", ErrorCode.LINK_EXPIRED)
     async with uows.read() as uow:
-        attachment, stored = await media.download(uow, attachment_id, variant)
+        stored = await media.download(uow, attachment_id, variant)
     key = blob_key(stored.sha256, variant)
     size = stored.size if variant == "original" else await runtime.store.size(key)
     if size is None:
@@ -87,7 +87,7 @@ async def download(
         "Content-Security-Policy": MEDIA_CSP if inline else SANDBOX,
     }
     if not inline:
-        headers["Content-Disposition"] = disposition(attachment.name, inline=False)
+        headers["Content-Disposition"] = disposition(stored.name, inline=False)
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
     wanted = _byte_range(request.headers.get("range"), size)

@@ -81,6 +81,7 @@ def process(path: Path, work: Path, *, max_pixels: int, audio_hint: bool) -> Pro
 
 
 def _open_checked(path: Path, max_pixels: int) -> Image.Image:
+    image: Image.Image | None = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -89,17 +90,23 @@ def _open_checked(path: Path, max_pixels: int) -> Image.Image:
             if width * height > max_pixels:
                 raise Refused(f"The image has more than {max_pixels} pixels")
             image.load()
-    except Refused:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise Refused("The image is too large when decompressed") from exc
-    except Exception as exc:  # Pillow raises many kinds for broken files
-        raise Refused("The image is malformed") from exc
+    except Exception as exc:
+        if image is not None:
+            image.close()
+        if isinstance(exc, Refused):
+            raise
+        if isinstance(exc, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
+            raise Refused("The image is too large when decompressed") from exc
+        raise Refused("The image is malformed") from exc  # Pillow raises many kinds
     return image
 
 
 def _image(path: Path, work: Path, mime: str, max_pixels: int) -> Processed:
-    image = _open_checked(path, max_pixels)
+    with _open_checked(path, max_pixels) as image:
+        return _clean_image(image, work, mime)
+
+
+def _clean_image(image: Image.Image, work: Path, mime: str) -> Processed:
     result = Processed(mime, "image")
     upright = ImageOps.exif_transpose(image) or image
     result.width, result.height = upright.size
@@ -126,8 +133,14 @@ def _thumbnails(image: Image.Image, work: Path, result: Processed) -> None:
         copy.save(target, "WEBP", quality=80)
         result.files[name] = target
     tiny = frame.convert("RGB")
-    tiny.thumbnail((64, 64))
-    result.blurhash = blurhash.encode(tiny, 4, 3)
+    tiny.thumbnail((32, 32))  # a BlurHash is a few colours: a small image is plenty
+    width, height = tiny.size
+    raw = tiny.tobytes()
+    rows = [
+        [list(raw[(y * width + x) * 3 : (y * width + x) * 3 + 3]) for x in range(width)]
+        for y in range(height)
+    ]
+    result.blurhash = blurhash.encode(rows, components_x=4, components_y=3)
 
 
 def _probe(path: Path) -> dict[str, object] | None:
@@ -195,8 +208,9 @@ def _poster(path: Path, work: Path, result: Processed, max_pixels: int) -> None:
         image = _open_checked(frame, max_pixels)
     except (subprocess.SubprocessError, OSError, Refused):
         return  # a video without a poster is still a video
-    result.width, result.height = image.size
-    _thumbnails(image, work, result)
+    with image:
+        result.width, result.height = image.size
+        _thumbnails(image, work, result)
 
 
 def _waveform(path: Path) -> list[int] | None:

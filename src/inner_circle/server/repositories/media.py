@@ -124,7 +124,7 @@ async def for_messages(
         .order_by(Attachment.position)
     )
     found: dict[uuid.UUID, list[tuple[Attachment, Blob]]] = {}
-    for attachment, stored in rows.tuples():
+    for attachment, stored in rows:
         assert attachment.message_id is not None
         found.setdefault(attachment.message_id, []).append((attachment, stored))
     return found
@@ -176,7 +176,7 @@ async def media_page(
     if before is not None:
         query = query.where(tuple_(Attachment.message_seq, Attachment.position) < before)
     query = query.order_by(Attachment.message_seq.desc(), Attachment.position.desc()).limit(limit)
-    return [(a, b, created) for a, b, created in (await session.execute(query)).tuples()]
+    return [(a, b, created) for a, b, created in (await session.execute(query))]
 
 
 async def usage_by_member(session: AsyncSession) -> list[tuple[User, int, int]]:
@@ -206,7 +206,7 @@ async def usage_by_member(session: AsyncSession) -> list[tuple[User, int, int]]:
         .outerjoin(pending, pending.c.user_id == User.id)
         .order_by(User.username)
     )
-    return [(user, int(used), int(count)) for user, used, count in rows.tuples()]
+    return [(user, int(used), int(count)) for user, used, count in rows]
 
 
 async def stored_total(session: AsyncSession) -> tuple[int, int]:

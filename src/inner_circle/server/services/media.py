@@ -12,6 +12,7 @@ import logging
 import re
 import uuid
 from collections.abc import AsyncIterable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 from inner_circle.core.actor import Actor
@@ -43,6 +44,7 @@ from inner_circle.server.media.runtime import MediaRuntime, blob_key
 from inner_circle.server.repositories import media as media_repo
 
 __all__ = [
+    "Download",
     "attachment_for",
     "attachment_out",
     "cancel_upload",
@@ -175,8 +177,7 @@ async def receive(
     stands, it is complete, or another PATCH for it runs; TooLarge past ``Upload-Length``.
     """
     media = runtime(uows)
-    async with uows.read() as uow:
-        upload = await media_repo.upload_of(uow.session, upload_id, actor.id)
+    upload = await _detached(uows, upload_id, actor.id)
     if upload is None:
         raise NotFound("Upload not found")
     if upload.status != "uploading":
@@ -198,6 +199,17 @@ async def receive(
     if written == upload.size:
         media.spawn(process_upload(uows, upload_id))
     return written
+
+
+async def _detached(
+    uows: UnitOfWorkFactory, upload_id: uuid.UUID, user_id: uuid.UUID | None = None
+) -> Upload | None:
+    """The upload row as it is now, usable after its transaction ended."""
+    async with uows.read() as uow:
+        upload = await media_repo.upload_of(uow.session, upload_id, user_id)
+        if upload is not None:
+            uow.session.expunge(upload)
+        return upload
 
 
 async def _append(path: object, written: int, size: int, chunks: AsyncIterable[bytes]) -> int:
@@ -236,8 +248,7 @@ async def process_upload(uows: UnitOfWorkFactory, upload_id: uuid.UUID) -> None:
     PATCH): hash, look for the same content, else examine it in a worker thread and put its
     variants in the store; then the upload is ``ready``, or ``failed`` with the reason."""
     media = runtime(uows)
-    async with uows.read() as uow:
-        upload = await media_repo.upload_of(uow.session, upload_id)
+    upload = await _detached(uows, upload_id)
     if upload is None or upload.status != "processing":
         return
     try:
@@ -527,15 +538,24 @@ async def attachment_for(uow: UnitOfWork, actor: Actor, attachment_id: uuid.UUID
     return await attachment_out(uow, attachment, stored)
 
 
-async def download(
-    uow: UnitOfWork, attachment_id: uuid.UUID, variant: str
-) -> tuple[Attachment, Blob]:
+@dataclass(frozen=True, slots=True)
+class Download:
+    """What the download edge needs of a stored file, read inside the transaction."""
+
+    name: str
+    sha256: str
+    mime_type: str
+    size: int
+
+
+async def download(uow: UnitOfWork, attachment_id: uuid.UUID, variant: str) -> Download:
     """The stored file behind a signed URL (the signature was checked by the edge).
     Raises NotFound when it was deleted or has no such variant."""
     found = await media_repo.attachment_with_blob(uow.session, attachment_id)
     if found is None or variant not in found[1].variants.split(","):
         raise NotFound("File not found")
-    return found
+    attachment, stored = found
+    return Download(attachment.name, stored.sha256, stored.mime_type, stored.size)
 
 
 def _cursor(before: str | None) -> tuple[int, int] | None:

@@ -1,0 +1,110 @@
+"""Media tests: a live server (SQLite, then PostgreSQL) and files made on the spot."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import struct
+import subprocess
+import zlib
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from PIL import Image
+
+from inner_circle.core.clock import utc_now
+from inner_circle.sdk import InnerCircleClient
+from tests.support import Family, StartServer, need_service
+
+TUS = {"Tus-Resumable": "1.0.0"}
+GPS_IFD = 0x8825
+ORIENTATION = 0x0112
+
+
+class ShiftedClock:
+    """The system clock, moved forward when a test says time has passed."""
+
+    def __init__(self) -> None:
+        self.shift = timedelta()
+
+    def now(self) -> datetime:
+        return utc_now() + self.shift
+
+
+@pytest.fixture
+def server_database_url(database_url: str) -> str:
+    """``start_server`` on this test's database: SQLite, then PostgreSQL."""
+    return database_url
+
+
+@pytest_asyncio.fixture
+async def media_family(start_server: StartServer) -> Family:
+    return await start_server()
+
+
+def photo_with_gps(width: int = 64, height: int = 32) -> bytes:
+    """A JPEG taken "sideways" (EXIF orientation 6) with GPS coordinates in its EXIF."""
+    image = Image.new("RGB", (width, height), (200, 30, 30))
+    exif = Image.Exif()
+    exif[ORIENTATION] = 6
+    exif[0x010F] = "PhoneMaker"
+    exif.get_ifd(GPS_IFD).update({1: "N", 2: (55.0, 45.0, 21.0), 3: "E", 4: (37.0, 37.0, 4.0)})
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+def png(width: int = 40, height: int = 30) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (10, 200, 10)).save(out, "PNG")
+    return out.getvalue()
+
+
+def png_bomb(side: int = 100_000) -> bytes:
+    """A tiny PNG whose header claims ``side``×``side`` pixels (a decompression bomb)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
+    rows = zlib.compress(b"\x00" * 1024)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+
+
+def ffmpeg_file(tmp_path: Path, name: str, *args: str) -> bytes:
+    """A short media file made by ffmpeg (skipped, or failed in CI, without it)."""
+    if shutil.which("ffmpeg") is None:
+        need_service("ffmpeg is not installed")
+    target = tmp_path / name
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", *args, str(target)], check=True, capture_output=True, timeout=60
+    )
+    return target.read_bytes()
+
+
+def voice_ogg(tmp_path: Path) -> bytes:
+    return ffmpeg_file(
+        tmp_path, "voice.ogg", "-f", "lavfi", "-i", "sine=frequency=440:duration=1.5",
+        "-c:a", "libopus", "-b:a", "24k",
+    )  # fmt: skip
+
+
+def video_mp4(tmp_path: Path) -> bytes:
+    return ffmpeg_file(
+        tmp_path, "clip.mp4", "-f", "lavfi", "-i", "testsrc=duration=2:size=160x120:rate=10",
+        "-pix_fmt", "yuv420p",
+    )  # fmt: skip
+
+
+async def tus_create(client: InnerCircleClient, length: int, **meta: str) -> str:
+    import base64
+
+    encoded = ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in meta.items())
+    headers = {**TUS, "Upload-Length": str(length)}
+    if encoded:
+        headers["Upload-Metadata"] = encoded
+    response = await client.request("POST", "/uploads", headers=headers)
+    assert response.status_code == 201
+    return str(response.json()["id"])

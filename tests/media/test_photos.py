@@ -1,0 +1,73 @@
+"""Photos end to end: upload, processing (orientation, EXIF/GPS gone, thumbnails, BlurHash),
+a message with the photo, and what the other member downloads."""
+
+from __future__ import annotations
+
+import io
+
+import httpx
+from PIL import Image
+
+from tests.media.conftest import GPS_IFD, photo_with_gps, png
+from tests.support import Family
+
+
+async def test_a_photo_reaches_the_other_member_without_its_location(media_family: Family) -> None:
+    anna = await media_family.member("anna")
+    ben = await media_family.member("ben", connect=True)
+    chat = await anna.private_chat(ben.user_id)
+
+    upload = await anna.upload_file(photo_with_gps(64, 32), name="IMG_0001.jpg")
+    assert upload.status == "ready", upload.error
+    photo = upload.attachment
+    assert photo is not None
+    assert (photo.kind, photo.mime_type, photo.name) == ("image", "image/jpeg", "IMG_0001.jpg")
+    assert (photo.width, photo.height) == (32, 64)  # orientation 6: turned upright
+    assert photo.blurhash and photo.thumbnail_url and photo.preview_url
+
+    sent = await anna.post_message(chat.id, attachment_ids=[photo.id])
+    assert sent.content == "📷 Photo" and sent.caption == ""
+    assert [a.id for a in sent.attachments] == [photo.id]
+    received = await ben.inbox.wait_for("messageReceived")
+    assert received["attachments"][0]["id"] == str(photo.id)
+
+    (seen,) = [m for m in await ben.history(chat.id) if m.id == sent.id]
+    original = await ben.download(seen.attachments[0].url)
+    assert original.status_code == 200
+    assert original.headers["content-type"] == "image/jpeg"
+    assert "attachment" not in original.headers.get("content-disposition", "")
+    image = Image.open(io.BytesIO(original.content))
+    assert image.size == (32, 64)
+    exif = image.getexif()
+    assert not exif.get_ifd(GPS_IFD) and 0x0112 not in exif and 0x010F not in exif
+
+    thumb = await ben.download(seen.attachments[0].thumbnail_url or "")
+    assert thumb.headers["content-type"] == "image/webp"
+    assert max(Image.open(io.BytesIO(thumb.content)).size) <= 320
+
+
+async def test_a_caption_is_the_content_and_several_photos_keep_their_order(
+    media_family: Family,
+) -> None:
+    anna = await media_family.member("anna")
+    ben = await media_family.member("ben")
+    chat = await anna.private_chat(ben.user_id)
+    first = await anna.upload_file(png(10, 10), name="a.png")
+    second = await anna.upload_file(png(20, 20), name="b.png")
+    ids = [second.id, first.id]
+
+    with_caption = await anna.post_message(chat.id, "Our first snow", attachment_ids=ids)
+    assert with_caption.content == with_caption.caption == "Our first snow"
+    assert [a.id for a in with_caption.attachments] == ids
+    third = await anna.upload_file(png(30, 30), name="c.png")
+    fourth = await anna.upload_file(png(40, 40), name="d.png")
+    without = await anna.post_message(chat.id, attachment_ids=[third.id, fourth.id])
+    assert without.content == "📷 2 photos"
+
+    # The seed's app reads history as before: text only, the fallback for files.
+    async with httpx.AsyncClient(base_url=media_family.url) as http:
+        page = await http.get(
+            f"/messages/{chat.id}", headers={"Authorization": f"Bearer {ben.access_token}"}
+        )
+    contents = [m["content"] for m in page.json()]
+    assert contents[-2:] == ["Our first snow", "📷 2 photos"]
