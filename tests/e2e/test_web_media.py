@@ -161,7 +161,7 @@ def test_photos_files_and_voice_between_two_members(
     expect(voice.get_by_role("button", name="Play voice message")).to_be_visible(timeout=10_000)
 
     # --- Media and files in chat info --------------------------------------------------
-    pb.get_by_role("button", name="Chat info").click()
+    pb.get_by_role("button", name="Chat info", exact=True).click()
     pb.get_by_role("button", name="Media and files").click()
     gallery = pb.get_by_role("dialog", name=f"Media and files · {title}")
     expect(gallery.locator(".media-tile")).to_have_count(2)
