@@ -114,6 +114,8 @@ def test_photos_files_and_voice_between_two_members(
     card = got.locator(".file-card")
     expect(card).to_contain_text(doc.name)
     expect(card).to_contain_text("CSV")
+    # The notification offer that follows the first message sent: not now.
+    pa.get_by_role("region", name="Notifications").get_by_role("button", name="Not now").click()
     shot(pb, "phone-media-dark.png")
     shot(pa, "phone-media-light.png")
 
@@ -140,6 +142,7 @@ def test_photos_files_and_voice_between_two_members(
     bar = pa.get_by_role("status", name="Recording")
     expect(bar).to_be_visible()
     expect(bar.locator(".rec-time")).to_have_text("0:03", timeout=10_000)
+    shot(pa, "phone-recording-light.png")
     pa.get_by_role("button", name="Stop recording").click()
     expect(pa.locator(".recorder-preview")).to_be_visible()
     pa.get_by_role("button", name="Send voice message").click()
@@ -159,12 +162,15 @@ def test_photos_files_and_voice_between_two_members(
     )
     # It plays to the end and stops.
     expect(voice.get_by_role("button", name="Play voice message")).to_be_visible(timeout=10_000)
+    shot(pb, "phone-voice-dark.png")
 
     # --- Media and files in chat info --------------------------------------------------
     pb.get_by_role("button", name="Chat info", exact=True).click()
     pb.get_by_role("button", name="Media and files").click()
     gallery = pb.get_by_role("dialog", name=f"Media and files · {title}")
     expect(gallery.locator(".media-tile")).to_have_count(2)
+    expect(gallery.locator(".blur-image.is-loaded")).to_have_count(2)
+    shot(pb, "phone-media-list-dark.png")
     gallery.get_by_role("tab", name="Files").click()
     expect(gallery.locator(".file-card")).to_have_count(1)
     gallery.get_by_role("tab", name="Voice").click()
@@ -197,3 +203,5 @@ def test_photos_files_and_voice_between_two_members(
     storage = pa.get_by_role("list", name="Storage")
     # Two photos, the file, the voice message and the sunset.
     expect(storage.locator(f"[data-user-id='{anna['id']}']")).to_contain_text("5 files")
+    storage.scroll_into_view_if_needed()
+    shot(pa, "phone-storage-light.png")

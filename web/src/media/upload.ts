@@ -34,6 +34,8 @@ interface Running {
   abort: () => void;
 }
 const running = new Map<string, Running>();
+/** The files the outbox named at the last pump. */
+let known = new Set<string>();
 const progress = new Map<string, number>();
 const listeners = new Set<() => void>();
 
@@ -92,6 +94,9 @@ export function pump(): void {
   if (!s.me || !navigator.onLine) return;
   const live = new Set<string>();
   for (const o of s.outbox) for (const a of o.attachments || []) live.add(a.localId);
+  // The bytes of messages that left the outbox without being uploaded (removed) go too.
+  for (const id of known) if (!live.has(id) && !running.has(id)) void dropBlob(id);
+  known = live;
   // Messages removed from the outbox (discarded, chat gone): their uploads stop.
   for (const [id, r] of running) {
     if (!live.has(id)) {

@@ -9,6 +9,7 @@ import { toast } from '../../store';
 import type { Id, MessageOut } from '../../types';
 import { Icon, IconButton } from '../../ui';
 import { AttachButton, AttachTray, useAttachDraft } from './media/AttachButton';
+import { captionOf } from './media/Attachments';
 import { tm } from '../../media/i18n';
 import { sendWithFiles } from '../../media/upload';
 import { VoiceRecorder } from './media/VoiceRecorder';
@@ -50,10 +51,12 @@ export function Composer({
     if (editing) {
       stopTyping();
       editingId.current = editing.id;
-      setText(editing.content);
+      // A message with files: its caption is what is edited (content is a fallback text).
+      const current = captionOf(editing);
+      setText(current);
       const el = ref.current;
       if (el) {
-        el.value = editing.content;
+        el.value = current;
         el.focus();
         el.setSelectionRange(el.value.length, el.value.length);
       }
@@ -74,7 +77,7 @@ export function Composer({
   const saveEdit = async (msg: MessageOut) => {
     const content = text.trim();
     if (!content || saving) return;
-    if (content === msg.content) {
+    if (content === captionOf(msg)) {
       onEditDone();
       return;
     }
