@@ -145,6 +145,7 @@ def test_photos_files_and_voice_between_two_members(
     shot(pa, "phone-recording-light.png")
     pa.get_by_role("button", name="Stop recording").click()
     expect(pa.locator(".recorder-preview")).to_be_visible()
+    shot(pa, "phone-voice-preview-light.png")
     pa.get_by_role("button", name="Send voice message").click()
     mine_voice = pa.locator(".msg-row.mine[data-seq] .voice-player")
     expect(mine_voice).to_have_count(1)
@@ -186,6 +187,10 @@ def test_photos_files_and_voice_between_two_members(
     pending = pa.locator(".msg-row.pending", has_text="Sunset, sent offline")
     expect(pending.locator(".pending-thumb")).to_be_visible()
     expect(pending.locator(".upload-text")).to_have_text("Waiting for the connection")
+    # Reloaded while offline: the queued photo comes back from IndexedDB.
+    pa.reload()
+    expect(pa.locator(".chat-head-title")).to_have_text(title)
+    expect(pending.locator(".pending-thumb")).to_be_visible()
     pa.context.set_offline(False)
     expect(pa.locator(".msg-row.mine[data-seq]", has_text="Sunset, sent offline")).to_have_count(1)
     expect(pb.locator(".msg-row.theirs[data-seq]", has_text="Sunset, sent offline")).to_have_count(
@@ -193,9 +198,13 @@ def test_photos_files_and_voice_between_two_members(
     )
     history = httpx.get(f"{live_server.url}/messages/{chat_id}?limit=50", headers=headers)
     assert history.status_code == 200, history.text
-    captions = [m.get("caption") for m in history.json()]
+    captions = [m["caption"] for m in history.json()]
     assert captions.count("Sunset, sent offline") == 1
     assert [len(m["attachments"]) for m in history.json()] == [3, 1, 1]
+    # What the placeholders were drawn from.
+    first = history.json()[0]["attachments"]
+    assert [a["kind"] for a in first] == ["image", "image", "file"]
+    assert all(a["blurhash"] and a["width"] and a["height"] for a in first[:2])
 
     # --- The admin's storage view ------------------------------------------------------
     pa.goto("/#/admin")
@@ -205,3 +214,42 @@ def test_photos_files_and_voice_between_two_members(
     expect(storage.locator(f"[data-user-id='{anna['id']}']")).to_contain_text("5 files")
     storage.scroll_into_view_if_needed()
     shot(pa, "phone-storage-light.png")
+
+
+def test_voice_message_by_holding_the_mic_on_touch(
+    live_server: Any, new_page: Any, member: Any
+) -> None:
+    m = member("voice")
+    token = api_token(live_server.url, m["username"], m["password"])
+    r = httpx.post(
+        f"{live_server.url}/chats",
+        json={"name": "Voice notes", "participantIds": []},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert r.status_code == 201, r.text
+    page = new_page(viewport=PHONE)
+    sign_in(page, m["username"], m["password"])
+    open_chat(page, "Voice notes")
+    mic = page.get_by_role("button", name="Record voice message")
+    box = mic.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    touch = {"pointerType": "touch", "isPrimary": True, "pointerId": 7, "clientY": y}
+
+    # Sliding left cancels: nothing is sent.
+    mic.dispatch_event("pointerdown", {**touch, "clientX": x})
+    bar = page.get_by_role("status", name="Recording")
+    expect(bar).to_contain_text("Slide to cancel")
+    mic.dispatch_event("pointermove", {**touch, "clientX": x - 100})
+    expect(bar).to_have_count(0)
+
+    # Held for two seconds and released: sent at once, no preview.
+    mic.dispatch_event("pointerdown", {**touch, "clientX": x})
+    expect(bar.locator(".rec-time")).to_have_text("0:02", timeout=10_000)
+    mic.dispatch_event("pointerup", {**touch, "clientX": x})
+    expect(page.locator(".msg-row.mine[data-seq] .voice-player")).to_have_count(1)
+    expect(page.locator(".recorder-preview")).to_have_count(0)
+    history = httpx.get(
+        f"{live_server.url}/messages/{r.json()['id']}",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert [[a["kind"] for a in msg["attachments"]] for msg in history.json()] == [["voice"]]

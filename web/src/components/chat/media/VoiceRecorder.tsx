@@ -117,7 +117,12 @@ export function VoiceRecorder({ chatId, onSent }: { chatId: Id; onSent: () => vo
         onPointerDown={(e) => {
           if (e.pointerType !== 'touch') return;
           e.preventDefault();
-          e.currentTarget.setPointerCapture(e.pointerId);
+          try {
+            // The finger may slide off the button: its moves and release still come here.
+            e.currentTarget.setPointerCapture(e.pointerId);
+          } catch {
+            /* not an active pointer (a synthetic event): nothing to capture */
+          }
           startX.current = e.clientX;
           begin(true);
         }}
