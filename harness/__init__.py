@@ -23,13 +23,21 @@ its ``Settings``; it never imports ``tests`` or ``bench``.
 """
 
 from harness.process import PASSWORD, ServerFailed, ServerGroup, ServerProcess, cli, running_logs
-from harness.services import Postgres, PrivatePostgres, Redis, free_port, in_thread
+from harness.services import (
+    Postgres,
+    PrivatePostgres,
+    Redis,
+    SeaweedS3,
+    free_port,
+    in_thread,
+)
 
 __all__ = [
     "PASSWORD",
     "Postgres",
     "PrivatePostgres",
     "Redis",
+    "SeaweedS3",
     "ServerFailed",
     "ServerGroup",
     "ServerProcess",

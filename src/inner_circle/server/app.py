@@ -275,6 +275,8 @@ def build_media(settings: Settings) -> MediaRuntime:
             region=settings.media_s3_region,
             access_key=settings.media_s3_access_key,
             secret_key=settings.media_s3_secret_key,
+            presign=settings.media_s3_presign,
+            prefix=settings.media_s3_prefix,
         )
     else:
         from inner_circle.server.media.storage_local import LocalMediaStore

@@ -121,9 +121,12 @@ class Settings(BaseSettings):
     media_workers: int = Field(default=2, ge=1, le=32)
     media_s3_endpoint: str | None = None
     media_s3_bucket: str = "inner-circle-media"
+    media_s3_prefix: str = ""  # key prefix: several families (or tests) in one bucket
     media_s3_region: str = "us-east-1"
     media_s3_access_key: str | None = None
     media_s3_secret_key: str | None = None
+    # Presigned URLs straight from the store; off: downloads pass through this server.
+    media_s3_presign: bool = True
     limit_upload_burst: int = Field(default=30, ge=0)
     limit_upload_per_second: float = Field(default=1.0, ge=0)
 

@@ -30,8 +30,10 @@ class S3MediaStore:
         access_key: str | None,
         secret_key: str | None,
         prefix: str = "",
+        presign: bool = True,
     ) -> None:
         self.bucket = bucket
+        self.presigning = presign
         self.prefix = prefix
         self._session = aioboto3.Session(
             aws_access_key_id=access_key,
@@ -77,9 +79,12 @@ class S3MediaStore:
         answer = await s3.get_object(
             Bucket=self.bucket, Key=self.prefix + key, Range=f"bytes={start}-{end}"
         )
-        async with answer["Body"] as body:
-            while chunk := await body.read(CHUNK):
+        body = answer["Body"]
+        try:
+            async for chunk in body.iter_chunks(CHUNK):
                 yield chunk
+        finally:
+            body.close()
 
     async def delete(self, keys: Sequence[str]) -> None:
         if not keys:
@@ -93,6 +98,8 @@ class S3MediaStore:
     async def presign(
         self, key: str, *, expires_in: int, content_type: str, disposition: str | None
     ) -> str | None:
+        if not self.presigning:
+            return None  # served through our signed route (a store browsers cannot reach)
         s3 = await self._s3()
         params: dict[str, str] = {
             "Bucket": self.bucket,

@@ -251,6 +251,7 @@ def make_backup(settings: Settings, output: Path, *, logical: bool = False) -> B
             "database": kind,
             "form": form,
             "revision": revision,
+            "media": _media_form(settings),
         }
         output.parent.mkdir(parents=True, exist_ok=True)
         partial = output.with_name(output.name + ".partial")
@@ -261,6 +262,10 @@ def make_backup(settings: Settings, output: Path, *, logical: bool = False) -> B
             info.size = len(data)
             archive.addfile(info, io.BytesIO(data))
             archive.add(payload, arcname=member)
+            if manifest["media"] == "included":
+                # After the database snapshot: files are immutable and named by content,
+                # so every file a restored row names is here (docs/media.md: backups).
+                archive.add(settings.data_dir / MEDIA_FOLDER, arcname=MEDIA_FOLDER, filter=_no_partial)
         partial.replace(output)
     return BackupMade(kind, form, revision, notes)
 
@@ -288,7 +293,9 @@ def restore_backup(settings: Settings, backup_file: Path, *, force: bool = False
             )
         try:
             _restore_checked(backup, settings, url, target, force)
-        except (SQLAlchemyError, OSError, sqlite3.Error) as exc:
+            if backup.manifest.get("media") == "included":
+                _restore_media(backup_file, settings)
+        except (SQLAlchemyError, OSError, sqlite3.Error, tarfile.TarError) as exc:
             raise OpsError(f"the restore failed: {exc}") from exc
     return Restored(
         form=backup.form,
@@ -296,6 +303,30 @@ def restore_backup(settings: Settings, backup_file: Path, *, force: bool = False
         revision=backup.revision,
         database=target,
     )
+
+
+MEDIA_FOLDER = "media"
+
+
+def _media_form(settings: Settings) -> str:
+    """Whether the backup carries the media files: the data folder's store is included; an
+    S3 store is backed up by the store's own means (versioning, replication)."""
+    if settings.media_backend != "local":
+        return "external"
+    return "included" if (settings.data_dir / MEDIA_FOLDER).is_dir() else "none"
+
+
+def _no_partial(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
+    return None if info.name.endswith(".partial") else info
+
+
+def _restore_media(backup_file: Path, settings: Settings) -> None:
+    """Put the backup's media files into the data folder (only ``media/…`` members)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with tarfile.open(backup_file, "r:gz") as archive:
+        for info in archive:
+            if info.name.startswith(MEDIA_FOLDER + "/") and (info.isfile() or info.isdir()):
+                archive.extract(info, settings.data_dir, filter="data")
 
 
 def _restore_checked(backup: Any, settings: Any, url: str, target: str, force: bool) -> None:

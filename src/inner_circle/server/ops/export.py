@@ -11,6 +11,7 @@ from typing import Any
 
 from inner_circle import __version__
 from inner_circle.server.ops.backup import OpsError, with_engine
+from inner_circle.server.media.runtime import blob_key
 from inner_circle.server.settings import Settings
 
 __all__ = ["EXPORT_FORMAT", "export_history"]
@@ -46,7 +47,14 @@ def _exporter(username: str | None) -> Any:
     async def work(connection: Any) -> dict[str, Any]:
         from sqlalchemy import select
 
-        from inner_circle.server.db.models import Chat, ChatParticipant, Message, User
+        from inner_circle.server.db.models import (
+            Attachment,
+            Blob,
+            Chat,
+            ChatParticipant,
+            Message,
+            User,
+        )
 
         users = (await connection.execute(select(User).order_by(User.created_at))).all()
         by_id = {u.id: u for u in users}
@@ -60,6 +68,33 @@ def _exporter(username: str | None) -> Any:
             select(ChatParticipant).order_by(ChatParticipant.joined_at)
         ):
             participants.setdefault(row.chatId, []).append(row.userId)
+        files: dict[uuid.UUID, list[dict[str, Any]]] = {}
+        for row in await connection.execute(
+            select(
+                Attachment.id,
+                Attachment.message_id,
+                Attachment.kind,
+                Attachment.name,
+                Attachment.mime_type,
+                Attachment.size,
+                Blob.sha256,
+            )
+            .join(Blob, Blob.sha256 == Attachment.blob_sha)
+            .where(Attachment.message_id.is_not(None))
+            .order_by(Attachment.position)
+        ):
+            files.setdefault(row.messageId, []).append(
+                {
+                    "id": str(row.id),
+                    "kind": row.kind,
+                    "name": row.name,
+                    "mimeType": row.mimeType,
+                    "size": row.size,
+                    "sha256": row.sha256,
+                    # Where the bytes are in the media store (the data folder's media/).
+                    "file": blob_key(row.sha256, "original"),
+                }
+            )
         chats = []
         for chat in (await connection.execute(select(Chat).order_by(Chat.created_at))).all():
             members = participants.get(chat.id, [])
@@ -86,6 +121,7 @@ def _exporter(username: str | None) -> Any:
                             "content": m.content,
                             "createdAt": _iso(m.createdAt),
                             "updatedAt": _iso(m.updatedAt),
+                            "attachments": files.get(m.id, []),
                         }
                         for m in messages
                     ],

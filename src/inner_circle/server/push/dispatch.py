@@ -352,6 +352,9 @@ class PushService:
                 log.warning("push visibility heartbeat failed", exc_info=True)
 
 
+FILE_ICONS = {"image": "📷", "video": "🎬", "voice": "🎤", "audio": "🎵", "file": "📎"}
+
+
 def _payload(
     message: dict[str, Any], kind: str | None, topic: str, *, hidden: bool
 ) -> dict[str, Any]:
@@ -361,6 +364,11 @@ def _payload(
     chat_name = str(chat.get("name") or "")
     title = sender_name if kind == "private" or not chat_name else f"{sender_name} · {chat_name}"
     text = str(message.get("content") or "")
+    files = message.get("attachments") or []
+    if files and message.get("caption"):
+        # The content is the caption: say what comes with it ("📷 Our first snow"); without
+        # one it already is "📷 Photo", "🎤 Voice message (0:12)", "📎 report.pdf".
+        text = f"{FILE_ICONS.get(str(files[0].get('kind')), '📎')} {text}"
     if len(text) > MAX_BODY_CHARS:
         text = text[: MAX_BODY_CHARS - 1] + "…"
     return {
