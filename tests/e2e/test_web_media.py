@@ -253,3 +253,28 @@ def test_voice_message_by_holding_the_mic_on_touch(
         headers={"Authorization": f"Bearer {token}"},
     )
     assert [[a["kind"] for a in msg["attachments"]] for msg in history.json()] == [["voice"]]
+
+    # A file dropped on the composer is attached too.
+    dropped = page.evaluate_handle(
+        "() => { const dt = new DataTransfer();"
+        " dt.items.add(new File(['shopping list'], 'list.txt', {type: 'text/plain'}));"
+        " return dt; }"
+    )
+    page.dispatch_event("form.composer", "drop", {"dataTransfer": dropped})
+    expect(page.get_by_role("list", name="Attachments")).to_contain_text("list.txt")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".msg-row.mine[data-seq] .file-card")).to_contain_text("list.txt")
+
+    # A picture the server cannot read: the message is not sent and says why; Remove drops it.
+    broken = page.evaluate_handle(
+        "() => { const dt = new DataTransfer();"
+        " const bytes = new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 1, 2]);"
+        " dt.items.add(new File([bytes], 'broken.png', {type: 'image/png'}));"
+        " return dt; }"
+    )
+    page.dispatch_event("form.composer", "drop", {"dataTransfer": broken})
+    page.get_by_role("button", name="Send").click()
+    failed = page.locator(".msg-row.pending.failed")
+    expect(failed.locator(".upload-error")).to_have_text("This file could not be read.")
+    failed.get_by_role("button", name="Remove").click()
+    expect(page.locator(".msg-row.pending")).to_have_count(0)

@@ -50,7 +50,10 @@ const en = {
   storageTotal: 'Used in total: {size}',
   storageFiles: '{n} files',
   noStorage: 'No files stored yet.',
-  tooLarge: '{name} is too large (up to {size})',
+  'err.PAYLOAD_TOO_LARGE': 'The file is too large.',
+  'err.QUOTA_EXCEEDED': 'Your storage is full: delete some files first.',
+  'err.UNSUPPORTED_MEDIA': 'This file could not be read.',
+  'err.UPLOAD_LOST': 'The file is no longer on this device.',
   bytes: '{n} B',
   kb: '{n} KB',
   mb: '{n} MB',
@@ -105,12 +108,21 @@ const ru: Record<MediaKey, string> = {
   storageTotal: 'Всего занято: {size}',
   storageFiles: 'файлов: {n}',
   noStorage: 'Файлов пока нет.',
-  tooLarge: '{name} слишком большой (до {size})',
+  'err.PAYLOAD_TOO_LARGE': 'Файл слишком большой.',
+  'err.QUOTA_EXCEEDED': 'Ваше хранилище заполнено: сначала удалите часть файлов.',
+  'err.UNSUPPORTED_MEDIA': 'Этот файл не удалось прочитать.',
+  'err.UPLOAD_LOST': 'Файла больше нет на этом устройстве.',
   bytes: '{n} Б',
   kb: '{n} КБ',
   mb: '{n} МБ',
   gb: '{n} ГБ',
 };
+
+/** An upload's error code in words (the general ones are i18n.ts's). */
+export function uploadErrorText(code: string | undefined): string | null {
+  const key = `err.${code}` as MediaKey;
+  return code && key in en ? tm(key) : null;
+}
 
 export function tm(key: MediaKey, params?: Record<string, string | number>): string {
   let s = (lang() === 'ru' ? ru : en)[key] ?? en[key];

@@ -113,6 +113,7 @@ export function Composer({
   return (
     <form
       class={`composer ${editing ? 'is-editing' : ''}`}
+      {...(editing ? {} : files.dropTarget)}
       onSubmit={(e) => {
         e.preventDefault();
         submit();
@@ -165,6 +166,7 @@ export function Composer({
             }
           }}
           onBlur={stopTyping}
+          onPaste={editing ? undefined : files.onPaste}
         />
         {!editing && !text.trim() && !files.files.length ? (
           <VoiceRecorder chatId={chatId} onSent={onSent} />

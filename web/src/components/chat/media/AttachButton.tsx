@@ -21,14 +21,35 @@ export function useAttachDraft(chatId: Id) {
     drafts.set(chatId, next);
     setFiles(next);
   };
+  const add = (picked: File[]) => {
+    const next = [...files, ...picked.map((f) => ({ blob: f, name: f.name || 'file', kind: kindOf(f.type) }))];
+    update(next.slice(0, MAX_FILES));
+  };
+  const carried = (dt: DataTransfer | null) => [...(dt?.files || [])];
   return {
     files,
-    add: (picked: File[]) => {
-      const next = [...files, ...picked.map((f) => ({ blob: f, name: f.name || 'file', kind: kindOf(f.type) }))];
-      update(next.slice(0, MAX_FILES));
-    },
+    add,
     remove: (i: number) => update(files.filter((_, j) => j !== i)),
     clear: () => update([]),
+    /** Files pasted into the text box (a screenshot, a copied picture) are attached. */
+    onPaste: (e: ClipboardEvent) => {
+      const f = carried(e.clipboardData);
+      if (!f.length) return;
+      e.preventDefault();
+      add(f);
+    },
+    /** Files dropped on the composer (desktop) are attached. */
+    dropTarget: {
+      onDragOver: (e: DragEvent) => {
+        if (e.dataTransfer?.types.includes('Files')) e.preventDefault();
+      },
+      onDrop: (e: DragEvent) => {
+        const f = carried(e.dataTransfer);
+        if (!f.length) return;
+        e.preventDefault();
+        add(f);
+      },
+    },
   };
 }
 

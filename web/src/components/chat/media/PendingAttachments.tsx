@@ -1,7 +1,8 @@
 /** The files of a message still in the outbox: local previews and the upload's progress. */
 import { useEffect, useState } from 'preact/hooks';
 import { blobNow, getBlob } from '../../../media/blobs';
-import { formatDuration, formatSize, tm } from '../../../media/i18n';
+import { formatDuration, formatSize, tm, uploadErrorText } from '../../../media/i18n';
+import { errorText } from '../../../i18n';
 import type { PendingAttachment } from '../../../media/types';
 import { useUploadProgress } from '../../../media/upload';
 import type { OutboxItem } from '../../../types';
@@ -58,6 +59,9 @@ export function PendingAttachments({ item }: { item: OutboxItem }) {
           <LocalThumb key={a.localId} att={a} />
         ))}
       </div>
+      {item.state === 'failed' && (
+        <span class="upload-text upload-error">{uploadErrorText(item.error) ?? errorText(item.error)}</span>
+      )}
       {item.state !== 'failed' && pct < 100 && (
         <div class="upload-progress">
           <progress max={100} value={pct} aria-label={tm('uploading', { p: pct })} />
