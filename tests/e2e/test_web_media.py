@@ -216,7 +216,7 @@ def test_photos_files_and_voice_between_two_members(
     shot(pa, "phone-storage-light.png")
 
 
-def test_voice_message_by_holding_the_mic_on_touch(
+def test_hold_to_record_on_touch_drop_a_file_and_a_refused_picture(
     live_server: Any, new_page: Any, member: Any
 ) -> None:
     m = member("voice")
@@ -253,6 +253,20 @@ def test_voice_message_by_holding_the_mic_on_touch(
         headers={"Authorization": f"Bearer {token}"},
     )
     assert [[a["kind"] for a in msg["attachments"]] for msg in history.json()] == [["voice"]]
+    assert history.json()[0]["content"].startswith("🎤")
+
+    # A second, short one; playing the first continues with it.
+    mic.dispatch_event("pointerdown", {**touch, "clientX": x})
+    expect(bar.locator(".rec-time")).to_have_text("0:01", timeout=10_000)
+    mic.dispatch_event("pointerup", {**touch, "clientX": x})
+    voices = page.locator(".msg-row.mine[data-seq] .voice-player")
+    expect(voices).to_have_count(2)
+    voices.first.get_by_role("button", name="Play voice message").click()
+    page.wait_for_function(
+        "() => { const a = document.querySelectorAll('audio.voice-audio');"
+        " return a.length === 2 && a[0].paused && a[1].currentTime > 0.2; }",
+        timeout=15_000,
+    )
 
     # A file dropped on the composer is attached too.
     dropped = page.evaluate_handle(
