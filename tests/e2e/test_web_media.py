@@ -128,6 +128,9 @@ def test_photos_files_and_voice_between_two_members(
     expect(pb.get_by_role("dialog", name="Photo 2 of 2")).to_be_visible()
     pb.get_by_role("button", name="Zoom in").click()
     shot(pb, "phone-viewer-dark.png")
+    with pb.expect_download() as photo_dl:
+        pb.get_by_role("button", name=f"Download {photos[1].name}").click()
+    assert photo_dl.value.suggested_filename == photos[1].name
     pb.keyboard.press("Escape")
     expect(pb.locator("dialog.viewer")).to_have_count(0)
 
@@ -187,6 +190,7 @@ def test_photos_files_and_voice_between_two_members(
     pending = pa.locator(".msg-row.pending", has_text="Sunset, sent offline")
     expect(pending.locator(".pending-thumb")).to_be_visible()
     expect(pending.locator(".upload-text")).to_have_text("Waiting for the connection")
+    expect(pending.get_by_role("progressbar")).to_have_attribute("value", "0")
     # Reloaded while offline: the queued photo comes back from IndexedDB.
     pa.reload()
     expect(pa.locator(".chat-head-title")).to_have_text(title)
@@ -214,6 +218,17 @@ def test_photos_files_and_voice_between_two_members(
     expect(storage.locator(f"[data-user-id='{anna['id']}']")).to_contain_text("5 files")
     storage.scroll_into_view_if_needed()
     shot(pa, "phone-storage-light.png")
+
+    # Deleting a message deletes its files for everyone: Boris's copy goes, so do the bytes.
+    sunset = history.json()[-1]
+    photo_url = f"{live_server.url}{sunset['attachments'][0]['url']}"
+    assert httpx.get(photo_url).status_code == 200
+    r = httpx.delete(f"{live_server.url}/messages/{chat_id}/{sunset['id']}", headers=headers)
+    assert r.status_code == 200, r.text
+    row = pb.locator(f".msg-row[data-message-id='{sunset['id']}']")
+    expect(row).to_contain_text("Message deleted")
+    expect(row.locator(".media-tile")).to_have_count(0)
+    assert httpx.get(photo_url).status_code == 404
 
 
 def test_hold_to_record_on_touch_drop_a_file_and_a_refused_picture(
