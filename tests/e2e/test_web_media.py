@@ -21,6 +21,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import PHONE, api_token, shot, sign_in
+from tests.media.conftest import video_mp4
 
 pytestmark = pytest.mark.browser
 
@@ -307,3 +308,32 @@ def test_hold_to_record_on_touch_drop_a_file_and_a_refused_picture(
     expect(failed.locator(".upload-error")).to_have_text("This file could not be read.")
     failed.get_by_role("button", name="Remove").click()
     expect(page.locator(".msg-row.pending")).to_have_count(0)
+
+
+def test_a_video_plays_inline_with_its_poster(
+    live_server: Any, new_page: Any, member: Any, tmp_path: Path
+) -> None:
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(video_mp4(tmp_path))  # skips without ffmpeg
+    m = member("video")
+    token = api_token(live_server.url, m["username"], m["password"])
+    r = httpx.post(
+        f"{live_server.url}/chats",
+        json={"name": "Home videos", "participantIds": []},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert r.status_code == 201, r.text
+    page = new_page(viewport=PHONE)
+    sign_in(page, m["username"], m["password"])
+    open_chat(page, "Home videos")
+    attach(page, "Photo or video", [clip])
+    page.get_by_role("button", name="Send").click()
+    tile = page.locator(".msg-row.mine[data-seq] .media-tile.is-video")
+    expect(tile).to_have_count(1)
+    expect(tile.locator(".media-badge")).to_have_text("0:02")
+    video = tile.get_by_label("Video: clip.mp4")
+    expect(video).to_have_attribute("poster", re.compile(r"^/media/.+/preview\?"))
+    video.evaluate("v => v.play()")
+    page.wait_for_function(
+        "() => document.querySelector('.media-tile.is-video video').currentTime > 0.3"
+    )
