@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import os
+import struct
 import uuid
+import wave
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -38,8 +41,24 @@ def _missing(reason: str) -> None:
     pytest.skip(reason)
 
 
+def tone_wav(path: Path, seconds: float = 3.0, rate: int = 16_000) -> Path:
+    """A 440 Hz tone that fades in and out each second: the fake microphone's input."""
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        frames = bytearray()
+        for i in range(int(seconds * rate)):
+            envelope = abs(math.sin(math.pi * i / rate))
+            frames += struct.pack(
+                "<h", int(12_000 * envelope * math.sin(2 * math.pi * 440 * i / rate))
+            )
+        w.writeframes(bytes(frames))
+    return path
+
+
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     if not CHROMIUM.exists():
         _missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
     if not STATIC_INDEX.exists():
@@ -49,7 +68,15 @@ def browser() -> Iterator[Any]:
     except ImportError:
         _missing("playwright (python) is not installed")
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        # A fake camera and microphone (the microphone plays a tone) without a permission
+        # prompt: voice messages are recorded in the browser.
+        wav = tone_wav(tmp_path_factory.mktemp("media") / "tone.wav")
+        media = [
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+            f"--use-file-for-fake-audio-capture={wav}",
+        ]
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS + media)
         yield b
         b.close()
 

@@ -348,13 +348,14 @@ export function markRead(chatId: Id): void {
 
 // --- outbox -------------------------------------------------------------------------
 
-export function send(chatId: Id, content: string): void {
+export function send(chatId: Id, content: string, attachments?: OutboxItem['attachments']): void {
   const item: OutboxItem = {
     clientMessageId: crypto.randomUUID(),
     chatId,
     content,
     createdAt: new Date().toISOString(),
     state: 'queued',
+    ...(attachments?.length ? { attachments } : {}),
   };
   setState((s) => ({ outbox: [...s.outbox, item] }));
   void flushOutbox();
@@ -383,7 +384,8 @@ export async function flushOutbox(): Promise<void> {
   flushing = true;
   try {
     while (isConnected()) {
-      const item = getState().outbox.find((o) => o.state === 'queued');
+      // A message with files waits until they are uploaded (media/upload.ts flushes then).
+      const item = getState().outbox.find((o) => o.state === 'queued' && !o.attachments?.some((a) => !a.attachmentId));
       if (!item) break;
       setOutboxState(item.clientMessageId, 'sending');
       try {
@@ -391,6 +393,7 @@ export async function flushOutbox(): Promise<void> {
           chatId: item.chatId,
           content: item.content,
           clientMessageId: item.clientMessageId,
+          ...(item.attachments ? { attachmentIds: item.attachments.map((a) => a.attachmentId) } : {}),
         });
         applyIncoming(ack.message);
       } catch (e) {

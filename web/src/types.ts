@@ -3,6 +3,7 @@
  * into api/generated/, and the client's own types that never cross the wire.
  */
 import type { ChatOut, InviteOut, Id } from './api/generated/rest';
+import type { PendingAttachment } from './media/types';
 
 export type {
   ChatOut,
@@ -30,4 +31,6 @@ export interface OutboxItem {
   /** queued: waits for the connection; sending: emitted, no ack yet; failed: the server refused it. */
   state: 'queued' | 'sending' | 'failed';
   error?: string;
+  /** Files sent with it (the content is then their caption, possibly empty). */
+  attachments?: PendingAttachment[];
 }

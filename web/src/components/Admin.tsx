@@ -4,6 +4,7 @@ import { errorText, t } from '../i18n';
 import { setState, toast, useStore } from '../store';
 import type { InviteOut, UserOut } from '../types';
 import { Avatar, Card, ConfirmDialog, dateTime, Dialog, IconButton, PageBar } from '../ui';
+import { StorageCard } from './chat/media/StorageCard';
 import { Field, FormError, PasswordField, TextField, useAction } from './form';
 
 const EXPIRY: Record<string, number | null> = { '1d': 86400, '7d': 7 * 86400, '30d': 30 * 86400, never: null };
@@ -217,6 +218,7 @@ export function Admin() {
                 ))}
               </ul>
             </section>
+            <StorageCard />
           </div>
         )}
       </div>

@@ -6,6 +6,8 @@ import { useStore } from '../store';
 import type { ChatOut, Id } from '../types';
 import { Avatar, ConfirmDialog, Dialog, IconButton, lastSeenText, ListAction } from '../ui';
 import { chatTitle } from './ChatList';
+import { MediaGallery } from './chat/media/MediaGallery';
+import { tm } from '../media/i18n';
 import { FormError, TextField, useAction } from './form';
 import { activeUsers, MemberPicker } from './NewChat';
 import { ChatMuteControl } from './Push';
@@ -18,6 +20,7 @@ export function ChatInfoDialog({ chat, onClose }: { chat: ChatOut; onClose: () =
   const [selected, setSelected] = useState<Set<Id>>(new Set());
   const { busy, error, run } = useAction();
   const [confirmLeave, setConfirmLeave] = useState(false);
+  const [media, setMedia] = useState(false);
   const isGroup = chat.type === 'group';
 
   const rename = (e: Event) => {
@@ -57,6 +60,10 @@ export function ChatInfoDialog({ chat, onClose }: { chat: ChatOut; onClose: () =
     <Dialog title={chatTitle(chat, { me, users })} onClose={onClose}>
       <p class="muted">{membersLabel(chat.participantIds.length)}</p>
       <ChatMuteControl chatId={chat.id} />
+      <ListAction icon="chat" onClick={() => setMedia(true)}>
+        {tm('mediaAndFiles')}
+      </ListAction>
+      {media && <MediaGallery chatId={chat.id} title={chatTitle(chat, { me, users })} onClose={() => setMedia(false)} />}
       {isGroup && (
         <form class="inline-form" onSubmit={rename}>
           <TextField grow label={t('groupName')} value={name} maxLength={100} required onValue={setName} />

@@ -21,6 +21,8 @@ __all__ = ["CSP", "DOCS_CSP", "SecurityHeadersMiddleware", "content_security_pol
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    # blob: media: the recorder's preview of a voice message before it is sent.
+    "media-src 'self' blob:; "
     "connect-src 'self'{ws}; manifest-src 'self'; worker-src 'self'; font-src 'self'; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
 )

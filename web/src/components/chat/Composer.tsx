@@ -8,6 +8,11 @@ import { emitQuiet } from '../../socket';
 import { toast } from '../../store';
 import type { Id, MessageOut } from '../../types';
 import { Icon, IconButton } from '../../ui';
+import { AttachButton, AttachTray, useAttachDraft } from './media/AttachButton';
+import { captionOf } from './media/Attachments';
+import { tm } from '../../media/i18n';
+import { sendWithFiles } from '../../media/upload';
+import { VoiceRecorder } from './media/VoiceRecorder';
 
 const drafts = new Map<Id, string>();
 
@@ -30,6 +35,7 @@ export function Composer({
   const lastTyping = useRef(0);
   const ref = useRef<HTMLTextAreaElement>(null);
   const editingId = useRef<Id | null>(null);
+  const files = useAttachDraft(chatId);
 
   useEffect(() => {
     // Focus the composer on desktop when a chat opens.
@@ -45,10 +51,12 @@ export function Composer({
     if (editing) {
       stopTyping();
       editingId.current = editing.id;
-      setText(editing.content);
+      // A message with files: its caption is what is edited (content is a fallback text).
+      const current = captionOf(editing);
+      setText(current);
       const el = ref.current;
       if (el) {
-        el.value = editing.content;
+        el.value = current;
         el.focus();
         el.setSelectionRange(el.value.length, el.value.length);
       }
@@ -69,7 +77,7 @@ export function Composer({
   const saveEdit = async (msg: MessageOut) => {
     const content = text.trim();
     if (!content || saving) return;
-    if (content === msg.content) {
+    if (content === captionOf(msg)) {
       onEditDone();
       return;
     }
@@ -90,8 +98,11 @@ export function Composer({
       return;
     }
     const content = text.trim();
-    if (!content) return;
-    send(chatId, content);
+    if (files.files.length) {
+      void sendWithFiles(chatId, content, files.files);
+      files.clear();
+    } else if (!content) return;
+    else send(chatId, content);
     setText('');
     drafts.delete(chatId);
     stopTyping();
@@ -102,6 +113,7 @@ export function Composer({
   return (
     <form
       class={`composer ${editing ? 'is-editing' : ''}`}
+      {...(editing ? {} : files.dropTarget)}
       onSubmit={(e) => {
         e.preventDefault();
         submit();
@@ -117,13 +129,15 @@ export function Composer({
           <IconButton icon="close" label={t('cancelEdit')} onClick={onEditDone} />
         </div>
       )}
+      {!editing && files.files.length > 0 && <AttachTray files={files.files} onRemove={files.remove} />}
       <div class="composer-row">
+        {!editing && <AttachButton onFiles={files.add} />}
         <textarea
           ref={ref}
           rows={1}
           name="message"
           class="composer-input"
-          placeholder={t('messagePlaceholder')}
+          placeholder={files.files.length ? tm('captionPlaceholder') : t('messagePlaceholder')}
           aria-label={editing ? t('editMessage') : t('messagePlaceholder')}
           maxLength={4000}
           value={text}
@@ -152,16 +166,21 @@ export function Composer({
             }
           }}
           onBlur={stopTyping}
+          onPaste={editing ? undefined : files.onPaste}
         />
-        <button
-          class="send-btn"
-          type="submit"
-          aria-label={editing ? t('save') : t('send')}
-          title={editing ? t('save') : t('send')}
-          disabled={!text.trim() || saving}
-        >
-          <Icon name={editing ? 'check' : 'send'} />
-        </button>
+        {!editing && !text.trim() && !files.files.length ? (
+          <VoiceRecorder chatId={chatId} onSent={onSent} />
+        ) : (
+          <button
+            class="send-btn"
+            type="submit"
+            aria-label={editing ? t('save') : t('send')}
+            title={editing ? t('save') : t('send')}
+            disabled={(!text.trim() && !files.files.length) || saving}
+          >
+            <Icon name={editing ? 'check' : 'send'} />
+          </button>
+        )}
       </div>
     </form>
   );

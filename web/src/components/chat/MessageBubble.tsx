@@ -4,6 +4,8 @@ import { discard, retry } from '../../chats';
 import { t } from '../../i18n';
 import type { ChatOut, Id, MessageOut, OutboxItem } from '../../types';
 import { Avatar, hashIndex, Icon, IconButton, linkify, timeOf } from '../../ui';
+import { Attachments, captionOf } from './media/Attachments';
+import { PendingAttachments } from './media/PendingAttachments';
 
 export type Status = 'sending' | 'sent' | 'delivered' | 'read' | 'failed';
 
@@ -137,9 +139,14 @@ export class MessageBubble extends Component<BubbleProps> {
               {t('messageDeleted')}
             </div>
           ) : (
-            <div class="msg-text" dir="auto">
-              {linkify(msg.content)}
-            </div>
+            <>
+              <Attachments msg={msg} />
+              {captionOf(msg) && (
+                <div class="msg-text" dir="auto">
+                  {linkify(captionOf(msg))}
+                </div>
+              )}
+            </>
           )}
           <span class="msg-meta">
             {msg.editedAt && !deleted && <span class="msg-edited">{t('edited')}</span>}
@@ -180,9 +187,12 @@ export function PendingBubble({ item }: { item: OutboxItem }) {
   return (
     <div class={`msg-row mine tail pending ${failed ? 'failed' : ''}`} data-client-id={item.clientMessageId}>
       <div class="bubble">
-        <div class="msg-text" dir="auto">
-          {item.content}
-        </div>
+        <PendingAttachments item={item} />
+        {item.content && (
+          <div class="msg-text" dir="auto">
+            {item.content}
+          </div>
+        )}
         <span class="msg-meta">
           <time dateTime={item.createdAt}>{timeOf(item.createdAt)}</time>
           <span role="img" aria-label={failed ? t('failed') : t('sending')} title={failed ? t('failed') : t('sending')}>
