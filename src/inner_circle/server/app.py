@@ -22,6 +22,7 @@ from inner_circle.server.db.scrub import WalScrubber
 from inner_circle.server.db.uow import UnitOfWorkFactory
 from inner_circle.server.http import auth, chats, invites, messages, sync, system, users
 from inner_circle.server.http import push as push_http
+from inner_circle.server.http import rich as rich_http
 from inner_circle.server.http.body import BodySizeLimitMiddleware
 from inner_circle.server.http.errors import install_error_handlers, install_openapi
 from inner_circle.server.http.headers import SecurityHeadersMiddleware
@@ -199,6 +200,7 @@ def create_app(
         auth.router,
         users.router,
         chats.router,
+        rich_http.router,
         messages.router,
         invites.router,
         sync.router,
