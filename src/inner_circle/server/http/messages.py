@@ -73,7 +73,10 @@ async def send(
     the socket's ``sendMessage``."""
     await limits.message_sent(actor.id)
     message_in = SendMessageIn(
-        chat_id=chat_id, content=body.content, client_message_id=body.client_message_id
+        chat_id=chat_id,
+        content=body.content,
+        client_message_id=body.client_message_id,
+        reply_to_id=body.reply_to_id,
     )
     message, created = await sends.send(messages.SendRequest(actor, message_in))
     response.status_code = 201 if created else 200
