@@ -30,6 +30,7 @@ export interface ChatOut {
   createdAt: string;
   updatedAt: string;
   newMembersSeeHistory?: boolean;
+  unreadMentions?: number;
 }
 
 /**
@@ -56,6 +57,20 @@ export interface Error {
 /** The device's Firebase Cloud Messaging token, stored for the signed-in session. */
 export interface FcmTokenIn {
   fcmToken: string;
+}
+
+/** Copy messages (in the order given) into other chats, each marked "Forwarded from". */
+export interface ForwardIn {
+  messageIds: Id[];
+  toChatIds: Id[];
+}
+
+/** Where a forwarded message first came from (a forward of a forward names the origin). */
+export interface ForwardedFromOut {
+  messageId: Id;
+  chatId: Id;
+  senderId: Id;
+  senderName: string;
 }
 
 export interface GroupChatIn {
@@ -99,6 +114,7 @@ export interface MemberReadState {
 export interface MessageContentIn {
   content: string;
   clientMessageId?: string | null;
+  replyToId?: Id | null;
 }
 
 export interface MessageEditIn {
@@ -118,6 +134,11 @@ export interface MessageOut {
   updatedAt: string;
   editedAt?: string | null;
   deletedAt?: string | null;
+  replyTo?: ReplyToOut | null;
+  forwardedFrom?: ForwardedFromOut | null;
+  reactions?: ReactionOut[];
+  mentions?: Id[];
+  pinnedAt?: string | null;
 }
 
 export interface ParticipantsAddIn {
@@ -180,6 +201,19 @@ export interface PushUnsubscribeIn {
   endpoint: string;
 }
 
+export interface ReactionOut {
+  emoji: string;
+  count: number;
+  userIds: Id[];
+}
+
+/** Payload of `reactionsUpdated`: a message's reactions as they are now. */
+export interface ReactionsUpdated {
+  chatId: Id;
+  messageId: Id;
+  reactions: ReactionOut[];
+}
+
 export interface ReadPositionIn {
   seq: number;
 }
@@ -208,14 +242,27 @@ export interface RemovedOut {
 }
 
 /**
+ * The message a reply quotes, as it is now: a deleted original has `deleted` and no
+ * preview.
+ */
+export interface ReplyToOut {
+  id: Id;
+  senderId: Id;
+  senderName: string;
+  preview: string;
+  deleted?: boolean;
+}
+
+/**
  * One missed change. `type` says which of the other fields is set:
- * message, messageUpdated (edited or deleted) → `message`; chat (created, renamed, members changed) → `chat`;
+ * message, messageUpdated (edited or deleted), reactionsUpdated, messagePinned,
+ * messageUnpinned → `message` (as it is now); chat (created, renamed, members changed) → `chat`;
  * chatRemoved → `chatId`; read / delivered → `chatId`, `userId`, `seq`;
  * user (joined, profile, deactivated) → `user`.
  */
 export interface SyncEvent {
   id: number;
-  type: 'message' | 'messageUpdated' | 'chat' | 'chatRemoved' | 'read' | 'delivered' | 'user';
+  type: 'message' | 'messageUpdated' | 'reactionsUpdated' | 'messagePinned' | 'messageUnpinned' | 'chat' | 'chatRemoved' | 'read' | 'delivered' | 'user';
   message?: MessageOut | null;
   chat?: ChatOut | null;
   chatId?: Id | null;
