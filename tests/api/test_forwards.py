@@ -30,7 +30,9 @@ async def test_forward_several_messages_to_several_chats(family: Family) -> None
     assert (origin.message_id, origin.chat_id, origin.sender_id, origin.sender_name) == (
         one.id, family_chat.id, boris.user_id, "boris",
     )  # fmt: skip
-    live = await boris.inbox.wait_for("messageReceived", lambda m: m["chatId"] == str(with_boris.id))
+    live = await boris.inbox.wait_for(
+        "messageReceived", lambda m: m["chatId"] == str(with_boris.id)
+    )
     assert live["forwardedFrom"]["senderId"] == str(boris.user_id)
     onward = await carl.forward([sent[2].id], [(await carl.family_chat()).id])
     assert onward[0].forwarded_from is not None

@@ -184,6 +184,7 @@ export function applyIncoming(msg: MessageOut, opts: { fromPush?: boolean } = {}
       lastMessage: msg,
       updatedAt: msg.createdAt,
       unreadCount: mine ? chat.unreadCount : chat.unreadCount + 1,
+      unreadMentions: (chat.unreadMentions ?? 0) + (!mine && me && msg.mentions?.includes(me.id) ? 1 : 0),
     };
     if (mine) nextChat = { ...nextChat, lastReadSeq: Math.max(chat.lastReadSeq, msg.seq), unreadCount: 0 };
   } else if (chat.lastMessage?.id === msg.id && !sameState(chat.lastMessage, msg) && isFresher(chat.lastMessage, msg)) {
@@ -337,6 +338,7 @@ export function markRead(chatId: Id): void {
           ...c,
           lastReadSeq: Math.max(c.lastReadSeq, seq),
           unreadCount: seq >= c.lastSeq ? 0 : c.unreadCount,
+          unreadMentions: seq >= c.lastSeq ? 0 : c.unreadMentions,
           readStates: setReadState(c, st.me!.id, { lastReadSeq: seq }),
         },
       },
@@ -348,11 +350,12 @@ export function markRead(chatId: Id): void {
 
 // --- outbox -------------------------------------------------------------------------
 
-export function send(chatId: Id, content: string): void {
+export function send(chatId: Id, content: string, replyToId?: Id): void {
   const item: OutboxItem = {
     clientMessageId: crypto.randomUUID(),
     chatId,
     content,
+    replyToId,
     createdAt: new Date().toISOString(),
     state: 'queued',
   };
@@ -391,6 +394,7 @@ export async function flushOutbox(): Promise<void> {
           chatId: item.chatId,
           content: item.content,
           clientMessageId: item.clientMessageId,
+          replyToId: item.replyToId,
         });
         applyIncoming(ack.message);
       } catch (e) {

@@ -10,6 +10,7 @@ export type {
   InviteOut,
   MemberReadState,
   MessageOut,
+  ReactionsUpdated,
   SyncEvent,
   SyncOut,
   TokenPair,
@@ -29,5 +30,7 @@ export interface OutboxItem {
   createdAt: string;
   /** queued: waits for the connection; sending: emitted, no ack yet; failed: the server refused it. */
   state: 'queued' | 'sending' | 'failed';
+  /** The message this one answers. */
+  replyToId?: Id;
   error?: string;
 }

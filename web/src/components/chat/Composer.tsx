@@ -8,6 +8,8 @@ import { emitQuiet } from '../../socket';
 import { toast } from '../../store';
 import type { Id, MessageOut } from '../../types';
 import { Icon, IconButton } from '../../ui';
+import { useMentions } from './rich/MentionSuggest';
+import { ReplyBar } from './rich/ReplyBar';
 
 const drafts = new Map<Id, string>();
 
@@ -15,6 +17,8 @@ export function Composer({
   chatId,
   onSent,
   editing,
+  replyTo,
+  onReplyDone,
   onEditDone,
   onEditLast,
 }: {
@@ -22,6 +26,9 @@ export function Composer({
   /** A new message went into the outbox: the view follows it to the bottom. */
   onSent: () => void;
   editing: MessageOut | null;
+  /** The message being answered (rich/useRichChat). */
+  replyTo: MessageOut | null;
+  onReplyDone: () => void;
   onEditDone: () => void;
   onEditLast: () => void;
 }) {
@@ -30,6 +37,13 @@ export function Composer({
   const lastTyping = useRef(0);
   const ref = useRef<HTMLTextAreaElement>(null);
   const editingId = useRef<Id | null>(null);
+  const mentions = useMentions(chatId, text, ref, (v) => {
+    setText(v);
+    if (!editing) drafts.set(chatId, v);
+  });
+  useEffect(() => {
+    if (replyTo) ref.current?.focus();
+  }, [replyTo?.id]);
 
   useEffect(() => {
     // Focus the composer on desktop when a chat opens.
@@ -91,7 +105,8 @@ export function Composer({
     }
     const content = text.trim();
     if (!content) return;
-    send(chatId, content);
+    send(chatId, content, replyTo?.id);
+    onReplyDone();
     setText('');
     drafts.delete(chatId);
     stopTyping();
@@ -107,6 +122,8 @@ export function Composer({
         submit();
       }}
     >
+      {mentions.element}
+      {replyTo && !editing && <ReplyBar msg={replyTo} onCancel={onReplyDone} />}
       {editing && (
         <div class="edit-bar">
           <Icon name="edit" />
@@ -140,7 +157,11 @@ export function Composer({
             } else if (!v.trim()) stopTyping();
           }}
           onKeyDown={(e) => {
-            if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+            if (mentions.onKey(e)) return;
+            if (e.key === 'Escape' && replyTo && !editing) {
+              e.preventDefault();
+              onReplyDone();
+            } else if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
               e.preventDefault();
               submit();
             } else if (e.key === 'Escape' && editing) {

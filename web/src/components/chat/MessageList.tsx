@@ -35,6 +35,7 @@ export function MessageList({
   scroll,
   onInfo,
   onMenu,
+  onReply,
 }: {
   chat: ChatOut;
   me: UserOut;
@@ -50,6 +51,7 @@ export function MessageList({
   scroll: ChatScroll;
   onInfo: (m: MessageOut) => void;
   onMenu: OpenMenu;
+  onReply?: (m: MessageOut) => void;
 }) {
   const groupChat = chat.type !== 'private';
   const { unreadAfter } = scroll;
@@ -83,6 +85,7 @@ export function MessageList({
         editing={editingId === m.id}
         onInfo={onInfo}
         onMenu={onMenu}
+        onReply={onReply}
       />,
     );
     prev = m;

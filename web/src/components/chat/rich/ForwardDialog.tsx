@@ -1,0 +1,64 @@
+/** Choose the chats to forward messages to. */
+import { useState } from 'preact/hooks';
+import type { ApiError } from '../../../api';
+import { sortedChats } from '../../../chats';
+import { errorText, t } from '../../../i18n';
+import { tr } from '../../../i18n-rich';
+import { forwardMessages } from '../../../rich';
+import { toast, useStore } from '../../../store';
+import type { Id } from '../../../types';
+import { Dialog } from '../../../ui';
+import { chatTitle } from '../../ChatList';
+
+export function ForwardDialog({ messageIds, onClose }: { messageIds: Id[]; onClose: () => void }) {
+  const chats = useStore((s) => s.chats);
+  const me = useStore((s) => s.me)!;
+  const users = useStore((s) => s.users);
+  const [chosen, setChosen] = useState<Id[]>([]);
+  const [busy, setBusy] = useState(false);
+  const go = async () => {
+    setBusy(true);
+    try {
+      await forwardMessages(messageIds, chosen);
+      toast(tr('forwardDone'));
+      onClose();
+    } catch (e) {
+      toast(errorText((e as ApiError).code));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog
+      title={tr('forwardTo')}
+      onClose={onClose}
+      actions={
+        <>
+          <button type="button" class="btn btn-text" onClick={onClose}>
+            {t('cancel')}
+          </button>
+          <button type="button" class="btn btn-filled" disabled={!chosen.length || busy} onClick={() => void go()}>
+            {tr('forwardSend')}
+          </button>
+        </>
+      }
+    >
+      <ul class="forward-list">
+        {sortedChats(chats).map((c) => (
+          <li key={c.id}>
+            <label class="forward-item">
+              <input
+                type="checkbox"
+                checked={chosen.includes(c.id)}
+                onChange={(e) =>
+                  setChosen((now) => (e.currentTarget.checked ? [...now, c.id] : now.filter((id) => id !== c.id)))
+                }
+              />
+              <span>{chatTitle(c, { me, users })}</span>
+            </label>
+          </li>
+        ))}
+      </ul>
+    </Dialog>
+  );
+}
