@@ -73,7 +73,7 @@ def test_edit_and_delete_are_seen_live(live_server: Any, new_page: Any, member: 
     mine.get_by_role("button", name="Message actions").click()
     menu = a.get_by_role("menu", name="Message actions")
     expect(menu.get_by_role("menuitem")).to_have_text(
-        ["Reply", "Forward", "Pin", "Edit", "Copy text", "Message info", "Delete"]
+        ["Edit", "Reply", "Forward", "Pin", "Copy text", "Message info", "Delete"]
     )
     shot(a, "desktop-message-menu-light.png")
     menu.get_by_role("menuitem", name="Edit").click()

@@ -80,8 +80,9 @@ export function ChatView({ chatId }: { chatId: Id }) {
 
   const menuItems = (m: MessageOut): MenuItem[] => {
     const mine = m.senderId === me.id;
-    const items: MenuItem[] = rich.menuItems(m);
+    const items: MenuItem[] = [];
     if (mine) items.push({ label: t('edit'), icon: 'edit', run: () => setEditing(m) });
+    items.push(...rich.menuItems(m));
     items.push({
       label: t('copyText'),
       icon: 'copy',
