@@ -57,3 +57,27 @@ async def test_replies_to_messages_one_cannot_see_are_refused(family: Family) ->
     with pytest.raises(NotFoundError):
         await carl.post_message(group.id, "re", reply_to=before.id)
     assert [m.content for m in await carl.history(family_chat.id)] == []
+
+
+async def test_a_newcomer_does_not_read_a_quote_of_history_kept_from_them(family: Family) -> None:
+    anna = await family.member("anna")
+    boris = await family.member("boris")
+    carl = await family.member("carl", connect=True)
+    group = await anna.create_group("Old news", [boris.user_id], new_members_see_history=False)
+    old = await anna.post_message(group.id, "the old secret")
+    await anna.add_members(group.id, [carl.user_id])
+    cursor = (await carl.sync()).cursor
+    reply = await boris.post_message(group.id, "still true", reply_to=old.id)
+    assert reply.reply_to is not None and reply.reply_to.preview == "the old secret"
+    live = await carl.inbox.wait_for("messageReceived", lambda m: m["id"] == str(reply.id))
+    assert live["replyTo"]["deleted"] is True and live["replyTo"]["preview"] == ""
+    (shown,) = await carl.history(group.id)
+    assert shown.reply_to is not None and shown.reply_to.deleted
+    await boris.pin(group.id, reply.id)
+    pinned = await carl.inbox.wait_for("messagePinned")
+    assert "the old secret" not in str(pinned)
+    events, _ = await carl.sync_all(cursor)
+    assert events and all("the old secret" not in e.model_dump_json() for e in events)
+    assert "the old secret" not in (await carl.pins(group.id))[0].model_dump_json()
+    anna_view = {m.id: m for m in await anna.history(group.id)}[reply.id]
+    assert anna_view.reply_to is not None and anna_view.reply_to.preview == "the old secret"

@@ -175,7 +175,9 @@ async def send_messages(uow: UnitOfWork, requests: Sequence[SendRequest]) -> lis
         out = message_out(
             message, senders[message.sender_id], names[message.chat_id], parts[message.id]
         )
-        uow.emit(ServerEvent.MESSAGE_RECEIVED, out, recipients)
+        reply_seq = parts[message.id].reply_seq
+        for shown, readers in await rich.for_audience(uow, out, reply_seq, recipients):
+            uow.emit(ServerEvent.MESSAGE_RECEIVED, shown, readers)
         if request.origin_sid is not None:
             uow.emit_to_sid(ServerEvent.MESSAGE_SENT, out, request.origin_sid)
         results[index] = (out, True)
@@ -186,7 +188,9 @@ async def send_messages(uow: UnitOfWork, requests: Sequence[SendRequest]) -> lis
         results[index] = (out, False)
         request, recipients = requests[index], access[index]
         if request.republish and not isinstance(recipients, InnerCircleError):
-            uow.emit(ServerEvent.MESSAGE_RECEIVED, out, recipients)
+            reply_seq = parts[message.id].reply_seq
+            for shown, readers in await rich.for_audience(uow, out, reply_seq, recipients):
+                uow.emit(ServerEvent.MESSAGE_RECEIVED, shown, readers)
             if request.origin_sid is not None:
                 uow.emit_to_sid(ServerEvent.MESSAGE_SENT, out, request.origin_sid)
     for index, first in repeats:
@@ -326,7 +330,9 @@ async def list_messages(uow: UnitOfWork, actor: Actor, query: GetMessagesIn) -> 
     )
     return MessagePage(
         chat_id=chat.id,
-        messages=await rich.message_outs(uow, rows, {chat.id: chat.name}),
+        messages=await rich.message_outs(
+            uow, rows, {chat.id: chat.name}, history_from={chat.id: participant.history_from_seq}
+        ),
         has_more=has_more,
     )
 
@@ -432,12 +438,22 @@ async def _own_message(
     return chat, message
 
 
-async def announced(uow: UnitOfWork, chat: Chat, message: Message) -> MessageOut:
-    """One stored message as every member sees it (for an event about it)."""
+async def announce(
+    uow: UnitOfWork, chat: Chat, message: Message, event: str | None, *, viewer_from: int = 0
+) -> MessageOut:
+    """Emit ``event`` (unless None) with the stored message to every participant who can
+    see it (a quote of a message before a reader's history is redacted for them); returns
+    it as the actor, whose history starts after ``viewer_from``, sees it."""
     sender = await users_repo.by_id(uow.session, message.sender_id)
     assert sender is not None
-    (out,) = await rich.message_outs(uow, [(message, sender)], {chat.id: chat.name})
-    return out
+    parts = (await rich.rich_parts(uow, [message]))[message.id]
+    out = message_out(message, sender, chat.name, parts)
+    if event is not None:
+        seeing = await chats_repo.participant_ids_seeing(uow.session, chat.id, message.seq)
+        for shown, readers in await rich.for_audience(uow, out, parts.reply_seq, seeing):
+            uow.emit(event, shown, readers)
+    hidden = parts.reply_seq is not None and parts.reply_seq <= viewer_from
+    return rich.redacted(out) if hidden else out
 
 
 async def _announce_update(uow: UnitOfWork, chat: Chat, message: Message, kind: str) -> MessageOut:
@@ -449,10 +465,4 @@ async def _announce_update(uow: UnitOfWork, chat: Chat, message: Message, kind: 
         message_id=message.id,
         seq=message.seq,
     )
-    out = await announced(uow, chat, message)
-    uow.emit(
-        ServerEvent.MESSAGE_UPDATED,
-        out,
-        await chats_repo.participant_ids_seeing(uow.session, message.chat_id, message.seq),
-    )
-    return out
+    return await announce(uow, chat, message, ServerEvent.MESSAGE_UPDATED)

@@ -13,11 +13,10 @@ from inner_circle.protocol.events import ServerEvent
 from inner_circle.protocol.rest import MessageOut
 from inner_circle.server.access import access_chat, access_message, require_admin
 from inner_circle.server.db.uow import UnitOfWork
-from inner_circle.server.repositories import chats as chats_repo
 from inner_circle.server.repositories import rich as rich_repo
 from inner_circle.server.repositories import sync as sync_repo
 from inner_circle.server.services import rich
-from inner_circle.server.services.messages import announced
+from inner_circle.server.services.messages import announce
 
 __all__ = ["list_pins", "set_pin"]
 
@@ -36,7 +35,7 @@ async def set_pin(
     Emits: ``messagePinned`` / ``messageUnpinned`` (the message) to every participant
     who can see it, on a change.
     """
-    chat, _, message = await access_message(uow, actor, chat_id, message_id)
+    chat, participant, message = await access_message(uow, actor, chat_id, message_id)
     if chat.type == "family":
         require_admin(actor)
     if pinned and message.deleted_at is not None:
@@ -54,12 +53,10 @@ async def set_pin(
             message_id=message.id,
             seq=message.seq,
         )
-    out = await announced(uow, chat, message)
-    if changed:
-        name = ServerEvent.MESSAGE_PINNED if pinned else ServerEvent.MESSAGE_UNPINNED
-        seeing = await chats_repo.participant_ids_seeing(uow.session, chat.id, message.seq)
-        uow.emit(name, out, seeing)
-    return out
+    name = ServerEvent.MESSAGE_PINNED if pinned else ServerEvent.MESSAGE_UNPINNED
+    return await announce(
+        uow, chat, message, name if changed else None, viewer_from=participant.history_from_seq
+    )
 
 
 async def list_pins(uow: UnitOfWork, actor: Actor, chat_id: uuid.UUID) -> list[MessageOut]:
@@ -69,4 +66,5 @@ async def list_pins(uow: UnitOfWork, actor: Actor, chat_id: uuid.UUID) -> list[M
     """
     chat, participant = await access_chat(uow, actor, chat_id)
     rows = await rich_repo.pinned(uow.session, chat.id, participant.history_from_seq)
-    return await rich.message_outs(uow, rows, {chat.id: chat.name})
+    history_from = {chat.id: participant.history_from_seq}
+    return await rich.message_outs(uow, rows, {chat.id: chat.name}, history_from=history_from)

@@ -13,12 +13,13 @@ from inner_circle.core import limits
 from inner_circle.protocol.rest import ForwardedFromOut, MessageOut, ReactionOut, ReplyToOut
 from inner_circle.server.db.models import Message, User
 from inner_circle.server.db.uow import UnitOfWork
+from inner_circle.server.repositories import chats as chats_repo
 from inner_circle.server.repositories import messages as messages_repo
 from inner_circle.server.repositories import rich as rich_repo
 from inner_circle.server.repositories import users as users_repo
 from inner_circle.server.services.views import RichParts, message_out
 
-__all__ = ["message_outs", "preview", "reactions_out", "rich_parts"]
+__all__ = ["for_audience", "message_outs", "preview", "reactions_out", "redacted", "rich_parts"]
 
 
 def preview(content: str) -> str:
@@ -82,13 +83,49 @@ async def rich_parts(
             forwarded_from=origin,
             reactions=reactions_out(reactions.get(m.id, [])),
             mentions=list(mentions.get(m.id, [])),
+            reply_seq=originals[m.reply_to_id][0].seq if reply is not None else None,
         )
     return parts
 
 
+def redacted(out: MessageOut) -> MessageOut:
+    """The message for a member whose history starts after the message it quotes: the
+    quote reads as unavailable, as a deleted original does."""
+    if out.reply_to is None:
+        return out
+    quote = out.reply_to.model_copy(update={"preview": "", "deleted": True})
+    return out.model_copy(update={"reply_to": quote})
+
+
 async def message_outs(
-    uow: UnitOfWork, rows: Sequence[tuple[Message, User]], names: Mapping[uuid.UUID, str]
+    uow: UnitOfWork,
+    rows: Sequence[tuple[Message, User]],
+    names: Mapping[uuid.UUID, str],
+    *,
+    history_from: Mapping[uuid.UUID, int] | None = None,
 ) -> list[MessageOut]:
-    """Stored messages with their parts; ``names``: each chat's stored name."""
+    """Stored messages with their parts; ``names``: each chat's stored name.
+    ``history_from``: the viewer's first readable place per chat (quotes of earlier
+    messages are :func:`redacted`); None for an answer every member may get."""
     parts = await rich_parts(uow, [m for m, _ in rows])
-    return [message_out(m, u, names[m.chat_id], parts[m.id]) for m, u in rows]
+    outs = []
+    for m, u in rows:
+        out = message_out(m, u, names[m.chat_id], parts[m.id])
+        seq = parts[m.id].reply_seq
+        if history_from is not None and seq is not None and seq <= history_from.get(m.chat_id, 0):
+            out = redacted(out)
+        outs.append(out)
+    return outs
+
+
+async def for_audience(
+    uow: UnitOfWork, out: MessageOut, reply_seq: int | None, recipients: Sequence[uuid.UUID]
+) -> list[tuple[MessageOut, list[uuid.UUID]]]:
+    """Who gets which form of an event's message: members whose history starts after the
+    quoted message get it :func:`redacted`. One query, for replies only."""
+    if reply_seq is None:
+        return [(out, list(recipients))]
+    hidden = await chats_repo.history_hidden_from(uow.session, out.chat_id, reply_seq)
+    seeing = [u for u in recipients if u not in hidden]
+    blind = [u for u in recipients if u in hidden]
+    return [(o, who) for o, who in ((out, seeing), (redacted(out), blind)) if who]

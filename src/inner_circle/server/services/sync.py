@@ -74,7 +74,9 @@ async def sync(
                 visible_after=history_from.get(chat.id, 0),
             )
             rows.extend(page)
-        recent = await rich.message_outs(uow, rows, {chat.id: chat.name for chat in chats})
+        recent = await rich.message_outs(
+            uow, rows, {chat.id: chat.name for chat in chats}, history_from=history_from
+        )
         return SyncOut(
             cursor=format_cursor(epoch, latest),
             reset=since is not None,
@@ -82,7 +84,9 @@ async def sync(
             messages=recent,
         )
     entries, has_more = await sync_repo.entries_for(uow.session, actor.id, position, limit)
-    messages = await _messages(uow, [e.message_id for e in entries if e.kind in MESSAGE_EVENTS])
+    messages = await _messages(
+        uow, actor, [e.message_id for e in entries if e.kind in MESSAGE_EVENTS]
+    )
     chat_ids = {e.chat_id for e in entries if e.kind == "chat" and e.chat_id is not None}
     chat_views = {c.id: c for c in await chat_service.views_of(uow, actor, chat_ids)}
     last_chat_entry = {e.chat_id: e.id for e in entries if e.kind == "chat"}
@@ -138,8 +142,18 @@ def _position(since: str | int | None, epoch: str, latest: int) -> int | None:
     return cursor.id
 
 
-async def _messages(uow: UnitOfWork, ids: list[uuid.UUID | None]) -> dict[uuid.UUID, MessageOut]:
+async def _messages(
+    uow: UnitOfWork, actor: Actor, ids: list[uuid.UUID | None]
+) -> dict[uuid.UUID, MessageOut]:
     found = await messages_repo.by_ids(uow.session, [i for i in ids if i is not None])
+    if not found:
+        return {}
     names = await chats_repo.names(uow.session, {m.chat_id for m, _ in found.values()})
-    outs = await rich.message_outs(uow, list(found.values()), names)
+    history_from = {
+        chat.id: mine.history_from_seq
+        for chat, mine in await chats_repo.memberships_of(
+            uow.session, actor.id, include_hidden=True
+        )
+    }
+    outs = await rich.message_outs(uow, list(found.values()), names, history_from=history_from)
     return {out.id: out for out in outs}

@@ -61,6 +61,8 @@ class RichParts:
     forwarded_from: ForwardedFromOut | None = None
     reactions: list[ReactionOut] = field(default_factory=list)
     mentions: list[uuid.UUID] = field(default_factory=list)
+    # The quoted message's place: members whose history starts after it get no quote text.
+    reply_seq: int | None = None
 
 
 NO_PARTS = RichParts()
