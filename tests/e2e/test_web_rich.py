@@ -94,6 +94,23 @@ def test_reply_react_and_pin_are_seen_live(live_server: Any, new_page: Any, memb
     menu.get_by_role("menuitem", name="Unpin").click()
     expect(a.locator(".pin-bar")).to_have_count(0)
 
+    # Forward two messages: select them, then choose the family chat.
+    menu = open_menu(a, original)
+    menu.get_by_role("menuitem", name="Select").click()
+    reply_a.locator(".bubble").click()
+    toolbar = a.get_by_role("toolbar", name="2 selected")
+    toolbar.get_by_role("button", name="Forward").click()
+    dialog = a.get_by_role("dialog", name="Forward to…")
+    dialog.get_by_label("Family").check()
+    dialog.get_by_role("button", name="Forward").click()
+    expect(a.get_by_role("toolbar")).to_have_count(0)
+    open_chat(b, "Family")
+    copies = b.locator(".msg-row", has=b.locator(".forwarded-from"))
+    expect(copies).to_have_count(2)
+    expect(copies.nth(0)).to_contain_text(f"Forwarded from Anna {suffix}")
+    expect(copies.nth(0)).to_contain_text("Who buys the cake?")
+    expect(copies.nth(1)).to_contain_text(f"Forwarded from Boris {suffix}")
+
 
 def test_reply_by_swipe_and_mention_on_a_phone(
     live_server: Any, new_page: Any, member: Any

@@ -116,6 +116,7 @@ export function ChatView({ chatId }: { chatId: Id }) {
         onInfo={setMsgInfo}
         onMenu={openMenu}
         onReply={rich.setReplyTo}
+        selection={rich.selection}
       />
       {scroll.showDown && (
         <button type="button" class="fab fab-small scroll-down" aria-label={t('scrollToBottom')} onClick={scroll.jumpToBottom}>
@@ -123,6 +124,7 @@ export function ChatView({ chatId }: { chatId: Id }) {
           {chat.unreadCount > 0 && <span class="badge">{chat.unreadCount}</span>}
         </button>
       )}
+      {rich.selectionBar}
       <Composer
         chatId={chatId}
         onSent={scroll.stickToBottom}

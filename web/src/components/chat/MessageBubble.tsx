@@ -42,6 +42,9 @@ interface BubbleProps {
   onInfo?: (m: MessageOut) => void;
   onMenu?: OpenMenu;
   onReply?: (m: MessageOut) => void;
+  /** Selection mode (forwarding several): a tap toggles this message. */
+  selected?: boolean;
+  onSelect?: (m: MessageOut) => void;
 }
 
 const LONG_PRESS_MS = 500;
@@ -61,7 +64,9 @@ export class MessageBubble extends Component<BubbleProps> {
       p.showName !== next.showName ||
       p.showAvatar !== next.showAvatar ||
       p.tail !== next.tail ||
-      p.editing !== next.editing
+      p.editing !== next.editing ||
+      p.selected !== next.selected ||
+      p.onSelect !== next.onSelect
     );
   }
 
@@ -110,6 +115,12 @@ export class MessageBubble extends Component<BubbleProps> {
 
   // The click that ends a long-press must not follow a link.
   private onClickCapture = (e: MouseEvent) => {
+    if (this.props.onSelect) {
+      e.preventDefault();
+      e.stopPropagation();
+      if (!this.props.msg.deletedAt) this.props.onSelect(this.props.msg);
+      return;
+    }
     if (this.pressed) {
       e.preventDefault();
       e.stopPropagation();
@@ -122,7 +133,8 @@ export class MessageBubble extends Component<BubbleProps> {
     const deleted = !!msg.deletedAt;
     return (
       <div
-        class={`msg-row ${mine ? 'mine' : 'theirs'} ${tail ? 'tail' : ''} ${deleted ? 'deleted' : ''} ${editing ? 'editing' : ''} ${mentionsMe(msg) ? 'mentioned' : ''}`}
+        class={`msg-row ${mine ? 'mine' : 'theirs'} ${tail ? 'tail' : ''} ${deleted ? 'deleted' : ''} ${editing ? 'editing' : ''} ${mentionsMe(msg) ? 'mentioned' : ''} ${this.props.selected ? 'selected' : ''}`}
+        aria-selected={this.props.onSelect ? !!this.props.selected : undefined}
         data-seq={msg.seq}
         data-message-id={msg.id}
       >

@@ -36,6 +36,7 @@ export function MessageList({
   onInfo,
   onMenu,
   onReply,
+  selection,
 }: {
   chat: ChatOut;
   me: UserOut;
@@ -52,6 +53,8 @@ export function MessageList({
   onInfo: (m: MessageOut) => void;
   onMenu: OpenMenu;
   onReply?: (m: MessageOut) => void;
+  /** Messages chosen to forward (rich/useRichChat), while choosing. */
+  selection?: { ids: Id[]; toggle: (m: MessageOut) => void } | null;
 }) {
   const groupChat = chat.type !== 'private';
   const { unreadAfter } = scroll;
@@ -86,6 +89,8 @@ export function MessageList({
         onInfo={onInfo}
         onMenu={onMenu}
         onReply={onReply}
+        selected={selection ? selection.ids.includes(m.id) : undefined}
+        onSelect={selection?.toggle}
       />,
     );
     prev = m;

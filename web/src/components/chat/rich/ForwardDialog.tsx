@@ -5,12 +5,19 @@ import { sortedChats } from '../../../chats';
 import { errorText, t } from '../../../i18n';
 import { tr } from '../../../i18n-rich';
 import { forwardMessages } from '../../../rich';
-import { toast, useStore } from '../../../store';
+import { getState, toast, useStore } from '../../../store';
 import type { Id } from '../../../types';
 import { Dialog } from '../../../ui';
 import { chatTitle } from '../../ChatList';
 
-export function ForwardDialog({ messageIds, onClose }: { messageIds: Id[]; onClose: () => void }) {
+/** ``onClose(true)`` after forwarding. The messages go in the order of the chat. */
+function inChatOrder(ids: Id[]): Id[] {
+  const place = new Map<Id, number>();
+  for (const list of Object.values(getState().messages)) for (const m of list) if (ids.includes(m.id)) place.set(m.id, m.seq);
+  return [...ids].sort((a, b) => (place.get(a) ?? 0) - (place.get(b) ?? 0));
+}
+
+export function ForwardDialog({ messageIds, onClose }: { messageIds: Id[]; onClose: (sent?: boolean) => void }) {
   const chats = useStore((s) => s.chats);
   const me = useStore((s) => s.me)!;
   const users = useStore((s) => s.users);
@@ -19,9 +26,9 @@ export function ForwardDialog({ messageIds, onClose }: { messageIds: Id[]; onClo
   const go = async () => {
     setBusy(true);
     try {
-      await forwardMessages(messageIds, chosen);
+      await forwardMessages(inChatOrder(messageIds), chosen);
       toast(tr('forwardDone'));
-      onClose();
+      onClose(true);
     } catch (e) {
       toast(errorText((e as ApiError).code));
     } finally {
@@ -31,10 +38,10 @@ export function ForwardDialog({ messageIds, onClose }: { messageIds: Id[]; onClo
   return (
     <Dialog
       title={tr('forwardTo')}
-      onClose={onClose}
+      onClose={() => onClose()}
       actions={
         <>
-          <button type="button" class="btn btn-text" onClick={onClose}>
+          <button type="button" class="btn btn-text" onClick={() => onClose()}>
             {t('cancel')}
           </button>
           <button type="button" class="btn btn-filled" disabled={!chosen.length || busy} onClick={() => void go()}>
