@@ -73,7 +73,7 @@ def test_edit_and_delete_are_seen_live(live_server: Any, new_page: Any, member: 
     mine.get_by_role("button", name="Message actions").click()
     menu = a.get_by_role("menu", name="Message actions")
     expect(menu.get_by_role("menuitem")).to_have_text(
-        ["Edit", "Copy text", "Message info", "Delete"]
+        ["Edit", "Reply", "Forward", "Select", "Pin", "Copy text", "Message info", "Delete"]
     )
     shot(a, "desktop-message-menu-light.png")
     menu.get_by_role("menuitem", name="Edit").click()
@@ -135,7 +135,9 @@ def test_edit_and_delete_are_seen_live(live_server: Any, new_page: Any, member: 
     theirs = by_id(b, other.get_attribute("data-message-id"))
     theirs.locator(".bubble").click(button="right")
     b_menu = b.get_by_role("menu", name="Message actions")
-    expect(b_menu.get_by_role("menuitem")).to_have_text(["Copy text", "Delete"])
+    expect(b_menu.get_by_role("menuitem")).to_have_text(
+        ["Reply", "Forward", "Select", "Pin", "Copy text", "Delete"]
+    )
     b_menu.get_by_role("menuitem", name="Delete").click()
     b.get_by_role("dialog", name="Delete for everyone").get_by_role(
         "button", name="Delete for everyone"

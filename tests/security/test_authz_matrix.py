@@ -247,6 +247,24 @@ async def download_media(w: World, role: str) -> Call:
 
 async def get_attachment(w: World, role: str) -> Call:
     return "GET", f"/attachments/{(await w.photo()).id}", None, None
+THUMBS = "%F0%9F%91%8D"  # 👍, URL-encoded
+
+
+async def forward_as(w: World, role: str) -> Call:
+    """The member forwards the private chat's message into the group; the others try to
+    forward it (they cannot read it) into the family chat."""
+    if role == "member":
+        body = {"messageIds": [str(w.message_id)], "toChatIds": [str(w.group_id)]}
+        return "POST", "/messages/forward", body, None
+    target = await w.family.operator(_family_chat_id)
+    body = {"messageIds": [str(w.message_id)], "toChatIds": [str(target)]}
+    return "POST", "/messages/forward", body, None
+
+
+async def _family_chat_id(uow: Any) -> uuid.UUID:
+    from inner_circle.server.services.chats import ensure_family_chat
+
+    return (await ensure_family_chat(uow)).id
 
 
 async def revoke_invite(w: World, role: str) -> Call:
@@ -328,6 +346,20 @@ REST: dict[str, tuple[Builder, dict[str, tuple[int, ...]]]] = {
         expect(200, 404, 404),
     ),
     "DELETE /messages/{chat_id}/{message_id}": (delete_message, expect(200, 404, 404)),
+    "PUT /messages/{chat_id}/{message_id}/reactions/{emoji}": (
+        same(f"/messages/{PRIVATE}/{{w.message_id}}/reactions/{THUMBS}", None, "PUT"), expect(200, 404, 404)
+    ),
+    "DELETE /messages/{chat_id}/{message_id}/reactions/{emoji}": (
+        same(f"/messages/{PRIVATE}/{{w.message_id}}/reactions/{THUMBS}", None, "DELETE"), expect(200, 404, 404)
+    ),
+    "POST /messages/{chat_id}/{message_id}/pin": (
+        same(f"/messages/{PRIVATE}/{{w.message_id}}/pin", None, "POST"), expect(200, 404, 404)
+    ),
+    "DELETE /messages/{chat_id}/{message_id}/pin": (
+        same(f"/messages/{PRIVATE}/{{w.message_id}}/pin", None, "DELETE"), expect(200, 404, 404)
+    ),
+    "GET /chats/{chat_id}/pins": (same(f"/chats/{PRIVATE}/pins"), expect(200, 404, 404)),
+    "POST /messages/forward": (forward_as, expect(201, 404, 404)),
     "POST /invitation-codes/generate": (same("/invitation-codes/generate", {}, "POST"), expect(403, 403, 201)),
     "GET /invitation-codes": (same("/invitation-codes"), expect(403, 403, 200)),
     "DELETE /invitation-codes/{invite_ref}": (revoke_invite, expect(403, 403, 200)),
@@ -460,6 +492,16 @@ SOCKET: dict[str, tuple[SocketBuilder, dict[str, str | None]]] = {
         {"outsider": "NOT_FOUND", "admin": "NOT_FOUND"},
     ),
     "deleteMessage": (delete_payload, {"outsider": "NOT_FOUND", "admin": "NOT_FOUND"}),
+    "react": (
+        payload({**CHAT, "messageId": "{w.message_id}", "emoji": "👍"}),
+        {"outsider": "NOT_FOUND", "admin": "NOT_FOUND"},
+    ),
+    "pinMessage": (payload({**CHAT, "messageId": "{w.message_id}"}), {"outsider": "NOT_FOUND", "admin": "NOT_FOUND"}),
+    "unpinMessage": (payload({**CHAT, "messageId": "{w.message_id}"}), {"outsider": "NOT_FOUND", "admin": "NOT_FOUND"}),
+    "forwardMessages": (
+        payload({"messageIds": ["{w.message_id}"], "toChatIds": ["{w.group_id}"]}),
+        {"outsider": "NOT_FOUND", "admin": "NOT_FOUND"},
+    ),
     "sync": (payload({}), {}),
     "reauth": (reauth_payload, {}),
     "visibility": (payload({"hidden": True}), {}),

@@ -184,6 +184,7 @@ export function applyIncoming(msg: MessageOut, opts: { fromPush?: boolean } = {}
       lastMessage: msg,
       updatedAt: msg.createdAt,
       unreadCount: mine ? chat.unreadCount : chat.unreadCount + 1,
+      unreadMentions: (chat.unreadMentions ?? 0) + (!mine && me && msg.mentions?.includes(me.id) ? 1 : 0),
     };
     if (mine) nextChat = { ...nextChat, lastReadSeq: Math.max(chat.lastReadSeq, msg.seq), unreadCount: 0 };
   } else if (chat.lastMessage?.id === msg.id && !sameState(chat.lastMessage, msg) && isFresher(chat.lastMessage, msg)) {
@@ -337,6 +338,7 @@ export function markRead(chatId: Id): void {
           ...c,
           lastReadSeq: Math.max(c.lastReadSeq, seq),
           unreadCount: seq >= c.lastSeq ? 0 : c.unreadCount,
+          unreadMentions: seq >= c.lastSeq ? 0 : c.unreadMentions,
           readStates: setReadState(c, st.me!.id, { lastReadSeq: seq }),
         },
       },
@@ -348,11 +350,17 @@ export function markRead(chatId: Id): void {
 
 // --- outbox -------------------------------------------------------------------------
 
-export function send(chatId: Id, content: string, attachments?: OutboxItem['attachments']): void {
+export function send(
+  chatId: Id,
+  content: string,
+  attachments?: OutboxItem['attachments'],
+  replyToId?: Id,
+): void {
   const item: OutboxItem = {
     clientMessageId: crypto.randomUUID(),
     chatId,
     content,
+    replyToId,
     createdAt: new Date().toISOString(),
     state: 'queued',
     ...(attachments?.length ? { attachments } : {}),
@@ -394,6 +402,7 @@ export async function flushOutbox(): Promise<void> {
           content: item.content,
           clientMessageId: item.clientMessageId,
           ...(item.attachments ? { attachmentIds: item.attachments.map((a) => a.attachmentId) } : {}),
+          replyToId: item.replyToId,
         });
         applyIncoming(ack.message);
       } catch (e) {

@@ -7,8 +7,9 @@ import { ServerEvent } from './api/generated/events';
 import { applyIncoming, applyReadMarker, applyUpdate, applyUser, flushOutbox, removeChat, upsertChat } from './chats';
 import { onConnect, onEvent, startSocket, stopSocket } from './socket';
 import { getState, setState } from './store';
+import { applyPin, applyReactions } from './rich';
 import { noteChat, noteRemoved, syncNow } from './sync';
-import type { ChatOut, ChatRemoved, MessageOut, Presence, ReadMarker, UserOut, UserTyping } from './types';
+import type { ChatOut, ChatRemoved, MessageOut, Presence, ReactionsUpdated, ReadMarker, UserOut, UserTyping } from './types';
 
 const lastMessageFrom = new Map<string, number>();
 let syncRetry: ReturnType<typeof setTimeout> | undefined;
@@ -80,6 +81,9 @@ export function startRealtime(): void {
     onEvent<UserOut>(ServerEvent.USER_UPDATED, (u) => applyUser(u)),
     onEvent(ServerEvent.USER_TYPING, onUserTyping),
     onEvent<ReadMarker>(ServerEvent.MESSAGES_READ, (p) => applyReadMarker(p.chatId, p.userId, p.seq, 'read')),
+    onEvent<ReactionsUpdated>(ServerEvent.REACTIONS_UPDATED, (p) => applyReactions(p.chatId, p.messageId, p.reactions)),
+    onEvent<MessageOut>(ServerEvent.MESSAGE_PINNED, applyPin),
+    onEvent<MessageOut>(ServerEvent.MESSAGE_UNPINNED, applyPin),
     onEvent<ReadMarker>(ServerEvent.MESSAGES_DELIVERED, (p) => applyReadMarker(p.chatId, p.userId, p.seq, 'delivered')),
   ];
   startSocket();

@@ -25,6 +25,7 @@ import {
   settleOutbox,
   upsertChat,
 } from './chats';
+import { applyPin, applyReactions } from './rich';
 import { emitQuiet } from './socket';
 import { getState, setState, type State } from './store';
 import type { ChatOut, Id, MessageOut, SyncEvent, SyncOut, UserOut } from './types';
@@ -146,6 +147,13 @@ function applyEvents(events: SyncEvent[], cursor: string): void {
         break;
       case 'messageUpdated':
         if (e.message) applyUpdate(e.message);
+        break;
+      case 'reactionsUpdated':
+        if (e.message) applyReactions(e.message.chatId, e.message.id, e.message.reactions || []);
+        break;
+      case 'messagePinned':
+      case 'messageUnpinned':
+        if (e.message) applyPin(e.message);
         break;
       case 'chatRemoved':
         // A chat event in the same page means I am in it now (removed, then added back).

@@ -11,6 +11,7 @@ export type {
   InviteOut,
   MemberReadState,
   MessageOut,
+  ReactionsUpdated,
   SyncEvent,
   SyncOut,
   TokenPair,
@@ -30,6 +31,8 @@ export interface OutboxItem {
   createdAt: string;
   /** queued: waits for the connection; sending: emitted, no ack yet; failed: the server refused it. */
   state: 'queued' | 'sending' | 'failed';
+  /** The message this one answers. */
+  replyToId?: Id;
   error?: string;
   /** Files sent with it (the content is then their caption, possibly empty). */
   attachments?: PendingAttachment[];

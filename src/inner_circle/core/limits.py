@@ -22,3 +22,9 @@ SYNC_PAGE_MAX = 2000
 # (PostgreSQL INTEGER and BIGINT); larger ones are refused, not passed to the driver.
 SEQ_MAX = 2**31 - 1
 CURSOR_MAX = 2**63 - 1
+
+# Rich messaging (ADR 14)
+FORWARD_MESSAGES_MAX = 50  # messages in one forward
+FORWARD_CHATS_MAX = 10  # chats one forward goes to
+REACTIONS_PER_MEMBER_MAX = 10  # different emoji one member puts on one message
+REPLY_PREVIEW_MAX = 120  # characters of the original a reply quotes

@@ -10,12 +10,13 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from inner_circle.core import limits
 from inner_circle.core.cursors import CURSOR_PATTERN
+from inner_circle.core.emoji import EMOJI_MAX_CHARS, is_emoji
 from inner_circle.protocol.base import UtcDatetime, WireModel
-from inner_circle.protocol.rest import MessageEditIn
+from inner_circle.protocol.rest import MessageEditIn, ReactionOut
 
 __all__ = [
     "ChatRemoved",
@@ -26,6 +27,8 @@ __all__ = [
     "MarkedAsRead",
     "MessageRefIn",
     "Presence",
+    "ReactIn",
+    "ReactionsUpdated",
     "ReadMarker",
     "ReauthIn",
     "ServerEvent",
@@ -63,6 +66,10 @@ class ServerEvent(_EventNames):
     MESSAGES_DELIVERED = "messagesDelivered"
     USER_JOINED = "userJoined"
     USER_UPDATED = "userUpdated"
+    # Rich messaging (ADR 14): reactions change without moving the chat or its unread count.
+    REACTIONS_UPDATED = "reactionsUpdated"
+    MESSAGE_PINNED = "messagePinned"
+    MESSAGE_UNPINNED = "messageUnpinned"
     ERROR = "error"
     # To this process's connections just before it stops: reconnect (elsewhere) at once.
     SERVER_SHUTDOWN = "serverShutdown"
@@ -87,6 +94,10 @@ class ClientEvent(_EventNames):
     REAUTH = "reauth"
     # Whether the client is on screen (push notifications skip visible connections).
     VISIBILITY = "visibility"
+    REACT = "react"
+    PIN_MESSAGE = "pinMessage"
+    UNPIN_MESSAGE = "unpinMessage"
+    FORWARD_MESSAGES = "forwardMessages"
 
 
 class GetMessagesIn(WireModel):
@@ -116,6 +127,30 @@ class MessageRefIn(WireModel):
 
 class EditMessageIn(MessageRefIn, MessageEditIn):
     pass
+
+
+def _emoji(value: str) -> str:
+    if not is_emoji(value):
+        raise ValueError("emoji must be a single emoji")
+    return value
+
+
+Emoji = Annotated[str, Field(min_length=1, max_length=EMOJI_MAX_CHARS), AfterValidator(_emoji)]
+
+
+class ReactIn(MessageRefIn):
+    """``react``: put (``active``, the default) or take back the member's ``emoji``."""
+
+    emoji: Emoji
+    active: bool = True
+
+
+class ReactionsUpdated(WireModel):
+    """Payload of ``reactionsUpdated``: a message's reactions as they are now."""
+
+    chat_id: UUID
+    message_id: UUID
+    reactions: list[ReactionOut]
 
 
 class TypingIn(WireModel):

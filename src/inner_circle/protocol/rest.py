@@ -27,6 +27,8 @@ __all__ = [
     "ChatRef",
     "ChatRenameIn",
     "FcmTokenIn",
+    "ForwardIn",
+    "ForwardedFromOut",
     "GroupChatIn",
     "InviteCreateIn",
     "InviteOut",
@@ -43,11 +45,13 @@ __all__ = [
     "PasswordResetIn",
     "PrivateChatIn",
     "ProfileUpdateIn",
+    "ReactionOut",
     "ReadPositionIn",
     "ReadStateOut",
     "RefreshIn",
     "RegisterIn",
     "RemovedOut",
+    "ReplyToOut",
     "SendMessageIn",
     "StorageOut",
     "SyncEvent",
@@ -233,6 +237,30 @@ class AttachmentOut(WireModel):
     thumbnail_url: str | None = None
     preview_url: str | None = None
     url: str
+class ReplyToOut(WireModel):
+    """The message a reply quotes, as it is now: a deleted original has ``deleted`` and no
+    preview."""
+
+    id: UUID
+    sender_id: UUID
+    sender_name: str
+    preview: str
+    deleted: bool = False
+
+
+class ForwardedFromOut(WireModel):
+    """Where a forwarded message first came from (a forward of a forward names the origin)."""
+
+    message_id: UUID
+    chat_id: UUID
+    sender_id: UUID
+    sender_name: str
+
+
+class ReactionOut(WireModel):
+    emoji: str
+    count: int
+    user_ids: list[UUID]
 
 
 class MessageOut(WireModel):
@@ -252,6 +280,12 @@ class MessageOut(WireModel):
     # know no attachments ("📷 Photo"); ``caption`` is the member's own text only.
     attachments: list[AttachmentOut] = Field(default_factory=list)
     caption: str = ""
+    # Rich messaging (ADR 14); defaulted so clients that do not know them are unaffected.
+    reply_to: ReplyToOut | None = None
+    forwarded_from: ForwardedFromOut | None = None
+    reactions: list[ReactionOut] = Field(default_factory=list)
+    mentions: list[UUID] = Field(default_factory=list)
+    pinned_at: UtcDatetime | None = None
 
 
 class MemberReadState(WireModel):
@@ -278,6 +312,8 @@ class ChatOut(WireModel):
     # Groups: whether members added later read the earlier messages (else only what is
     # sent after they joined). Always true for the family chat and private chats.
     new_members_see_history: bool = True
+    # Unread messages that mention the viewer (the "@" badge).
+    unread_mentions: int = 0
 
 
 class PrivateChatIn(WireModel):
@@ -345,10 +381,26 @@ class MessageContentIn(WireModel):
         if len(set(self.attachment_ids)) != len(self.attachment_ids):
             raise ValueError("attachmentIds must not repeat")
         return self
+    # A message of the same chat this one answers.
+    reply_to_id: UUID | None = None
 
 
 class SendMessageIn(MessageContentIn):
     chat_id: UUID
+
+
+class ForwardIn(WireModel):
+    """Copy messages (in the order given) into other chats, each marked "Forwarded from"."""
+
+    message_ids: Annotated[list[UUID], Field(min_length=1, max_length=limits.FORWARD_MESSAGES_MAX)]
+    to_chat_ids: Annotated[list[UUID], Field(min_length=1, max_length=limits.FORWARD_CHATS_MAX)]
+
+    @field_validator("message_ids", "to_chat_ids")
+    @classmethod
+    def _distinct(cls, value: list[UUID]) -> list[UUID]:
+        if len(set(value)) != len(value):
+            raise ValueError("ids must not repeat")
+        return value
 
 
 class ReadPositionIn(WireModel):
@@ -374,13 +426,23 @@ class ReadStateOut(WireModel):
 
 
 SyncEventType = Literal[
-    "message", "messageUpdated", "chat", "chatRemoved", "read", "delivered", "user"
+    "message",
+    "messageUpdated",
+    "reactionsUpdated",
+    "messagePinned",
+    "messageUnpinned",
+    "chat",
+    "chatRemoved",
+    "read",
+    "delivered",
+    "user",
 ]
 
 
 class SyncEvent(WireModel):
     """One missed change. ``type`` says which of the other fields is set:
-    message, messageUpdated (edited or deleted) → ``message``; chat (created, renamed, members changed) → ``chat``;
+    message, messageUpdated (edited or deleted), reactionsUpdated, messagePinned,
+    messageUnpinned → ``message`` (as it is now); chat (created, renamed, members changed) → ``chat``;
     chatRemoved → ``chatId``; read / delivered → ``chatId``, ``userId``, ``seq``;
     user (joined, profile, deactivated) → ``user``."""
 

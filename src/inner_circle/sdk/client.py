@@ -19,12 +19,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 import socketio
 from pydantic import BaseModel, TypeAdapter
 
-from inner_circle.protocol.events import ClientEvent, ServerEvent
+from inner_circle.protocol.events import ClientEvent, ReactionsUpdated, ServerEvent
 from inner_circle.protocol.rest import (
     AttachmentOut,
     ChatMediaPage,
@@ -299,12 +300,15 @@ class InnerCircleClient:
         client_message_id: str | None = None,
         *,
         attachment_ids: Sequence[uuid.UUID] = (),
+        reply_to: uuid.UUID | None = None,
     ) -> MessageOut:
         body: dict[str, Any] = {"content": content}
         if client_message_id is not None:
             body["clientMessageId"] = client_message_id
         if attachment_ids:
             body["attachmentIds"] = [str(i) for i in attachment_ids]
+        if reply_to is not None:
+            body["replyToId"] = str(reply_to)
         return await self._post(f"/messages/{chat_id}", MessageOut, body)
 
     # --- media (docs/media.md) ----------------------------------------------------------
@@ -392,6 +396,43 @@ class InnerCircleClient:
     async def download(self, url: str, *, headers: dict[str, str] | None = None) -> httpx.Response:
         """GET a signed download URL (no token is sent: the URL is the grant)."""
         return await self._http.get(url, headers=headers or {})
+
+    # --- rich messaging (ADR 14) ----------------------------------------------------------
+
+    async def react(
+        self, chat_id: uuid.UUID, message_id: uuid.UUID, emoji: str
+    ) -> ReactionsUpdated:
+        """Put my ``emoji`` on a message (idempotent); the message's reactions now."""
+        path = f"/messages/{chat_id}/{message_id}/reactions/{quote(emoji, safe='')}"
+        return await self._post(path, ReactionsUpdated, method="PUT")
+
+    async def unreact(
+        self, chat_id: uuid.UUID, message_id: uuid.UUID, emoji: str
+    ) -> ReactionsUpdated:
+        path = f"/messages/{chat_id}/{message_id}/reactions/{quote(emoji, safe='')}"
+        return await self._post(path, ReactionsUpdated, method="DELETE")
+
+    async def pin(self, chat_id: uuid.UUID, message_id: uuid.UUID) -> MessageOut:
+        return await self._post(f"/messages/{chat_id}/{message_id}/pin", MessageOut)
+
+    async def unpin(self, chat_id: uuid.UUID, message_id: uuid.UUID) -> MessageOut:
+        return await self._post(
+            f"/messages/{chat_id}/{message_id}/pin", MessageOut, method="DELETE"
+        )
+
+    async def pins(self, chat_id: uuid.UUID) -> list[MessageOut]:
+        return await self._list(f"/chats/{chat_id}/pins", MessageOut)
+
+    async def forward(
+        self, message_ids: list[uuid.UUID], to_chat_ids: list[uuid.UUID]
+    ) -> list[MessageOut]:
+        """Copy messages into other chats; the new messages."""
+        body = {
+            "messageIds": [str(m) for m in message_ids],
+            "toChatIds": [str(c) for c in to_chat_ids],
+        }
+        response = await self.request("POST", "/messages/forward", json=body)
+        return TypeAdapter(list[MessageOut]).validate_python(response.json())
 
     async def sync(self, since: str | int | None = None, *, limit: int | None = None) -> SyncOut:
         """Everything missed after cursor ``since`` (one page); without it, a fresh start."""
@@ -550,6 +591,7 @@ class InnerCircleClient:
         client_message_id: str | None = None,
         *,
         attachment_ids: Sequence[uuid.UUID] = (),
+        reply_to: uuid.UUID | None = None,
     ) -> MessageOut:
         """Send over Socket.IO; returns once the server has stored the message."""
         payload: dict[str, Any] = {
@@ -559,6 +601,8 @@ class InnerCircleClient:
         }
         if attachment_ids:
             payload["attachmentIds"] = [str(i) for i in attachment_ids]
+        if reply_to is not None:
+            payload["replyToId"] = str(reply_to)
         ack = await self.call(ClientEvent.SEND_MESSAGE, payload)
         return MessageOut.model_validate(ack["message"])
 

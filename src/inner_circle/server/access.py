@@ -11,12 +11,13 @@ from collections.abc import Sequence
 
 from inner_circle.core.actor import Actor
 from inner_circle.core.errors import ErrorCode, Forbidden, NotFound
-from inner_circle.server.db.models import Chat, ChatParticipant, User
+from inner_circle.server.db.models import Chat, ChatParticipant, Message, User
 from inner_circle.server.db.uow import UnitOfWork
 from inner_circle.server.repositories import chats as chats_repo
+from inner_circle.server.repositories import messages as messages_repo
 from inner_circle.server.repositories import users as users_repo
 
-__all__ = ["access_chat", "access_chats", "access_member", "require_admin"]
+__all__ = ["access_chat", "access_chats", "access_member", "access_message", "require_admin"]
 
 
 async def access_chat(
@@ -31,6 +32,22 @@ async def access_chat(
     if found is None:
         raise NotFound("Chat not found")
     return found
+
+
+async def access_message(
+    uow: UnitOfWork, actor: Actor, chat_id: uuid.UUID, message_id: uuid.UUID
+) -> tuple[Chat, ChatParticipant, Message]:
+    """A message of a chat the actor is in, within the history the actor may read.
+
+    Raises:
+        NotFound: no such chat for the actor, no such message in it, or one sent before
+            the actor joined a group that keeps its history from newcomers.
+    """
+    chat, participant = await access_chat(uow, actor, chat_id)
+    message = await messages_repo.in_chat(uow.session, chat.id, message_id)
+    if message is None or message.seq <= participant.history_from_seq:
+        raise NotFound("Message not found")
+    return chat, participant, message
 
 
 async def access_chats(

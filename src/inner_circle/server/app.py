@@ -32,6 +32,7 @@ from inner_circle.server.http import (
     users,
 )
 from inner_circle.server.http import push as push_http
+from inner_circle.server.http import rich as rich_http
 from inner_circle.server.http.body import BodySizeLimitMiddleware
 from inner_circle.server.http.errors import install_error_handlers, install_openapi
 from inner_circle.server.http.headers import SecurityHeadersMiddleware
@@ -227,6 +228,7 @@ def create_app(
         auth.router,
         users.router,
         chats.router,
+        rich_http.router,
         messages.router,
         invites.router,
         sync.router,

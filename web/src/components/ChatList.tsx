@@ -5,6 +5,7 @@ import { navigate, routeHash, useStore, type State } from '../store';
 import type { ChatOut, Id } from '../types';
 import { Avatar, Icon, IconButton, shortWhen } from '../ui';
 import { NewChatDialog } from './NewChat';
+import { MentionBadge } from './chat/rich/MentionBadge';
 
 export function chatTitle(chat: ChatOut, s: Pick<State, 'me' | 'users'>): string {
   // The family chat's default name follows the interface language.
@@ -106,6 +107,7 @@ export function ChatList() {
                           {preview}
                         </span>
                       )}
+                      {!!c.unreadMentions && !lastPending && <MentionBadge n={c.unreadMentions} />}
                       {lastPending ? (
                         <Icon name={lastPending.state === 'failed' ? 'error' : 'clock'} class="chat-item-state" />
                       ) : unread ? (

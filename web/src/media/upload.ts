@@ -51,7 +51,12 @@ export function kindOf(mime: string): AttachmentKind {
 }
 
 /** Queues a message with files (and an optional caption) and starts uploading them. */
-export async function sendWithFiles(chatId: Id, caption: string, files: NewFile[]): Promise<void> {
+export async function sendWithFiles(
+  chatId: Id,
+  caption: string,
+  files: NewFile[],
+  replyToId?: Id,
+): Promise<void> {
   const attachments: PendingAttachment[] = [];
   for (const f of files) {
     const localId = crypto.randomUUID();
@@ -68,7 +73,7 @@ export async function sendWithFiles(chatId: Id, caption: string, files: NewFile[
       waveform: f.waveform,
     });
   }
-  send(chatId, caption, attachments);
+  send(chatId, caption, attachments, replyToId);
   pump();
 }
 

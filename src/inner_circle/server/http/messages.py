@@ -77,6 +77,7 @@ async def send(
         content=body.content,
         client_message_id=body.client_message_id,
         attachment_ids=body.attachment_ids,
+        reply_to_id=body.reply_to_id,
     )
     message, created = await sends.send(messages.SendRequest(actor, message_in))
     response.status_code = 201 if created else 200

@@ -5,7 +5,7 @@ passes them on, then gives ``messageReceived`` events to :class:`PushService`, w
 plans in a background task (never on the sender's request path):
 
 * every participant but the sender (so never the sender's own devices);
-* minus members who muted the chat;
+* minus members who muted the chat, unless the message mentions them (ADR 14);
 * each Web Push subscription and FCM token of theirs whose sign-in session is still
   live and has no connected, visible client (server/push/visibility.py).
 
@@ -254,7 +254,7 @@ class PushService:
         now = self._clock.now()
         async with self.uows.read() as uow:
             muted = await push_repo.muted_users(uow.session, chat_id, others, now)
-            wanted = others - muted
+            wanted = others - (muted - _mentioned(message))
             # Plain values: the rows expire when the read transaction ends.
             subs = [
                 _Sub(s.id, s.user_id, s.session_id, s.endpoint, s.p256dh, s.auth, s.expires_at)
@@ -426,3 +426,14 @@ class PushingNotifier:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
+
+
+def _mentioned(message: dict[str, Any]) -> set[uuid.UUID]:
+    """Members a message mentions: they are told even in a chat they muted."""
+    found: set[uuid.UUID] = set()
+    for value in message.get("mentions") or ():
+        try:
+            found.add(uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    return found

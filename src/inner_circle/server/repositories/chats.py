@@ -22,6 +22,7 @@ __all__ = [
     "anyone_unread",
     "by_private_key",
     "family_chat",
+    "history_hidden_from",
     "insert_family_chat",
     "insert_private",
     "membership",
@@ -142,6 +143,18 @@ async def participant_ids_seeing(
         )
     )
     return list(result.scalars())
+
+
+async def history_hidden_from(
+    session: AsyncSession, chat_id: uuid.UUID, seq: int
+) -> set[uuid.UUID]:
+    """The participants whose visible history starts after message ``seq``."""
+    result = await session.execute(
+        select(ChatParticipant.user_id).where(
+            ChatParticipant.chat_id == chat_id, ChatParticipant.history_from_seq >= seq
+        )
+    )
+    return set(result.scalars())
 
 
 async def participant_ids_by_chat(

@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased
 from inner_circle.server.db.models import ChatParticipant, ServerState, SyncEntry
 from inner_circle.server.db.models.sync import NEW_ENTRIES, REMOVED, USER
 
-__all__ = ["EPOCH", "entries_for", "epoch", "latest_id", "record"]
+__all__ = ["EPOCH", "MESSAGE_KINDS", "entries_for", "epoch", "latest_id", "record"]
 
 EPOCH = "epoch"
 
@@ -55,7 +55,8 @@ async def latest_id(session: AsyncSession) -> int:
 
 # SQLite allows 500 terms in one compound SELECT; a member in more chats costs one more query.
 CHATS_PER_QUERY = 400
-MESSAGE_KINDS = ("message", "edit", "delete")
+# Entries about one message: left out for a member who may not read it.
+MESSAGE_KINDS = ("message", "edit", "delete", "reaction", "pin", "unpin")
 
 
 async def entries_for(

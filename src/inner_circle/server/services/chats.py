@@ -14,6 +14,7 @@ from inner_circle.server.db.models import Chat
 from inner_circle.server.db.uow import UnitOfWork
 from inner_circle.server.repositories import chats as chats_repo
 from inner_circle.server.repositories import messages as messages_repo
+from inner_circle.server.repositories import rich as rich_repo
 from inner_circle.server.repositories import sync as sync_repo
 from inner_circle.server.repositories import users as users_repo
 from inner_circle.server.services.views import chat_out, unread_count
@@ -304,12 +305,17 @@ async def _views_for_all(uow: UnitOfWork, chat: Chat) -> dict[uuid.UUID, ChatOut
     last = (await messages_repo.last_messages(uow.session, [(chat.id, chat.last_seq)])).get(chat.id)
     lowest = min((p.last_read_seq for p, _ in members), default=0)
     deleted = (await messages_repo.deleted_seqs(uow.session, [(chat.id, lowest)])).get(chat.id, [])
+    mentions = await rich_repo.unread_mentions(
+        uow.session, [(chat.id, p.user_id, p.last_read_seq) for p, _ in members]
+    )
     views: dict[uuid.UUID, ChatOut] = {}
     base: ChatOut | None = None
     for p, _ in members:
         sees_last = last is not None and last[0].seq > p.history_from_seq
         if chat.type == "private" or base is None or sees_last != (base.last_message is not None):
-            view = chat_out(chat, p.user_id, members, last, deleted)
+            view = chat_out(
+                chat, p.user_id, members, last, deleted, mentions.get((chat.id, p.user_id), 0)
+            )
             if base is None and chat.type != "private":
                 base = view
         else:
@@ -317,6 +323,7 @@ async def _views_for_all(uow: UnitOfWork, chat: Chat) -> dict[uuid.UUID, ChatOut
                 update={
                     "last_read_seq": p.last_read_seq,
                     "unread_count": unread_count(chat.last_seq, p.last_read_seq, deleted),
+                    "unread_mentions": mentions.get((chat.id, p.user_id), 0),
                 }
             )
         views[p.user_id] = view
@@ -333,8 +340,18 @@ async def _views(uow: UnitOfWork, chats: list[Chat], viewer_id: uuid.UUID) -> li
     deleted = await messages_repo.deleted_seqs(
         uow.session, [(c.id, read[c.id]) for c in chats if c.last_seq > read[c.id]]
     )
+    mentions = await rich_repo.unread_mentions(
+        uow.session, [(c.id, viewer_id, read[c.id]) for c in chats if c.last_seq > read[c.id]]
+    )
     views = [
-        chat_out(chat, viewer_id, members[chat.id], last.get(chat.id), deleted.get(chat.id, ()))
+        chat_out(
+            chat,
+            viewer_id,
+            members[chat.id],
+            last.get(chat.id),
+            deleted.get(chat.id, ()),
+            mentions.get((chat.id, viewer_id), 0),
+        )
         for chat in chats
     ]
     views.sort(

@@ -102,6 +102,14 @@ class SendBatcher:
             self._unsure.pop(key, None)
         return result
 
+    async def send_many(self, requests: Sequence[SendRequest]) -> list[MessageOut]:
+        """Several sends queued together (one batch unless the queue is full), in order.
+
+        Raises the first error; the other sends still run to their end.
+        """
+        answers = await asyncio.gather(*(self.send(request) for request in requests))
+        return [message for message, _ in answers]
+
     async def _drain(self) -> None:
         try:
             while self._queue:

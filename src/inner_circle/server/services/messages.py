@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from inner_circle.core.actor import Actor
 from inner_circle.core.errors import Forbidden, InnerCircleError, NotFound, ValidationFailed
+from inner_circle.core.mentions import mentioned
 from inner_circle.core.text import is_blank
 from inner_circle.protocol.events import GetMessagesIn, ReadMarker, ServerEvent
 from inner_circle.protocol.rest import MessageOut, MessagePage, ReadStateOut, SendMessageIn
@@ -16,13 +17,15 @@ from inner_circle.server.db.models import Attachment, Chat, Message
 from inner_circle.server.db.uow import UnitOfWork
 from inner_circle.server.repositories import chats as chats_repo
 from inner_circle.server.repositories import messages as messages_repo
+from inner_circle.server.repositories import rich as rich_repo
 from inner_circle.server.repositories import sync as sync_repo
 from inner_circle.server.repositories import users as users_repo
 from inner_circle.server.services import chats as chat_service
-from inner_circle.server.services import media
+from inner_circle.server.services import media, rich
 from inner_circle.server.services.views import message_out, unread_count
 
 __all__ = [
+    "Origin",
     "SendRaced",
     "SendRequest",
     "SendResult",
@@ -37,6 +40,15 @@ __all__ = [
 
 
 @dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a forwarded message first came from (services/forwards.py checks it)."""
+
+    message_id: uuid.UUID
+    chat_id: uuid.UUID
+    sender_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
 class SendRequest:
     """One send: who, what, and the connection that sent it (told with ``messageSent``)."""
 
@@ -46,6 +58,8 @@ class SendRequest:
     # An earlier attempt with this client id failed, perhaps in an ambiguous commit that
     # stored the message but sent no events: if it is stored, announce it (again).
     republish: bool = False
+    # A forward: the message it copies.
+    forwarded: Origin | None = None
 
 
 SendResult = tuple[MessageOut, bool] | InnerCircleError
@@ -105,6 +119,7 @@ async def send_messages(uow: UnitOfWork, requests: Sequence[SendRequest]) -> lis
     """
     results: list[SendResult | None] = [None] * len(requests)
     access = await access_chats(uow, [(r.actor, r.body.chat_id) for r in requests])
+    access = await _check_replies(uow, requests, access)
     keys = [
         (r.actor.id, r.body.client_message_id)
         for r, allowed in zip(requests, access, strict=True)
@@ -138,6 +153,9 @@ async def send_messages(uow: UnitOfWork, requests: Sequence[SendRequest]) -> lis
     taken: dict[uuid.UUID, chats_repo.TakenSeqs] = {}
     attached = {i: f for i, f in files.items() if not isinstance(f, InnerCircleError)}
     created = await _store(uow, fresh, taken, attached)
+    mentions = await _record_mentions(uow, fresh, created)
+    parts = await rich.rich_parts(uow, list(created.values()), stored=False, mentions=mentions)
+    parts.update(await rich.rich_parts(uow, list(earlier.values())))
     highest: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
     for message in created.values():
         marker = (message.chat_id, message.sender_id)
@@ -158,7 +176,9 @@ async def send_messages(uow: UnitOfWork, requests: Sequence[SendRequest]) -> lis
     if private:
         await chat_service.reveal_hidden(uow, private)
     outs = {
-        index: message_out(message, senders[message.sender_id], names[message.chat_id])
+        index: message_out(
+            message, senders[message.sender_id], names[message.chat_id], parts[message.id]
+        )
         for index, message in created.items()
     }
     await media.hydrate(uow, [outs[i] for i in attached if i in outs])
@@ -167,21 +187,27 @@ async def send_messages(uow: UnitOfWork, requests: Sequence[SendRequest]) -> lis
         if message is None:
             continue
         out = outs[index]
-        uow.emit(ServerEvent.MESSAGE_RECEIVED, out, recipients)
+        reply_seq = parts[message.id].reply_seq
+        for shown, readers in await rich.for_audience(uow, out, reply_seq, recipients):
+            uow.emit(ServerEvent.MESSAGE_RECEIVED, shown, readers)
         if request.origin_sid is not None:
             uow.emit_to_sid(ServerEvent.MESSAGE_SENT, out, request.origin_sid)
         results[index] = (out, True)
     retried = {
-        index: message_out(message, senders[message.sender_id], names[message.chat_id])
+        index: message_out(
+            message, senders[message.sender_id], names[message.chat_id], parts[message.id]
+        )
         for index, message in earlier.items()
     }
     await media.hydrate(uow, list(retried.values()))
-    for index in earlier:
+    for index, message in earlier.items():
         out = retried[index]
         results[index] = (out, False)
         request, recipients = requests[index], access[index]
         if request.republish and not isinstance(recipients, InnerCircleError):
-            uow.emit(ServerEvent.MESSAGE_RECEIVED, out, recipients)
+            reply_seq = parts[message.id].reply_seq
+            for shown, readers in await rich.for_audience(uow, out, reply_seq, recipients):
+                uow.emit(ServerEvent.MESSAGE_RECEIVED, shown, readers)
             if request.origin_sid is not None:
                 uow.emit_to_sid(ServerEvent.MESSAGE_SENT, out, request.origin_sid)
     for index, first in repeats:
@@ -253,6 +279,10 @@ async def _store(
                 seq=last - len(items) + 1 + offset,
                 created_at=now,
                 updated_at=now,
+                reply_to_id=request.body.reply_to_id,
+                forwarded_message_id=request.forwarded and request.forwarded.message_id,
+                forwarded_chat_id=request.forwarded and request.forwarded.chat_id,
+                forwarded_sender_id=request.forwarded and request.forwarded.sender_id,
             )
     stored = await messages_repo.insert_unless_sent(uow.session, list(created.values()))
     if len(stored) < len(created):
@@ -277,6 +307,62 @@ async def _store(
     return created
 
 
+async def _check_replies(
+    uow: UnitOfWork, requests: Sequence[SendRequest], access: list[list[uuid.UUID] | NotFound]
+) -> list[list[uuid.UUID] | NotFound]:
+    """``access`` with a NotFound for each reply to a message the sender cannot see: one
+    of another chat, or of a group's history kept from them."""
+    asking = [
+        i
+        for i, (r, allowed) in enumerate(zip(requests, access, strict=True))
+        if r.body.reply_to_id is not None and not isinstance(allowed, NotFound)
+    ]
+    if not asking:
+        return access
+    originals = await messages_repo.by_ids(
+        uow.session,
+        {requests[i].body.reply_to_id for i in asking},  # type: ignore[misc]
+    )
+    checked = list(access)
+    for i in asking:
+        body = requests[i].body
+        found = originals.get(body.reply_to_id)  # type: ignore[arg-type]
+        membership = await chats_repo.membership(uow.session, body.chat_id, requests[i].actor.id)
+        if (
+            found is None
+            or found[0].chat_id != body.chat_id
+            or membership is None
+            or found[0].seq <= membership[1].history_from_seq
+        ):
+            checked[i] = NotFound("The message replied to was not found")
+    return checked
+
+
+async def _record_mentions(
+    uow: UnitOfWork,
+    fresh: list[tuple[int, SendRequest, list[uuid.UUID]]],
+    created: dict[int, Message],
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """Store whom each new message mentions (its chat's other members); {message id: ids}."""
+    naming = [(i, r, who) for i, r, who in fresh if i in created and "@" in r.body.content]
+    if not naming:
+        return {}
+    people = await users_repo.by_ids(uow.session, {u for _, _, who in naming for u in who})
+    found: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for index, request, recipients in naming:
+        message = created[index]
+        members = [
+            (u, people[u].username, people[u].shown_name)
+            for u in recipients
+            if u != request.actor.id and u in people
+        ]
+        ids = mentioned(request.body.content, members)
+        if ids:
+            rich_repo.add_mentions(uow.session, message, ids)
+            found[message.id] = ids
+    return found
+
+
 async def list_messages(uow: UnitOfWork, actor: Actor, query: GetMessagesIn) -> MessagePage:
     """A page of a chat's history, oldest first (see ``repositories.messages.page``); for a
     member who joined a group that keeps its history from newcomers, what came after.
@@ -295,7 +381,9 @@ async def list_messages(uow: UnitOfWork, actor: Actor, query: GetMessagesIn) -> 
     )
     page = MessagePage(
         chat_id=chat.id,
-        messages=[message_out(m, u, chat.name) for m, u in rows],
+        messages=await rich.message_outs(
+            uow, rows, {chat.id: chat.name}, history_from={chat.id: participant.history_from_seq}
+        ),
         has_more=has_more,
     )
     await media.hydrate(uow, page.messages)
@@ -406,6 +494,25 @@ async def _own_message(
     return chat, message
 
 
+async def announce(
+    uow: UnitOfWork, chat: Chat, message: Message, event: str | None, *, viewer_from: int = 0
+) -> MessageOut:
+    """Emit ``event`` (unless None) with the stored message to every participant who can
+    see it (a quote of a message before a reader's history is redacted for them); returns
+    it as the actor, whose history starts after ``viewer_from``, sees it."""
+    sender = await users_repo.by_id(uow.session, message.sender_id)
+    assert sender is not None
+    parts = (await rich.rich_parts(uow, [message]))[message.id]
+    out = message_out(message, sender, chat.name, parts)
+    await media.hydrate(uow, [out])
+    if event is not None:
+        seeing = await chats_repo.participant_ids_seeing(uow.session, chat.id, message.seq)
+        for shown, readers in await rich.for_audience(uow, out, parts.reply_seq, seeing):
+            uow.emit(event, shown, readers)
+    hidden = parts.reply_seq is not None and parts.reply_seq <= viewer_from
+    return rich.redacted(out) if hidden else out
+
+
 async def _announce_update(uow: UnitOfWork, chat: Chat, message: Message, kind: str) -> MessageOut:
     sync_repo.record(
         uow.session,
@@ -415,13 +522,4 @@ async def _announce_update(uow: UnitOfWork, chat: Chat, message: Message, kind: 
         message_id=message.id,
         seq=message.seq,
     )
-    sender = await users_repo.by_id(uow.session, message.sender_id)
-    assert sender is not None
-    out = message_out(message, sender, chat.name)
-    await media.hydrate(uow, [out])
-    uow.emit(
-        ServerEvent.MESSAGE_UPDATED,
-        out,
-        await chats_repo.participant_ids_seeing(uow.session, message.chat_id, message.seq),
-    )
-    return out
+    return await announce(uow, chat, message, ServerEvent.MESSAGE_UPDATED)

@@ -10,19 +10,28 @@ from inner_circle.core.cursors import format_cursor, parse_cursor
 from inner_circle.core.errors import ValidationFailed
 from inner_circle.protocol.events import ServerEvent
 from inner_circle.protocol.rest import MessageOut, SyncEvent, SyncOut
+from inner_circle.server.db.models import Message, User
 from inner_circle.server.db.uow import UnitOfWork
 from inner_circle.server.repositories import chats as chats_repo
 from inner_circle.server.repositories import messages as messages_repo
 from inner_circle.server.repositories import sync as sync_repo
 from inner_circle.server.repositories import users as users_repo
 from inner_circle.server.services import chats as chat_service
-from inner_circle.server.services import media
-from inner_circle.server.services.views import message_out, user_out
+from inner_circle.server.services import media, rich
+from inner_circle.server.services.views import user_out
 
 __all__ = ["sync"]
 
 RECENT_PER_CHAT = 30
-MESSAGE_KINDS = ("message", "edit", "delete")
+# Sync-log kinds about one message, and the event each becomes (with the message as it is).
+MESSAGE_EVENTS = {
+    "message": "message",
+    "edit": ServerEvent.MESSAGE_UPDATED,
+    "delete": ServerEvent.MESSAGE_UPDATED,
+    "reaction": ServerEvent.REACTIONS_UPDATED,
+    "pin": ServerEvent.MESSAGE_PINNED,
+    "unpin": ServerEvent.MESSAGE_UNPINNED,
+}
 
 
 async def sync(
@@ -56,15 +65,18 @@ async def sync(
             chat.id: mine.history_from_seq
             for chat, mine in await chats_repo.memberships_of(uow.session, actor.id)
         }
-        recent: list[MessageOut] = []
+        rows: list[tuple[Message, User]] = []
         for chat in chats:
-            rows, _ = await messages_repo.page(
+            page, _ = await messages_repo.page(
                 uow.session,
                 chat.id,
                 limit=RECENT_PER_CHAT,
                 visible_after=history_from.get(chat.id, 0),
             )
-            recent.extend(message_out(m, u, chat.name) for m, u in rows)
+            rows.extend(page)
+        recent = await rich.message_outs(
+            uow, rows, {chat.id: chat.name for chat in chats}, history_from=history_from
+        )
         await media.hydrate(uow, recent)
         return SyncOut(
             cursor=format_cursor(epoch, latest),
@@ -73,7 +85,9 @@ async def sync(
             messages=recent,
         )
     entries, has_more = await sync_repo.entries_for(uow.session, actor.id, position, limit)
-    messages = await _messages(uow, [e.message_id for e in entries if e.kind in MESSAGE_KINDS])
+    messages = await _messages(
+        uow, actor, [e.message_id for e in entries if e.kind in MESSAGE_EVENTS]
+    )
     chat_ids = {e.chat_id for e in entries if e.kind == "chat" and e.chat_id is not None}
     chat_views = {c.id: c for c in await chat_service.views_of(uow, actor, chat_ids)}
     last_chat_entry = {e.chat_id: e.id for e in entries if e.kind == "chat"}
@@ -84,9 +98,10 @@ async def sync(
 
     events: list[SyncEvent] = []
     for entry in entries:
-        if entry.kind in MESSAGE_KINDS and entry.message_id in messages:
-            kind = "message" if entry.kind == "message" else ServerEvent.MESSAGE_UPDATED
-            events.append(SyncEvent(id=entry.id, type=kind, message=messages[entry.message_id]))
+        if entry.kind in MESSAGE_EVENTS and entry.message_id in messages:
+            kind = MESSAGE_EVENTS[entry.kind]
+            message = messages[entry.message_id]
+            events.append(SyncEvent(id=entry.id, type=kind, message=message))  # type: ignore[arg-type]
         elif entry.kind == "chat" and entry.chat_id in chat_views:
             if last_chat_entry[entry.chat_id] == entry.id:
                 events.append(SyncEvent(id=entry.id, type="chat", chat=chat_views[entry.chat_id]))
@@ -128,9 +143,19 @@ def _position(since: str | int | None, epoch: str, latest: int) -> int | None:
     return cursor.id
 
 
-async def _messages(uow: UnitOfWork, ids: list[uuid.UUID | None]) -> dict[uuid.UUID, MessageOut]:
+async def _messages(
+    uow: UnitOfWork, actor: Actor, ids: list[uuid.UUID | None]
+) -> dict[uuid.UUID, MessageOut]:
     found = await messages_repo.by_ids(uow.session, [i for i in ids if i is not None])
+    if not found:
+        return {}
     names = await chats_repo.names(uow.session, {m.chat_id for m, _ in found.values()})
-    outs = {message_id: message_out(m, u, names[m.chat_id]) for message_id, (m, u) in found.items()}
-    await media.hydrate(uow, list(outs.values()))
-    return outs
+    history_from = {
+        chat.id: mine.history_from_seq
+        for chat, mine in await chats_repo.memberships_of(
+            uow.session, actor.id, include_hidden=True
+        )
+    }
+    outs = await rich.message_outs(uow, list(found.values()), names, history_from=history_from)
+    await media.hydrate(uow, outs)
+    return {out.id: out for out in outs}

@@ -5,21 +5,26 @@ from __future__ import annotations
 import uuid
 from bisect import bisect_right
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from inner_circle.core.invites import invite_status
 from inner_circle.protocol.rest import (
     ChatOut,
     ChatRef,
+    ForwardedFromOut,
     InviteOut,
     MemberReadState,
     MessageOut,
+    ReactionOut,
+    ReplyToOut,
     UserBrief,
     UserOut,
 )
 from inner_circle.server.db.models import Chat, ChatParticipant, InvitationCode, Message, User
 
 __all__ = [
+    "RichParts",
     "chat_out",
     "invite_out",
     "message_out",
@@ -48,8 +53,27 @@ def user_out(user: User, *, online: bool = False) -> UserOut:
     )
 
 
-def message_out(message: Message, sender: User, chat_name: str) -> MessageOut:
-    """``chat_name``: the chat's stored name (:func:`chat_out` names a private chat per viewer)."""
+@dataclass(frozen=True, slots=True)
+class RichParts:
+    """What a message shows beyond its own row (services/rich.py loads it)."""
+
+    reply_to: ReplyToOut | None = None
+    forwarded_from: ForwardedFromOut | None = None
+    reactions: list[ReactionOut] = field(default_factory=list)
+    mentions: list[uuid.UUID] = field(default_factory=list)
+    # The quoted message's place: members whose history starts after it get no quote text.
+    reply_seq: int | None = None
+
+
+NO_PARTS = RichParts()
+
+
+def message_out(
+    message: Message, sender: User, chat_name: str, parts: RichParts = NO_PARTS
+) -> MessageOut:
+    """``chat_name``: the chat's stored name (:func:`chat_out` names a private chat per viewer).
+    ``parts``: its reply quote, origin, reactions and mentions (none by default: a chat's
+    last-message preview)."""
     return MessageOut(
         id=message.id,
         chat_id=message.chat_id,
@@ -64,6 +88,11 @@ def message_out(message: Message, sender: User, chat_name: str) -> MessageOut:
         edited_at=message.edited_at,
         deleted_at=message.deleted_at,
         caption="" if message.content_is_fallback else message.content,
+        reply_to=parts.reply_to,
+        forwarded_from=parts.forwarded_from,
+        reactions=[] if message.deleted_at else parts.reactions,
+        mentions=parts.mentions,
+        pinned_at=message.pinned_at,
     )
 
 
@@ -79,6 +108,7 @@ def chat_out(
     members: list[tuple[ChatParticipant, User]],
     last: tuple[Message, User] | None,
     deleted: Sequence[int] = (),
+    unread_mentions: int = 0,
 ) -> ChatOut:
     """The chat as ``viewer_id`` sees it: a private chat is named after the other member.
 
@@ -115,6 +145,7 @@ def chat_out(
         created_at=chat.created_at,
         updated_at=chat.updated_at,
         new_members_see_history=chat.new_members_see_history,
+        unread_mentions=unread_mentions,
     )
 
 

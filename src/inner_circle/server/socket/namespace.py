@@ -43,19 +43,29 @@ from inner_circle.protocol.events import (
     MarkAsReadIn,
     MarkedAsRead,
     MessageRefIn,
+    ReactIn,
     ReauthIn,
     ServerEvent,
     SyncIn,
     TypingIn,
 )
-from inner_circle.protocol.rest import GroupChatIn, MarkReadIn, SendMessageIn
+from inner_circle.protocol.rest import ForwardIn, GroupChatIn, MarkReadIn, SendMessageIn
 from inner_circle.server.db.uow import UnitOfWork, UnitOfWorkFactory
 from inner_circle.server.limits import Bucket, Limits, MemoryBackend
 from inner_circle.server.limits.text import reject_nul
 from inner_circle.server.realtime.revocations import Kind
 from inner_circle.server.realtime.rooms import FAMILY_ROOM, session_room, user_room
 from inner_circle.server.security import AccessClaims
-from inner_circle.server.services import chats, grants, messages, presence, sync
+from inner_circle.server.services import (
+    chats,
+    forwards,
+    grants,
+    messages,
+    pins,
+    presence,
+    reactions,
+    sync,
+)
 from inner_circle.server.services.group_commit import SendBatcher
 from inner_circle.server.socket.acks import failure, success
 
@@ -70,7 +80,9 @@ RESERVED_EVENTS = frozenset(
 )
 # Events whose rights depend on the member's admin flag: checked against the database
 # every time, never from the connection's cache.
-FRESH_EVENTS = frozenset({ClientEvent.DELETE_MESSAGE})
+FRESH_EVENTS = frozenset(
+    {ClientEvent.DELETE_MESSAGE, ClientEvent.PIN_MESSAGE, ClientEvent.UNPIN_MESSAGE}
+)
 # sendMessage spends from the member's message bucket (server/limits), not this one.
 UNBUDGETED_EVENTS = frozenset({ClientEvent.SEND_MESSAGE})
 EXPIRED = "The access token has expired; connect again with a fresh one (or send reauth before)"
@@ -440,6 +452,42 @@ class ChatNamespace(socketio.AsyncNamespace):
             sid, ClientEvent.DELETE_MESSAGE, MessageRefIn, data, erase, write=True
         )
 
+    async def on_react(self, sid: str, data: Any = None) -> dict[str, Any]:
+        async def react(uow: UnitOfWork, actor: Actor, body: ReactIn) -> dict[str, Any]:
+            update = await reactions.set_reaction(
+                uow, actor, body.chat_id, body.message_id, body.emoji, active=body.active
+            )
+            return _dump(update)
+
+        return await self._call(
+            sid, ClientEvent.REACT, ReactIn, data, react, write=True, spend=True
+        )
+
+    async def on_pinMessage(self, sid: str, data: Any = None) -> dict[str, Any]:
+        return await self._pin(sid, ClientEvent.PIN_MESSAGE, data, pinned=True)
+
+    async def on_unpinMessage(self, sid: str, data: Any = None) -> dict[str, Any]:
+        return await self._pin(sid, ClientEvent.UNPIN_MESSAGE, data, pinned=False)
+
+    async def _pin(self, sid: str, event: str, data: Any, *, pinned: bool) -> dict[str, Any]:
+        async def change(uow: UnitOfWork, actor: Actor, body: MessageRefIn) -> dict[str, Any]:
+            message = await pins.set_pin(uow, actor, body.chat_id, body.message_id, pinned=pinned)
+            return {"message": _dump(message)}
+
+        return await self._call(sid, event, MessageRefIn, data, change, write=True, spend=True)
+
+    async def on_forwardMessages(self, sid: str, data: Any = None) -> dict[str, Any]:
+        async def run(actor: Actor) -> dict[str, Any]:
+            body = _parse(ForwardIn, data)
+            if self._limits is not None:
+                await self._limits.message_sent(actor.id)
+            async with self._uows.read() as uow:
+                requests = await forwards.plan(uow, actor, body, sid)
+            sent = await self._sends.send_many(requests)
+            return success(messages=[_dump(message) for message in sent])
+
+        return await self._handle(sid, ClientEvent.FORWARD_MESSAGES, run)
+
     async def on_sync(self, sid: str, data: Any = None) -> dict[str, Any]:
         async def catch_up(uow: UnitOfWork, actor: Actor, query: SyncIn) -> dict[str, Any]:
             return _dump(await sync.sync(uow, actor, query.since, query.limit))
@@ -529,11 +577,15 @@ class ChatNamespace(socketio.AsyncNamespace):
         use_case: Callable[[UnitOfWork, Actor, M], Awaitable[dict[str, Any]]],
         *,
         write: bool = False,
+        spend: bool = False,
     ) -> dict[str, Any]:
-        """Parse ``data`` as ``model``, run ``use_case`` in one unit of work, commit, ack."""
+        """Parse ``data`` as ``model``, run ``use_case`` in one unit of work, commit, ack.
+        ``spend``: the event costs from the member's message bucket (server/limits)."""
 
         async def run(actor: Actor) -> dict[str, Any]:
             body = _parse(model, data)
+            if spend and self._limits is not None:
+                await self._limits.message_sent(actor.id)
             async with self._uows.write() if write else self._uows.read() as uow:
                 fields = await use_case(uow, actor, body)
                 await uow.commit()

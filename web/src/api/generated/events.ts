@@ -18,6 +18,10 @@ export const ClientEvent = {
   SYNC: 'sync',
   REAUTH: 'reauth',
   VISIBILITY: 'visibility',
+  REACT: 'react',
+  PIN_MESSAGE: 'pinMessage',
+  UNPIN_MESSAGE: 'unpinMessage',
+  FORWARD_MESSAGES: 'forwardMessages',
 } as const;
 export type ClientEventName = (typeof ClientEvent)[keyof typeof ClientEvent];
 
@@ -40,6 +44,9 @@ export const ServerEvent = {
   MESSAGES_DELIVERED: 'messagesDelivered',
   USER_JOINED: 'userJoined',
   USER_UPDATED: 'userUpdated',
+  REACTIONS_UPDATED: 'reactionsUpdated',
+  MESSAGE_PINNED: 'messagePinned',
+  MESSAGE_UNPINNED: 'messageUnpinned',
   ERROR: 'error',
   SERVER_SHUTDOWN: 'serverShutdown',
   SESSION_ENDED: 'sessionEnded',
@@ -96,6 +103,14 @@ export interface Presence {
   lastSeenAt: string | null;
 }
 
+/** `react`: put (`active`, the default) or take back the member's `emoji`. */
+export interface ReactIn {
+  chatId: Id;
+  messageId: Id;
+  emoji: string;
+  active?: boolean;
+}
+
 /** Payload of `messagesRead` and `messagesDelivered`: a member's position in a chat. */
 export interface ReadMarker {
   chatId: Id;
@@ -112,6 +127,7 @@ export interface SendMessageIn {
   content?: string;
   clientMessageId?: string | null;
   attachmentIds?: Id[];
+  replyToId?: Id | null;
   chatId: Id;
 }
 

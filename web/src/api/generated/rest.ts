@@ -59,6 +59,7 @@ export interface ChatOut {
   createdAt: string;
   updatedAt: string;
   newMembersSeeHistory?: boolean;
+  unreadMentions?: number;
 }
 
 /**
@@ -85,6 +86,20 @@ export interface Error {
 /** The device's Firebase Cloud Messaging token, stored for the signed-in session. */
 export interface FcmTokenIn {
   fcmToken: string;
+}
+
+/** Copy messages (in the order given) into other chats, each marked "Forwarded from". */
+export interface ForwardIn {
+  messageIds: Id[];
+  toChatIds: Id[];
+}
+
+/** Where a forwarded message first came from (a forward of a forward names the origin). */
+export interface ForwardedFromOut {
+  messageId: Id;
+  chatId: Id;
+  senderId: Id;
+  senderName: string;
 }
 
 export interface GroupChatIn {
@@ -139,6 +154,7 @@ export interface MessageContentIn {
   content?: string;
   clientMessageId?: string | null;
   attachmentIds?: Id[];
+  replyToId?: Id | null;
 }
 
 export interface MessageEditIn {
@@ -160,6 +176,11 @@ export interface MessageOut {
   deletedAt?: string | null;
   attachments?: AttachmentOut[];
   caption?: string;
+  replyTo?: ReplyToOut | null;
+  forwardedFrom?: ForwardedFromOut | null;
+  reactions?: ReactionOut[];
+  mentions?: Id[];
+  pinnedAt?: string | null;
 }
 
 export interface ParticipantsAddIn {
@@ -222,6 +243,19 @@ export interface PushUnsubscribeIn {
   endpoint: string;
 }
 
+export interface ReactionOut {
+  emoji: string;
+  count: number;
+  userIds: Id[];
+}
+
+/** Payload of `reactionsUpdated`: a message's reactions as they are now. */
+export interface ReactionsUpdated {
+  chatId: Id;
+  messageId: Id;
+  reactions: ReactionOut[];
+}
+
 export interface ReadPositionIn {
   seq: number;
 }
@@ -249,6 +283,18 @@ export interface RemovedOut {
   message: string;
 }
 
+/**
+ * The message a reply quotes, as it is now: a deleted original has `deleted` and no
+ * preview.
+ */
+export interface ReplyToOut {
+  id: Id;
+  senderId: Id;
+  senderName: string;
+  preview: string;
+  deleted?: boolean;
+}
+
 export interface StorageOut {
   totalBytes: number;
   fileCount: number;
@@ -257,13 +303,14 @@ export interface StorageOut {
 
 /**
  * One missed change. `type` says which of the other fields is set:
- * message, messageUpdated (edited or deleted) → `message`; chat (created, renamed, members changed) → `chat`;
+ * message, messageUpdated (edited or deleted), reactionsUpdated, messagePinned,
+ * messageUnpinned → `message` (as it is now); chat (created, renamed, members changed) → `chat`;
  * chatRemoved → `chatId`; read / delivered → `chatId`, `userId`, `seq`;
  * user (joined, profile, deactivated) → `user`.
  */
 export interface SyncEvent {
   id: number;
-  type: 'message' | 'messageUpdated' | 'chat' | 'chatRemoved' | 'read' | 'delivered' | 'user';
+  type: 'message' | 'messageUpdated' | 'reactionsUpdated' | 'messagePinned' | 'messageUnpinned' | 'chat' | 'chatRemoved' | 'read' | 'delivered' | 'user';
   message?: MessageOut | null;
   chat?: ChatOut | null;
   chatId?: Id | null;

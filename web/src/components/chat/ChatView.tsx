@@ -17,6 +17,7 @@ import { Composer } from './Composer';
 import { MessageInfo } from './MessageInfo';
 import { MessageList } from './MessageList';
 import { MessageMenu, type MenuItem } from './MessageMenu';
+import { useRichChat } from './rich/useRichChat';
 import { useChatScroll } from './useChatScroll';
 
 const EMPTY: MessageOut[] = [];
@@ -39,6 +40,7 @@ export function ChatView({ chatId }: { chatId: Id }) {
   const [menu, setMenu] = useState<{ msg: MessageOut; anchor: HTMLElement; trigger: HTMLElement | null } | null>(null);
   const [editing, setEditing] = useState<MessageOut | null>(null);
   const [confirmDelete, setConfirmDelete] = useState<MessageOut | null>(null);
+  const rich = useRichChat(chat, me);
   const scroll = useChatScroll({ chatId, chat, messages, pendingCount: pending.length, hasOlder, loadingOlder });
   const openMenu = useCallback(
     (msg: MessageOut, anchor: HTMLElement, trigger: HTMLElement | null) => setMenu({ msg, anchor, trigger }),
@@ -80,6 +82,7 @@ export function ChatView({ chatId }: { chatId: Id }) {
     const mine = m.senderId === me.id;
     const items: MenuItem[] = [];
     if (mine) items.push({ label: t('edit'), icon: 'edit', run: () => setEditing(m) });
+    items.push(...rich.menuItems(m));
     items.push({
       label: t('copyText'),
       icon: 'copy',
@@ -97,6 +100,7 @@ export function ChatView({ chatId }: { chatId: Id }) {
   return (
     <div class="chat-view">
       <ChatHeader chat={chat} me={me} users={users} title={title} typing={typing} onInfo={() => setInfoOpen(true)} />
+      {rich.pinBar}
       <MessageList
         chat={chat}
         me={me}
@@ -111,6 +115,8 @@ export function ChatView({ chatId }: { chatId: Id }) {
         scroll={scroll}
         onInfo={setMsgInfo}
         onMenu={openMenu}
+        onReply={rich.setReplyTo}
+        selection={rich.selection}
       />
       {scroll.showDown && (
         <button type="button" class="fab fab-small scroll-down" aria-label={t('scrollToBottom')} onClick={scroll.jumpToBottom}>
@@ -118,10 +124,13 @@ export function ChatView({ chatId }: { chatId: Id }) {
           {chat.unreadCount > 0 && <span class="badge">{chat.unreadCount}</span>}
         </button>
       )}
+      {rich.selectionBar}
       <Composer
         chatId={chatId}
         onSent={scroll.stickToBottom}
         editing={editing}
+        replyTo={rich.replyTo}
+        onReplyDone={() => rich.setReplyTo(null)}
         onEditDone={() => setEditing(null)}
         onEditLast={() => {
           const last = [...messages].reverse().find((m) => m.senderId === me.id && !m.deletedAt);
@@ -136,9 +145,11 @@ export function ChatView({ chatId }: { chatId: Id }) {
           trigger={menu.trigger}
           mine={menu.msg.senderId === me.id}
           items={menuItems(menu.msg)}
+          header={rich.menuHeader(menu.msg, () => setMenu(null))}
           onClose={() => setMenu(null)}
         />
       )}
+      {rich.dialogs}
       {confirmDelete && (
         <ConfirmDialog
           text={t('deleteConfirm')}

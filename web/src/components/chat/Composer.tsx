@@ -13,6 +13,8 @@ import { captionOf } from './media/Attachments';
 import { tm } from '../../media/i18n';
 import { sendWithFiles } from '../../media/upload';
 import { VoiceRecorder } from './media/VoiceRecorder';
+import { useMentions } from './rich/MentionSuggest';
+import { ReplyBar } from './rich/ReplyBar';
 
 const drafts = new Map<Id, string>();
 
@@ -20,6 +22,8 @@ export function Composer({
   chatId,
   onSent,
   editing,
+  replyTo,
+  onReplyDone,
   onEditDone,
   onEditLast,
 }: {
@@ -27,6 +31,9 @@ export function Composer({
   /** A new message went into the outbox: the view follows it to the bottom. */
   onSent: () => void;
   editing: MessageOut | null;
+  /** The message being answered (rich/useRichChat). */
+  replyTo: MessageOut | null;
+  onReplyDone: () => void;
   onEditDone: () => void;
   onEditLast: () => void;
 }) {
@@ -36,6 +43,13 @@ export function Composer({
   const ref = useRef<HTMLTextAreaElement>(null);
   const editingId = useRef<Id | null>(null);
   const files = useAttachDraft(chatId);
+  const mentions = useMentions(chatId, text, ref, (v) => {
+    setText(v);
+    if (!editing) drafts.set(chatId, v);
+  });
+  useEffect(() => {
+    if (replyTo) ref.current?.focus();
+  }, [replyTo?.id]);
 
   useEffect(() => {
     // Focus the composer on desktop when a chat opens.
@@ -99,10 +113,11 @@ export function Composer({
     }
     const content = text.trim();
     if (files.files.length) {
-      void sendWithFiles(chatId, content, files.files);
+      void sendWithFiles(chatId, content, files.files, replyTo?.id);
       files.clear();
     } else if (!content) return;
-    else send(chatId, content);
+    else send(chatId, content, undefined, replyTo?.id);
+    onReplyDone();
     setText('');
     drafts.delete(chatId);
     stopTyping();
@@ -119,6 +134,8 @@ export function Composer({
         submit();
       }}
     >
+      {mentions.element}
+      {replyTo && !editing && <ReplyBar msg={replyTo} onCancel={onReplyDone} />}
       {editing && (
         <div class="edit-bar">
           <Icon name="edit" />
@@ -154,7 +171,11 @@ export function Composer({
             } else if (!v.trim()) stopTyping();
           }}
           onKeyDown={(e) => {
-            if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+            if (mentions.onKey(e)) return;
+            if (e.key === 'Escape' && replyTo && !editing) {
+              e.preventDefault();
+              onReplyDone();
+            } else if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
               e.preventDefault();
               submit();
             } else if (e.key === 'Escape' && editing) {

@@ -3,9 +3,13 @@ import { Component } from 'preact';
 import { discard, retry } from '../../chats';
 import { t } from '../../i18n';
 import type { ChatOut, Id, MessageOut, OutboxItem } from '../../types';
+import { mentionsMe } from '../../rich';
 import { Avatar, hashIndex, Icon, IconButton, linkify, timeOf } from '../../ui';
 import { Attachments, captionOf } from './media/Attachments';
 import { PendingAttachments } from './media/PendingAttachments';
+import { ReactionBar } from './rich/ReactionBar';
+import { RichTop } from './rich/ReplyQuote';
+import { SwipeToReply } from './rich/swipe';
 
 export type Status = 'sending' | 'sent' | 'delivered' | 'read' | 'failed';
 
@@ -39,6 +43,10 @@ interface BubbleProps {
   editing: boolean;
   onInfo?: (m: MessageOut) => void;
   onMenu?: OpenMenu;
+  onReply?: (m: MessageOut) => void;
+  /** Selection mode (forwarding several): a tap toggles this message. */
+  selected?: boolean;
+  onSelect?: (m: MessageOut) => void;
 }
 
 const LONG_PRESS_MS = 500;
@@ -47,6 +55,7 @@ const LONG_PRESS_MS = 500;
 export class MessageBubble extends Component<BubbleProps> {
   private press: { timer: ReturnType<typeof setTimeout>; x: number; y: number } | null = null;
   private pressed = false;
+  private swipe = new SwipeToReply(() => this.props.onReply?.(this.props.msg));
 
   shouldComponentUpdate(next: BubbleProps): boolean {
     const p = this.props;
@@ -57,7 +66,9 @@ export class MessageBubble extends Component<BubbleProps> {
       p.showName !== next.showName ||
       p.showAvatar !== next.showAvatar ||
       p.tail !== next.tail ||
-      p.editing !== next.editing
+      p.editing !== next.editing ||
+      p.selected !== next.selected ||
+      p.onSelect !== next.onSelect
     );
   }
 
@@ -72,6 +83,7 @@ export class MessageBubble extends Component<BubbleProps> {
 
   // Long-press on touch opens the menu (iOS has no contextmenu event for it).
   private onPointerDown = (e: PointerEvent) => {
+    if (this.props.onReply && !this.props.msg.deletedAt) this.swipe.down(e);
     if (e.pointerType === 'mouse' || !this.props.onMenu || this.props.msg.deletedAt) return;
     const bubble = e.currentTarget as HTMLElement;
     this.pressed = false;
@@ -89,6 +101,7 @@ export class MessageBubble extends Component<BubbleProps> {
   };
 
   private onPointerMove = (e: PointerEvent) => {
+    this.swipe.move(e);
     if (this.press && Math.hypot(e.clientX - this.press.x, e.clientY - this.press.y) > 10) this.cancelPress();
   };
 
@@ -104,6 +117,12 @@ export class MessageBubble extends Component<BubbleProps> {
 
   // The click that ends a long-press must not follow a link.
   private onClickCapture = (e: MouseEvent) => {
+    if (this.props.onSelect) {
+      e.preventDefault();
+      e.stopPropagation();
+      if (!this.props.msg.deletedAt) this.props.onSelect(this.props.msg);
+      return;
+    }
     if (this.pressed) {
       e.preventDefault();
       e.stopPropagation();
@@ -116,7 +135,8 @@ export class MessageBubble extends Component<BubbleProps> {
     const deleted = !!msg.deletedAt;
     return (
       <div
-        class={`msg-row ${mine ? 'mine' : 'theirs'} ${tail ? 'tail' : ''} ${deleted ? 'deleted' : ''} ${editing ? 'editing' : ''}`}
+        class={`msg-row ${mine ? 'mine' : 'theirs'} ${tail ? 'tail' : ''} ${deleted ? 'deleted' : ''} ${editing ? 'editing' : ''} ${mentionsMe(msg) ? 'mentioned' : ''} ${this.props.selected ? 'selected' : ''}`}
+        aria-selected={this.props.onSelect ? !!this.props.selected : undefined}
         data-seq={msg.seq}
         data-message-id={msg.id}
       >
@@ -127,12 +147,19 @@ export class MessageBubble extends Component<BubbleProps> {
           class="bubble"
           onPointerDown={this.onPointerDown}
           onPointerMove={this.onPointerMove}
-          onPointerUp={this.cancelPress}
-          onPointerCancel={this.cancelPress}
+          onPointerUp={(e) => {
+            this.swipe.up(e);
+            this.cancelPress();
+          }}
+          onPointerCancel={() => {
+            this.swipe.reset();
+            this.cancelPress();
+          }}
           onContextMenu={this.onContextMenu}
           onClickCapture={this.onClickCapture}
         >
           {showName && !mine && groupChat && <div class={`sender-name snc-${hashIndex(msg.senderId, 8)}`}>{senderName}</div>}
+          {!deleted && <RichTop msg={msg} />}
           {deleted ? (
             <div class="msg-text msg-deleted">
               <Icon name="block" />
@@ -163,6 +190,7 @@ export class MessageBubble extends Component<BubbleProps> {
               </button>
             )}
           </span>
+          <ReactionBar msg={msg} />
           {onMenu && !deleted && (
             <button
               type="button"

@@ -35,6 +35,8 @@ export function MessageList({
   scroll,
   onInfo,
   onMenu,
+  onReply,
+  selection,
 }: {
   chat: ChatOut;
   me: UserOut;
@@ -50,6 +52,9 @@ export function MessageList({
   scroll: ChatScroll;
   onInfo: (m: MessageOut) => void;
   onMenu: OpenMenu;
+  onReply?: (m: MessageOut) => void;
+  /** Messages chosen to forward (rich/useRichChat), while choosing. */
+  selection?: { ids: Id[]; toggle: (m: MessageOut) => void } | null;
 }) {
   const groupChat = chat.type !== 'private';
   const { unreadAfter } = scroll;
@@ -83,6 +88,9 @@ export function MessageList({
         editing={editingId === m.id}
         onInfo={onInfo}
         onMenu={onMenu}
+        onReply={onReply}
+        selected={selection ? selection.ids.includes(m.id) : undefined}
+        onSelect={selection?.toggle}
       />,
     );
     prev = m;

@@ -1,4 +1,5 @@
 /** The message menu (Edit, Copy text, Message info, Delete). */
+import type { ComponentChildren } from 'preact';
 import { useLayoutEffect, useRef } from 'preact/hooks';
 import { t } from '../../i18n';
 import { Icon, type IconName } from '../../ui';
@@ -19,12 +20,15 @@ export function MessageMenu({
   trigger,
   mine,
   items,
+  header,
   onClose,
 }: {
   anchor: HTMLElement;
   trigger: HTMLElement | null;
   mine: boolean;
   items: MenuItem[];
+  /** Above the items (the quick reactions). */
+  header?: ComponentChildren;
   onClose: () => void;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
@@ -79,6 +83,7 @@ export function MessageMenu({
       }}
       onKeyDown={onKeyDown}
     >
+      {header}
       <div role="menu" aria-label={t('messageActions')}>
         {items.map((it) => (
           <button

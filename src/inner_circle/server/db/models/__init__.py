@@ -6,6 +6,7 @@ from inner_circle.server.db.models.invites import InvitationCode
 from inner_circle.server.db.models.media import Attachment, Blob, Upload
 from inner_circle.server.db.models.messages import Message
 from inner_circle.server.db.models.push import ChatMute, PushPreference, PushSubscription
+from inner_circle.server.db.models.rich import MessageMention, MessageReaction
 from inner_circle.server.db.models.sync import ServerState, SyncEntry
 from inner_circle.server.db.models.users import FcmToken, RefreshToken, User
 
@@ -19,6 +20,8 @@ __all__ = [
     "FcmToken",
     "InvitationCode",
     "Message",
+    "MessageMention",
+    "MessageReaction",
     "PushPreference",
     "PushSubscription",
     "RefreshToken",

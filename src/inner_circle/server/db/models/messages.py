@@ -21,6 +21,8 @@ from inner_circle.server.db.types import UTCDateTime
 
 # Deleted messages, by place: unread counts leave them out (repositories/messages.py).
 DELETED = text('"deletedAt" IS NOT NULL')
+# Pinned messages, by chat: the pin bar (services/pins.py).
+PINNED = text('"pinnedAt" IS NOT NULL')
 
 
 class Message(Base):
@@ -36,6 +38,13 @@ class Message(Base):
             "seq",
             sqlite_where=DELETED,
             postgresql_where=DELETED,
+        ),
+        Index(
+            "ix_messages_pinned",
+            "chatId",
+            "pinnedAt",
+            sqlite_where=PINNED,
+            postgresql_where=PINNED,
         ),
     )
 
@@ -58,3 +67,17 @@ class Message(Base):
     content_is_fallback: Mapped[bool] = mapped_column(
         "contentIsFallback", Boolean, default=False, server_default=text("false")
     )
+    # Rich messaging (ADR 14). The quoted message is of the same chat.
+    reply_to_id: Mapped[uuid.UUID | None] = mapped_column("replyToId", Uuid, nullable=True)
+    # Where a forwarded message first came from (no foreign keys: the origin may go).
+    forwarded_message_id: Mapped[uuid.UUID | None] = mapped_column(
+        "forwardedMessageId", Uuid, nullable=True
+    )
+    forwarded_chat_id: Mapped[uuid.UUID | None] = mapped_column(
+        "forwardedChatId", Uuid, nullable=True
+    )
+    forwarded_sender_id: Mapped[uuid.UUID | None] = mapped_column(
+        "forwardedSenderId", Uuid, nullable=True
+    )
+    pinned_at: Mapped[datetime | None] = mapped_column("pinnedAt", UTCDateTime, nullable=True)
+    pinned_by_id: Mapped[uuid.UUID | None] = mapped_column("pinnedById", Uuid, nullable=True)

@@ -1,0 +1,35 @@
+"""Which members a message mentions: ``@username`` or ``@Display Name`` tokens.
+
+No I/O: the server passes the chat's members; a token names a member when it is followed
+by the end of the text or a character that cannot continue a name.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+__all__ = ["mentioned"]
+
+
+def _ends_name(text: str, end: int) -> bool:
+    return end >= len(text) or not (text[end].isalnum() or text[end] in "_.-")
+
+
+def mentioned(text: str, members: Iterable[tuple[uuid.UUID, str, str]]) -> list[uuid.UUID]:
+    """The ids of ``members`` (id, username, display name) that ``text`` mentions, in
+    member order. Case-insensitive; ``@ann`` does not mention ann in ``@anna``."""
+    if "@" not in text:
+        return []
+    folded = text.casefold()
+    starts = [i + 1 for i, ch in enumerate(folded) if ch == "@"]
+    found: list[uuid.UUID] = []
+    for member_id, username, display_name in members:
+        names = {n.casefold() for n in (username, display_name) if n}
+        if any(
+            folded.startswith(name, start) and _ends_name(folded, start + len(name))
+            for start in starts
+            for name in names
+        ):
+            found.append(member_id)
+    return found

@@ -1,0 +1,149 @@
+"""Reactions, mentions and pins (ADR 14). Never commits."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from inner_circle.server.db.models import Message, MessageMention, MessageReaction, User
+from inner_circle.server.repositories.inserts import insert_new
+
+__all__ = [
+    "add_mentions",
+    "add_reaction",
+    "member_emoji_count",
+    "mentions_of",
+    "pinned",
+    "reactions_of",
+    "remove_reaction",
+    "unread_mentions",
+]
+
+
+async def reactions_of(
+    session: AsyncSession, message_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[str, list[uuid.UUID]]]]:
+    """Each message's reactions: (emoji, member ids), in the order each emoji first came."""
+    ids = list(message_ids)
+    if not ids:
+        return {}
+    result = await session.execute(
+        select(MessageReaction.message_id, MessageReaction.emoji, MessageReaction.user_id)
+        .where(MessageReaction.message_id.in_(ids))
+        .order_by(MessageReaction.created_at, MessageReaction.user_id)
+    )
+    grouped: dict[uuid.UUID, dict[str, list[uuid.UUID]]] = defaultdict(dict)
+    for message_id, emoji, user_id in result.all():
+        grouped[message_id].setdefault(emoji, []).append(user_id)
+    return {m: list(by_emoji.items()) for m, by_emoji in grouped.items()}
+
+
+async def add_reaction(
+    session: AsyncSession, message_id: uuid.UUID, user_id: uuid.UUID, emoji: str, now: datetime
+) -> bool:
+    """Whether the reaction was new (a concurrent or repeated one is skipped)."""
+    row = {"message_id": message_id, "user_id": user_id, "emoji": emoji, "created_at": now}
+    return bool(await insert_new(session, MessageReaction, [row]))
+
+
+async def remove_reaction(
+    session: AsyncSession, message_id: uuid.UUID, user_id: uuid.UUID, emoji: str
+) -> bool:
+    """Whether there was such a reaction."""
+    result = await session.execute(
+        delete(MessageReaction).where(
+            MessageReaction.message_id == message_id,
+            MessageReaction.user_id == user_id,
+            MessageReaction.emoji == emoji,
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def member_emoji_count(
+    session: AsyncSession, message_id: uuid.UUID, user_id: uuid.UUID
+) -> int:
+    return int(
+        await session.scalar(
+            select(func.count()).where(
+                MessageReaction.message_id == message_id, MessageReaction.user_id == user_id
+            )
+        )
+        or 0
+    )
+
+
+def add_mentions(session: AsyncSession, message: Message, user_ids: Sequence[uuid.UUID]) -> None:
+    session.add_all(
+        MessageMention(message_id=message.id, user_id=u, chat_id=message.chat_id, seq=message.seq)
+        for u in user_ids
+    )
+
+
+async def mentions_of(
+    session: AsyncSession, message_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    ids = list(message_ids)
+    if not ids:
+        return {}
+    result = await session.execute(
+        select(MessageMention.message_id, MessageMention.user_id).where(
+            MessageMention.message_id.in_(ids)
+        )
+    )
+    found: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    for message_id, user_id in result.all():
+        found[message_id].append(user_id)
+    return found
+
+
+async def unread_mentions(
+    session: AsyncSession, wanted: Iterable[tuple[uuid.UUID, uuid.UUID, int]]
+) -> dict[tuple[uuid.UUID, uuid.UUID], int]:
+    """For (chat, member, read position) triples: mentions of the member after it that are
+    not deleted, by (chat, member). Mentions are rare; their index holds only them."""
+    triples = list(wanted)
+    if not triples:
+        return {}
+    result = await session.execute(
+        select(MessageMention.chat_id, MessageMention.user_id, func.count())
+        .join(Message, Message.id == MessageMention.message_id)
+        .where(
+            Message.deleted_at.is_(None),
+            or_(
+                *(
+                    and_(
+                        MessageMention.user_id == user_id,
+                        MessageMention.chat_id == chat_id,
+                        MessageMention.seq > seq,
+                    )
+                    for chat_id, user_id, seq in triples
+                )
+            ),
+        )
+        .group_by(MessageMention.chat_id, MessageMention.user_id)
+    )
+    return {(chat_id, user_id): int(count) for chat_id, user_id, count in result.all()}
+
+
+async def pinned(
+    session: AsyncSession, chat_id: uuid.UUID, visible_after: int
+) -> Sequence[tuple[Message, User]]:
+    """A chat's pinned messages that are not deleted, the latest pin first."""
+    result = await session.execute(
+        select(Message, User)
+        .join(User, User.id == Message.sender_id)
+        .where(
+            Message.chat_id == chat_id,
+            Message.pinned_at.is_not(None),
+            Message.deleted_at.is_(None),
+            Message.seq > visible_after,
+        )
+        .order_by(Message.pinned_at.desc(), Message.seq.desc())
+    )
+    return [(m, u) for m, u in result.all()]
