@@ -21,3 +21,7 @@ SYNC_PAGE_MAX = 2000
 # (PostgreSQL INTEGER and BIGINT); larger ones are refused, not passed to the driver.
 SEQ_MAX = 2**31 - 1
 CURSOR_MAX = 2**63 - 1
+# Search (GET /search): characters of a query and results per page.
+SEARCH_QUERY_MAX = 200
+SEARCH_PAGE_DEFAULT = 20
+SEARCH_PAGE_MAX = 50

@@ -36,9 +36,12 @@ __all__ = [
     "RefreshIn",
     "RegisterIn",
     "RemovedOut",
+    "SearchHitOut",
+    "SearchPageOut",
     "SendMessageIn",
     "SyncEvent",
     "SyncOut",
+    "TextRange",
     "TokenPair",
     "UserBrief",
     "UserOut",
@@ -349,3 +352,22 @@ class SyncOut(WireModel):
     events: list[SyncEvent] = Field(default_factory=list)
     chats: list[ChatOut] | None = None
     messages: list[MessageOut] | None = None
+
+
+class TextRange(WireModel):
+    """[start, end) in UTF-16 code units (how JavaScript and Dart index strings)."""
+
+    start: int
+    end: int
+
+
+class SearchHitOut(WireModel):
+    message: MessageOut
+    # The words of ``message.content`` that matched the query.
+    highlights: list[TextRange]
+
+
+class SearchPageOut(WireModel):
+    hits: list[SearchHitOut]
+    # Pass as ``before`` for the next (older) page; null when there is none.
+    next_before: str | None

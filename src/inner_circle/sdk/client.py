@@ -27,6 +27,7 @@ from inner_circle.protocol.rest import (
     InviteOut,
     MessageOut,
     ReadStateOut,
+    SearchPageOut,
     SyncEvent,
     SyncOut,
     TokenPair,
@@ -302,6 +303,27 @@ class InnerCircleClient:
 
     async def mark_read_rest(self, chat_id: uuid.UUID, seq: int) -> ReadStateOut:
         return await self._post(f"/chats/{chat_id}/read", ReadStateOut, {"seq": seq})
+
+    async def search(
+        self,
+        q: str,
+        chat_id: uuid.UUID | None = None,
+        sender_id: uuid.UUID | None = None,
+        before: str | None = None,
+        *,
+        limit: int | None = None,
+    ) -> SearchPageOut:
+        """Messages holding every word of ``q`` in any form, newest first; pass the
+        page's ``next_before`` as ``before`` for older ones."""
+        return await self._get(
+            "/search",
+            SearchPageOut,
+            q=q,
+            chatId=chat_id,
+            senderId=sender_id,
+            before=before,
+            limit=limit,
+        )
 
     # --- real time ------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from inner_circle.server.db.scrub import WalScrubber
 from inner_circle.server.db.uow import UnitOfWorkFactory
 from inner_circle.server.http import auth, chats, invites, messages, sync, system, users
 from inner_circle.server.http import push as push_http
+from inner_circle.server.http import search as search_http
 from inner_circle.server.http.body import BodySizeLimitMiddleware
 from inner_circle.server.http.errors import install_error_handlers, install_openapi
 from inner_circle.server.http.headers import SecurityHeadersMiddleware
@@ -203,6 +204,7 @@ def create_app(
         invites.router,
         sync.router,
         push_http.router,
+        search_http.router,
         system.router,
         metrics_router,
     ):

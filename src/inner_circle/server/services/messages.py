@@ -15,6 +15,7 @@ from inner_circle.server.db.models import Chat, Message
 from inner_circle.server.db.uow import UnitOfWork
 from inner_circle.server.repositories import chats as chats_repo
 from inner_circle.server.repositories import messages as messages_repo
+from inner_circle.server.repositories import search as search_repo
 from inner_circle.server.repositories import sync as sync_repo
 from inner_circle.server.repositories import users as users_repo
 from inner_circle.server.services import chats as chat_service
@@ -222,6 +223,7 @@ async def _store(
             message_id=message.id,
             seq=message.seq,
         )
+    await search_repo.index(uow.session, created.values())
     return created
 
 
@@ -312,6 +314,7 @@ async def edit_message(
     now = uow.ctx.clock.now()
     message.content = content
     message.edited_at = message.updated_at = now
+    await search_repo.reindex(uow.session, message)
     return await _announce_update(uow, chat, message, "edit")
 
 
@@ -331,6 +334,7 @@ async def delete_message(
         now = uow.ctx.clock.now()
         message.content = ""
         message.deleted_at = message.updated_at = now
+        await search_repo.forget(uow.session, message.id)
     out = await _announce_update(uow, chat, message, "delete")
     if newly and await chats_repo.anyone_unread(uow.session, chat.id, message.seq):
         await chat_service.announce_chat(uow, chat)

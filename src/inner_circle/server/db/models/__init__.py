@@ -5,6 +5,7 @@ from inner_circle.server.db.models.chats import Chat, ChatParticipant
 from inner_circle.server.db.models.invites import InvitationCode
 from inner_circle.server.db.models.messages import Message
 from inner_circle.server.db.models.push import ChatMute, PushPreference, PushSubscription
+from inner_circle.server.db.models.search import MessageSearch
 from inner_circle.server.db.models.sync import ServerState, SyncEntry
 from inner_circle.server.db.models.users import FcmToken, RefreshToken, User
 
@@ -16,6 +17,7 @@ __all__ = [
     "FcmToken",
     "InvitationCode",
     "Message",
+    "MessageSearch",
     "PushPreference",
     "PushSubscription",
     "RefreshToken",

@@ -1,0 +1,131 @@
+"""Search index writes and full-text queries (ADR 0015). Never commits.
+
+The index row of a message is written with the message, rewritten by an edit and
+removed by a deletion, in the caller's transaction. Queries go to the database's own
+full-text index: FTS5 on SQLite, a GIN-indexed ``tsvector`` on PostgreSQL; both index
+the same stems, so both answer alike.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import Integer, Uuid, bindparam, column, delete, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from inner_circle.core.search_terms import Query, terms
+from inner_circle.server.db.models import Message, MessageSearch
+
+__all__ = ["Filters", "find", "forget", "index", "reindex"]
+
+
+async def index(session: AsyncSession, messages: Iterable[Message]) -> None:
+    """Index new messages (one statement); a message without words gets no row."""
+    rows = [
+        {
+            "message_id": m.id,
+            "chat_id": m.chat_id,
+            "sender_id": m.sender_id,
+            "seq": m.seq,
+            "terms": found,
+        }
+        for m in messages
+        if (found := terms(m.content))
+    ]
+    if rows:
+        await session.execute(MessageSearch.__table__.insert(), _columns(rows))
+
+
+def _columns(rows: list[dict[str, object]]) -> list[dict[str, object]]:
+    names = {attr.key: attr.columns[0].name for attr in MessageSearch.__mapper__.column_attrs}
+    return [{names[key]: value for key, value in row.items()} for row in rows]
+
+
+async def reindex(session: AsyncSession, message: Message) -> None:
+    """The message's text changed: index its new words (keeping its place in the order)."""
+    found = terms(message.content)
+    if not found:
+        await forget(session, message.id)
+        return
+    result = await session.execute(
+        update(MessageSearch).where(MessageSearch.message_id == message.id).values(terms=found)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        await index(session, [message])
+
+
+async def forget(session: AsyncSession, message_id: uuid.UUID) -> None:
+    """The message is gone: it must never match again."""
+    await session.execute(delete(MessageSearch).where(MessageSearch.message_id == message_id))
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    chat_id: uuid.UUID | None = None
+    sender_id: uuid.UUID | None = None
+    before: int | None = None
+
+
+# The chats the member is in today, and in each only the messages they may read (a
+# member who joined a group that keeps its history from newcomers: what came after).
+_VISIBLE = """
+    JOIN chat_participants p ON p."chatId" = s."chatId" AND p."userId" = :user_id
+    WHERE {match} AND s.seq > p."historyFromSeq"
+"""
+_SQLITE = (
+    'SELECT s.id, s."messageId" FROM message_search_fts f '
+    "CROSS JOIN message_search s ON s.id = f.rowid"
+    + _VISIBLE.format(match="message_search_fts MATCH :match")
+)
+_POSTGRES = 'SELECT s.id, s."messageId" FROM message_search s' + _VISIBLE.format(
+    match="s.tsv @@ to_tsquery('simple', :match)"
+)
+
+
+def _sqlite_match(query: Query) -> str:
+    parts = [f'"{word}"' for word in query.words]
+    if query.prefix:
+        parts.append(f'"{query.prefix}" *')
+    return " AND ".join(parts)
+
+
+def _postgres_match(query: Query) -> str:
+    parts = [f"'{word}'" for word in query.words]
+    if query.prefix:
+        parts.append(f"'{query.prefix}':*")
+    return " & ".join(parts)
+
+
+async def find(
+    session: AsyncSession, user_id: uuid.UUID, query: Query, filters: Filters, limit: int
+) -> list[tuple[int, uuid.UUID]]:
+    """Up to ``limit`` (index id, message id) of the messages ``user_id`` may read that
+    hold every word of ``query``, newest first (ids below ``filters.before``)."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    # SQLite: FTS5 walks its matches in rowid order itself, so the order is the FTS rowid.
+    key = "f.rowid" if sqlite else "s.id"
+    sql = _SQLITE if sqlite else _POSTGRES
+    params: dict[str, object] = {
+        "user_id": user_id,
+        "match": _sqlite_match(query) if sqlite else _postgres_match(query),
+        "limit": limit,
+    }
+    if filters.chat_id is not None:
+        sql += ' AND s."chatId" = :chat_id'
+        params["chat_id"] = filters.chat_id
+    if filters.sender_id is not None:
+        sql += ' AND s."senderId" = :sender_id'
+        params["sender_id"] = filters.sender_id
+    if filters.before is not None:
+        sql += f" AND {key} < :before"
+        params["before"] = filters.before
+    sql += f" ORDER BY {key} DESC LIMIT :limit"
+    statement = (
+        text(sql)
+        .bindparams(*(bindparam(name, type_=Uuid) for name in params if name.endswith("_id")))
+        .columns(column("id", Integer), column("messageId", Uuid))
+    )
+    result = await session.execute(statement, params)
+    return [(row_id, message_id) for row_id, message_id in result.all()]
