@@ -4,12 +4,16 @@ SQLite (FTS5) and PostgreSQL (tsvector), which must answer alike (ADR 0015)."""
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 import httpx
 import pytest
 
 from inner_circle.protocol.rest import SearchPageOut
 from inner_circle.sdk.errors import BadRequest, NotFoundError, RateLimitedError
-from tests.support import Family, StartServer
+from inner_circle.server.db import migrate
+from tests.support import PASSWORD, Family, StartServer, threaded_servers
 
 
 def contents(page: SearchPageOut) -> list[str]:
@@ -190,3 +194,25 @@ async def test_search_is_rate_limited_per_member(start_server: StartServer) -> N
         await anna.search("hello")
     assert refused.value.status == 429
     assert (await ben.search("hello")).hits == []  # another member has a budget of their own
+
+
+async def test_the_migration_indexes_messages_written_before_it(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with threaded_servers(database_url, tmp_path) as start:
+        family = await start()
+        anna = await family.member("anna")
+        chat = await anna.family_chat()
+        await anna.post_message(chat.id, "Старые рецепты")
+        gone = await anna.post_message(chat.id, "Secret recipes")
+        await anna.post_message(chat.id, "Новые рецепты")
+        await anna.delete_message(chat.id, gone.id)
+    # As if the database came from before search: no index, then the migration.
+    await asyncio.to_thread(migrate.downgrade, database_url, "0011-1")
+    await asyncio.to_thread(migrate.upgrade, database_url)
+    async with threaded_servers(database_url, tmp_path) as start:
+        family = await start()
+        async with family.client() as anna:
+            await anna.login("anna", PASSWORD)
+            assert contents(await anna.search("рецепт")) == ["Новые рецепты", "Старые рецепты"]
+            assert contents(await anna.search("secret")) == []
