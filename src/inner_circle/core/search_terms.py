@@ -79,16 +79,22 @@ def parse_query(text: str) -> Query | None:
 
     Raises ValueError when it holds more than ``QUERY_WORDS_MAX`` words.
     """
-    stems = [_stem(m.group()) for m in _words(text)]
-    if not stems:
+    words = [m.group() for m in _words(text)]
+    if not words:
         return None
-    if len(stems) > QUERY_WORDS_MAX:
+    if len(words) > QUERY_WORDS_MAX:
         raise ValueError(f"at most {QUERY_WORDS_MAX} words")
-    *exact, last = stems
-    typing = not text[-1:].isspace()  # "рецеп" is being typed; "рецепт " is finished
-    if typing and len(last) >= PREFIX_MIN:
-        return Query(tuple(dict.fromkeys(exact)), last)
-    return Query(tuple(dict.fromkeys([*exact, last])), None)
+    *exact, last = [_stem(word) for word in words]
+    exact = list(dict.fromkeys(exact))
+    if text[-1:].isspace():  # "рецепт " is a finished word; "рецеп" is being typed
+        return Query(tuple(dict.fromkeys([*exact, last])), None)
+    # A stem is a prefix of its word, so the typed word's stem starts every word it may
+    # become; a stem too short to search by (many words start so) gives way to the letters.
+    if len(last) < PREFIX_MIN:
+        last = _fold(words[-1])
+    if len(last) < PREFIX_MIN:
+        return Query(tuple(dict.fromkeys([*exact, last])), None)
+    return Query(tuple(exact), last)
 
 
 def _utf16(text: str, index: int) -> int:

@@ -207,6 +207,16 @@ export interface RemovedOut {
   message: string;
 }
 
+export interface SearchHitOut {
+  message: MessageOut;
+  highlights: TextRange[];
+}
+
+export interface SearchPageOut {
+  hits: SearchHitOut[];
+  nextBefore: string | null;
+}
+
 /**
  * One missed change. `type` says which of the other fields is set:
  * message, messageUpdated (edited or deleted) → `message`; chat (created, renamed, members changed) → `chat`;
@@ -238,6 +248,12 @@ export interface SyncOut {
   events?: SyncEvent[];
   chats?: ChatOut[] | null;
   messages?: MessageOut[] | null;
+}
+
+/** [start, end) in UTF-16 code units (how JavaScript and Dart index strings). */
+export interface TextRange {
+  start: number;
+  end: number;
 }
 
 /** The seed's login answer (`access_token`, `user`) plus a refresh token. */
