@@ -216,3 +216,19 @@ async def test_the_migration_indexes_messages_written_before_it(
             await anna.login("anna", PASSWORD)
             assert contents(await anna.search("рецепт")) == ["Новые рецепты", "Старые рецепты"]
             assert contents(await anna.search("secret")) == []
+
+
+async def test_a_result_opens_in_its_context(family: Family) -> None:
+    anna = await family.member("anna")
+    ben = await family.member("ben", connect=True)
+    chat = await anna.private_chat(ben.user_id)
+    for n in range(1, 31):
+        await anna.post_message(chat.id, "the needle" if n == 12 else f"hay {n}")
+    (hit,) = (await ben.search("needle")).hits
+
+    window = await ben.history(chat.id, around=hit.message.seq, limit=10)
+    assert [m.seq for m in window] == list(range(7, 17))
+    # Near either end the window holds what there is, still `limit` messages.
+    assert [m.seq for m in await ben.history(chat.id, around=2, limit=6)] == list(range(1, 7))
+    assert [m.seq for m in await ben.history(chat.id, around=30, limit=6)] == list(range(25, 31))
+    assert [m.seq for m in await ben.get_messages(chat.id, around=12, limit=3)] == [11, 12, 13]

@@ -259,6 +259,7 @@ class InnerCircleClient:
         before: int | None = None,
         after: int | None = None,
         offset: int | None = None,
+        around: int | None = None,
     ) -> list[MessageOut]:
         return await self._list(
             f"/messages/{chat_id}",
@@ -267,6 +268,7 @@ class InnerCircleClient:
             before=before,
             after=after,
             offset=offset,
+            around=around,
         )
 
     async def post_message(

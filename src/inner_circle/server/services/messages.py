@@ -241,6 +241,7 @@ async def list_messages(uow: UnitOfWork, actor: Actor, query: GetMessagesIn) -> 
         before=query.before,
         after=query.after,
         offset=query.offset,
+        around=query.around,
         visible_after=participant.history_from_seq,
     )
     return MessagePage(
