@@ -29,6 +29,8 @@ export interface State {
   /** Position in the server's change log after the last applied `/sync` page (null: none yet). */
   cursor: string | number | null;
   typing: Record<Id, Record<Id, TypingEntry>>;
+  /** A message to bring into view and highlight when its chat shows (a search result). */
+  focus: { chatId: Id; seq: number } | null;
   conn: Conn;
   route: Route;
   toast: { text: string; id: number } | null;
@@ -68,6 +70,7 @@ export function signedOut(): Omit<State, 'conn' | 'route' | 'toast'> {
     outbox: [],
     cursor: null,
     typing: {},
+    focus: null,
   };
 }
 
