@@ -52,7 +52,7 @@ export function ChatList() {
         )}
         <IconButton icon="settings" label={t('settings')} onClick={() => navigate({ name: 'settings' })} />
       </header>
-      {searching && <SearchPanel onClose={() => setSearching(false)} />}
+      {searching && <SearchPanel titleOf={(c) => chatTitle(c, { me, users })} onClose={() => setSearching(false)} />}
       <nav class="chat-list-scroll" aria-label={t('chats')} hidden={searching}>
         {loaded && !list.length && <p class="empty-hint">{t('noChats')}</p>}
         {!loaded && !list.length && (

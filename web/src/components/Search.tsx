@@ -8,14 +8,22 @@ import type { ApiError } from '../api';
 import { errorText, t } from '../i18n';
 import { openMessage, pieces, searchMessages } from '../search';
 import { toast, useStore } from '../store';
-import type { Id, SearchHitOut } from '../types';
+import type { ChatOut, Id, SearchHitOut } from '../types';
 import { Avatar, IconButton, shortWhen } from '../ui';
-import { chatTitle } from './ChatList';
 
 /** Wait this long after the last key before searching. */
 const TYPING_PAUSE_MS = 250;
 
-export function SearchPanel({ chatId, onClose }: { chatId?: Id; onClose: () => void }) {
+/** `chatId`: search that chat only; else every chat, each hit naming its chat (`titleOf`). */
+export function SearchPanel({
+  chatId,
+  titleOf,
+  onClose,
+}: {
+  chatId?: Id;
+  titleOf?: (chat: ChatOut) => string;
+  onClose: () => void;
+}) {
   const me = useStore((s) => s.me);
   const users = useStore((s) => s.users);
   const chats = useStore((s) => s.chats);
@@ -102,7 +110,7 @@ export function SearchPanel({ chatId, onClose }: { chatId?: Id; onClose: () => v
           {(hits || []).map((hit) => {
             const m = hit.message;
             const chat = chats[m.chatId];
-            const where = chat && me ? chatTitle(chat, { me, users }) : m.chat.name;
+            const where = chat && titleOf ? titleOf(chat) : m.chat.name;
             const who = m.senderId === me?.id ? t('you') : users[m.senderId]?.displayName || m.sender.displayName;
             return (
               <li key={m.id}>
