@@ -304,6 +304,7 @@ async def edit_message(
     uow: UnitOfWork, actor: Actor, chat_id: uuid.UUID, message_id: uuid.UUID, content: str
 ) -> MessageOut:
     """Change the text of the actor's own message; it keeps its place and is marked edited.
+    Search finds it by its new words only, from this commit on.
 
     Raises: NotFound (chat or message, or not a participant); Forbidden when the
     message is someone else's; ValidationFailed when it was deleted.
@@ -324,6 +325,7 @@ async def delete_message(
 ) -> MessageOut:
     """Delete a message for everyone: its text is erased, its place (seq) stays. The sender
     may delete their own; an admin may delete any (the family's moderator). Idempotent.
+    Search no longer finds it, from this commit on.
 
     Raises: NotFound; Forbidden for someone else's message (unless admin).
     Emits: ``messageUpdated`` (with ``deletedAt``) to every participant who can see it;
