@@ -108,10 +108,15 @@ def main(argv: list[str] | None = None) -> int:
     find.add_argument("--samples", type=int, default=200)
     find.add_argument("--note", default="")
     find.add_argument("--nice", type=int, default=0)
+    find.add_argument(
+        "--explain",
+        action="store_true",
+        help="PostgreSQL: print each plan (EXPLAIN ANALYZE) to stderr",
+    )
 
     args = parser.parse_args(argv)
     if args.shape == "search":
-        search(args.backend, args.messages, args.samples, args.note, args.nice)
+        search(args.backend, args.messages, args.samples, args.note, args.nice, args.explain)
         return 0
     if args.shape == "idle":
         idle(

@@ -9,7 +9,9 @@ so a query meets every density: the most common word is in about half the messag
 the rare one in about a hundred. The searcher is in the family chat and one group: half
 the messages are not theirs to find and must be skipped.
 
-Every query is timed ``samples`` times, one after the other, end to end over HTTP.
+Every query is timed ``samples`` times, one after the other, end to end over HTTP; then
+the search statement alone ("db"), on a connection of the bench's own, to tell the index's
+cost from the HTTP path's on a busy machine.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -34,7 +37,7 @@ from inner_circle.core.search_terms import terms
 __all__ = ["search"]
 
 COLUMNS = ["date", "commit", "backend", "messages", "seed s", "query", "hits", "n"]
-COLUMNS += ["p50", "p90", "p99", "max", "load", "note"]
+COLUMNS += ["p50", "p90", "p99", "max", "db p50", "db p99", "load", "note"]
 VOCABULARY = 20_000
 BATCH = 20_000
 _CYRILLIC = ["ба", "ве", "гу", "да", "жи", "зо", "ка", "ле", "ми", "но", "по", "ру", "са", "ти"]
@@ -213,7 +216,79 @@ async def _measure(
     return out
 
 
-def search(backend: str, messages: int, samples: int, note: str = "", nice: int = 0) -> None:
+def _statement(backend: str, me: Member, params: dict[str, str]) -> tuple[str, list[Any]]:
+    """The server's search statement (repositories/search.py) for a driver of our own."""
+    from inner_circle.core.search_terms import parse_query
+    from inner_circle.server.repositories import search as repo
+
+    query = parse_query(params["q"])
+    assert query is not None
+    if backend == "postgres":
+        sql = repo._POSTGRES.replace(":user_id", "$1::uuid").replace(":match", "$2")
+        args: list[Any] = [me.user_id, repo._postgres_match(query)]
+        if "chatId" in params:
+            sql += ' AND s."chatId" = $3::uuid'
+            args.append(params["chatId"])
+        return sql + " ORDER BY s.id DESC LIMIT 21", args
+    sql = repo._SQLITE.replace(":user_id", "?").replace(":match", "?")
+    args = [uuid.UUID(me.user_id).hex, repo._sqlite_match(query)]
+    if "chatId" in params:
+        sql += ' AND s."chatId" = ?'
+        args.append(uuid.UUID(params["chatId"]).hex)
+    return sql + " ORDER BY f.rowid DESC LIMIT 21", args
+
+
+async def _database_times(
+    servers: ServerGroup,
+    me: Member,
+    queries: list[tuple[str, dict[str, str]]],
+    samples: int,
+    explain: bool,
+) -> dict[str, dict[str, Any]]:
+    """p50/p99 of the search statement alone, on a connection of our own (no HTTP, no
+    server process): what the database's index costs. ``explain``: PostgreSQL's plans."""
+    out: dict[str, dict[str, Any]] = {}
+    if servers.backend == "postgres":
+        import asyncpg
+
+        dsn = servers.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        connection = await asyncpg.connect(dsn)
+        try:
+            await connection.execute("SET plan_cache_mode = force_custom_plan")  # as the server
+            for name, params in queries:
+                sql, args = _statement("postgres", me, params)
+                if explain:
+                    rows = await connection.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql, *args)
+                    print(f"--- {name}\n" + "\n".join(r[0] for r in rows), file=sys.stderr)
+                timings = []
+                for _ in range(samples):
+                    t0 = time.monotonic_ns()
+                    await connection.fetch(sql, *args)
+                    timings.append((time.monotonic_ns() - t0) // 1000)
+                out[name] = percentiles(timings)
+        finally:
+            await connection.close()
+        return out
+    import sqlite3
+
+    db = sqlite3.connect(f"file:{servers.dir / 'data' / 'inner-circle.db'}?mode=ro", uri=True)
+    try:
+        for name, params in queries:
+            sql, args = _statement("sqlite", me, params)
+            timings = []
+            for _ in range(samples):
+                t0 = time.monotonic_ns()
+                db.execute(sql, args).fetchall()
+                timings.append((time.monotonic_ns() - t0) // 1000)
+            out[name] = percentiles(timings)
+    finally:
+        db.close()
+    return out
+
+
+def search(
+    backend: str, messages: int, samples: int, note: str = "", nice: int = 0, explain: bool = False
+) -> None:
     servers = ServerGroup(backend, label="search", nice=nice)
     if nice:
         renice([os.getpid()], nice)
@@ -231,10 +306,13 @@ def search(backend: str, messages: int, samples: int, note: str = "", nice: int 
         seed_s = round(time.monotonic() - t0, 1)
         servers.renice_database(nice)
         load = " / ".join(f"{x:.1f}" for x in os.getloadavg())  # as uptime shows it
-        results = asyncio.run(
-            _measure(servers.urls[0], population.members[0], _queries(vocab, chats[1][0]), samples)
-        )
+        me = population.members[0]
+        queries = _queries(vocab, chats[1][0])
+        results = asyncio.run(_measure(servers.urls[0], me, queries, samples))
+        alone = asyncio.run(_database_times(servers, me, queries, samples, explain))
         for stats in results:
+            database = alone.get(stats["query"], {})
+            stats = {**stats, "db p50": database.get("p50"), "db p99": database.get("p99")}
             record = {
                 "shape": "search", "backend": backend, "messages": messages, "seed s": seed_s,
                 **stats, "load": load, "commit": git_commit(), "date": today(), "note": note,

@@ -12,11 +12,11 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Integer, Uuid, bindparam, column, delete, text, update
+from sqlalchemy import Integer, Uuid, bindparam, column, delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inner_circle.core.search_terms import Query, terms
-from inner_circle.server.db.models import Message, MessageSearch
+from inner_circle.server.db.models import Chat, Message, MessageSearch, User
 
 __all__ = ["Filters", "find", "forget", "index", "reindex"]
 
@@ -98,12 +98,20 @@ def _postgres_match(query: Query) -> str:
     return " & ".join(parts)
 
 
+Found = tuple[int, Message, User, str]
+
+
 async def find(
     session: AsyncSession, user_id: uuid.UUID, query: Query, filters: Filters, limit: int
-) -> list[tuple[int, uuid.UUID]]:
-    """Up to ``limit`` (index id, message id) of the messages ``user_id`` may read that
-    hold every word of ``query``, newest first (ids below ``filters.before``)."""
+) -> list[Found]:
+    """Up to ``limit`` of the messages ``user_id`` may read that hold every word of
+    ``query``, newest first (index ids below ``filters.before``), in one statement: each
+    as (index id, message, sender, the chat's stored name)."""
     sqlite = session.get_bind().dialect.name == "sqlite"
+    if not sqlite:
+        # A prepared statement may fall back to a generic plan that cannot know how common
+        # the words are: a word in half the messages needs another plan than a rare one.
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     # SQLite: FTS5 walks its matches in rowid order itself, so the order is the FTS rowid.
     key = "f.rowid" if sqlite else "s.id"
     sql = _SQLITE if sqlite else _POSTGRES
@@ -122,10 +130,18 @@ async def find(
         sql += f" AND {key} < :before"
         params["before"] = filters.before
     sql += f" ORDER BY {key} DESC LIMIT :limit"
-    statement = (
+    hits = (
         text(sql)
         .bindparams(*(bindparam(name, type_=Uuid) for name in params if name.endswith("_id")))
         .columns(column("id", Integer), column("messageId", Uuid))
+        .subquery("hits")
+    )
+    statement = (
+        select(hits.c.id, Message, User, Chat.name)
+        .join(Message, Message.id == hits.c.messageId)
+        .join(User, User.id == Message.sender_id)
+        .join(Chat, Chat.id == Message.chat_id)
+        .order_by(hits.c.id.desc())
     )
     result = await session.execute(statement, params)
-    return [(row_id, message_id) for row_id, message_id in result.all()]
+    return [(row_id, message, user, name) for row_id, message, user, name in result.all()]

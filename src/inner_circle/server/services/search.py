@@ -11,8 +11,6 @@ from inner_circle.core.search_terms import highlights, parse_query
 from inner_circle.protocol.rest import SearchHitOut, SearchPageOut, TextRange
 from inner_circle.server.access import access_chat
 from inner_circle.server.db.uow import UnitOfWork
-from inner_circle.server.repositories import chats as chats_repo
-from inner_circle.server.repositories import messages as messages_repo
 from inner_circle.server.repositories import search as search_repo
 from inner_circle.server.services.views import message_out
 
@@ -60,17 +58,11 @@ async def search_messages(
         await access_chat(uow, actor, chat_id)
     found = await search_repo.find(uow.session, actor.id, query, filters, limit + 1)
     page = found[:limit]
-    rows = await messages_repo.by_ids(uow.session, [message_id for _, message_id in page])
-    names = await chats_repo.names(uow.session, {m.chat_id for m, _ in rows.values()})
-    hits = []
-    for _, message_id in page:
-        message, sender = rows[message_id]
-        hits.append(
-            SearchHitOut(
-                message=message_out(message, sender, names[message.chat_id]),
-                highlights=[
-                    TextRange(start=a, end=b) for a, b in highlights(message.content, query)
-                ],
-            )
+    hits = [
+        SearchHitOut(
+            message=message_out(message, sender, chat_name),
+            highlights=[TextRange(start=a, end=b) for a, b in highlights(message.content, query)],
         )
+        for _, message, sender, chat_name in page
+    ]
     return SearchPageOut(hits=hits, next_before=str(page[-1][0]) if len(found) > limit else None)

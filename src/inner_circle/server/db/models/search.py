@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import BigInteger, ForeignKey, Identity, Index, Integer, Text, Uuid
+from sqlalchemy import BigInteger, ForeignKey, Identity, Integer, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from inner_circle.server.db.models.base import Base
@@ -26,8 +26,6 @@ class MessageSearch(Base):
     """
 
     __tablename__ = "message_search"
-    __table_args__ = (Index("ix_message_search_chat", "chatId", "id"),)
-
     id: Mapped[int] = mapped_column(SearchId, Identity(), primary_key=True)
     message_id: Mapped[uuid.UUID] = mapped_column(
         "messageId", Uuid, ForeignKey("messages.id", ondelete="CASCADE"), unique=True

@@ -68,7 +68,6 @@ def upgrade() -> None:
         sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("terms", sa.Text(), nullable=False),
     )
-    op.create_index("ix_message_search_chat", "message_search", ["chatId", "id"])
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
         for statement in SQLITE_FTS:
