@@ -6,6 +6,7 @@
     python -m bench many-families --find-max --backend postgres
     python -m bench idle --clients 10000 --users 100 --gen-procs 4
     python -m bench history --messages 1000000
+    python -m bench search --messages 1000000 --backend postgres
     python -m bench login-burst --rate 250 --logins 50
     python -m bench scale-out --servers 2 --find-max      (PostgreSQL + Redis)
 
@@ -19,6 +20,7 @@ import argparse
 import resource
 import sys
 
+from bench.search import search
 from bench.shapes import MessageShape, history, idle, run_messages
 
 
@@ -100,7 +102,22 @@ def main(argv: list[str] | None = None) -> int:
     hist.add_argument("--note", default="")
     hist.add_argument("--nice", type=int, default=0)
 
+    find = sub.add_parser("search", help="GET /search over N messages of one family")
+    find.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    find.add_argument("--messages", type=int, default=1_000_000)
+    find.add_argument("--samples", type=int, default=200)
+    find.add_argument("--note", default="")
+    find.add_argument("--nice", type=int, default=0)
+    find.add_argument(
+        "--explain",
+        action="store_true",
+        help="PostgreSQL: print each plan (EXPLAIN ANALYZE) to stderr",
+    )
+
     args = parser.parse_args(argv)
+    if args.shape == "search":
+        search(args.backend, args.messages, args.samples, args.note, args.nice, args.explain)
+        return 0
     if args.shape == "idle":
         idle(
             args.backend,

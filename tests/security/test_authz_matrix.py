@@ -247,6 +247,8 @@ async def download_media(w: World, role: str) -> Call:
 
 async def get_attachment(w: World, role: str) -> Call:
     return "GET", f"/attachments/{(await w.photo()).id}", None, None
+
+
 THUMBS = "%F0%9F%91%8D"  # 👍, URL-encoded
 
 
@@ -364,6 +366,8 @@ REST: dict[str, tuple[Builder, dict[str, tuple[int, ...]]]] = {
     "GET /invitation-codes": (same("/invitation-codes"), expect(403, 403, 200)),
     "DELETE /invitation-codes/{invite_ref}": (revoke_invite, expect(403, 403, 200)),
     "GET /sync": (same("/sync"), expect(200)),
+    "GET /search": (same("/search?q=secret"), expect(200)),
+    "GET /search (in a chat)": (same(f"/search?q=secret&chatId={PRIVATE}"), expect(200, 404, 404)),
     "GET /push/config": (same("/push/config"), {role: (200,) for role in ROLES}),
     "POST /push/subscriptions": (same("/push/subscriptions", PUSH_SUBSCRIPTION, "POST"), expect(201)),
     "DELETE /push/subscriptions": (same("/push/subscriptions", {"endpoint": PUSH_ENDPOINT}, "DELETE"), expect(204)),
@@ -406,8 +410,10 @@ async def test_the_rest_table_covers_every_operation(family: Family) -> None:
     operations = {
         f"{method.upper()} {path}" for path, item in schema["paths"].items() for method in item
     }
-    assert operations == set(REST), (
-        f"missing rows: {sorted(operations - set(REST))}; stale rows: {sorted(set(REST) - operations)}"
+    # "GET /x (case)": a further row for the same operation, called another way.
+    rows = {key.split(" (")[0] for key in REST}
+    assert operations == rows, (
+        f"missing rows: {sorted(operations - rows)}; stale rows: {sorted(rows - operations)}"
     )
 
 

@@ -263,6 +263,30 @@ export async function loadLatest(chatId: Id): Promise<void> {
   if (missedWhileLoading.delete(chatId) || (s.chats[chatId]?.lastSeq ?? 0) > last) void fillChat(chatId).catch(() => undefined);
 }
 
+/** Chats whose loaded messages are a window away from the newest (a search result opened). */
+const windows = new Set<Id>();
+
+/**
+ * Shows a window of a chat's history around a message (`GET /messages?around=`): merged
+ * with what is loaded when they touch, else in its place; newer messages then follow as
+ * the reader scrolls down (fillChat), never by dropping the window.
+ */
+export async function showAround(chatId: Id, seq: number): Promise<void> {
+  const page = await api<MessageOut[]>('GET', `/messages/${chatId}?around=${seq}&limit=${PAGE}`);
+  setState((s) => {
+    const old = s.messages[chatId] || [];
+    const first = page[0]?.seq ?? 0;
+    const last = page[page.length - 1]?.seq ?? 0;
+    const touches = old.length > 0 && first <= old[old.length - 1].seq + 1 && last + 1 >= old[0].seq;
+    const merged = touches ? mergeSorted(old, page) : page;
+    if (!touches) windows.add(chatId);
+    return {
+      messages: { ...s.messages, [chatId]: merged },
+      hasOlder: { ...s.hasOlder, [chatId]: (merged[0]?.seq ?? 1) > 1 },
+    };
+  });
+}
+
 const FILL_STEP = 200;
 const FILL_PAGES = 5;
 const filling = new Set<Id>();
@@ -286,12 +310,17 @@ export async function fillChat(chatId: Id): Promise<void> {
         return;
       }
       const known = list[list.length - 1].seq;
-      if (chat.lastSeq <= known) return;
+      if (chat.lastSeq <= known) {
+        windows.delete(chatId);
+        return;
+      }
       const got = await api<MessageOut[]>('GET', `/messages/${chatId}?limit=${FILL_STEP}&after=${known}`);
       setState((st) => ({ messages: { ...st.messages, [chatId]: mergeSorted(st.messages[chatId] || [], got) } }));
       settleOutbox(got);
       if (got.length < FILL_STEP) return;
     }
+    // A window the reader opened stays; the rest follows as they scroll down.
+    if (windows.has(chatId)) return;
     // Too far behind: start from the latest page instead.
     setState((st) => ({ messages: { ...st.messages, [chatId]: [] } }));
     await loadLatest(chatId);

@@ -31,6 +31,8 @@ export interface State {
   typing: Record<Id, Record<Id, TypingEntry>>;
   /** Pinned messages of a chat, the latest pin first (loaded when the chat opens). */
   pins: Record<Id, MessageOut[]>;
+  /** A message to bring into view and highlight when its chat shows (a search result). */
+  focus: { chatId: Id; seq: number } | null;
   conn: Conn;
   route: Route;
   toast: { text: string; id: number } | null;
@@ -71,6 +73,7 @@ export function signedOut(): Omit<State, 'conn' | 'route' | 'toast'> {
     cursor: null,
     typing: {},
     pins: {},
+    focus: null,
   };
 }
 

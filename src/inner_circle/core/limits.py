@@ -28,3 +28,8 @@ FORWARD_MESSAGES_MAX = 50  # messages in one forward
 FORWARD_CHATS_MAX = 10  # chats one forward goes to
 REACTIONS_PER_MEMBER_MAX = 10  # different emoji one member puts on one message
 REPLY_PREVIEW_MAX = 120  # characters of the original a reply quotes
+
+# Search (GET /search): characters of a query and results per page.
+SEARCH_QUERY_MAX = 200
+SEARCH_PAGE_DEFAULT = 20
+SEARCH_PAGE_MAX = 50

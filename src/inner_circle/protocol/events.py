@@ -107,6 +107,8 @@ class GetMessagesIn(WireModel):
     offset: Annotated[int, Field(ge=0, le=limits.PAGE_OFFSET_MAX)] | None = None
     before: Annotated[int, Field(ge=1, le=limits.SEQ_MAX)] | None = None
     after: Annotated[int, Field(ge=0, le=limits.SEQ_MAX)] | None = None
+    # A window of ``limit`` messages with this seq in the middle (opening a search result).
+    around: Annotated[int, Field(ge=1, le=limits.SEQ_MAX)] | None = None
 
 
 class MarkAsReadIn(WireModel):

@@ -52,10 +52,13 @@ __all__ = [
     "RegisterIn",
     "RemovedOut",
     "ReplyToOut",
+    "SearchHitOut",
+    "SearchPageOut",
     "SendMessageIn",
     "StorageOut",
     "SyncEvent",
     "SyncOut",
+    "TextRange",
     "TokenPair",
     "UploadErrorOut",
     "UploadMetadataIn",
@@ -237,6 +240,8 @@ class AttachmentOut(WireModel):
     thumbnail_url: str | None = None
     preview_url: str | None = None
     url: str
+
+
 class ReplyToOut(WireModel):
     """The message a reply quotes, as it is now: a deleted original has ``deleted`` and no
     preview."""
@@ -381,6 +386,7 @@ class MessageContentIn(WireModel):
         if len(set(self.attachment_ids)) != len(self.attachment_ids):
             raise ValueError("attachmentIds must not repeat")
         return self
+
     # A message of the same chat this one answers.
     reply_to_id: UUID | None = None
 
@@ -541,3 +547,22 @@ class StorageOut(WireModel):
     total_bytes: int
     file_count: int
     members: list[MemberStorage]
+
+
+class TextRange(WireModel):
+    """[start, end) in UTF-16 code units (how JavaScript and Dart index strings)."""
+
+    start: int
+    end: int
+
+
+class SearchHitOut(WireModel):
+    message: MessageOut
+    # The words of ``message.content`` that matched the query.
+    highlights: list[TextRange]
+
+
+class SearchPageOut(WireModel):
+    hits: list[SearchHitOut]
+    # Pass as ``before`` for the next (older) page; null when there is none.
+    next_before: str | None

@@ -33,6 +33,7 @@ from inner_circle.protocol.rest import (
     InviteOut,
     MessageOut,
     ReadStateOut,
+    SearchPageOut,
     SyncEvent,
     SyncOut,
     TokenPair,
@@ -283,6 +284,7 @@ class InnerCircleClient:
         before: int | None = None,
         after: int | None = None,
         offset: int | None = None,
+        around: int | None = None,
     ) -> list[MessageOut]:
         return await self._list(
             f"/messages/{chat_id}",
@@ -291,6 +293,7 @@ class InnerCircleClient:
             before=before,
             after=after,
             offset=offset,
+            around=around,
         )
 
     async def post_message(
@@ -460,6 +463,27 @@ class InnerCircleClient:
 
     async def mark_read_rest(self, chat_id: uuid.UUID, seq: int) -> ReadStateOut:
         return await self._post(f"/chats/{chat_id}/read", ReadStateOut, {"seq": seq})
+
+    async def search(
+        self,
+        q: str,
+        chat_id: uuid.UUID | None = None,
+        sender_id: uuid.UUID | None = None,
+        before: str | None = None,
+        *,
+        limit: int | None = None,
+    ) -> SearchPageOut:
+        """Messages holding every word of ``q`` in any form, newest first; pass the
+        page's ``next_before`` as ``before`` for older ones."""
+        return await self._get(
+            "/search",
+            SearchPageOut,
+            q=q,
+            chatId=chat_id,
+            senderId=sender_id,
+            before=before,
+            limit=limit,
+        )
 
     # --- real time ------------------------------------------------------------------------
 

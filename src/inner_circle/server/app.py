@@ -33,6 +33,7 @@ from inner_circle.server.http import (
 )
 from inner_circle.server.http import push as push_http
 from inner_circle.server.http import rich as rich_http
+from inner_circle.server.http import search as search_http
 from inner_circle.server.http.body import BodySizeLimitMiddleware
 from inner_circle.server.http.errors import install_error_handlers, install_openapi
 from inner_circle.server.http.headers import SecurityHeadersMiddleware
@@ -235,6 +236,7 @@ def create_app(
         push_http.router,
         uploads.router,
         media.router,
+        search_http.router,
         system.router,
         metrics_router,
     ):

@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     limit_register_per_minute: float = Field(default=30.0, ge=0)
     limit_message_burst: int = Field(default=20, ge=0)
     limit_message_per_second: float = Field(default=5.0, ge=0)
+    # Searches per member (each one reads an index; typing fires one per pause).
+    limit_search_burst: int = Field(default=30, ge=0)
+    limit_search_per_second: float = Field(default=3.0, ge=0)
     # How long a client that signed in stays a known device (0: no known devices).
     limit_known_device_days: float = Field(default=90.0, ge=0)
     # Socket.IO bounds (docs/security.md): every event but sendMessage spends from a bucket

@@ -6,6 +6,7 @@ import type { ChatOut, Id } from '../types';
 import { Avatar, Icon, IconButton, shortWhen } from '../ui';
 import { NewChatDialog } from './NewChat';
 import { MentionBadge } from './chat/rich/MentionBadge';
+import { SearchPanel } from './Search';
 
 export function chatTitle(chat: ChatOut, s: Pick<State, 'me' | 'users'>): string {
   // The family chat's default name follows the interface language.
@@ -38,6 +39,7 @@ export function ChatList() {
   const outbox = useStore((s) => s.outbox);
   const loaded = useStore((s) => s.chatsLoaded);
   const [newOpen, setNewOpen] = useState(false);
+  const [searching, setSearching] = useState(false);
   const list = sortedChats(chats);
   const activeId = route.name === 'chat' ? route.id : null;
 
@@ -45,12 +47,14 @@ export function ChatList() {
     <div class="list-pane">
       <header class="topbar">
         <h1 class="topbar-title">{t('chats')}</h1>
+        <IconButton icon="search" label={t('searchMessages')} onClick={() => setSearching(true)} />
         {me?.isAdmin && (
           <IconButton icon="shield" label={t('admin')} onClick={() => navigate({ name: 'admin' })} />
         )}
         <IconButton icon="settings" label={t('settings')} onClick={() => navigate({ name: 'settings' })} />
       </header>
-      <nav class="chat-list-scroll" aria-label={t('chats')}>
+      {searching && <SearchPanel titleOf={(c) => chatTitle(c, { me, users })} onClose={() => setSearching(false)} />}
+      <nav class="chat-list-scroll" aria-label={t('chats')} hidden={searching}>
         {loaded && !list.length && <p class="empty-hint">{t('noChats')}</p>}
         {!loaded && !list.length && (
           <div class="skeletons" aria-hidden="true">

@@ -26,11 +26,16 @@ async def history(
     offset: Annotated[int | None, Query(ge=0, le=limits.PAGE_OFFSET_MAX)] = None,
     before: Annotated[int | None, Query(ge=1, le=limits.SEQ_MAX)] = None,
     after: Annotated[int | None, Query(ge=0, le=limits.SEQ_MAX)] = None,
+    around: Annotated[int | None, Query(ge=1, le=limits.SEQ_MAX)] = None,
 ) -> list[MessageOut]:
     """A page of history, oldest first: the newest ``limit`` (below ``before``), or the
     oldest above ``after``; with only ``offset`` (the seed's paging), ``limit`` messages
-    after skipping ``offset`` of the oldest. ``X-Has-More`` tells whether more lie beyond."""
-    query = GetMessagesIn(chat_id=chat_id, limit=limit, offset=offset, before=before, after=after)
+    after skipping ``offset`` of the oldest; with ``around``, ``limit`` messages with that
+    seq in the middle (a search result in its context). ``X-Has-More`` tells whether more
+    lie beyond (for ``around``: before the window)."""
+    query = GetMessagesIn(
+        chat_id=chat_id, limit=limit, offset=offset, before=before, after=after, around=around
+    )
     async with uows.read() as uow:
         page = await messages.list_messages(uow, actor, query)
     response.headers["X-Has-More"] = "true" if page.has_more else "false"

@@ -16,6 +16,7 @@
 * **Registration**: attempts per address through a token bucket, and wrong
   invitation codes per address through a lockout (codes are secrets worth guessing).
 * **Messages**: a token bucket per member, shared by REST and Socket.IO.
+* **Search**: a token bucket per member.
 
 Services stay unaware of all this: the limits are an edge concern, like the
 client address they key on. Every limit is set in :class:`Settings`; 0 disables it.
@@ -46,6 +47,7 @@ TOO_MANY_LOGINS = "Too many sign-in attempts; wait a moment and try again"
 TOO_MANY_REGISTRATIONS = "Too many attempts to join; wait a moment and try again"
 TOO_MANY_MESSAGES = "You are sending messages too fast; wait a moment"
 TOO_MANY_UPLOADS = "You are starting uploads too fast; wait a moment"
+TOO_MANY_SEARCHES = "You are searching too fast; wait a moment"
 # Outcomes that keep the attempt counted: a wrong password, at sign-in or password change.
 WRONG_SECRET = frozenset({ErrorCode.INVALID_CREDENTIALS, ErrorCode.WRONG_PASSWORD})
 # A lockout key and whether a success clears it (the member's own counters) or only
@@ -85,6 +87,7 @@ class Limits:
         )
         self.messages = Bucket(settings.limit_message_burst, settings.limit_message_per_second)
         self.uploads = Bucket(settings.limit_upload_burst, settings.limit_upload_per_second)
+        self.searches = Bucket(settings.limit_search_burst, settings.limit_search_per_second)
         self.devices = DeviceMarks(
             settings.secret_key(), settings.limit_known_device_days * 24 * 3600
         )
@@ -187,19 +190,22 @@ class Limits:
 
     async def message_sent(self, user_id: uuid.UUID) -> None:
         """Take a token from the member's message bucket; RateLimited when it is empty."""
-        if not (self.enabled and self.messages.enabled):
+        await self._take(f"messages:{user_id}", self.messages, TOO_MANY_MESSAGES)
+
+    async def search_made(self, user_id: uuid.UUID) -> None:
+        """Take a token from the member's search bucket; RateLimited when it is empty."""
+        await self._take(f"searches:{user_id}", self.searches, TOO_MANY_SEARCHES)
+
+    async def _take(self, key: str, bucket: Bucket, refusal: str) -> None:
+        if not (self.enabled and bucket.enabled):
             return
-        wait = await self.backend.take(f"messages:{user_id}", self.messages, self._now())
+        wait = await self.backend.take(key, bucket, self._now())
         if wait > 0:
-            raise RateLimited(TOO_MANY_MESSAGES, wait)
+            raise RateLimited(refusal, wait)
 
     async def upload_started(self, user_id: uuid.UUID) -> None:
         """Take a token from the member's upload bucket; RateLimited when it is empty."""
-        if not (self.enabled and self.uploads.enabled):
-            return
-        wait = await self.backend.take(f"uploads:{user_id}", self.uploads, self._now())
-        if wait > 0:
-            raise RateLimited(TOO_MANY_UPLOADS, wait)
+        await self._take(f"uploads:{user_id}", self.uploads, TOO_MANY_UPLOADS)
 
     # --- plumbing -------------------------------------------------------------------
 

@@ -63,6 +63,7 @@ async def page(
     before: int | None = None,
     after: int | None = None,
     offset: int | None = None,
+    around: int | None = None,
     visible_after: int = 0,
 ) -> tuple[Sequence[tuple[Message, User]], bool]:
     """Up to ``limit`` messages in chronological order, and whether more lie beyond.
@@ -73,8 +74,12 @@ async def page(
     the seed's paging, skipping ``offset`` of the oldest messages (more lie beyond
     when newer ones remain). Nothing: the newest page. Only messages with a seq above
     ``visible_after`` exist for this page (a member who joined a group that keeps its
-    history from newcomers).
+    history from newcomers). ``around``: ``limit`` messages with that seq in the middle
+    (the rest of the window, when one side runs out, from the other); more lie beyond
+    when older ones remain before the window.
     """
+    if around is not None:
+        return await _around(session, chat_id, around, limit, visible_after)
     query = (
         select(Message, User)
         .join(User, User.id == Message.sender_id)
@@ -97,6 +102,21 @@ async def page(
     if not oldest_first:
         rows.reverse()
     return rows, has_more
+
+
+async def _around(
+    session: AsyncSession, chat_id: uuid.UUID, seq: int, limit: int, visible_after: int
+) -> tuple[Sequence[tuple[Message, User]], bool]:
+    older, more_older = await page(
+        session, chat_id, limit=limit, before=seq + 1, visible_after=visible_after
+    )
+    newer, _ = await page(
+        session, chat_id, limit=limit, after=max(seq, visible_after), visible_after=visible_after
+    )
+    take_newer = min(len(newer), max((limit - 1) // 2, limit - len(older)))
+    take_older = min(len(older), limit - take_newer)
+    window = [*older[len(older) - take_older :], *newer[:take_newer]]
+    return window, more_older or take_older < len(older)
 
 
 async def last_messages(

@@ -18,6 +18,7 @@ from inner_circle.server.db.uow import UnitOfWork
 from inner_circle.server.repositories import chats as chats_repo
 from inner_circle.server.repositories import messages as messages_repo
 from inner_circle.server.repositories import rich as rich_repo
+from inner_circle.server.repositories import search as search_repo
 from inner_circle.server.repositories import sync as sync_repo
 from inner_circle.server.repositories import users as users_repo
 from inner_circle.server.services import chats as chat_service
@@ -304,6 +305,7 @@ async def _store(
             message_id=message.id,
             seq=message.seq,
         )
+    await search_repo.index(uow.session, created.values())
     return created
 
 
@@ -377,6 +379,7 @@ async def list_messages(uow: UnitOfWork, actor: Actor, query: GetMessagesIn) -> 
         before=query.before,
         after=query.after,
         offset=query.offset,
+        around=query.around,
         visible_after=participant.history_from_seq,
     )
     page = MessagePage(
@@ -443,6 +446,7 @@ async def edit_message(
     uow: UnitOfWork, actor: Actor, chat_id: uuid.UUID, message_id: uuid.UUID, content: str
 ) -> MessageOut:
     """Change the text of the actor's own message; it keeps its place and is marked edited.
+    Search finds it by its new words only, from this commit on.
 
     Raises: NotFound (chat or message, or not a participant); Forbidden when the
     message is someone else's; ValidationFailed when it was deleted.
@@ -455,6 +459,7 @@ async def edit_message(
     message.content = content
     message.content_is_fallback = False  # the new text is a caption of the files
     message.edited_at = message.updated_at = now
+    await search_repo.reindex(uow.session, message)
     return await _announce_update(uow, chat, message, "edit")
 
 
@@ -463,6 +468,7 @@ async def delete_message(
 ) -> MessageOut:
     """Delete a message for everyone: its text is erased, its place (seq) stays. The sender
     may delete their own; an admin may delete any (the family's moderator). Idempotent.
+    Search no longer finds it, from this commit on.
 
     Raises: NotFound; Forbidden for someone else's message (unless admin).
     Emits: ``messageUpdated`` (with ``deletedAt``) to every participant who can see it;
@@ -476,6 +482,7 @@ async def delete_message(
         message.content_is_fallback = False
         message.deleted_at = message.updated_at = now
         await media.release_messages(uow, [message.id])
+        await search_repo.forget(uow.session, message.id)
     out = await _announce_update(uow, chat, message, "delete")
     if newly and await chats_repo.anyone_unread(uow.session, chat.id, message.seq):
         await chat_service.announce_chat(uow, chat)

@@ -69,6 +69,7 @@ export interface GetMessagesIn {
   offset?: number | null;
   before?: number | null;
   after?: number | null;
+  around?: number | null;
 }
 
 /** The seed's `markAsRead`: the whole chat, up to its newest message. */

@@ -295,6 +295,16 @@ export interface ReplyToOut {
   deleted?: boolean;
 }
 
+export interface SearchHitOut {
+  message: MessageOut;
+  highlights: TextRange[];
+}
+
+export interface SearchPageOut {
+  hits: SearchHitOut[];
+  nextBefore: string | null;
+}
+
 export interface StorageOut {
   totalBytes: number;
   fileCount: number;
@@ -333,6 +343,12 @@ export interface SyncOut {
   events?: SyncEvent[];
   chats?: ChatOut[] | null;
   messages?: MessageOut[] | null;
+}
+
+/** [start, end) in UTF-16 code units (how JavaScript and Dart index strings). */
+export interface TextRange {
+  start: number;
+  end: number;
 }
 
 /** The seed's login answer (`access_token`, `user`) plus a refresh token. */

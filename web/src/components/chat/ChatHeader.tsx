@@ -12,6 +12,7 @@ export function ChatHeader({
   title,
   typing,
   onInfo,
+  onSearch,
 }: {
   chat: ChatOut;
   me: UserOut;
@@ -19,6 +20,7 @@ export function ChatHeader({
   title: string;
   typing: Record<Id, TypingEntry> | undefined;
   onInfo: () => void;
+  onSearch: () => void;
 }) {
   const oid = otherId(chat, me.id);
   const other = oid ? users[oid] : undefined;
@@ -44,6 +46,7 @@ export function ChatHeader({
           </span>
         </span>
       </button>
+      <IconButton icon="search" label={t('searchInChat')} onClick={onSearch} />
       <IconButton icon="info" label={t('chatInfo')} onClick={onInfo} />
     </header>
   );

@@ -12,6 +12,7 @@ import type { Id, MessageOut } from '../../types';
 import { ConfirmDialog, Icon, PageBar } from '../../ui';
 import { ChatInfoDialog } from '../ChatInfo';
 import { chatTitle } from '../ChatList';
+import { SearchPanel } from '../Search';
 import { ChatHeader } from './ChatHeader';
 import { Composer } from './Composer';
 import { MessageInfo } from './MessageInfo';
@@ -36,6 +37,7 @@ export function ChatView({ chatId }: { chatId: Id }) {
   const pending = outbox.filter((o) => o.chatId === chatId);
 
   const [infoOpen, setInfoOpen] = useState(false);
+  const [searching, setSearching] = useState(false);
   const [msgInfo, setMsgInfo] = useState<MessageOut | null>(null);
   const [menu, setMenu] = useState<{ msg: MessageOut; anchor: HTMLElement; trigger: HTMLElement | null } | null>(null);
   const [editing, setEditing] = useState<MessageOut | null>(null);
@@ -99,7 +101,8 @@ export function ChatView({ chatId }: { chatId: Id }) {
 
   return (
     <div class="chat-view">
-      <ChatHeader chat={chat} me={me} users={users} title={title} typing={typing} onInfo={() => setInfoOpen(true)} />
+      <ChatHeader chat={chat} me={me} users={users} title={title} typing={typing} onInfo={() => setInfoOpen(true)} onSearch={() => setSearching(true)} />
+      {searching && <SearchPanel chatId={chatId} onClose={() => setSearching(false)} />}
       {rich.pinBar}
       <MessageList
         chat={chat}

@@ -4,15 +4,31 @@
  *   fetching up to 4 older pages while it is not loaded yet;
  * - near the top, older messages are fetched and the row the reader looks at stays put;
  * - at the bottom, new messages keep it there, and the chat is marked read while visible;
- *   elsewhere a new message shows the ↓ button instead.
+ *   elsewhere a new message shows the ↓ button instead;
+ * - a search result opened here is brought to the middle of the view and outlined a moment
+ *   (before any unread positioning); when the loaded messages stop short of the newest
+ *   (a window around an old result), reaching the bottom fetches the newer ones.
  */
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { loadOlder, markRead } from '../../chats';
-import { getState } from '../../store';
+import { fillChat, loadOlder, markRead } from '../../chats';
+import { getState, setState, useStore } from '../../store';
 import type { ChatOut, Id, MessageOut } from '../../types';
 
 /** Within this many pixels of the top, older messages are fetched. */
 const OLDER_AT = 600;
+/** How long a message opened from search stays outlined. */
+const FOUND_MS = 2500;
+
+/** Brings the focused message (a search result) into view; false while it is not loaded. */
+function showFound(el: HTMLElement, seq: number): boolean {
+  const row = el.querySelector<HTMLElement>(`.msg-row[data-seq="${seq}"]`);
+  if (!row) return false;
+  el.scrollTop += row.getBoundingClientRect().top - el.getBoundingClientRect().top - (el.clientHeight - row.offsetHeight) / 2;
+  // Outside Preact's rendering: a class of the moment, on the row as it is drawn now.
+  row.classList.add('found');
+  setTimeout(() => row.classList.remove('found'), FOUND_MS);
+  return true;
+}
 
 function anchorOf(el: HTMLElement): { seq: number; offset: number } | null {
   const row = el.querySelector<HTMLElement>('.msg-row[data-seq]');
@@ -68,6 +84,7 @@ export function useChatScroll({
   const unreadAfter = sepHidden ? null : (unreadRef.current ?? null);
   const positioned = useRef(false);
   const chased = useRef(0);
+  const focus = useStore((s) => s.focus);
 
   const tryMarkRead = useCallback(() => {
     if (document.visibilityState === 'visible' && atBottom.current) markRead(chatId);
@@ -87,6 +104,17 @@ export function useChatScroll({
     const el = scroller.current;
     if (!el) return;
     const first = messages[0]?.seq ?? null;
+    if (focus?.chatId === chatId && showFound(el, focus.seq)) {
+      setState({ focus: null });
+      positioned.current = true;
+      anchor.current = null;
+      atBottom.current = isNearBottom(el);
+      setShowDown(!atBottom.current);
+      prevFirstSeq.current = first;
+      prevLen.current = messages.length;
+      prevPending.current = pendingCount;
+      return;
+    }
     if (!positioned.current && messages.length && openAtUnread(el)) {
       prevFirstSeq.current = first;
       prevLen.current = messages.length;
@@ -116,7 +144,7 @@ export function useChatScroll({
     tryMarkRead();
     // Near the top (or too few messages to scroll): fetch older ones now, not on the next scroll.
     if (hasOlder && !loadingOlder && (el.scrollHeight <= el.clientHeight + 50 || el.scrollTop < OLDER_AT)) requestOlder();
-  }, [messages, pendingCount, hasOlder, loadingOlder]);
+  }, [messages, pendingCount, hasOlder, loadingOlder, focus]);
 
   /**
    * Opening a chat with unread messages: show the first unread one (under the "Unread
@@ -166,6 +194,8 @@ export function useChatScroll({
     if (atBottom.current) {
       setShowDown(false);
       tryMarkRead();
+      if ((getState().chats[chatId]?.lastSeq ?? 0) > (messages[messages.length - 1]?.seq ?? 0))
+        void fillChat(chatId).catch(() => undefined);
     }
     if (getState().loadingOlder[chatId]) anchor.current = anchorOf(el);
     else if (el.scrollTop < OLDER_AT) requestOlder();
@@ -179,6 +209,7 @@ export function useChatScroll({
 
   const jumpToBottom = () => {
     const el = scroller.current!;
+    void fillChat(chatId).catch(() => undefined);
     el.scrollTop = el.scrollHeight;
     atBottom.current = true;
     setShowDown(false);

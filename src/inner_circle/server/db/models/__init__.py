@@ -7,6 +7,7 @@ from inner_circle.server.db.models.media import Attachment, Blob, Upload
 from inner_circle.server.db.models.messages import Message
 from inner_circle.server.db.models.push import ChatMute, PushPreference, PushSubscription
 from inner_circle.server.db.models.rich import MessageMention, MessageReaction
+from inner_circle.server.db.models.search import MessageSearch
 from inner_circle.server.db.models.sync import ServerState, SyncEntry
 from inner_circle.server.db.models.users import FcmToken, RefreshToken, User
 
@@ -22,6 +23,7 @@ __all__ = [
     "Message",
     "MessageMention",
     "MessageReaction",
+    "MessageSearch",
     "PushPreference",
     "PushSubscription",
     "RefreshToken",

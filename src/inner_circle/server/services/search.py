@@ -1,0 +1,68 @@
+"""Full-text search over the messages a member may read (ADR 0015)."""
+
+from __future__ import annotations
+
+import uuid
+
+from inner_circle.core import limits
+from inner_circle.core.actor import Actor
+from inner_circle.core.errors import ValidationFailed
+from inner_circle.core.search_terms import highlights, parse_query
+from inner_circle.protocol.rest import SearchHitOut, SearchPageOut, TextRange
+from inner_circle.server.access import access_chat
+from inner_circle.server.db.uow import UnitOfWork
+from inner_circle.server.repositories import search as search_repo
+from inner_circle.server.services.views import message_out
+
+__all__ = ["search_messages"]
+
+
+def _cursor(before: str | None) -> int | None:
+    if before is None:
+        return None
+    if not before.isascii() or not before.isdigit() or not 0 < int(before) <= limits.CURSOR_MAX:
+        raise ValidationFailed("before: not a search cursor (pass nextBefore as it came)")
+    return int(before)
+
+
+async def search_messages(
+    uow: UnitOfWork,
+    actor: Actor,
+    q: str,
+    *,
+    chat_id: uuid.UUID | None = None,
+    sender_id: uuid.UUID | None = None,
+    before: str | None = None,
+    limit: int = limits.SEARCH_PAGE_DEFAULT,
+) -> SearchPageOut:
+    """The messages the actor may read that hold every word of ``q`` in any form (the
+    last word may be unfinished), newest first, each with its matching words.
+
+    Only chats the actor is in today, and in each what ``GET /messages`` would show
+    them; a deleted message never matches and an edited one matches its new words only.
+    ``chat_id`` / ``sender_id`` narrow the search; ``before`` is the ``nextBefore`` of
+    the previous page.
+
+    Raises:
+        ValidationFailed: ``q`` holds no word or too many; ``before`` is not a cursor.
+        NotFound: ``chat_id`` is a chat the actor is not in.
+    """
+    try:
+        query = parse_query(q)
+    except ValueError as exc:
+        raise ValidationFailed(f"q: {exc}") from exc
+    if query is None:
+        raise ValidationFailed("q: search for at least one word")
+    filters = search_repo.Filters(chat_id=chat_id, sender_id=sender_id, before=_cursor(before))
+    if chat_id is not None:
+        await access_chat(uow, actor, chat_id)
+    found = await search_repo.find(uow.session, actor.id, query, filters, limit + 1)
+    page = found[:limit]
+    hits = [
+        SearchHitOut(
+            message=message_out(message, sender, chat_name),
+            highlights=[TextRange(start=a, end=b) for a, b in highlights(message.content, query)],
+        )
+        for _, message, sender, chat_name in page
+    ]
+    return SearchPageOut(hits=hits, next_before=str(page[-1][0]) if len(found) > limit else None)

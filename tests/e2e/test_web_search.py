@@ -1,0 +1,94 @@
+"""Search from the chat list and inside a chat: results as you type, the matching words
+marked, and a tapped result opens its chat scrolled to the message, outlined."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import DESKTOP, api_token, shot, sign_in
+
+pytestmark = pytest.mark.browser
+
+COUNT = 150
+NEEDLE_AT = 20
+# The class the opened message carries while it is outlined.
+FOUND = re.compile(r"\bfound\b")
+
+
+def fill_chat(live_server: Any, owner: dict[str, Any], name: str, needle: str) -> str:
+    """A group of COUNT messages; message NEEDLE_AT says ``needle``."""
+    token = api_token(live_server.url, owner["username"], owner["password"])
+    with httpx.Client(
+        base_url=live_server.url, headers={"Authorization": f"Bearer {token}"}, timeout=10
+    ) as client:
+        chat = client.post("/chats", json={"name": name, "participantIds": []})
+        assert chat.status_code == 201, chat.text
+        chat_id = str(chat.json()["id"])
+        for i in range(1, COUNT + 1):
+            text = needle if i == NEEDLE_AT else f"message number {i:03d}"
+            r = client.post(f"/messages/{chat_id}", json={"content": text})
+            assert r.status_code == 201, r.text
+    return chat_id
+
+
+def test_search_from_the_chat_list_opens_the_message(
+    live_server: Any, new_page: Any, member: Any
+) -> None:
+    suffix = uuid.uuid4().hex[:5]
+    anna = member("anna", display_name=f"Anna {suffix}")
+    fill_chat(live_server, anna, f"Kitchen {suffix}", "Бабушкины рецепты пирогов с капустой")
+
+    page = new_page()
+    sign_in(page, anna["username"], anna["password"])
+    page.get_by_role("button", name="Search messages").click()
+    field = page.get_by_role("searchbox", name="Search messages")
+    field.fill("рецепт")
+    hit = page.locator(".search-hit", has_text="пирогов")
+    expect(hit).to_have_count(1)
+    expect(hit.locator("mark")).to_have_text(["рецепты"])
+    expect(hit).to_contain_text(f"Kitchen {suffix}")
+    shot(page, "search-results-phone.png")
+
+    hit.click()
+    expect(page.locator(".chat-head-title")).to_have_text(f"Kitchen {suffix}")
+    row = page.locator(".msg-row", has_text="Бабушкины рецепты")
+    expect(row).to_be_in_viewport()
+    expect(row).to_have_class(FOUND)
+    shot(page, "search-opened-message-phone.png")
+    # Far from the newest messages: those are not in view, the ↓ button is.
+    expect(page.locator(".msg-row", has_text=f"message number {COUNT:03d}")).not_to_be_in_viewport()
+    expect(page.get_by_role("button", name="Scroll to the latest message")).to_be_visible()
+
+
+def test_search_inside_a_chat_in_russian(live_server: Any, new_page: Any, member: Any) -> None:
+    suffix = uuid.uuid4().hex[:5]
+    anna = member("anna", display_name=f"Анна {suffix}")
+    title = f"Dacha {suffix}"
+    fill_chat(live_server, anna, title, "We found the old pancake recipes in the attic")
+
+    page = new_page(viewport=DESKTOP, locale="ru-RU")
+    page.get_by_label("Имя пользователя").fill(anna["username"])
+    page.get_by_label("Пароль").fill(anna["password"])
+    page.get_by_role("button", name="Войти").click()
+    page.locator(".chat-item", has_text=title).click()
+    expect(page.locator(".msg-row", has_text=f"message number {COUNT:03d}")).to_be_visible()
+
+    page.get_by_role("button", name="Поиск в этом чате").click()
+    page.get_by_role("searchbox", name="Поиск в этом чате").fill("Recipe")
+    hit = page.locator(".search-hit", has_text="pancake")
+    expect(hit.locator("mark")).to_have_text(["recipes"])
+    shot(page, "search-in-chat-desktop-ru.png")
+    page.get_by_role("searchbox", name="Поиск в этом чате").fill("нет такого слова")
+    expect(page.get_by_text("Ничего не найдено")).to_be_visible()
+    page.get_by_role("searchbox", name="Поиск в этом чате").fill("recipe")
+    hit.click()
+    expect(page.locator(".search-panel")).to_have_count(0)
+    row = page.locator(".msg-row", has_text="old pancake recipes")
+    expect(row).to_be_in_viewport()
+    expect(row).to_have_class(FOUND)
