@@ -4,6 +4,48 @@
 /** Every id on the wire (a UUID as a string). */
 export type Id = string;
 
+export interface AckOut {
+  ok: boolean;
+}
+
+export interface CallOut {
+  id: Id;
+  callerId: Id;
+  receiverId: Id | null;
+  chatId: Id | null;
+  status: 'ringing' | 'accepted' | 'ended' | 'rejected' | 'missed' | 'busy' | 'failed';
+  type: 'audio' | 'video';
+  startedAt: string | null;
+  endedAt: string | null;
+  duration: number | null;
+  durationMs: number | null;
+  endReason: string | null;
+  callerIceCandidates: IceCandidate[] | null;
+  receiverIceCandidates: IceCandidate[] | null;
+  sdpOffer: SessionDescription | null;
+  ringUntil: string;
+  createdAt: string;
+  updatedAt: string;
+  caller: UserBrief;
+  receiver: UserBrief | null;
+  participants: Id[];
+}
+
+export interface CallRespondIn {
+  callId: Id;
+  action: 'accept' | 'reject';
+}
+
+/** The call a `kind: "call"` message stands for (docs/calls.md). */
+export interface CallSummary {
+  id: Id;
+  type: 'audio' | 'video';
+  status: 'ringing' | 'accepted' | 'ended' | 'rejected' | 'missed' | 'busy' | 'failed';
+  durationMs: number;
+  callerId: Id;
+  endReason?: string | null;
+}
+
 /** Mute a chat for an hour, eight hours, for good, or unmute it. */
 export interface ChatMuteIn {
   duration: '1h' | '8h' | 'forever' | 'off';
@@ -64,6 +106,27 @@ export interface GroupChatIn {
   newMembersSeeHistory?: boolean;
 }
 
+/** As the browser's `RTCIceCandidate.toJSON()`; absent fields stay absent. */
+export interface IceCandidate {
+  candidate: string;
+  sdpMid?: string | null;
+  sdpMLineIndex?: number | null;
+  usernameFragment?: string | null;
+}
+
+export interface IceServer {
+  urls: string[];
+  username?: string | null;
+  credential?: string | null;
+}
+
+/** `targetUserId` for a call to one member, or `chatId` for a group call (ext). */
+export interface InitiateCallIn {
+  targetUserId?: Id | null;
+  chatId?: Id | null;
+  type?: 'audio' | 'video';
+}
+
 export interface InviteCreateIn {
   usageLimit?: number;
   expiresAt?: string | null;
@@ -118,6 +181,8 @@ export interface MessageOut {
   updatedAt: string;
   editedAt?: string | null;
   deletedAt?: string | null;
+  kind?: 'text' | 'call';
+  call?: CallSummary | null;
 }
 
 export interface ParticipantsAddIn {
@@ -139,6 +204,12 @@ export interface PrivateChatIn {
 
 export interface ProfileUpdateIn {
   displayName: string;
+}
+
+/** The seed's native decline button: no token, only a decline. */
+export interface PublicRespondIn {
+  callId: Id;
+  action?: 'reject';
 }
 
 export interface PushConfigOut {
@@ -207,6 +278,11 @@ export interface RemovedOut {
   message: string;
 }
 
+export interface SessionDescription {
+  sdp: string;
+  type: 'offer' | 'answer' | 'pranswer' | 'rollback';
+}
+
 /**
  * One missed change. `type` says which of the other fields is set:
  * message, messageUpdated (edited or deleted) → `message`; chat (created, renamed, members changed) → `chat`;
@@ -265,4 +341,9 @@ export interface UserOut {
   lastSeenAt?: string | null;
   createdAt: string;
   updatedAt: string;
+}
+
+export interface WebRtcConfigOut {
+  iceServers: IceServer[];
+  ttl: number;
 }
