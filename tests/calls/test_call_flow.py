@@ -159,7 +159,10 @@ async def test_a_member_on_a_call_is_busy(family: Family, sockets: Sockets) -> N
 async def test_an_unanswered_call_is_missed_by_the_sweep(
     start_server: Any, sockets: Sockets
 ) -> None:
-    family = await start_server(call_ring_seconds=0.5, call_sweep_seconds=0.1)
+    # Sockets on /calls alone outlive the timeout for connections that join no namespace.
+    family = await start_server(
+        call_ring_seconds=1.0, call_sweep_seconds=0.1, socket_connect_timeout_seconds=0.3
+    )
     anna, ben = await _pair(family)
     anna_sock, ben_sock = await sockets(family, anna), await sockets(family, ben)
     call = await initiate(family.url, anna, ben)
