@@ -21,6 +21,9 @@ from inner_circle.protocol.base import UtcDatetime, WireModel
 __all__ = [
     "AttachmentKind",
     "AttachmentOut",
+    "CallStatus",
+    "CallSummary",
+    "CallType",
     "ChatMediaItem",
     "ChatMediaPage",
     "ChatOut",
@@ -268,6 +271,21 @@ class ReactionOut(WireModel):
     user_ids: list[UUID]
 
 
+CallType = Literal["audio", "video"]
+CallStatus = Literal["ringing", "accepted", "ended", "rejected", "missed", "busy", "failed"]
+
+
+class CallSummary(WireModel):
+    """The call a ``kind: "call"`` message stands for (docs/calls.md)."""
+
+    id: UUID
+    type: CallType
+    status: CallStatus
+    duration_ms: int
+    caller_id: UUID
+    end_reason: str | None = None
+
+
 class MessageOut(WireModel):
     id: UUID
     chat_id: UUID
@@ -291,6 +309,9 @@ class MessageOut(WireModel):
     reactions: list[ReactionOut] = Field(default_factory=list)
     mentions: list[UUID] = Field(default_factory=list)
     pinned_at: UtcDatetime | None = None
+    # "call": an entry a finished call wrote; ``content`` is the text old clients show.
+    kind: Literal["text", "call"] = "text"
+    call: CallSummary | None = None
 
 
 class MemberReadState(WireModel):

@@ -17,6 +17,8 @@
   invitation codes per address through a lockout (codes are secrets worth guessing).
 * **Messages**: a token bucket per member, shared by REST and Socket.IO.
 * **Search**: a token bucket per member.
+* **Calls**: starting calls, a token bucket per member; the tokenless decline route,
+  per client address.
 
 Services stay unaware of all this: the limits are an edge concern, like the
 client address they key on. Every limit is set in :class:`Settings`; 0 disables it.
@@ -48,6 +50,8 @@ TOO_MANY_REGISTRATIONS = "Too many attempts to join; wait a moment and try again
 TOO_MANY_MESSAGES = "You are sending messages too fast; wait a moment"
 TOO_MANY_UPLOADS = "You are starting uploads too fast; wait a moment"
 TOO_MANY_SEARCHES = "You are searching too fast; wait a moment"
+TOO_MANY_CALLS = "You are starting calls too fast; wait a moment"
+TOO_MANY_REQUESTS = "Too many requests; wait a moment"
 # Outcomes that keep the attempt counted: a wrong password, at sign-in or password change.
 WRONG_SECRET = frozenset({ErrorCode.INVALID_CREDENTIALS, ErrorCode.WRONG_PASSWORD})
 # A lockout key and whether a success clears it (the member's own counters) or only
@@ -88,6 +92,10 @@ class Limits:
         self.messages = Bucket(settings.limit_message_burst, settings.limit_message_per_second)
         self.uploads = Bucket(settings.limit_upload_burst, settings.limit_upload_per_second)
         self.searches = Bucket(settings.limit_search_burst, settings.limit_search_per_second)
+        self.calls = Bucket(settings.limit_call_burst, settings.limit_calls_per_minute / 60)
+        self.public_respond = Bucket(
+            settings.limit_public_respond_burst, settings.limit_public_respond_per_minute / 60
+        )
         self.devices = DeviceMarks(
             settings.secret_key(), settings.limit_known_device_days * 24 * 3600
         )
@@ -196,16 +204,26 @@ class Limits:
         """Take a token from the member's search bucket; RateLimited when it is empty."""
         await self._take(f"searches:{user_id}", self.searches, TOO_MANY_SEARCHES)
 
+    async def upload_started(self, user_id: uuid.UUID) -> None:
+        """Take a token from the member's upload bucket; RateLimited when it is empty."""
+        await self._take(f"uploads:{user_id}", self.uploads, TOO_MANY_UPLOADS)
+
+    # --- calls ----------------------------------------------------------------------
+
+    async def call_started(self, user_id: uuid.UUID) -> None:
+        """Take a token from the member's call bucket (ringing someone is loud)."""
+        await self._take(f"calls:{user_id}", self.calls, TOO_MANY_CALLS)
+
+    async def call_declined_publicly(self, address: str | None) -> None:
+        """The tokenless decline route, per client address."""
+        await self._take(f"calls:public:{address}", self.public_respond, TOO_MANY_REQUESTS)
+
     async def _take(self, key: str, bucket: Bucket, refusal: str) -> None:
         if not (self.enabled and bucket.enabled):
             return
         wait = await self.backend.take(key, bucket, self._now())
         if wait > 0:
             raise RateLimited(refusal, wait)
-
-    async def upload_started(self, user_id: uuid.UUID) -> None:
-        """Take a token from the member's upload bucket; RateLimited when it is empty."""
-        await self._take(f"uploads:{user_id}", self.uploads, TOO_MANY_UPLOADS)
 
     # --- plumbing -------------------------------------------------------------------
 

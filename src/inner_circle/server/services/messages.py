@@ -11,7 +11,13 @@ from inner_circle.core.errors import Forbidden, InnerCircleError, NotFound, Vali
 from inner_circle.core.mentions import mentioned
 from inner_circle.core.text import is_blank
 from inner_circle.protocol.events import GetMessagesIn, ReadMarker, ServerEvent
-from inner_circle.protocol.rest import MessageOut, MessagePage, ReadStateOut, SendMessageIn
+from inner_circle.protocol.rest import (
+    CallSummary,
+    MessageOut,
+    MessagePage,
+    ReadStateOut,
+    SendMessageIn,
+)
 from inner_circle.server.access import access_chat, access_chats
 from inner_circle.server.db.models import Attachment, Chat, Message
 from inner_circle.server.db.uow import UnitOfWork
@@ -61,6 +67,8 @@ class SendRequest:
     republish: bool = False
     # A forward: the message it copies.
     forwarded: Origin | None = None
+    # A call entry (services/calls.py): the finished call this message stands for.
+    call: CallSummary | None = None
 
 
 SendResult = tuple[MessageOut, bool] | InnerCircleError
@@ -277,6 +285,8 @@ async def _store(
                 content=media.fallback_text(files[index]) if fallback else caption,
                 content_is_fallback=fallback,
                 client_message_id=request.body.client_message_id,
+                kind="text" if request.call is None else "call",
+                call=None if request.call is None else request.call.model_dump(mode="json"),
                 seq=last - len(items) + 1 + offset,
                 created_at=now,
                 updated_at=now,
@@ -449,12 +459,14 @@ async def edit_message(
     Search finds it by its new words only, from this commit on.
 
     Raises: NotFound (chat or message, or not a participant); Forbidden when the
-    message is someone else's; ValidationFailed when it was deleted.
+    message is someone else's; ValidationFailed when it was deleted or is a call entry.
     Emits: ``messageUpdated`` to every participant who can see the message.
     """
     chat, message = await _own_message(uow, actor, chat_id, message_id, allow_admin=False)
     if message.deleted_at is not None:
         raise ValidationFailed("A deleted message cannot be edited")
+    if message.kind == "call":
+        raise ValidationFailed("A call entry cannot be edited")
     now = uow.ctx.clock.now()
     message.content = content
     message.content_is_fallback = False  # the new text is a caption of the files

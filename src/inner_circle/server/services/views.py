@@ -10,6 +10,7 @@ from datetime import datetime
 
 from inner_circle.core.invites import invite_status
 from inner_circle.protocol.rest import (
+    CallSummary,
     ChatOut,
     ChatRef,
     ForwardedFromOut,
@@ -93,6 +94,8 @@ def message_out(
         reactions=[] if message.deleted_at else parts.reactions,
         mentions=parts.mentions,
         pinned_at=message.pinned_at,
+        kind="call" if message.kind == "call" else "text",
+        call=CallSummary.model_validate(message.call) if message.call else None,
     )
 
 

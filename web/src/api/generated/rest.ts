@@ -4,6 +4,10 @@
 /** Every id on the wire (a UUID as a string). */
 export type Id = string;
 
+export interface AckOut {
+  ok: boolean;
+}
+
 /** A file of a message (docs/media.md); URLs are short-lived signed URLs. */
 export interface AttachmentOut {
   id: Id;
@@ -19,6 +23,44 @@ export interface AttachmentOut {
   thumbnailUrl?: string | null;
   previewUrl?: string | null;
   url: string;
+}
+
+export interface CallOut {
+  id: Id;
+  callerId: Id;
+  receiverId: Id | null;
+  chatId: Id | null;
+  status: 'ringing' | 'accepted' | 'ended' | 'rejected' | 'missed' | 'busy' | 'failed';
+  type: 'audio' | 'video';
+  startedAt: string | null;
+  endedAt: string | null;
+  duration: number | null;
+  durationMs: number | null;
+  endReason: string | null;
+  callerIceCandidates: IceCandidate[] | null;
+  receiverIceCandidates: IceCandidate[] | null;
+  sdpOffer: SessionDescription | null;
+  ringUntil: string;
+  createdAt: string;
+  updatedAt: string;
+  caller: UserBrief;
+  receiver: UserBrief | null;
+  participants: Id[];
+}
+
+export interface CallRespondIn {
+  callId: Id;
+  action: 'accept' | 'reject';
+}
+
+/** The call a `kind: "call"` message stands for (docs/calls.md). */
+export interface CallSummary {
+  id: Id;
+  type: 'audio' | 'video';
+  status: 'ringing' | 'accepted' | 'ended' | 'rejected' | 'missed' | 'busy' | 'failed';
+  durationMs: number;
+  callerId: Id;
+  endReason?: string | null;
 }
 
 export interface ChatMediaItem {
@@ -108,6 +150,28 @@ export interface GroupChatIn {
   newMembersSeeHistory?: boolean;
 }
 
+/** As the browser's `RTCIceCandidate.toJSON()`; absent fields stay absent. */
+export interface IceCandidate {
+  candidate: string;
+  sdpMid?: string | null;
+  sdpMLineIndex?: number | null;
+  usernameFragment?: string | null;
+}
+
+/** An `RTCIceServer`: STUN entries carry no username or credential at all. */
+export interface IceServer {
+  urls: string[];
+  username?: string | null;
+  credential?: string | null;
+}
+
+/** `targetUserId` for a call to one member, or `chatId` for a group call (ext). */
+export interface InitiateCallIn {
+  targetUserId?: Id | null;
+  chatId?: Id | null;
+  type?: 'audio' | 'video';
+}
+
 export interface InviteCreateIn {
   usageLimit?: number;
   expiresAt?: string | null;
@@ -181,6 +245,8 @@ export interface MessageOut {
   reactions?: ReactionOut[];
   mentions?: Id[];
   pinnedAt?: string | null;
+  kind?: 'text' | 'call';
+  call?: CallSummary | null;
 }
 
 export interface ParticipantsAddIn {
@@ -202,6 +268,12 @@ export interface PrivateChatIn {
 
 export interface ProfileUpdateIn {
   displayName: string;
+}
+
+/** The seed's native decline button: no token, only a decline. */
+export interface PublicRespondIn {
+  callId: Id;
+  action?: 'reject';
 }
 
 export interface PushConfigOut {
@@ -305,6 +377,11 @@ export interface SearchPageOut {
   nextBefore: string | null;
 }
 
+export interface SessionDescription {
+  sdp: string;
+  type: 'offer' | 'answer' | 'pranswer' | 'rollback';
+}
+
 export interface StorageOut {
   totalBytes: number;
   fileCount: number;
@@ -391,4 +468,9 @@ export interface UserOut {
   lastSeenAt?: string | null;
   createdAt: string;
   updatedAt: string;
+}
+
+export interface WebRtcConfigOut {
+  iceServers: IceServer[];
+  ttl: number;
 }

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     ForeignKey,
     Index,
@@ -81,3 +83,6 @@ class Message(Base):
     )
     pinned_at: Mapped[datetime | None] = mapped_column("pinnedAt", UTCDateTime, nullable=True)
     pinned_by_id: Mapped[uuid.UUID | None] = mapped_column("pinnedById", Uuid, nullable=True)
+    # "text", or "call": an entry a finished call wrote (``call`` holds its summary).
+    kind: Mapped[str] = mapped_column(String(8), server_default="text", default="text")
+    call: Mapped[dict[str, Any] | None] = mapped_column("call", JSON, nullable=True)
