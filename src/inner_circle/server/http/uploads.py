@@ -13,6 +13,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response
 from pydantic import ValidationError
+from starlette.requests import ClientDisconnect
 
 from inner_circle.core.errors import ValidationFailed
 from inner_circle.protocol.rest import UploadMetadataIn, UploadStatusOut
@@ -150,7 +151,12 @@ async def append(
     if (content_type or "").split(";")[0].strip().lower() != OFFSET_STREAM:
         return error_response(415, "VALIDATION_FAILED", f"Content-Type must be {OFFSET_STREAM}")
     start = _number(upload_offset, "Upload-Offset")
-    written = await media.receive(uows, actor, upload_id, start, request.stream())
+    try:
+        written = await media.receive(uows, actor, upload_id, start, request.stream())
+    except ClientDisconnect:
+        # A cut connection is what tus is for: the bytes that arrived are kept, the client
+        # asks HEAD where to resume. Nobody reads this answer.
+        return Response(status_code=400, headers=TUS)
     return Response(status_code=204, headers={**TUS, "Upload-Offset": str(written)})
 
 

@@ -6,6 +6,8 @@ carry our Content-Type and Content-Disposition choices (``response-content-*``).
 
 from __future__ import annotations
 
+import asyncio
+import io
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -18,6 +20,13 @@ from botocore.exceptions import ClientError
 __all__ = ["S3MediaStore"]
 
 CHUNK = 256 * 1024
+PART = 8 * 1024 * 1024  # S3 parts are at least 5 MB (but the last)
+
+
+def _read_part(source: Path, offset: int) -> bytes:
+    with source.open("rb") as handle:
+        handle.seek(offset)
+        return handle.read(PART)
 
 
 class S3MediaStore:
@@ -60,11 +69,37 @@ class S3MediaStore:
             await s3.create_bucket(Bucket=self.bucket)
 
     async def put(self, key: str, source: Path, content_type: str) -> None:
+        """Streamed from the file one part at a time (a part in memory, never the file):
+        small files in one PUT, larger ones as a multipart upload."""
         s3 = await self._s3()
-        # upload_file streams the file (multipart for big ones), never reading it whole.
-        await s3.upload_file(
-            str(source), self.bucket, self.prefix + key, ExtraArgs={"ContentType": content_type}
+        name = self.prefix + key
+        size = (await asyncio.to_thread(source.stat)).st_size
+        if size <= PART:
+            body = await asyncio.to_thread(source.read_bytes)
+            await s3.put_object(
+                Bucket=self.bucket, Key=name, Body=io.BytesIO(body), ContentType=content_type
+            )
+            return
+        started = await s3.create_multipart_upload(
+            Bucket=self.bucket, Key=name, ContentType=content_type
         )
+        upload_id = started["UploadId"]
+        parts = []
+        try:
+            for number, offset in enumerate(range(0, size, PART), start=1):
+                chunk = await asyncio.to_thread(_read_part, source, offset)
+                answer = await s3.upload_part(
+                    Bucket=self.bucket, Key=name, UploadId=upload_id,
+                    PartNumber=number, Body=io.BytesIO(chunk),
+                )  # fmt: skip
+                parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+            await s3.complete_multipart_upload(
+                Bucket=self.bucket, Key=name, UploadId=upload_id,
+                MultipartUpload={"Parts": parts},
+            )  # fmt: skip
+        except BaseException:
+            await s3.abort_multipart_upload(Bucket=self.bucket, Key=name, UploadId=upload_id)
+            raise
 
     async def size(self, key: str) -> int | None:
         s3 = await self._s3()
