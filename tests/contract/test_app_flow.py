@@ -309,3 +309,20 @@ async def _register(family: Family, name: str) -> Any:
         )
     finally:
         await app.close()
+
+
+async def test_a_file_from_the_web_client_reads_as_text_in_the_app(
+    family: Family, app_of: Join
+) -> None:
+    boris = await app_of("boris")
+    anna = await family.member("anna")  # the web client (SDK) sends a file
+    chat = await anna.private_chat(uuid.UUID(boris.user_id))
+    upload = await anna.upload_file(b"%PDF-1.4 plan", name="plan.pdf")
+    await anna.post_message(chat.id, attachment_ids=[upload.id])
+    history = (await boris.get(f"/messages/{chat.id}")).json()
+    for message in history:
+        dart.check_message(message)
+    assert history[-1]["content"] == "📎 plan.pdf"
+    item = next(c for c in (await boris.get("/chats")).json() if c["isPrivate"])
+    dart.check_chat_item(item)
+    assert item["lastMessage"]["content"] == "📎 plan.pdf"

@@ -126,11 +126,15 @@ def png_bomb(side: int = 100_000) -> bytes:
     """A tiny PNG whose header claims ``side``×``side`` pixels (a decompression bomb)."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
     rows = zlib.compress(b"\x00" * 1024)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+    )
 
 
 def ffmpeg_file(tmp_path: Path, name: str, *args: str) -> bytes:
@@ -139,7 +143,10 @@ def ffmpeg_file(tmp_path: Path, name: str, *args: str) -> bytes:
         need_service("ffmpeg is not installed")
     target = tmp_path / name
     subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", *args, str(target)], check=True, capture_output=True, timeout=60
+        ["ffmpeg", "-v", "error", "-y", *args, str(target)],
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
     return target.read_bytes()
 

@@ -4,11 +4,13 @@ a message with the photo, and what the other member downloads."""
 from __future__ import annotations
 
 import io
+import os
+import stat
 
 import httpx
 from PIL import Image
 
-from tests.media.conftest import GPS_IFD, photo_with_gps, png
+from tests.media.conftest import GPS_IFD, photo_with_gps, png, tus_create
 from tests.support import Family
 
 
@@ -71,3 +73,30 @@ async def test_a_caption_is_the_content_and_several_photos_keep_their_order(
         )
     contents = [m["content"] for m in page.json()]
     assert contents[-2:] == ["Our first snow", "📷 2 photos"]
+
+
+async def test_stored_and_staged_files_are_private(media_family: Family) -> None:
+    if media_family.settings.media_backend != "local":
+        return  # the bucket's policy is the store's business
+    previous = os.umask(0o022)  # a usual umask: files would be world-readable by default
+    try:
+        anna = await media_family.member("anna")
+        ben = await media_family.member("ben")
+        chat = await anna.private_chat(ben.user_id)
+        upload = await anna.upload_file(photo_with_gps(), name="home.jpg")
+        await anna.post_message(chat.id, attachment_ids=[upload.id])
+        started = await tus_create(anna, 100, filename="half.bin")
+        await anna.request(
+            "PATCH", f"/uploads/{started}",
+            headers={"Tus-Resumable": "1.0.0", "Upload-Offset": "0",
+                     "Content-Type": "application/offset+octet-stream"},
+            content=b"x" * 10,
+        )  # fmt: skip
+    finally:
+        os.umask(previous)
+    data = media_family.settings.data_dir
+    found = [p for folder in ("media", "uploads") for p in (data / folder).rglob("*")]
+    assert (data / "uploads" / f"{started}.part").is_file()
+    for path in [data / "media", data / "uploads", *found]:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode & 0o077 == 0, f"{path} is {oct(mode)}"

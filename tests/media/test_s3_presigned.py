@@ -39,7 +39,9 @@ async def test_downloads_come_straight_from_the_store(
         pdf = await http.get(pdf_url)
         seek = await http.get(pdf_url, headers={"Range": "bytes=0-3"})
         parts = urlsplit(pdf_url)
-        tampered = await http.get(parts._replace(query=parts.query.replace("plan.pdf", "x.pdf")).geturl())
+        tampered = await http.get(
+            parts._replace(query=parts.query.replace("plan.pdf", "x.pdf")).geturl()
+        )
         thumb = await http.get(sent.attachments[0].thumbnail_url or "")
     assert image.status_code == 200 and image.headers["content-type"] == "image/jpeg"
     assert b"GPS" not in image.content

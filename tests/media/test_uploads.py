@@ -248,7 +248,12 @@ async def test_bad_upload_headers_are_refused(media_family: Family) -> None:
             await http.post("/uploads", headers={**auth(anna), **TUS, "Upload-Length": "0"}),
             await http.post(
                 "/uploads",
-                headers={**auth(anna), **TUS, "Upload-Length": "5", "Upload-Metadata": "filename %%%"},
+                headers={
+                    **auth(anna),
+                    **TUS,
+                    "Upload-Length": "5",
+                    "Upload-Metadata": "filename %%%",
+                },
             ),
             await http.post(
                 "/uploads",

@@ -61,7 +61,12 @@ async def test_a_video_gets_a_poster_and_its_duration(media_family: Family, tmp_
     upload = await anna.upload_file(video_mp4(tmp_path), name="clip.mp4")
     assert upload.attachment is not None, upload.error
     video = upload.attachment
-    assert (video.kind, video.mime_type, video.width, video.height) == ("video", "video/mp4", 160, 120)
+    assert (video.kind, video.mime_type, video.width, video.height) == (
+        "video",
+        "video/mp4",
+        160,
+        120,
+    )
     assert video.duration_ms is not None and 1900 <= video.duration_ms <= 2100
     assert video.blurhash and video.thumbnail_url
 

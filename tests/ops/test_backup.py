@@ -192,20 +192,31 @@ async def test_backup_restore_and_export_carry_the_media(
     upload = await anna.upload_file(b"%PDF-1.4 the family tree", name="tree.pdf")
     sent = await anna.post_message(chat.id, "the tree", attachment_ids=[upload.id])
     archive = tmp_path / "family.tar.gz"
-    made = await cli("backup", "--output", str(archive), database_url=database_url, data_dir=tmp_path)
+    made = await cli(
+        "backup", "--output", str(archive), database_url=database_url, data_dir=tmp_path
+    )
     assert made.returncode == 0, made.stderr
     exported = tmp_path / "family.json"
     made = await cli("export", "-o", str(exported), database_url=database_url, data_dir=tmp_path)
     assert made.returncode == 0, made.stderr
     [with_file] = [
-        m for c in json.loads(exported.read_text())["chats"] for m in c["messages"] if m["attachments"]
+        m
+        for c in json.loads(exported.read_text())["chats"]
+        for m in c["messages"]
+        if m["attachments"]
     ]
     [entry] = with_file["attachments"]
-    assert (entry["name"], entry["kind"], entry["mimeType"]) == ("tree.pdf", "file", "application/pdf")
+    assert (entry["name"], entry["kind"], entry["mimeType"]) == (
+        "tree.pdf",
+        "file",
+        "application/pdf",
+    )
     assert (tmp_path / "media" / entry["file"]).read_bytes() == b"%PDF-1.4 the family tree"
 
     restored_dir = tmp_path / "restored"
-    restored = await cli("restore", str(archive), database_url=fresh_database, data_dir=restored_dir)
+    restored = await cli(
+        "restore", str(archive), database_url=fresh_database, data_dir=restored_dir
+    )
     assert restored.returncode == 0, restored.stderr
     settings = make_settings(fresh_database, restored_dir)
     server = ThreadedServer(settings)

@@ -72,9 +72,7 @@ class World:
 
     async def fresh_upload(self) -> uuid.UUID:
         """An upload of anna's, begun (5 bytes of 10 arrived)."""
-        status = await self.anna.request(
-            "POST", "/uploads", headers={**TUS, "Upload-Length": "10"}
-        )
+        status = await self.anna.request("POST", "/uploads", headers={**TUS, "Upload-Length": "10"})
         upload_id = uuid.UUID(status.json()["id"])
         await self.anna.request(
             "PATCH", f"/uploads/{upload_id}",
@@ -140,6 +138,8 @@ class Raw:
 
     headers: dict[str, str]
     content: bytes = b""
+
+
 Builder = Callable[[World, str], Awaitable[Call]]
 OK = (200, 201, 204)
 AUTH = {"anonymous": 401, "deactivated": 401}

@@ -8,9 +8,25 @@ import shutil
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
+# The data folder's rule: private folders and files, whatever the umask.
+from inner_circle.server.db.files import PRIVATE_DIR, PRIVATE_FILE
+
 __all__ = ["LocalMediaStore"]
 
 CHUNK = 256 * 1024
+
+
+def _private_dirs(root: Path, folder: Path) -> None:
+    """Create ``folder`` and its parents up to ``root``, each private (``mkdir``'s
+    ``parents`` would give the parents the default mode)."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        if folder == root:
+            break
+        folder = folder.parent
+    for path in reversed(missing):
+        path.mkdir(mode=PRIVATE_DIR, exist_ok=True)
 
 
 class LocalMediaStore:
@@ -28,9 +44,11 @@ class LocalMediaStore:
 
     def _put(self, key: str, source: Path) -> None:
         target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        _private_dirs(self.root.resolve(), target.parent)
         partial = target.with_name(target.name + ".partial")
-        shutil.copyfile(source, partial)
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+        with os.fdopen(fd, "wb") as out, source.open("rb") as data:
+            shutil.copyfileobj(data, out, CHUNK)
         os.replace(partial, target)
 
     async def size(self, key: str) -> int | None:

@@ -265,7 +265,9 @@ def make_backup(settings: Settings, output: Path, *, logical: bool = False) -> B
             if manifest["media"] == "included":
                 # After the database snapshot: files are immutable and named by content,
                 # so every file a restored row names is here (docs/media.md: backups).
-                archive.add(settings.data_dir / MEDIA_FOLDER, arcname=MEDIA_FOLDER, filter=_no_partial)
+                archive.add(
+                    settings.data_dir / MEDIA_FOLDER, arcname=MEDIA_FOLDER, filter=_no_partial
+                )
         partial.replace(output)
     return BackupMade(kind, form, revision, notes)
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from inner_circle import __version__
-from inner_circle.server.ops.backup import OpsError, with_engine
 from inner_circle.server.media.runtime import blob_key
+from inner_circle.server.ops.backup import OpsError, with_engine
 from inner_circle.server.settings import Settings
 
 __all__ = ["EXPORT_FORMAT", "export_history"]

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import uuid
 from collections.abc import AsyncIterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from inner_circle.core.actor import Actor
 from inner_circle.core.errors import (
@@ -37,6 +39,7 @@ from inner_circle.protocol.rest import (
     UploadStatusOut,
 )
 from inner_circle.server.access import access_chat
+from inner_circle.server.db.files import PRIVATE_FILE
 from inner_circle.server.db.models import Attachment, Blob, Upload
 from inner_circle.server.db.uow import UnitOfWork, UnitOfWorkFactory
 from inner_circle.server.media.processing import Processed, Refused, process, sha256_of
@@ -212,9 +215,10 @@ async def _detached(
         return upload
 
 
-async def _append(path: object, written: int, size: int, chunks: AsyncIterable[bytes]) -> int:
+async def _append(path: Path, written: int, size: int, chunks: AsyncIterable[bytes]) -> int:
     # Appending to a local file lands in the page cache: no blocking worth a thread.
-    with open(path, "ab") as handle:  # type: ignore[call-overload]  # noqa: ASYNC230
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE)
+    with os.fdopen(fd, "ab") as handle:
         try:
             async for chunk in chunks:
                 room = size - written
