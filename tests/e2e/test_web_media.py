@@ -60,6 +60,24 @@ def open_chat(page: Any, title: str) -> None:
     expect(page.locator(".chat-head-title")).to_have_text(title)
 
 
+def notes_chat(
+    live_server: Any, new_page: Any, member: Any, title: str
+) -> tuple[Any, dict[str, str], str]:
+    """A new member's own group (no one else in it), open on a phone: page, API headers, id."""
+    m = member("notes")
+    headers = {
+        "Authorization": f"Bearer {api_token(live_server.url, m['username'], m['password'])}"
+    }
+    r = httpx.post(
+        f"{live_server.url}/chats", json={"name": title, "participantIds": []}, headers=headers
+    )
+    assert r.status_code == 201, r.text
+    page = new_page(viewport=PHONE)
+    sign_in(page, m["username"], m["password"])
+    open_chat(page, title)
+    return page, headers, str(r.json()["id"])
+
+
 def test_photos_files_and_voice_between_two_members(
     live_server: Any, new_page: Any, member: Any, tmp_path: Path
 ) -> None:
@@ -235,17 +253,7 @@ def test_photos_files_and_voice_between_two_members(
 def test_hold_to_record_on_touch_drop_a_file_and_a_refused_picture(
     live_server: Any, new_page: Any, member: Any
 ) -> None:
-    m = member("voice")
-    token = api_token(live_server.url, m["username"], m["password"])
-    r = httpx.post(
-        f"{live_server.url}/chats",
-        json={"name": "Voice notes", "participantIds": []},
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    assert r.status_code == 201, r.text
-    page = new_page(viewport=PHONE)
-    sign_in(page, m["username"], m["password"])
-    open_chat(page, "Voice notes")
+    page, headers, chat_id = notes_chat(live_server, new_page, member, "Voice notes")
     mic = page.get_by_role("button", name="Record voice message")
     box = mic.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
@@ -264,10 +272,7 @@ def test_hold_to_record_on_touch_drop_a_file_and_a_refused_picture(
     mic.dispatch_event("pointerup", {**touch, "clientX": x})
     expect(page.locator(".msg-row.mine[data-seq] .voice-player")).to_have_count(1)
     expect(page.locator(".recorder-preview")).to_have_count(0)
-    history = httpx.get(
-        f"{live_server.url}/messages/{r.json()['id']}",
-        headers={"Authorization": f"Bearer {token}"},
-    )
+    history = httpx.get(f"{live_server.url}/messages/{chat_id}", headers=headers)
     assert [[a["kind"] for a in msg["attachments"]] for msg in history.json()] == [["voice"]]
     assert history.json()[0]["content"].startswith("🎤")
 
@@ -315,17 +320,7 @@ def test_a_video_plays_inline_with_its_poster(
 ) -> None:
     clip = tmp_path / "clip.mp4"
     clip.write_bytes(video_mp4(tmp_path))  # skips without ffmpeg
-    m = member("video")
-    token = api_token(live_server.url, m["username"], m["password"])
-    r = httpx.post(
-        f"{live_server.url}/chats",
-        json={"name": "Home videos", "participantIds": []},
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    assert r.status_code == 201, r.text
-    page = new_page(viewport=PHONE)
-    sign_in(page, m["username"], m["password"])
-    open_chat(page, "Home videos")
+    page, _, _ = notes_chat(live_server, new_page, member, "Home videos")
     attach(page, "Photo or video", [clip])
     page.get_by_role("button", name="Send").click()
     tile = page.locator(".msg-row.mine[data-seq] .media-tile.is-video")

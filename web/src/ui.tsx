@@ -51,9 +51,14 @@ const PATHS = {
 export type IconName = keyof typeof PATHS;
 
 export function Icon({ name, class: cls }: { name: IconName; class?: string }) {
+  return <PathIcon d={PATHS[name]} class={cls} />;
+}
+
+/** A 24×24 icon from its SVG path (other icon sets, e.g. the media screens', use it too). */
+export function PathIcon({ d, class: cls }: { d: string; class?: string }) {
   return (
     <svg class={`icon ${cls || ''}`} viewBox="0 0 24 24" aria-hidden="true" focusable="false">
-      <path d={PATHS[name]} />
+      <path d={d} />
     </svg>
   );
 }

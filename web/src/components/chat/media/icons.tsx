@@ -1,4 +1,6 @@
 /** The media screens' icons (Material Symbols paths), beside ui.tsx's set. */
+import { PathIcon } from '../../../ui';
+
 const PATHS = {
   attach:
     'M16.5 6v11.5c0 2.21-1.79 4-4 4s-4-1.79-4-4V5a2.5 2.5 0 0 1 5 0v10.5c0 .55-.45 1-1 1s-1-.45-1-1V6H10v9.5a2.5 2.5 0 0 0 5 0V5c0-2.21-1.79-4-4-4S7 2.79 7 5v12.5c0 3.04 2.46 5.5 5.5 5.5s5.5-2.46 5.5-5.5V6h-1.5z',
@@ -25,9 +27,5 @@ const PATHS = {
 export type MediaIconName = keyof typeof PATHS;
 
 export function MediaIcon({ name, class: cls }: { name: MediaIconName; class?: string }) {
-  return (
-    <svg class={`icon ${cls || ''}`} viewBox="0 0 24 24" aria-hidden="true" focusable="false">
-      <path d={PATHS[name]} />
-    </svg>
-  );
+  return <PathIcon d={PATHS[name]} class={cls} />;
 }
