@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from inner_circle.sdk.errors import InnerCircleAPIError
-from tests.media.conftest import video_mp4, voice_ogg
+from tests.media.conftest import ffmpeg_file, video_mp4, voice_ogg
 from tests.support import Family
 
 
@@ -35,6 +35,27 @@ async def test_a_voice_message_over_the_socket(media_family: Family, tmp_path: P
     assert received["attachments"][0]["kind"] == "voice"
     audio = await ben.download(received["attachments"][0]["url"])
     assert audio.headers["content-type"] == "audio/ogg" and audio.content == recording
+
+
+@pytest.mark.parametrize(
+    ("name", "codec", "served"),
+    [
+        ("voice.webm", ["-c:a", "libopus"], "audio/webm"),  # Chrome and Firefox record this
+        ("voice.mp4", ["-c:a", "aac"], "audio/mp4"),  # Safari records AAC in MP4
+    ],
+)
+async def test_voice_from_every_browser_recorder(
+    media_family: Family, tmp_path: Path, name: str, codec: list[str], served: str
+) -> None:
+    recording = ffmpeg_file(
+        tmp_path, name, "-f", "lavfi", "-i", "sine=frequency=300:duration=2.2", *codec
+    )
+    anna = await media_family.member("anna")
+    upload = await anna.upload_file(recording, name=name, kind="voice")
+    assert upload.attachment is not None, upload.error
+    assert (upload.attachment.kind, upload.attachment.mime_type) == ("voice", served)
+    assert upload.attachment.duration_ms is not None
+    assert 2100 <= upload.attachment.duration_ms <= 2400
 
 
 async def test_a_waveform_is_computed_when_the_recorder_sent_none(
