@@ -30,6 +30,37 @@ def make_group(live_server: Any, owner: dict[str, Any], name: str, *others: dict
     return str(r.json()["id"])
 
 
+def anna_and_boris(
+    live_server: Any,
+    new_page: Any,
+    member: Any,
+    word: str,
+    *,
+    boris_admin: bool = False,
+    viewport: dict[str, int] = DESKTOP,
+    anna_locale: str = "en-US",
+) -> tuple[str, Any, Any, str]:
+    """Anna and Boris (display names with a fresh suffix) in a new group, each signed in
+    in a browser with the group open: (suffix, Anna's page, Boris's page, group name)."""
+    suffix = uuid.uuid4().hex[:5]
+    anna = member("anna", display_name=f"Anna {suffix}")
+    boris = member("boris", admin=boris_admin, display_name=f"Boris {suffix}")
+    group = f"{word} {suffix}"
+    make_group(live_server, anna, group, boris)
+    a = new_page(viewport=viewport, locale=anna_locale)
+    if anna_locale.startswith("ru"):
+        a.get_by_label("Имя пользователя").fill(anna["username"])
+        a.get_by_label("Пароль").fill(anna["password"])
+        a.get_by_role("button", name="Войти").click()
+    else:
+        sign_in(a, anna["username"], anna["password"])
+    b = new_page(viewport=viewport)
+    sign_in(b, boris["username"], boris["password"])
+    open_chat(a, group)
+    open_chat(b, group)
+    return suffix, a, b, group
+
+
 def open_chat(page: Any, title: str) -> None:
     page.locator(".chat-item", has_text=title).first.click()
     expect(page.locator(".chat-head-title")).to_have_text(title)
@@ -51,18 +82,7 @@ def by_id(page: Any, message_id: str | None) -> Any:
 
 
 def test_edit_and_delete_are_seen_live(live_server: Any, new_page: Any, member: Any) -> None:
-    suffix = uuid.uuid4().hex[:5]
-    anna = member("anna", display_name=f"Anna {suffix}")
-    boris = member("boris", admin=True, display_name=f"Boris {suffix}")
-    group = f"Edits {suffix}"
-    make_group(live_server, anna, group, boris)
-
-    a = new_page(viewport=DESKTOP)
-    sign_in(a, anna["username"], anna["password"])
-    b = new_page(viewport=DESKTOP)
-    sign_in(b, boris["username"], boris["password"])
-    open_chat(a, group)
-    open_chat(b, group)
+    _, a, b, group = anna_and_boris(live_server, new_page, member, "Edits", boris_admin=True)
 
     mine = send(a, "See you at 5")
     expect(b.locator(".msg-row.theirs", has_text="See you at 5")).to_be_visible()

@@ -162,6 +162,25 @@ async def test_socket_send_is_limited_and_the_connection_stays(start_server: Sta
     assert chats["chats"][0]["lastSeq"] == 3
 
 
+async def test_reactions_and_pins_spend_the_message_budget(start_server: StartServer) -> None:
+    family = await start_server(**LOW_MESSAGES)
+    anna = await family.member("anna", connect=True)
+    ben = await family.member("ben")
+    chat = await anna.private_chat(ben.user_id)
+    sent = await ben.post_message(chat.id, "a message to react to")
+    await anna.react(chat.id, sent.id, "👍")
+    await anna.pin(chat.id, sent.id)
+    ref = {"chatId": str(chat.id), "messageId": str(sent.id)}
+    await anna.call("react", {**ref, "emoji": "❤️"})
+    with pytest.raises(RateLimitedError):
+        await anna.unreact(chat.id, sent.id, "👍")
+    assert anna.sio is not None
+    ack = await anna.sio.call("pinMessage", ref, timeout=10)
+    assert ack["error"]["code"] == "RATE_LIMITED"
+    (shown,) = await ben.history(chat.id)
+    assert [r.emoji for r in shown.reactions] == ["👍", "❤️"]  # the refused one changed nothing
+
+
 async def test_limits_are_shared_by_processes_through_redis(
     start_server: StartServer, redis_url: str, redis_prefix: str
 ) -> None:

@@ -10,7 +10,7 @@ from inner_circle.protocol.rest import (
     RegisterIn,
     SendMessageIn,
 )
-from inner_circle.server.services import accounts, chats, messages, presence
+from inner_circle.server.services import accounts, chats, messages, pins, presence, reactions
 from inner_circle.server.services.invites import issue_invite
 from tests.services.conftest import EVERYONE, World, bag
 
@@ -163,3 +163,38 @@ async def test_presence_first_and_last_connection(world: World) -> None:
     assert world.notifier.take() == []
     await world.run(lambda uow: presence.connection_closed(uow, anna.id, "s2"))
     assert world.notifier.take() == [("userDisconnected", EVERYONE), ("presence", EVERYONE)]
+
+
+async def test_reactions_and_pins_tell_only_who_can_see_the_message(world: World) -> None:
+    anna = await world.member("anna")
+    boris = await world.member("boris")
+    clara = await world.member("clara")
+    group = await world.run(
+        lambda uow: chats.create_group_chat(
+            uow,
+            anna,
+            GroupChatIn(name="Late", participant_ids=[boris.id], new_members_see_history=False),
+        )
+    )
+    body = SendMessageIn(chat_id=group.id, content="before clara")
+    sent, _ = await world.run(lambda uow: messages.send_message(uow, anna, body))
+    await world.run(lambda uow: chats.add_participants(uow, anna, group.id, [clara.id]))
+    world.notifier.take()
+
+    def react(active: bool):  # type: ignore[no-untyped-def]
+        return lambda uow: reactions.set_reaction(
+            uow, boris, group.id, sent.id, "👍", active=active
+        )
+
+    await world.run(react(True))
+    assert world.notifier.take() == [("reactionsUpdated", {anna.id, boris.id})]
+    await world.run(react(True))
+    assert world.notifier.take() == []  # nothing changed: nothing announced
+    await world.run(react(False))
+    assert world.notifier.take() == [("reactionsUpdated", {anna.id, boris.id})]
+    await world.run(lambda uow: pins.set_pin(uow, anna, group.id, sent.id, pinned=True))
+    assert world.notifier.take() == [("messagePinned", {anna.id, boris.id})]
+    await world.run(lambda uow: pins.set_pin(uow, anna, group.id, sent.id, pinned=True))
+    assert world.notifier.take() == []
+    await world.run(lambda uow: pins.set_pin(uow, boris, group.id, sent.id, pinned=False))
+    assert world.notifier.take() == [("messageUnpinned", {anna.id, boris.id})]

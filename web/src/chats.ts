@@ -136,7 +136,13 @@ export function applyReadMarker(chatId: Id, userId: Id, seq: number, kind: 'read
     if (kind === 'read' && s.me && userId === s.me.id && seq > chat.lastReadSeq) {
       // Read on another device of mine.
       const unread = (s.messages[chatId] || []).filter((m) => m.seq > seq && m.senderId !== s.me!.id).length;
-      next = { ...next, lastReadSeq: seq, unreadCount: seq >= chat.lastSeq ? 0 : Math.min(chat.unreadCount, unread) };
+      const mentions = (s.messages[chatId] || []).filter((m) => m.seq > seq && !m.deletedAt && m.mentions?.includes(s.me!.id)).length;
+      next = {
+        ...next,
+        lastReadSeq: seq,
+        unreadCount: seq >= chat.lastSeq ? 0 : Math.min(chat.unreadCount, unread),
+        unreadMentions: seq >= chat.lastSeq ? 0 : Math.min(chat.unreadMentions ?? 0, mentions),
+      };
     }
     return next === chat ? {} : { chats: { ...s.chats, [chatId]: next } };
   });

@@ -1,7 +1,8 @@
 """Which members a message mentions: ``@username`` or ``@Display Name`` tokens.
 
-No I/O: the server passes the chat's members; a token names a member when it is followed
-by the end of the text or a character that cannot continue a name.
+No I/O: the server passes the chat's members; a token names a member when its ``@`` does not
+follow a letter or digit and it is followed by the end of the text or a character that cannot
+continue a name.
 """
 
 from __future__ import annotations
@@ -22,7 +23,12 @@ def mentioned(text: str, members: Iterable[tuple[uuid.UUID, str, str]]) -> list[
     if "@" not in text:
         return []
     folded = text.casefold()
-    starts = [i + 1 for i, ch in enumerate(folded) if ch == "@"]
+    # An "@" inside a word (an e-mail address) starts no mention.
+    starts = [
+        i + 1
+        for i, ch in enumerate(folded)
+        if ch == "@" and (i == 0 or not (folded[i - 1].isalnum() or folded[i - 1] == "_"))
+    ]
     found: list[uuid.UUID] = []
     for member_id, username, display_name in members:
         names = {n.casefold() for n in (username, display_name) if n}

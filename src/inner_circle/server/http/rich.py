@@ -4,6 +4,7 @@ so ``POST /messages/forward`` is not read as a chat id."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Path
@@ -20,93 +21,70 @@ router = APIRouter(tags=["rich messaging"])
 EmojiPath = Annotated[str, Path(min_length=1, max_length=EMOJI_MAX_CHARS * 4)]
 
 
-async def _react(
-    chat_id: uuid.UUID,
-    message_id: uuid.UUID,
-    emoji: str,
-    actor: CurrentActor,
-    uows: Uow,
-    limits: RateLimits,
-    *,
-    active: bool,
-) -> ReactionsUpdated:
-    if not is_emoji(emoji):
-        raise ValidationFailed("emoji must be a single emoji")
-    await limits.message_sent(actor.id)
-    async with uows.write() as uow:
-        update = await reactions.set_reaction(uow, actor, chat_id, message_id, emoji, active=active)
-        await uow.commit()
-    return update
+def _reaction_route(*, active: bool) -> Callable[..., Awaitable[ReactionsUpdated]]:
+    async def react(
+        chat_id: uuid.UUID,
+        message_id: uuid.UUID,
+        emoji: EmojiPath,
+        actor: CurrentActor,
+        uows: Uow,
+        limits: RateLimits,
+    ) -> ReactionsUpdated:
+        if not is_emoji(emoji):
+            raise ValidationFailed("emoji must be a single emoji")
+        await limits.message_sent(actor.id)
+        async with uows.write() as uow:
+            update = await reactions.set_reaction(
+                uow, actor, chat_id, message_id, emoji, active=active
+            )
+            await uow.commit()
+        return update
+
+    return react
 
 
-@router.put(
-    "/messages/{chat_id}/{message_id}/reactions/{emoji}",
-    response_model=ReactionsUpdated,
-    operation_id="addReaction",
+REACTION_ROUTES = (
+    ("PUT", True, "addReaction", "Put my reaction (one emoji, URL-encoded) on a message"),
+    ("DELETE", False, "removeReaction", "Take back my reaction"),
 )
-async def add_reaction(
-    chat_id: uuid.UUID,
-    message_id: uuid.UUID,
-    emoji: EmojiPath,
-    actor: CurrentActor,
-    uows: Uow,
-    limits: RateLimits,
-) -> ReactionsUpdated:
-    """Put my reaction (one emoji, URL-encoded) on a message; idempotent. The reactions now."""
-    return await _react(chat_id, message_id, emoji, actor, uows, limits, active=True)
+for _method, _active, _name, _what in REACTION_ROUTES:
+    router.add_api_route(
+        "/messages/{chat_id}/{message_id}/reactions/{emoji}",
+        _reaction_route(active=_active),
+        methods=[_method],
+        response_model=ReactionsUpdated,
+        operation_id=_name,
+        description=f"{_what}; idempotent. The reactions now.",
+    )
 
 
-@router.delete(
-    "/messages/{chat_id}/{message_id}/reactions/{emoji}",
-    response_model=ReactionsUpdated,
-    operation_id="removeReaction",
-)
-async def remove_reaction(
-    chat_id: uuid.UUID,
-    message_id: uuid.UUID,
-    emoji: EmojiPath,
-    actor: CurrentActor,
-    uows: Uow,
-    limits: RateLimits,
-) -> ReactionsUpdated:
-    """Take back my reaction; idempotent. The reactions now."""
-    return await _react(chat_id, message_id, emoji, actor, uows, limits, active=False)
+def _pin_route(*, pinned: bool) -> Callable[..., Awaitable[MessageOut]]:
+    async def pin(
+        chat_id: uuid.UUID,
+        message_id: uuid.UUID,
+        actor: CurrentActor,
+        uows: Uow,
+        limits: RateLimits,
+    ) -> MessageOut:
+        await limits.message_sent(actor.id)
+        async with uows.write() as uow:
+            message = await pins.set_pin(uow, actor, chat_id, message_id, pinned=pinned)
+            await uow.commit()
+        return message
+
+    return pin
 
 
-async def _pin(
-    chat_id: uuid.UUID,
-    message_id: uuid.UUID,
-    actor: CurrentActor,
-    uows: Uow,
-    limits: RateLimits,
-    *,
-    pinned: bool,
-) -> MessageOut:
-    await limits.message_sent(actor.id)
-    async with uows.write() as uow:
-        message = await pins.set_pin(uow, actor, chat_id, message_id, pinned=pinned)
-        await uow.commit()
-    return message
-
-
-@router.post(
-    "/messages/{chat_id}/{message_id}/pin", response_model=MessageOut, operation_id="pinMessage"
-)
-async def pin(
-    chat_id: uuid.UUID, message_id: uuid.UUID, actor: CurrentActor, uows: Uow, limits: RateLimits
-) -> MessageOut:
-    """Pin a message (family chat: admins only); idempotent."""
-    return await _pin(chat_id, message_id, actor, uows, limits, pinned=True)
-
-
-@router.delete(
-    "/messages/{chat_id}/{message_id}/pin", response_model=MessageOut, operation_id="unpinMessage"
-)
-async def unpin(
-    chat_id: uuid.UUID, message_id: uuid.UUID, actor: CurrentActor, uows: Uow, limits: RateLimits
-) -> MessageOut:
-    """Unpin a message (family chat: admins only); idempotent."""
-    return await _pin(chat_id, message_id, actor, uows, limits, pinned=False)
+for _method, _pinned, _name in (("POST", True, "pinMessage"), ("DELETE", False, "unpinMessage")):
+    router.add_api_route(
+        "/messages/{chat_id}/{message_id}/pin",
+        _pin_route(pinned=_pinned),
+        methods=[_method],
+        response_model=MessageOut,
+        operation_id=_name,
+        description=f"{'Pin' if _pinned else 'Unpin'} a message (family chat: admins only); "
+        "idempotent.",
+    )
 
 
 @router.get("/chats/{chat_id}/pins", response_model=list[MessageOut], operation_id="listPins")

@@ -1,5 +1,5 @@
 /** The bar under the chat header: the latest pin; a tap shows it and moves to the next. */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { ApiError } from '../../../api';
 import { errorText } from '../../../i18n';
 import { tr } from '../../../i18n-rich';
@@ -13,7 +13,13 @@ export function canPin(chat: ChatOut, isAdmin: boolean): boolean {
 }
 
 export function PinBar({ chat, isAdmin }: { chat: ChatOut; isAdmin: boolean }) {
-  const pins = useStore((s) => s.pins[chat.id]);
+  const stored = useStore((s) => s.pins[chat.id]);
+  const loaded = useStore((s) => s.messages[chat.id]);
+  // A pinned message deleted meanwhile (messageUpdated) leaves the bar.
+  const pins = useMemo(() => {
+    const gone = new Set((loaded || []).filter((m) => m.deletedAt).map((m) => m.id));
+    return stored?.filter((p) => !gone.has(p.id));
+  }, [stored, loaded]);
   const [index, setIndex] = useState(0);
   useEffect(() => {
     setIndex(0);

@@ -10,7 +10,8 @@ export class SwipeToReply {
   constructor(private readonly onSwipe: () => void) {}
 
   down(e: PointerEvent): void {
-    if (e.pointerType === 'mouse' && e.button !== 0) return;
+    // A mouse drag selects text; the menu's Reply serves the desktop.
+    if (e.pointerType === 'mouse') return;
     this.start = { x: e.clientX, y: e.clientY, id: e.pointerId };
     this.el = e.currentTarget as HTMLElement;
   }

@@ -30,6 +30,21 @@ COLUMNS = (
 )
 
 
+def _message_and_member() -> list[sa.Column[object]]:
+    """The key both new tables start with: a message and a member (rows go with either)."""
+    return [
+        sa.Column(
+            "messageId",
+            sa.Uuid(),
+            sa.ForeignKey("messages.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column(
+            "userId", sa.Uuid(), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+        ),
+    ]
+
+
 def upgrade() -> None:
     with op.batch_alter_table("messages") as batch:
         for name in COLUMNS:
@@ -44,29 +59,13 @@ def upgrade() -> None:
     )
     op.create_table(
         "message_reactions",
-        sa.Column(
-            "messageId",
-            sa.Uuid(),
-            sa.ForeignKey("messages.id", ondelete="CASCADE"),
-            primary_key=True,
-        ),
-        sa.Column(
-            "userId", sa.Uuid(), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-        ),
+        *_message_and_member(),
         sa.Column("emoji", sa.String(64), primary_key=True),
         sa.Column("createdAt", sa.DateTime(), nullable=False),
     )
     op.create_table(
         "message_mentions",
-        sa.Column(
-            "messageId",
-            sa.Uuid(),
-            sa.ForeignKey("messages.id", ondelete="CASCADE"),
-            primary_key=True,
-        ),
-        sa.Column(
-            "userId", sa.Uuid(), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-        ),
+        *_message_and_member(),
         sa.Column("chatId", sa.Uuid(), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
     )
