@@ -263,9 +263,9 @@ async def _database_times(
                 timings = []
                 for _ in range(samples):
                     t0 = time.monotonic_ns()
-                    await connection.fetch(sql, *args)
+                    rows = await connection.fetch(sql, *args)
                     timings.append((time.monotonic_ns() - t0) // 1000)
-                out[name] = percentiles(timings)
+                out[name] = {**percentiles(timings), "rows": len(rows)}
         finally:
             await connection.close()
         return out
@@ -278,9 +278,9 @@ async def _database_times(
             timings = []
             for _ in range(samples):
                 t0 = time.monotonic_ns()
-                db.execute(sql, args).fetchall()
+                rows = db.execute(sql, args).fetchall()
                 timings.append((time.monotonic_ns() - t0) // 1000)
-            out[name] = percentiles(timings)
+            out[name] = {**percentiles(timings), "rows": len(rows)}
     finally:
         db.close()
     return out
@@ -312,6 +312,8 @@ def search(
         alone = asyncio.run(_database_times(servers, me, queries, samples, explain))
         for stats in results:
             database = alone.get(stats["query"], {})
+            # The statement alone must find what the server found (21: one more than a page).
+            assert database.get("rows", stats["hits"]) >= stats["hits"], (stats, database)
             stats = {**stats, "db p50": database.get("p50"), "db p99": database.get("p99")}
             record = {
                 "shape": "search", "backend": backend, "messages": messages, "seed s": seed_s,

@@ -92,3 +92,28 @@ def test_search_inside_a_chat_in_russian(live_server: Any, new_page: Any, member
     row = page.locator(".msg-row", has_text="old pancake recipes")
     expect(row).to_be_in_viewport()
     expect(row).to_have_class(FOUND)
+
+
+def test_a_result_in_a_chat_deleted_from_the_list_opens_it(
+    live_server: Any, new_page: Any, member: Any
+) -> None:
+    suffix = uuid.uuid4().hex[:5]
+    anna = member("anna", display_name=f"Anna {suffix}")
+    ben = member("ben", display_name=f"Ben {suffix}")
+    token = api_token(live_server.url, anna["username"], anna["password"])
+    with httpx.Client(
+        base_url=live_server.url, headers={"Authorization": f"Bearer {token}"}, timeout=10
+    ) as client:
+        chat = client.post("/chats/private", json={"targetUserId": ben["id"]}).json()
+        sent = client.post(f"/messages/{chat['id']}", json={"content": "the dacha keys are here"})
+        assert sent.status_code == 201, sent.text
+        assert client.delete(f"/chats/{chat['id']}").status_code == 200
+
+    page = new_page()
+    sign_in(page, anna["username"], anna["password"])
+    expect(page.locator(".chat-item", has_text=f"Ben {suffix}")).to_have_count(0)
+    page.get_by_role("button", name="Search messages").click()
+    page.get_by_role("searchbox", name="Search messages").fill("key")
+    page.locator(".search-hit", has_text="dacha keys").click()
+    expect(page.locator(".chat-head-title")).to_have_text(f"Ben {suffix}")
+    expect(page.locator(".msg-row", has_text="the dacha keys are here")).to_be_in_viewport()

@@ -1,8 +1,8 @@
 /** Full-text search (`GET /search`) and opening a result in its chat. */
 import { api } from './api';
-import { showAround } from './chats';
+import { showAround, upsertChat } from './chats';
 import { getState, navigate, setState } from './store';
-import type { Id, MessageOut, SearchPageOut, TextRange } from './types';
+import type { ChatOut, Id, MessageOut, SearchPageOut, TextRange } from './types';
 
 export interface SearchFilters {
   chatId?: Id;
@@ -20,6 +20,8 @@ export function searchMessages(q: string, f: SearchFilters = {}): Promise<Search
 
 /** Opens the message's chat scrolled to it (loading the history around it if needed). */
 export async function openMessage(msg: MessageOut): Promise<void> {
+  // A private chat I deleted from my list is still mine to search: it comes back to it.
+  if (!getState().chats[msg.chatId]) upsertChat(await api<ChatOut>('GET', `/chats/${msg.chatId}`));
   const list = getState().messages[msg.chatId];
   const loaded = !!list?.length && list[0].seq <= msg.seq && msg.seq <= list[list.length - 1].seq;
   if (!loaded) await showAround(msg.chatId, msg.seq);
