@@ -321,7 +321,8 @@ async def expire(uow: UnitOfWork, call_id: uuid.UUID) -> bool:
     if call is None:
         return False
     now = uow.ctx.clock.now()
-    if call.status == "ringing" and call.ring_until <= now:
+    was_ringing = call.status == "ringing"  # ``call`` is refreshed by the move
+    if was_ringing and call.ring_until <= now:
         moved = await state.move(uow, call, ["ringing"], "missed", "timeout")
     elif call.status == "accepted":
         moved = await state.move(uow, call, ["accepted"], "failed", "failed")
@@ -330,7 +331,7 @@ async def expire(uow: UnitOfWork, call_id: uuid.UUID) -> bool:
     if moved is None:
         return False
     members = await calls_repo.member_ids(uow.session, call.id)
-    ringing = [m for m in members if m != call.caller_id] if call.status == "ringing" else []
+    ringing = [m for m in members if m != call.caller_id] if was_ringing else []
     extra = state.stop_ringing(moved, ringing) if ringing else None
     uow.emit(
         E.CALL_ENDED,
