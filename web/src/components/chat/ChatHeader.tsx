@@ -4,6 +4,7 @@ import { goBack, type TypingEntry } from '../../store';
 import type { ChatOut, Id, UserOut } from '../../types';
 import { Avatar, IconButton, lastSeenText } from '../../ui';
 import { otherId, typingText } from '../ChatList';
+import { CallButtons } from '../calls/CallButtons';
 
 export function ChatHeader({
   chat,
@@ -44,6 +45,7 @@ export function ChatHeader({
           </span>
         </span>
       </button>
+      {chat.type === 'private' && <CallButtons peerId={oid} peerName={title} chatId={chat.id} />}
       <IconButton icon="info" label={t('chatInfo')} onClick={onInfo} />
     </header>
   );

@@ -1,0 +1,31 @@
+/** Ringing: who calls (name and initials), audio or video, accept and decline. */
+import { acceptCall, declineCall } from '../../calls/controller';
+import type { CallView } from '../../calls/state';
+import { t } from '../../i18n';
+import { Avatar } from '../../ui';
+import { RoundButton } from './icons';
+
+export function IncomingCall({ call }: { call: CallView }) {
+  const what = call.type === 'video' ? t('callIncomingVideo') : t('callIncomingAudio');
+  return (
+    <div class="call-layer call-incoming" role="alertdialog" aria-label={`${what}: ${call.peerName}`} data-call-phase="incoming">
+      <div class="call-who">
+        <span class="call-ring-pulse">
+          <Avatar id={call.peerId} name={call.peerName} size="lg" />
+        </span>
+        <h2 class="call-name">{call.peerName}</h2>
+        <p class="call-status">{what}</p>
+      </div>
+      <div class="call-actions call-actions-answer">
+        <span class="call-action">
+          <RoundButton icon="callEnd" kind="danger" label={t('callDecline')} onClick={declineCall} />
+          <span aria-hidden="true">{t('callDecline')}</span>
+        </span>
+        <span class="call-action">
+          <RoundButton icon={call.type === 'video' ? 'video' : 'call'} kind="accept" label={t('callAccept')} onClick={() => void acceptCall()} />
+          <span aria-hidden="true">{t('callAccept')}</span>
+        </span>
+      </div>
+    </div>
+  );
+}
