@@ -15,19 +15,40 @@ from pydantic import Field
 from inner_circle.core import limits
 from inner_circle.core.cursors import CURSOR_PATTERN
 from inner_circle.protocol.base import UtcDatetime, WireModel
-from inner_circle.protocol.rest import MessageEditIn
+from inner_circle.protocol.calls import (
+    CallIdIn,
+    IceCandidate,
+    IceCandidateIn,
+    SdpIn,
+    SessionDescription,
+)
+from inner_circle.protocol.rest import CallStatus, CallType, MessageEditIn
 
 __all__ = [
+    "CallAccepted",
+    "CallAnsweredElsewhere",
+    "CallClientEvent",
+    "CallEnded",
+    "CallIdIn",
+    "CallInitiated",
+    "CallRejected",
+    "CallServerEvent",
     "ChatRemoved",
     "ClientEvent",
     "EditMessageIn",
     "GetMessagesIn",
+    "GroupCallParticipants",
+    "IceCandidateIn",
+    "IceRelayed",
+    "IncomingCall",
     "MarkAsReadIn",
     "MarkedAsRead",
     "MessageRefIn",
     "Presence",
     "ReadMarker",
     "ReauthIn",
+    "SdpIn",
+    "SdpRelayed",
     "ServerEvent",
     "SyncIn",
     "TypingIn",
@@ -87,6 +108,93 @@ class ClientEvent(_EventNames):
     REAUTH = "reauth"
     # Whether the client is on screen (push notifications skip visible connections).
     VISIBILITY = "visibility"
+
+
+class CallServerEvent(_EventNames):
+    """Names of the events the server emits on the ``/calls`` namespace (docs/calls.md)."""
+
+    INCOMING_CALL = "incoming_call"
+    CALL_INITIATED = "call_initiated"
+    CALL_ACCEPTED = "call_accepted"
+    CALL_REJECTED = "call_rejected"
+    CALL_ENDED = "call_ended"
+    # To the callee's other devices when one of them accepted (they stop ringing).
+    CALL_ANSWERED_ELSEWHERE = "call_answered_elsewhere"
+    SDP_OFFER = "sdp_offer"
+    SDP_ANSWER = "sdp_answer"
+    ICE_CANDIDATE = "ice_candidate"
+    GROUP_CALL_PARTICIPANTS = "group_call_participants"
+    ERROR = "error"
+
+
+class CallClientEvent(_EventNames):
+    """Names of the events clients send on the ``/calls`` namespace."""
+
+    ACCEPT_CALL = "accept_call"
+    REJECT_CALL = "reject_call"
+    END_CALL = "end_call"
+    SDP_OFFER = "sdp_offer"
+    SDP_ANSWER = "sdp_answer"
+    ICE_CANDIDATE = "ice_candidate"
+    JOIN_GROUP_CALL = "join_group_call"
+    LEAVE_GROUP_CALL = "leave_group_call"
+    REAUTH = "reauth"
+
+
+class IncomingCall(WireModel):
+    call_id: UUID
+    remote_user_id: UUID
+    caller_name: str
+    call_type: CallType
+    chat_id: UUID | None = None
+    is_group: bool = False
+    ring_until: UtcDatetime
+
+
+class CallInitiated(WireModel):
+    call_id: UUID
+    status: CallStatus
+
+
+class CallAccepted(WireModel):
+    call_id: UUID
+    receiver_id: UUID
+
+
+class CallRejected(WireModel):
+    call_id: UUID
+    reason: str
+
+
+class CallEnded(WireModel):
+    call_id: UUID
+    status: CallStatus
+    reason: str | None = None
+
+
+class CallAnsweredElsewhere(WireModel):
+    call_id: UUID
+
+
+class SdpRelayed(WireModel):
+    """``sdp_offer`` / ``sdp_answer`` as the other side receives them."""
+
+    call_id: UUID
+    sdp: SessionDescription
+    from_: UUID = Field(alias="from")
+
+
+class IceRelayed(WireModel):
+    call_id: UUID
+    candidate: IceCandidate
+    from_: UUID = Field(alias="from")
+
+
+class GroupCallParticipants(WireModel):
+    call_id: UUID
+    participants: list[UUID]
+    joined: UUID | None = None
+    left: UUID | None = None
 
 
 class GetMessagesIn(WireModel):

@@ -12,6 +12,9 @@ from inner_circle.core.text import clean_display_name, is_blank
 from inner_circle.protocol.base import UtcDatetime, WireModel
 
 __all__ = [
+    "CallStatus",
+    "CallSummary",
+    "CallType",
     "ChatOut",
     "ChatRef",
     "ChatRenameIn",
@@ -198,6 +201,21 @@ class ChatRef(WireModel):
     name: str
 
 
+CallType = Literal["audio", "video"]
+CallStatus = Literal["ringing", "accepted", "ended", "rejected", "missed", "busy", "failed"]
+
+
+class CallSummary(WireModel):
+    """The call a ``kind: "call"`` message stands for (docs/calls.md)."""
+
+    id: UUID
+    type: CallType
+    status: CallStatus
+    duration_ms: int
+    caller_id: UUID
+    end_reason: str | None = None
+
+
 class MessageOut(WireModel):
     id: UUID
     chat_id: UUID
@@ -211,6 +229,9 @@ class MessageOut(WireModel):
     updated_at: UtcDatetime
     edited_at: UtcDatetime | None = None
     deleted_at: UtcDatetime | None = None
+    # "call": an entry a finished call wrote; ``content`` is the text old clients show.
+    kind: Literal["text", "call"] = "text"
+    call: CallSummary | None = None
 
 
 class MemberReadState(WireModel):

@@ -33,19 +33,22 @@ class Revocations:
         self._redis = redis
         self.channel = f"{prefix}:grants"
         self.origin = uuid.uuid4().hex  # our own messages come back; they are skipped
-        self._handler: Handler | None = None
+        self._handlers: list[Handler] = []
 
     def subscribe(self, handler: Handler) -> None:
-        """The server's socket edge: ``handler(kind, id)`` re-checks the matching sockets."""
-        self._handler = handler
+        """A socket namespace: ``handler(kind, id)`` re-checks the matching sockets."""
+        self._handlers.append(handler)
+
+    async def _deliver(self, kind: Kind, ident: uuid.UUID) -> None:
+        for handler in self._handlers:
+            try:
+                await handler(kind, ident)
+            except Exception:  # the sweep is the backstop; the commit already happened
+                log.exception("re-checking the sockets of %s %s failed", kind, ident)
 
     async def announce(self, kind: Kind, ident: uuid.UUID) -> None:
         """Re-check ``kind`` ``ident`` here, and ask every other process to do the same."""
-        if self._handler is not None:
-            try:
-                await self._handler(kind, ident)
-            except Exception:  # the sweep is the backstop; the commit already happened
-                log.exception("re-checking the sockets of %s %s failed", kind, ident)
+        await self._deliver(kind, ident)
         if self._redis is None:
             return
         message = json.dumps({"kind": kind, "id": str(ident), "origin": self.origin})
@@ -56,7 +59,7 @@ class Revocations:
 
     async def listen(self) -> None:
         """Run forever: hand other processes' hints to the handler (no-op without Redis)."""
-        if self._redis is None or self._handler is None:
+        if self._redis is None or not self._handlers:
             return
         while True:
             pubsub = self._redis.pubsub()
@@ -86,8 +89,4 @@ class Revocations:
             return
         if data.get("origin") == self.origin or kind not in ("user", "session"):
             return
-        assert self._handler is not None
-        try:
-            await self._handler(kind, ident)
-        except Exception:
-            log.exception("re-checking the sockets of %s %s failed", kind, ident)
+        await self._deliver(kind, ident)

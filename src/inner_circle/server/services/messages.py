@@ -9,7 +9,13 @@ from dataclasses import dataclass
 from inner_circle.core.actor import Actor
 from inner_circle.core.errors import Forbidden, InnerCircleError, NotFound, ValidationFailed
 from inner_circle.protocol.events import GetMessagesIn, ReadMarker, ServerEvent
-from inner_circle.protocol.rest import MessageOut, MessagePage, ReadStateOut, SendMessageIn
+from inner_circle.protocol.rest import (
+    CallSummary,
+    MessageOut,
+    MessagePage,
+    ReadStateOut,
+    SendMessageIn,
+)
 from inner_circle.server.access import access_chat, access_chats
 from inner_circle.server.db.models import Chat, Message
 from inner_circle.server.db.uow import UnitOfWork
@@ -44,6 +50,8 @@ class SendRequest:
     # An earlier attempt with this client id failed, perhaps in an ambiguous commit that
     # stored the message but sent no events: if it is stored, announce it (again).
     republish: bool = False
+    # A call entry (services/calls.py): the finished call this message stands for.
+    call: CallSummary | None = None
 
 
 SendResult = tuple[MessageOut, bool] | InnerCircleError
@@ -204,6 +212,8 @@ async def _store(
                 sender_id=request.actor.id,
                 content=request.body.content,
                 client_message_id=request.body.client_message_id,
+                kind="text" if request.call is None else "call",
+                call=None if request.call is None else request.call.model_dump(mode="json"),
                 seq=last - len(items) + 1 + offset,
                 created_at=now,
                 updated_at=now,
@@ -303,12 +313,14 @@ async def edit_message(
     """Change the text of the actor's own message; it keeps its place and is marked edited.
 
     Raises: NotFound (chat or message, or not a participant); Forbidden when the
-    message is someone else's; ValidationFailed when it was deleted.
+    message is someone else's; ValidationFailed when it was deleted or is a call entry.
     Emits: ``messageUpdated`` to every participant who can see the message.
     """
     chat, message = await _own_message(uow, actor, chat_id, message_id, allow_admin=False)
     if message.deleted_at is not None:
         raise ValidationFailed("A deleted message cannot be edited")
+    if message.kind == "call":
+        raise ValidationFailed("A call entry cannot be edited")
     now = uow.ctx.clock.now()
     message.content = content
     message.edited_at = message.updated_at = now

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from inner_circle.core.invites import invite_status
 from inner_circle.protocol.rest import (
+    CallSummary,
     ChatOut,
     ChatRef,
     InviteOut,
@@ -63,6 +64,8 @@ def message_out(message: Message, sender: User, chat_name: str) -> MessageOut:
         updated_at=message.updated_at,
         edited_at=message.edited_at,
         deleted_at=message.deleted_at,
+        kind="call" if message.kind == "call" else "text",
+        call=CallSummary.model_validate(message.call) if message.call else None,
     )
 
 

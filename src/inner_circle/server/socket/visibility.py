@@ -18,7 +18,7 @@ from inner_circle.server.observability.socket import ObservedNamespace
 from inner_circle.server.push.visibility import VisibilityTracker
 from inner_circle.server.services.group_commit import SendBatcher
 from inner_circle.server.socket.acks import success
-from inner_circle.server.socket.namespace import _parse
+from inner_circle.server.socket.granted import parse
 
 __all__ = ["VisibilityNamespace"]
 
@@ -70,7 +70,7 @@ class VisibilityNamespace(ObservedNamespace):
         """``visibility {hidden}``: whether this connection's client is on screen."""
 
         async def record(actor: Actor) -> dict[str, Any]:
-            body = _parse(VisibilityIn, data)
+            body = parse(VisibilityIn, data)
             session_id = self._session(sid)
             if session_id is not None:
                 self._shown[sid] = (session_id, not body.hidden)

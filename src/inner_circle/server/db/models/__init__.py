@@ -1,6 +1,7 @@
 """Tables. Column names follow the seed's schema (quoted camelCase) so a seed database is adopted in place."""
 
 from inner_circle.server.db.models.base import Base
+from inner_circle.server.db.models.calls import Call, CallLine, CallMember
 from inner_circle.server.db.models.chats import Chat, ChatParticipant
 from inner_circle.server.db.models.invites import InvitationCode
 from inner_circle.server.db.models.messages import Message
@@ -10,6 +11,9 @@ from inner_circle.server.db.models.users import FcmToken, RefreshToken, User
 
 __all__ = [
     "Base",
+    "Call",
+    "CallLine",
+    "CallMember",
     "Chat",
     "ChatMute",
     "ChatParticipant",

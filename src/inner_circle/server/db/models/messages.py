@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid, text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from inner_circle.server.db.models.base import Base
@@ -43,3 +44,6 @@ class Message(Base):
     edited_at: Mapped[datetime | None] = mapped_column("editedAt", UTCDateTime, nullable=True)
     # A deleted message keeps its place (seq) in the chat; its text is gone.
     deleted_at: Mapped[datetime | None] = mapped_column("deletedAt", UTCDateTime, nullable=True)
+    # "text", or "call": an entry a finished call wrote (``call`` holds its summary).
+    kind: Mapped[str] = mapped_column(String(8), server_default="text", default="text")
+    call: Mapped[dict[str, Any] | None] = mapped_column("call", JSON, nullable=True)
