@@ -5,6 +5,7 @@
 import type { ChatOut, InviteOut, Id } from './api/generated/rest';
 
 export type {
+  CallSummary,
   ChatOut,
   Id,
   InviteOut,

@@ -5,7 +5,17 @@
  */
 import { api, type ApiError } from '../api';
 import { getState } from '../store';
-import { CallClientEvent, CallServerEvent } from './events';
+import {
+  CallClientEvent,
+  CallServerEvent,
+  type CallAccepted,
+  type CallAnsweredElsewhere,
+  type CallEnded,
+  type CallRejected,
+  type IceRelayed,
+  type IncomingCall,
+  type SdpRelayed,
+} from '../api/generated/events';
 import { CallPeer } from './peer';
 import { CallError, emitCall, onCallConnect, onCallEvent, startCallSocket, stopCallSocket } from './signaling';
 import { getCall, patchCall, setCall, type CallType, type CallView, type EndReason } from './state';
@@ -23,28 +33,6 @@ interface CallOut {
   callerIceCandidates: RTCIceCandidateInit[];
   caller?: { displayName?: string | null; username: string };
 }
-interface Incoming {
-  callId: string;
-  remoteUserId: string;
-  callerName: string;
-  callType: CallType;
-  chatId?: string | null;
-  isGroup?: boolean;
-}
-interface Ended {
-  callId: string;
-  status?: string;
-  reason?: string | null;
-}
-interface Sdp {
-  callId: string;
-  sdp: RTCSessionDescriptionInit;
-}
-interface Candidate {
-  callId: string;
-  candidate: RTCIceCandidateInit;
-}
-
 /** How long the end screen stays (the outcome is worth reading, a plain hang-up is not). */
 const END_SCREEN_MS = { quiet: 1500, outcome: 4000 };
 /** The callee cannot restart ICE (only the caller offers): give the caller this long. */
@@ -316,7 +304,7 @@ export async function nextOutput(): Promise<void> {
 
 // --- what the server says --------------------------------------------------------------
 
-function onIncoming(p: Incoming): void {
+function onIncoming(p: Pick<IncomingCall, 'callId' | 'remoteUserId' | 'callerName' | 'callType' | 'chatId' | 'isGroup'>): void {
   const c = getCall();
   if ((c && c.phase !== 'ended') || p.isGroup) return;
   clearTimeout(closeTimer);
@@ -327,7 +315,7 @@ function onIncoming(p: Incoming): void {
   startTone('ring');
 }
 
-function onEnded(p: Ended): void {
+function onEnded(p: CallEnded): void {
   const c = mine(p.callId);
   if (!c) return;
   if (p.reason === 'answered_elsewhere' || (!c.outgoing && c.phase === 'incoming' && p.status === 'rejected')) return finish('ended', true);
@@ -352,29 +340,29 @@ export function startCalls(): void {
   if (unsubscribe.length) return;
   unsubscribe = [
     onCallConnect(() => void resumeRinging()),
-    onCallEvent<Incoming>(CallServerEvent.INCOMING_CALL, onIncoming),
-    onCallEvent<{ callId: string }>(CallServerEvent.CALL_ACCEPTED, (p) => {
+    onCallEvent<IncomingCall>(CallServerEvent.INCOMING_CALL, onIncoming),
+    onCallEvent<CallAccepted>(CallServerEvent.CALL_ACCEPTED, (p) => {
       if (mine(p.callId)?.outgoing) {
         stopTone();
         patchCall({ phase: 'connecting' });
       }
     }),
-    onCallEvent<{ callId: string; reason?: string }>(CallServerEvent.CALL_REJECTED, (p) => {
+    onCallEvent<CallRejected>(CallServerEvent.CALL_REJECTED, (p) => {
       if (mine(p.callId)) finish(p.reason === 'busy' ? 'busy' : 'declined');
     }),
-    onCallEvent<Ended>(CallServerEvent.CALL_ENDED, onEnded),
-    onCallEvent<{ callId: string }>(CallServerEvent.CALL_ANSWERED_ELSEWHERE, (p) => {
+    onCallEvent<CallEnded>(CallServerEvent.CALL_ENDED, onEnded),
+    onCallEvent<CallAnsweredElsewhere>(CallServerEvent.CALL_ANSWERED_ELSEWHERE, (p) => {
       if (mine(p.callId)?.phase === 'incoming') finish('ended', true);
     }),
-    onCallEvent<Sdp>(CallServerEvent.SDP_OFFER, (p) => {
+    onCallEvent<SdpRelayed>(CallServerEvent.SDP_OFFER, (p) => {
       if (!mine(p.callId)) return;
       if (peer) void peer.onOffer(p.sdp).catch(() => undefined);
       else offer = p.sdp;
     }),
-    onCallEvent<Sdp>(CallServerEvent.SDP_ANSWER, (p) => {
+    onCallEvent<SdpRelayed>(CallServerEvent.SDP_ANSWER, (p) => {
       if (mine(p.callId)) void peer?.onAnswer(p.sdp).catch(() => undefined);
     }),
-    onCallEvent<Candidate>(CallServerEvent.ICE_CANDIDATE, (p) => {
+    onCallEvent<IceRelayed>(CallServerEvent.ICE_CANDIDATE, (p) => {
       if (!mine(p.callId)) return;
       if (peer) void peer.onCandidate(p.candidate);
       else candidates.push(p.candidate);

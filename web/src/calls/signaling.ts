@@ -5,7 +5,7 @@
  */
 import { io, type Socket } from 'socket.io-client';
 import { accessToken, getSession, onSession, refresh } from '../api';
-import { CallClientEvent, CallServerEvent, type CallClientEventName, type CallServerEventName } from './events';
+import { CallClientEvent, CallServerEvent, type CallClientEventName, type CallServerEventName } from '../api/generated/events';
 
 let sock: Socket | null = null;
 let stopReauth: (() => void) | undefined;

@@ -3,6 +3,36 @@
 
 import type { Id, MessageOut } from './rest';
 
+/** Names of the events clients send on the `/calls` namespace. */
+export const CallClientEvent = {
+  ACCEPT_CALL: 'accept_call',
+  REJECT_CALL: 'reject_call',
+  END_CALL: 'end_call',
+  SDP_OFFER: 'sdp_offer',
+  SDP_ANSWER: 'sdp_answer',
+  ICE_CANDIDATE: 'ice_candidate',
+  JOIN_GROUP_CALL: 'join_group_call',
+  LEAVE_GROUP_CALL: 'leave_group_call',
+  REAUTH: 'reauth',
+} as const;
+export type CallClientEventName = (typeof CallClientEvent)[keyof typeof CallClientEvent];
+
+/** Names of the events the server emits on the `/calls` namespace (docs/calls.md). */
+export const CallServerEvent = {
+  INCOMING_CALL: 'incoming_call',
+  CALL_INITIATED: 'call_initiated',
+  CALL_ACCEPTED: 'call_accepted',
+  CALL_REJECTED: 'call_rejected',
+  CALL_ENDED: 'call_ended',
+  CALL_ANSWERED_ELSEWHERE: 'call_answered_elsewhere',
+  SDP_OFFER: 'sdp_offer',
+  SDP_ANSWER: 'sdp_answer',
+  ICE_CANDIDATE: 'ice_candidate',
+  GROUP_CALL_PARTICIPANTS: 'group_call_participants',
+  ERROR: 'error',
+} as const;
+export type CallServerEventName = (typeof CallServerEvent)[keyof typeof CallServerEvent];
+
 /** Names of the events clients send (the namespace's `on_<name>` handlers). */
 export const ClientEvent = {
   SEND_MESSAGE: 'sendMessage',
@@ -46,6 +76,39 @@ export const ServerEvent = {
 } as const;
 export type ServerEventName = (typeof ServerEvent)[keyof typeof ServerEvent];
 
+export interface CallAccepted {
+  callId: Id;
+  receiverId: Id;
+}
+
+export interface CallAnsweredElsewhere {
+  callId: Id;
+}
+
+export interface CallEnded {
+  callId: Id;
+  status: 'ringing' | 'accepted' | 'ended' | 'rejected' | 'missed' | 'busy' | 'failed';
+  reason?: string | null;
+}
+
+/**
+ * `accept_call`, `reject_call`, `end_call`, `join_group_call`,
+ * `leave_group_call`: the seed's extra ids (`callerId`, `remoteUserId`) are ignored.
+ */
+export interface CallIdIn {
+  callId: Id;
+}
+
+export interface CallInitiated {
+  callId: Id;
+  status: 'ringing' | 'accepted' | 'ended' | 'rejected' | 'missed' | 'busy' | 'failed';
+}
+
+export interface CallRejected {
+  callId: Id;
+  reason: string;
+}
+
 export interface ChatRemoved {
   chatId: Id;
 }
@@ -62,6 +125,42 @@ export interface GetMessagesIn {
   offset?: number | null;
   before?: number | null;
   after?: number | null;
+}
+
+export interface GroupCallParticipants {
+  callId: Id;
+  participants: Id[];
+  joined?: Id | null;
+  left?: Id | null;
+}
+
+export interface IceCandidate {
+  candidate: string;
+  sdpMid?: string | null;
+  sdpMLineIndex?: number | null;
+  usernameFragment?: string | null;
+}
+
+export interface IceCandidateIn {
+  callId: Id;
+  candidate: IceCandidate;
+  targetId?: Id | null;
+}
+
+export interface IceRelayed {
+  callId: Id;
+  candidate: IceCandidate;
+  from: Id;
+}
+
+export interface IncomingCall {
+  callId: Id;
+  remoteUserId: Id;
+  callerName: string;
+  callType: 'audio' | 'video';
+  chatId?: Id | null;
+  isGroup?: boolean;
+  ringUntil: string;
 }
 
 /** The seed's `markAsRead`: the whole chat, up to its newest message. */
@@ -108,10 +207,29 @@ export interface ReauthIn {
   token: string;
 }
 
+/** `sdp_offer` / `sdp_answer`; `targetId` picks the peer in a group call. */
+export interface SdpIn {
+  callId: Id;
+  sdp: SessionDescription;
+  targetId?: Id | null;
+}
+
+/** `sdp_offer` / `sdp_answer` as the other side receives them. */
+export interface SdpRelayed {
+  callId: Id;
+  sdp: SessionDescription;
+  from: Id;
+}
+
 export interface SendMessageIn {
   content: string;
   clientMessageId?: string | null;
   chatId: Id;
+}
+
+export interface SessionDescription {
+  sdp: string;
+  type: 'offer' | 'answer' | 'pranswer' | 'rollback';
 }
 
 export interface SyncIn {

@@ -4,6 +4,16 @@
 /** Every id on the wire (a UUID as a string). */
 export type Id = string;
 
+/** The call a `kind: "call"` message stands for (docs/calls.md). */
+export interface CallSummary {
+  id: Id;
+  type: 'audio' | 'video';
+  status: 'ringing' | 'accepted' | 'ended' | 'rejected' | 'missed' | 'busy' | 'failed';
+  durationMs: number;
+  callerId: Id;
+  endReason?: string | null;
+}
+
 /** Mute a chat for an hour, eight hours, for good, or unmute it. */
 export interface ChatMuteIn {
   duration: '1h' | '8h' | 'forever' | 'off';
@@ -118,6 +128,8 @@ export interface MessageOut {
   updatedAt: string;
   editedAt?: string | null;
   deletedAt?: string | null;
+  kind?: 'text' | 'call';
+  call?: CallSummary | null;
 }
 
 export interface ParticipantsAddIn {

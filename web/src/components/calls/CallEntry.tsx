@@ -3,9 +3,8 @@
  * from my side ("Outgoing video call, 3:12", "Missed call") and a call-back button.
  */
 import { startCall } from '../../calls/controller';
-import type { CallType } from '../../calls/state';
 import { t, type Key } from '../../i18n';
-import type { MessageOut } from '../../types';
+import type { CallSummary, MessageOut } from '../../types';
 import { timeOf } from '../../ui';
 import { CallIcon, type CallIconName } from './icons';
 
@@ -18,16 +17,8 @@ export function duration(ms: number): string {
   return h ? `${h}:${String(mm).padStart(2, '0')}:${ss}` : `${mm}:${ss}`;
 }
 
-interface CallInfo {
-  type: CallType;
-  status: string;
-  durationMs: number;
-  callerId: string;
-  endReason?: string | null;
-}
-
 /** The text and icon of a call entry as seen by `meId`. */
-export function describeCall(call: CallInfo, meId: string): { text: string; icon: CallIconName; missed: boolean } {
+export function describeCall(call: CallSummary, meId: string): { text: string; icon: CallIconName; missed: boolean } {
   const outgoing = call.callerId === meId;
   const video = call.type === 'video';
   if (call.status === 'ended' || call.status === 'accepted') {
@@ -53,7 +44,7 @@ export function describeCall(call: CallInfo, meId: string): { text: string; icon
 }
 
 export function CallEntry({ msg, meId, peerId, peerName }: { msg: MessageOut; meId: string; peerId?: string; peerName: string }) {
-  const call = msg.call as CallInfo;
+  const call = msg.call!;
   const d = describeCall(call, meId);
   const mine = call.callerId === meId;
   return (
