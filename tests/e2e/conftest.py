@@ -28,6 +28,12 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# Calls: a fake camera and microphone, permission prompts answered yes, sound without a click.
+MEDIA_ARGS = [
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
+]
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 800}
 
@@ -39,7 +45,7 @@ def _missing(reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+def playwright_driver() -> Iterator[Any]:
     if not CHROMIUM.exists():
         _missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
     if not STATIC_INDEX.exists():
@@ -49,14 +55,31 @@ def browser() -> Iterator[Any]:
     except ImportError:
         _missing("playwright (python) is not installed")
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver: Any) -> Iterator[Any]:
+    b = playwright_driver.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    yield b
+    b.close()
+
+
+@pytest.fixture(scope="session")
+def media_browser(playwright_driver: Any) -> Iterator[Any]:
+    """The browser for calls: ARGS and MEDIA_ARGS (the same one for every call test)."""
+    b = playwright_driver.chromium.launch(executable_path=str(CHROMIUM), args=ARGS + MEDIA_ARGS)
+    yield b
+    b.close()
 
 
 @pytest.fixture
-def new_page(browser: Any, live_server: Any) -> Iterator[Callable[..., Any]]:
-    """Opens a page in a fresh browser context (its own storage, like another device)."""
+def new_page(
+    browser: Any, live_server: Any, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., Any]]:
+    """Opens a page in a fresh browser context (its own storage, like another device);
+    ``media=True``: in the calls browser, with camera and microphone granted; ``server``:
+    another server than the session's."""
     contexts: list[Any] = []
 
     def make(
@@ -65,13 +88,16 @@ def new_page(browser: Any, live_server: Any) -> Iterator[Callable[..., Any]]:
         locale: str = "en-US",
         color_scheme: str = "light",
         path: str = "/",
+        media: bool = False,
+        server: Any = None,
     ) -> Any:
-        context = browser.new_context(
+        context = (request.getfixturevalue("media_browser") if media else browser).new_context(
             viewport=viewport or PHONE,
             locale=locale,
             color_scheme=color_scheme,
-            base_url=live_server.url,
+            base_url=(server or live_server).url,
             service_workers="allow",
+            permissions=["camera", "microphone"] if media else [],
         )
         context.set_default_timeout(15_000)
         contexts.append(context)
@@ -92,18 +118,22 @@ def member(live_server: Any) -> Callable[..., dict[str, Any]]:
     """Creates a member with a unique username; returns {username, password, id, ...}."""
 
     def make(
-        prefix: str = "member", admin: bool = False, display_name: str | None = None
+        prefix: str = "member",
+        admin: bool = False,
+        display_name: str | None = None,
+        server: Any = None,
     ) -> dict[str, Any]:
+        server = server or live_server
         username = f"{prefix}_{uuid.uuid4().hex[:6]}"
         password = "family-pass-1"
         body: dict[str, Any] = {
             "username": username,
             "password": password,
-            "invitationCode": live_server.invite(admin=admin),
+            "invitationCode": server.invite(admin=admin),
         }
         if display_name:
             body["displayName"] = display_name
-        r = httpx.post(f"{live_server.url}/users/register", json=body)
+        r = httpx.post(f"{server.url}/users/register", json=body)
         assert r.status_code == 201, r.text
         return {**r.json(), "password": password}
 

@@ -1,0 +1,193 @@
+"""Calls in the web client: real Chromium with a fake camera and microphone, the real
+server's `/calls` signaling, WebRTC between two browser contexts on this machine."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from harness import ServerGroup
+from tests.e2e.conftest import DESKTOP, PHONE, shot, sign_in
+from tests.support import process_server
+
+pytestmark = pytest.mark.browser
+
+RING_SECONDS = 3
+DURATION = r"\d+:\d\d"
+
+
+@pytest.fixture(scope="module")
+def short_ring_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerGroup]:
+    """A server whose calls ring for RING_SECONDS, so that "no answer" comes quickly."""
+    server = process_server(
+        tmp_path_factory.mktemp("short-ring"),
+        env={
+            "INNER_CIRCLE_RATE_LIMITS_ENABLED": "false",
+            "INNER_CIRCLE_CALL_RING_SECONDS": str(RING_SECONDS),
+            "INNER_CIRCLE_CALL_SWEEP_SECONDS": "1",
+        },
+    )
+    server.start()
+    yield server
+    server.close()
+
+
+def signed_in(new_page: Any, m: dict[str, Any], **kw: Any) -> Any:
+    page = new_page(media=True, **kw)
+    sign_in(page, m["username"], m["password"])
+    return page
+
+
+def open_private_chat(page: Any, name: str) -> None:
+    page.get_by_role("button", name="New chat").click()
+    page.get_by_role("button", name=f"Open chat with {name}").click()
+    expect(page.locator(".chat-head-title")).to_have_text(name)
+
+
+def open_chat(page: Any, name: str) -> None:
+    page.locator(".chat-item", has_text=name).first.click()
+    expect(page.locator(".chat-head-title")).to_have_text(name)
+
+
+def incoming(page: Any, kind: str, name: str) -> Any:
+    return page.get_by_role("alertdialog", name=f"Incoming {kind} call: {name}")
+
+
+def call_screen(page: Any) -> Any:
+    return page.locator(".call-screen")
+
+
+def test_video_call_rings_every_device_connects_and_is_written_to_the_chat(
+    new_page: Any, member: Any
+) -> None:
+    anna = member("anna", display_name="Anna Smirnova")
+    boris = member("boris", display_name="Boris Petrov")
+    pa = signed_in(new_page, anna, viewport=PHONE)
+    pb = signed_in(new_page, boris, viewport=PHONE, color_scheme="dark")
+    pb2 = signed_in(new_page, boris, viewport=DESKTOP)
+
+    open_private_chat(pa, "Boris Petrov")
+    pa.get_by_role("button", name="Video call").click()
+    expect(call_screen(pa)).to_have_attribute("data-call-phase", "outgoing")
+    expect(call_screen(pa).locator(".call-timer")).to_have_text("Ringing…")
+
+    # Both of Boris's devices ring, with Anna's name and initials.
+    for page in (pb, pb2):
+        ring = incoming(page, "video", "Anna Smirnova")
+        expect(ring).to_be_visible()
+        expect(ring.locator(".avatar")).to_have_text("AS")
+    pb.emulate_media(reduced_motion="reduce")
+    shot(pb, "phone-call-incoming-dark.png")
+
+    # The first device to accept takes the call; the other stops ringing.
+    incoming(pb, "video", "Anna Smirnova").get_by_role("button", name="Accept").click()
+    expect(incoming(pb2, "video", "Anna Smirnova")).to_have_count(0)
+    expect(pb2.locator(".call-layer")).to_have_count(0)
+
+    for page in (pa, pb):
+        screen = call_screen(page)
+        expect(screen).to_have_attribute("data-connection-state", "connected")
+        expect(screen).to_have_attribute("data-call-phase", "active")
+        expect(screen.locator(".call-timer")).to_have_text(re.compile(DURATION))
+        # Media really flows: the other side's fake camera plays in the big video.
+        page.wait_for_function(
+            "document.querySelector('.call-remote')?.videoWidth > 0"
+            " && !document.querySelector('.call-remote').paused"
+        )
+        expect(screen.locator(".call-quality")).to_have_attribute(
+            "data-quality", re.compile("good|fair|poor")
+        )
+
+    # In-call controls: mute and camera off, both shown as pressed, and back.
+    mute = call_screen(pa).get_by_role("button", name="Mute")
+    mute.click()
+    expect(call_screen(pa).get_by_role("button", name="Unmute")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    assert pa.evaluate(
+        "[...document.querySelector('.call-self').srcObject.getAudioTracks()]"
+        ".every(t => !t.enabled)"
+    )
+    call_screen(pa).get_by_role("button", name="Unmute").click()
+    call_screen(pa).get_by_role("button", name="Turn camera off").click()
+    expect(call_screen(pa).locator(".call-self")).to_have_class(re.compile(r"\boff\b"))
+    call_screen(pa).get_by_role("button", name="Turn camera on").click()
+    expect(call_screen(pa).locator(".call-self")).not_to_have_class(re.compile(r"\boff\b"))
+
+    shot(pa, "phone-call-video-light.png")
+    shot(pb, "phone-call-video-dark.png")
+
+    # Anna hangs up: both calls end, and the chat shows the call on both sides.
+    call_screen(pa).get_by_role("button", name="Hang up").click()
+    expect(call_screen(pb)).to_have_attribute("data-end-reason", "ended")
+    expect(pa.locator(".call-layer")).to_have_count(0)
+    expect(pb.locator(".call-layer")).to_have_count(0)
+    entry = pa.locator(".call-entry")
+    expect(entry).to_have_count(1)
+    expect(entry.locator(".call-entry-title")).to_have_text(
+        re.compile(rf"^Outgoing video call, {DURATION}$")
+    )
+    open_chat(pb2, "Anna Smirnova")
+    expect(pb2.locator(".call-entry-title")).to_have_text(
+        re.compile(rf"^Incoming video call, {DURATION}$")
+    )
+
+
+def test_declined_call_and_a_busy_callee(new_page: Any, member: Any) -> None:
+    anna = member("anna", display_name="Anna Smirnova")
+    boris = member("boris", display_name="Boris Petrov")
+    vera = member("vera", display_name="Vera Orlova")
+    pa = signed_in(new_page, anna)
+    pb = signed_in(new_page, boris)
+    pv = signed_in(new_page, vera)
+
+    open_private_chat(pa, "Boris Petrov")
+    pa.get_by_role("button", name="Audio call").click()
+    ring = incoming(pb, "audio", "Anna Smirnova")
+    expect(ring).to_be_visible()
+    pb.emulate_media(reduced_motion="reduce")
+    shot(pb, "phone-call-incoming-light.png")
+
+    # Boris is on a line while his phone rings: Vera's call finds him busy.
+    open_private_chat(pv, "Boris Petrov")
+    pv.get_by_role("button", name="Audio call").click()
+    expect(call_screen(pv)).to_have_attribute("data-end-reason", "busy")
+    expect(call_screen(pv).locator(".call-timer")).to_have_text("Busy: on another call")
+    expect(incoming(pb, "audio", "Vera Orlova")).to_have_count(0)
+
+    # Boris declines Anna's call.
+    ring.get_by_role("button", name="Decline").click()
+    expect(ring).to_have_count(0)
+    expect(call_screen(pa)).to_have_attribute("data-end-reason", "declined")
+    expect(call_screen(pa).locator(".call-timer")).to_have_text("Declined")
+    expect(pa.locator(".call-entry-title")).to_have_text("Declined")
+    open_chat(pb, "Anna Smirnova")
+    expect(pb.locator(".call-entry-title")).to_have_text("Declined call")
+    expect(pv.locator(".call-entry-title")).to_have_text("Busy: on another call")
+
+
+def test_unanswered_call_is_missed(
+    new_page: Any, member: Any, short_ring_server: ServerGroup
+) -> None:
+    anna = member("anna", display_name="Anna Smirnova", server=short_ring_server)
+    boris = member("boris", display_name="Boris Petrov", server=short_ring_server)
+    pa = signed_in(new_page, anna, server=short_ring_server)
+    pb = signed_in(new_page, boris, server=short_ring_server, locale="ru-RU")
+
+    open_private_chat(pa, "Boris Petrov")
+    pa.get_by_role("button", name="Video call").click()
+    ring = pb.get_by_role("alertdialog", name="Входящий видеозвонок: Anna Smirnova")
+    expect(ring).to_be_visible()
+    # Nobody answers: the server ends it after the ring time.
+    expect(call_screen(pa)).to_have_attribute("data-end-reason", "noAnswer")
+    expect(call_screen(pa).locator(".call-timer")).to_have_text("No answer")
+    expect(ring).to_have_count(0)
+    expect(pa.locator(".call-entry-title")).to_have_text("No answer")
+    pb.locator(".chat-item", has_text="Anna Smirnova").first.click()
+    missed = pb.locator(".call-entry")
+    expect(missed).to_have_class(re.compile(r"\bmissed\b"))
+    expect(missed.locator(".call-entry-title")).to_have_text("Пропущенный звонок")
