@@ -33,6 +33,8 @@ MEDIA_ARGS = [
     "--use-fake-device-for-media-stream",
     "--use-fake-ui-for-media-stream",
     "--autoplay-policy=no-user-gesture-required",
+    # Host candidates as plain addresses (no mDNS names to resolve between the two contexts).
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
 ]
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 800}

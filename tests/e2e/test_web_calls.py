@@ -80,7 +80,6 @@ def test_video_call_rings_every_device_connects_and_is_written_to_the_chat(
         ring = incoming(page, "video", "Anna Smirnova")
         expect(ring).to_be_visible()
         expect(ring.locator(".avatar")).to_have_text("AS")
-    pb.emulate_media(reduced_motion="reduce")
     shot(pb, "phone-call-incoming-dark.png")
 
     # The first device to accept takes the call; the other stops ringing.
@@ -149,7 +148,6 @@ def test_declined_call_and_a_busy_callee(new_page: Any, member: Any) -> None:
     pa.get_by_role("button", name="Audio call").click()
     ring = incoming(pb, "audio", "Anna Smirnova")
     expect(ring).to_be_visible()
-    pb.emulate_media(reduced_motion="reduce")
     shot(pb, "phone-call-incoming-light.png")
 
     # Boris is on a line while his phone rings: Vera's call finds him busy.
