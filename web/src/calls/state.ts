@@ -7,6 +7,15 @@ export type Phase = 'outgoing' | 'incoming' | 'connecting' | 'active' | 'ended';
 /** Why it ended, from this member's side (the end screen and the toast say it). */
 export type EndReason = 'ended' | 'declined' | 'busy' | 'noAnswer' | 'cancelled' | 'missed' | 'failed' | 'selfBusy' | 'noMedia' | 'error';
 
+/** Someone else in a group call, with their own peer connection. */
+export interface Member {
+  id: string;
+  name: string;
+  stream: MediaStream | null;
+  connection: RTCPeerConnectionState;
+  talking: boolean;
+}
+
 export interface CallView {
   /** null while the call is being initiated. */
   id: string | null;
@@ -29,6 +38,9 @@ export interface CallView {
   remoteTalking: boolean;
   local: MediaStream | null;
   remote: MediaStream | null;
+  /** A group call (mesh): `peerId`/`peerName` are the chat's, `members` the others in it. */
+  group: boolean;
+  members: Member[];
 }
 
 let current: CallView | null = null;
@@ -55,4 +67,25 @@ export function useCall(): CallView | null {
     return () => void listeners.delete(set);
   }, []);
   return c;
+}
+
+/** A new call's view: nothing muted, nothing connected yet. */
+export function fresh(p: Pick<CallView, 'id' | 'outgoing' | 'type' | 'peerId' | 'peerName' | 'chatId' | 'phase'>): CallView {
+  return {
+    ...p,
+    connection: 'new',
+    connectedAt: null,
+    endReason: null,
+    muted: false,
+    cameraOff: false,
+    canSwitchCamera: false,
+    facing: 'user',
+    sinkId: '',
+    quality: null,
+    remoteTalking: false,
+    local: null,
+    remote: null,
+    group: false,
+    members: [],
+  };
 }

@@ -1,28 +1,39 @@
-/** The phone and camera buttons of a private chat's top bar. */
+/**
+ * The phone and camera buttons of a chat's top bar: a call to the other member of a
+ * private chat, a group call in a group or the family chat (Join while one goes on).
+ */
+import { useEffect, useState } from 'preact/hooks';
 import { startCall } from '../../calls/controller';
-import { useCall } from '../../calls/state';
+import { groupCallIn, joinGroupCall, onGroupCalls, startGroupCall } from '../../calls/group';
+import { useCall, type CallType } from '../../calls/state';
 import { t } from '../../i18n';
 import { CallIcon } from './icons';
 
-export function CallButtons({ peerId, peerName, chatId }: { peerId: string | undefined; peerName: string; chatId: string }) {
+export function CallButtons({ peerId, title, chatId, group }: { peerId: string | undefined; title: string; chatId: string; group: boolean }) {
   const call = useCall();
-  if (!peerId) return null;
+  const [, rerender] = useState(0);
+  useEffect(() => onGroupCalls(() => rerender((n) => n + 1)), []);
+  if (!group && !peerId) return null;
   const busy = !!call && call.phase !== 'ended';
+  const going = group ? groupCallIn(chatId) : undefined;
+  if (going && !(busy && call?.id === going)) {
+    return (
+      <button type="button" class="btn btn-tonal btn-small call-join" disabled={busy} onClick={() => void joinGroupCall(going, chatId, title, 'audio')}>
+        <CallIcon name="call" /> {t('callJoin')}
+      </button>
+    );
+  }
+  const start = (type: CallType) => (group ? startGroupCall(chatId, title, type) : startCall(peerId!, title, type, chatId));
   return (
     <>
-      {(['audio', 'video'] as const).map((type) => (
-        <button
-          key={type}
-          type="button"
-          class="icon-btn"
-          aria-label={type === 'video' ? t('callVideo') : t('callAudio')}
-          title={type === 'video' ? t('callVideo') : t('callAudio')}
-          disabled={busy}
-          onClick={() => void startCall(peerId, peerName, type, chatId)}
-        >
-          <CallIcon name={type === 'video' ? 'video' : 'call'} />
-        </button>
-      ))}
+      {(['audio', 'video'] as const).map((type) => {
+        const label = group ? (type === 'video' ? t('callGroupVideo') : t('callGroupAudio')) : type === 'video' ? t('callVideo') : t('callAudio');
+        return (
+          <button key={type} type="button" class="icon-btn" aria-label={label} title={label} disabled={busy} onClick={() => void start(type)}>
+            <CallIcon name={type === 'video' ? 'video' : 'call'} />
+          </button>
+        );
+      })}
     </>
   );
 }

@@ -5,7 +5,7 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { canChooseOutput, dismissCall, hangUp, nextOutput, switchCamera, toggleCamera, toggleMute } from '../../calls/controller';
-import type { CallView, EndReason } from '../../calls/state';
+import type { CallView, EndReason, Member } from '../../calls/state';
 import { t, type Key } from '../../i18n';
 import { Avatar } from '../../ui';
 import { RoundButton } from './icons';
@@ -26,6 +26,7 @@ const END_TEXT: Record<EndReason, Key> = {
 
 function statusText(call: CallView, now: number): string {
   if (call.phase === 'ended') return t(END_TEXT[call.endReason || 'ended']);
+  if (call.group && !call.members.length) return t('callWaiting');
   if (call.phase === 'outgoing') return call.id ? t('callRinging') : t('callCalling');
   if (call.connectedAt === null) return t('callConnecting');
   if (call.connection === 'disconnected' || call.connection === 'failed') return t('callReconnecting');
@@ -56,10 +57,22 @@ function useNow(active: boolean): number {
   return now;
 }
 
+/** One other member of a group call: their video or initials, lit while they talk. */
+function Tile({ m, sinkId }: { m: Member; sinkId: string }) {
+  const video = !!m.stream?.getVideoTracks().length;
+  return (
+    <div class={`call-tile ${m.talking ? 'talking' : ''}`} data-member-id={m.id} data-connection-state={m.connection}>
+      <StreamVideo stream={m.stream} sinkId={sinkId} class={`call-tile-video ${video ? '' : 'audio-only'}`} label={m.name} />
+      {!video && <Avatar id={m.id} name={m.name} size="lg" />}
+      <span class="call-tile-name">{m.name}</span>
+    </div>
+  );
+}
+
 export function CallScreen({ call }: { call: CallView }) {
   const now = useNow(call.connectedAt !== null && call.phase !== 'ended');
   const video = call.type === 'video';
-  const remoteVideo = video && !!call.remote?.getVideoTracks().length;
+  const remoteVideo = video && !call.group && !!call.remote?.getVideoTracks().length;
   const live = call.phase !== 'ended';
   const kind = video ? t('callVideo') : t('callAudio');
   return (
@@ -72,16 +85,25 @@ export function CallScreen({ call }: { call: CallView }) {
       data-end-reason={call.endReason || undefined}
     >
       {/* The remote side: its video, and its sound in an audio call too. */}
-      <StreamVideo stream={call.remote} sinkId={call.sinkId} class={`call-remote ${remoteVideo ? '' : 'audio-only'}`} label={call.peerName} />
+      {call.group ? (
+        <div class={`call-grid n${call.members.length}`}>
+          {call.members.map((m) => (
+            <Tile key={m.id} m={m} sinkId={call.sinkId} />
+          ))}
+        </div>
+      ) : (
+        <StreamVideo stream={call.remote} sinkId={call.sinkId} class={`call-remote ${remoteVideo ? '' : 'audio-only'}`} label={call.peerName} />
+      )}
       <div class="call-top">
-        {!remoteVideo && (
+        {!remoteVideo && !call.group && (
           <span class={`call-avatar ${call.remoteTalking ? 'talking' : ''}`}>
             <Avatar id={call.peerId} name={call.peerName} size="lg" />
           </span>
         )}
         <h2 class="call-name">{call.peerName}</h2>
         <p class="call-status" aria-live="polite">
-          <span class="call-kind">{kind}</span> · <span class="call-timer">{statusText(call, now)}</span>
+          <span class="call-kind">{call.group ? t('callInCall', { n: call.members.length + 1 }) : kind}</span> ·{' '}
+          <span class="call-timer">{statusText(call, now)}</span>
         </p>
         {call.quality && call.phase === 'active' && (
           <p class={`call-quality q-${call.quality}`} data-quality={call.quality}>

@@ -6,12 +6,12 @@ import { Avatar } from '../../ui';
 import { RoundButton } from './icons';
 
 export function IncomingCall({ call }: { call: CallView }) {
-  const what = call.type === 'video' ? t('callIncomingVideo') : t('callIncomingAudio');
+  const what = call.group ? t('callIncomingGroup') : call.type === 'video' ? t('callIncomingVideo') : t('callIncomingAudio');
   return (
     <div class="call-layer call-incoming" role="alertdialog" aria-label={`${what}: ${call.peerName}`} data-call-phase="incoming">
       <div class="call-who">
         <span class="call-ring-pulse">
-          <Avatar id={call.peerId} name={call.peerName} size="lg" />
+          <Avatar id={call.peerId} name={call.peerName} size="lg" group={call.group} />
         </span>
         <h2 class="call-name">{call.peerName}</h2>
         <p class="call-status">{what}</p>

@@ -45,7 +45,7 @@ export function ChatHeader({
           </span>
         </span>
       </button>
-      {chat.type === 'private' && <CallButtons peerId={oid} peerName={title} chatId={chat.id} />}
+      <CallButtons peerId={oid} title={title} chatId={chat.id} group={groupChat} />
       <IconButton icon="info" label={t('chatInfo')} onClick={onInfo} />
     </header>
   );
