@@ -25,7 +25,9 @@ from sqlalchemy import select
 
 from inner_circle.sdk import InnerCircleClient
 from inner_circle.server.db.models import Base
+from inner_circle.server.socket.calls import CallsNamespace
 from inner_circle.server.socket.visibility import VisibilityNamespace
+from tests.calls.support import CallSocket
 from tests.support import PASSWORD, Family
 
 ROLES = ("anonymous", "member", "outsider", "deactivated", "admin")
@@ -68,6 +70,37 @@ class World:
 
     async def fresh_invite(self) -> str:
         return (await self.dave.create_invite()).code
+
+    async def free(self, member: InnerCircleClient) -> None:
+        """Hang up the member's live calls, so they can be called again."""
+        for call in (await _rest(self, "GET", "/calls/active", member)).json():
+            await _rest(self, "POST", f"/calls/{call['id']}/end", member)
+
+    async def fresh_call(self) -> str:
+        """A call ringing for anna, from a member made for it."""
+        await self.free(self.anna)
+        caller = await self.throwaway()
+        body = {"targetUserId": str(self.anna.user_id), "type": "audio"}
+        response = await _rest(self, "POST", "/calls/initiate", caller, json=body)
+        assert response.status_code == 201 and response.json()["status"] == "ringing"
+        return str(response.json()["id"])
+
+    async def group_call(self) -> str:
+        """A group call ringing in anna and ben's group, started by ben."""
+        await self.free(self.ben)
+        await self.free(self.anna)
+        body = {"chatId": str(self.group_id), "type": "video"}
+        response = await _rest(self, "POST", "/calls/initiate", self.ben, json=body)
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+
+
+async def _rest(
+    w: World, method: str, path: str, member: InnerCircleClient, **kwargs: Any
+) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=w.family.url) as http:
+        headers = {"Authorization": f"Bearer {member.access_token}"}
+        return await http.request(method, path, headers=headers, **kwargs)
 
 
 async def build_world(family: Family) -> World:
@@ -197,6 +230,24 @@ async def revoke_invite(w: World, role: str) -> Call:
     return "DELETE", f"/invitation-codes/{await w.fresh_invite()}", None, None
 
 
+def on_call(method: str, path: str, body: Any = None) -> Builder:
+    """A route on a fresh call ringing for anna (``{call}`` in the path or body)."""
+
+    async def build(w: World, role: str) -> Call:
+        call = await w.fresh_call()
+        filled = {k: v.replace("{call}", call) for k, v in body.items()} if body else None
+        return method, path.replace("{call}", call), filled, None
+
+    return build
+
+
+async def initiate_as(w: World, role: str) -> Call:
+    if role == "member":
+        await w.free(w.anna)
+    target = await w.throwaway()
+    return "POST", "/calls/initiate", {"targetUserId": str(target.user_id), "type": "video"}, None
+
+
 def expect(
     member: int | tuple[int, ...],
     outsider: int | tuple[int, ...] | None = None,
@@ -283,6 +334,21 @@ REST: dict[str, tuple[Builder, dict[str, tuple[int, ...]]]] = {
     "GET /push/preferences": (same("/push/preferences"), expect(200)),
     "PUT /push/preferences": (same("/push/preferences", {"showText": False}, "PUT"), expect(200)),
     "PUT /chats/{chat_id}/mute": (same(f"/chats/{PRIVATE}/mute", {"duration": "1h"}, "PUT"), expect(200, 404, 404)),
+    "POST /calls/initiate": (initiate_as, expect(201)),
+    "GET /calls/webrtc-config": (same("/calls/webrtc-config"), expect(200)),
+    "GET /calls/history": (same("/calls/history"), expect(200)),
+    "GET /calls/active": (same("/calls/active"), expect(200)),
+    "GET /calls/{call_id}": (on_call("GET", "/calls/{call}"), expect(200, 404, 404)),
+    "POST /calls/{call_id}/end": (on_call("POST", "/calls/{call}/end"), expect(200, 404, 404)),
+    "DELETE /calls/{call_id}": (on_call("DELETE", "/calls/{call}"), expect(200, 404, 404)),
+    "POST /calls/respond": (
+        on_call("POST", "/calls/respond", {"callId": "{call}", "action": "accept"}), expect(200, 404, 404)
+    ),
+    # The native decline button has no token: the unguessable id is the credential.
+    "POST /calls/public/respond": (
+        on_call("POST", "/calls/public/respond", {"callId": "{call}", "action": "reject"}),
+        {role: (200,) for role in ROLES},
+    ),
     "GET /healthz": (same("/healthz"), {role: (200,) for role in ROLES}),
     "GET /readyz": (same("/readyz"), {role: (200,) for role in ROLES}),
 }  # fmt: skip
@@ -439,4 +505,89 @@ async def test_socket_authorization(family: Family, role: str) -> None:
     )
     if role != "member" and SECRET in received:
         wrong.append(f"{role} received the private chat's text in an event")
+    assert not wrong, "\n".join(wrong)
+
+
+# --- Socket.IO: the /calls namespace ------------------------------------------------------
+
+OFFER = {"sdp": "v=0\r\n", "type": "offer"}
+CANDIDATE = {
+    "candidate": "candidate:1 1 udp 1 127.0.0.1 9 typ host",
+    "sdpMid": "0",
+    "sdpMLineIndex": 0,
+}
+
+
+def on_ringing(extra: dict[str, Any] | None = None) -> SocketBuilder:
+    async def build(w: World, role: str) -> Any:
+        return {"callId": await w.fresh_call(), **(extra or {})}
+
+    return build
+
+
+def on_group_call(w_extra: dict[str, Any] | None = None) -> SocketBuilder:
+    async def build(w: World, role: str) -> Any:
+        return {"callId": await w.group_call(), **(w_extra or {})}
+
+    return build
+
+
+NOT_A_PARTY = {"outsider": "NOT_FOUND", "admin": "NOT_FOUND"}
+CALL_SOCKET: dict[str, tuple[SocketBuilder, dict[str, str | None]]] = {
+    "accept_call": (on_ringing(), NOT_A_PARTY),
+    "reject_call": (on_ringing(), NOT_A_PARTY),
+    "end_call": (on_ringing(), NOT_A_PARTY),
+    "sdp_offer": (on_ringing({"sdp": OFFER}), NOT_A_PARTY),
+    "sdp_answer": (on_ringing({"sdp": {"sdp": "v=0\r\n", "type": "answer"}}), NOT_A_PARTY),
+    "ice_candidate": (on_ringing({"candidate": CANDIDATE}), NOT_A_PARTY),
+    "join_group_call": (on_group_call(), NOT_A_PARTY),
+    "leave_group_call": (on_group_call(), NOT_A_PARTY),
+    "reauth": (reauth_payload, {}),
+}  # fmt: skip
+
+
+def test_the_calls_socket_table_covers_every_event() -> None:
+    handlers = {
+        name.removeprefix("on_")
+        for name in dir(CallsNamespace)
+        if name.startswith("on_") and name not in ("on_connect", "on_disconnect")
+    }
+    assert handlers == set(CALL_SOCKET)
+
+
+@pytest.mark.parametrize("role", ["anonymous", "deactivated"])
+async def test_calls_socket_refuses_to_connect(family: Family, role: str) -> None:
+    w = await build_world(family)
+    sock = CallSocket(family.url, w.token(role) or "not-a-token")
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await sock.connect()
+
+
+@pytest.mark.parametrize("role", ["member", "outsider", "admin"])
+async def test_calls_socket_authorization(family: Family, role: str) -> None:
+    w = await build_world(family)
+    client = w.caller[role]
+    assert client is not None and client.access_token
+    sock = await CallSocket(family.url, client.access_token).connect()
+    wrong: list[str] = []
+    try:
+        for event, (build, refusals) in CALL_SOCKET.items():
+            data = await build(w, role)
+            refusal = refusals.get(role)
+            before = await fingerprint(family) if refusal else None
+            ack = await sock.call(event, data)
+            if refusal is None:
+                if not ack.get("ok"):
+                    wrong.append(f"{event} as {role}: refused {ack}")
+            else:
+                if ack.get("ok") or ack["error"]["code"] != refusal:
+                    wrong.append(f"{event} as {role}: expected {refusal}, got {ack}")
+                if await fingerprint(family) != before:
+                    wrong.append(f"{event} as {role}: refused but changed the database")
+    finally:
+        await sock.close()
+    if role != "member":  # nothing of anna's calls reached an outsider
+        for name in ("incoming_call", "sdp_offer", "ice_candidate", "call_ended"):
+            if sock.inbox.all(name):
+                wrong.append(f"{role} received {name}")
     assert not wrong, "\n".join(wrong)

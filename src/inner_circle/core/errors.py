@@ -11,7 +11,8 @@ exception.
     ├── Unauthenticated       UNAUTHENTICATED, INVALID_CREDENTIALS, TOKEN_INVALID
     ├── Forbidden             FORBIDDEN, ADMIN_ONLY, ACCOUNT_DEACTIVATED
     ├── NotFound              NOT_FOUND (hidden objects read as not found too)
-    ├── Conflict              USERNAME_TAKEN, DISPLAY_NAME_TAKEN
+    ├── Conflict              USERNAME_TAKEN, DISPLAY_NAME_TAKEN, CALL_BUSY,
+    │                         CALL_NOT_RINGING, CALL_ENDED
     ├── InvalidInvitation     INVITE_INVALID, INVITE_USED, INVITE_EXPIRED, INVITE_REVOKED
     ├── RateLimited           RATE_LIMITED
     └── Unavailable           UNAVAILABLE (the database is unreachable)
@@ -53,6 +54,9 @@ class ErrorCode(StrEnum):
     INVITE_USED = "INVITE_USED"
     INVITE_EXPIRED = "INVITE_EXPIRED"
     INVITE_REVOKED = "INVITE_REVOKED"
+    CALL_BUSY = "CALL_BUSY"
+    CALL_NOT_RINGING = "CALL_NOT_RINGING"
+    CALL_ENDED = "CALL_ENDED"
     RATE_LIMITED = "RATE_LIMITED"
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     UNAVAILABLE = "UNAVAILABLE"

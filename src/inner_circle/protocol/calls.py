@@ -6,7 +6,14 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BeforeValidator, Field, StringConstraints, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    model_serializer,
+    model_validator,
+)
 
 from inner_circle.protocol.base import UtcDatetime, WireModel
 from inner_circle.protocol.rest import CallStatus, CallType, UserBrief
@@ -14,6 +21,7 @@ from inner_circle.protocol.rest import CallStatus, CallType, UserBrief
 __all__ = [
     "MAX_CANDIDATE_CHARS",
     "MAX_SDP_CHARS",
+    "AckOut",
     "CallIdIn",
     "CallOut",
     "CallRespondIn",
@@ -73,6 +81,11 @@ class IceCandidate(WireModel):
     sdp_m_line_index: Annotated[int, Field(ge=0, le=255)] | None = None
     username_fragment: Annotated[str, StringConstraints(max_length=256)] | None = None
 
+    @model_serializer(mode="wrap")
+    def _without_nulls(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """As the browser's ``RTCIceCandidate.toJSON()``: absent fields are left out."""
+        return {k: v for k, v in handler(self).items() if v is not None}
+
 
 class CallOut(WireModel):
     id: UUID
@@ -101,6 +114,10 @@ class IceServer(WireModel):
     urls: list[str]
     username: str | None = None
     credential: str | None = None
+
+
+class AckOut(WireModel):
+    ok: bool
 
 
 class WebRtcConfigOut(WireModel):

@@ -21,6 +21,7 @@ from inner_circle.server.db.engine import create_engine, create_session_factory
 from inner_circle.server.db.scrub import WalScrubber
 from inner_circle.server.db.uow import UnitOfWorkFactory
 from inner_circle.server.http import auth, chats, invites, messages, sync, system, users
+from inner_circle.server.http import calls as calls_http
 from inner_circle.server.http import push as push_http
 from inner_circle.server.http.body import BodySizeLimitMiddleware
 from inner_circle.server.http.errors import install_error_handlers, install_openapi
@@ -42,10 +43,12 @@ from inner_circle.server.realtime.presence import MemoryPresence, PresenceTracke
 from inner_circle.server.realtime.revocations import Revocations
 from inner_circle.server.realtime.socketio_notifier import SocketIONotifier
 from inner_circle.server.security import PasswordService, TokenService
+from inner_circle.server.services import calls as call_service
 from inner_circle.server.services import chats as chat_service
 from inner_circle.server.services import presence as presence_service
 from inner_circle.server.services.group_commit import SendBatcher
 from inner_circle.server.settings import Settings
+from inner_circle.server.socket.calls import CallsNamespace
 from inner_circle.server.socket.server import GuardedServer
 from inner_circle.server.socket.visibility import VisibilityNamespace
 
@@ -134,6 +137,9 @@ def create_app(
     namespace = VisibilityNamespace(uows, sends, limits, metrics, visibility)
     sio.register_namespace(namespace)
     revocations.subscribe(namespace.recheck)
+    call_namespace = CallsNamespace(uows, limits)
+    sio.register_namespace(call_namespace)
+    revocations.subscribe(call_namespace.recheck)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -148,7 +154,10 @@ def create_app(
         # Live sockets obey revocations (ADR 10): a sweep here, hints from other processes.
         watchers = [
             asyncio.create_task(namespace.run_revalidation()),
+            asyncio.create_task(call_namespace.run_revalidation()),
             asyncio.create_task(revocations.listen()),
+            # Unanswered calls end even when the process that rang them died (ADR 16).
+            asyncio.create_task(_sweep_calls(uows, settings.call_sweep_seconds)),
         ]
         yield
         keeper.cancel()
@@ -203,6 +212,7 @@ def create_app(
         invites.router,
         sync.router,
         push_http.router,
+        calls_http.router,
         system.router,
         metrics_router,
     ):
@@ -229,3 +239,19 @@ async def _keep_presence(
                     await uow.commit()
         except Exception:
             log.exception("presence heartbeat failed")
+
+
+async def _sweep_calls(uows: UnitOfWorkFactory, interval: float) -> None:
+    """End calls past their ring time (or far too long); every process runs this, and the
+    conditional UPDATE ends each call once."""
+    while True:
+        await asyncio.sleep(interval)  # a timer, not synchronisation
+        try:
+            async with uows.read() as uow:
+                due = await call_service.expired_calls(uow)
+            for call_id in due:
+                async with uows.write() as uow:
+                    await call_service.expire(uow, call_id)
+                    await uow.commit()
+        except Exception:
+            log.exception("call sweep failed")

@@ -30,6 +30,8 @@ class OutgoingEvent:
     # For every signed-in connection of the family (``user_ids`` is empty): presence, which
     # every member hears; no recipient list is read or built per event.
     everyone: bool = False
+    # The Socket.IO namespace: "/" (chats) or "/calls".
+    namespace: str = "/"
 
 
 class Notifier(Protocol):

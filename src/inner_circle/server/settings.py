@@ -9,6 +9,7 @@ file works unchanged.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Annotated, Literal
@@ -27,6 +28,11 @@ PLACEHOLDER_SECRETS = {
     "your-secret-key",
 }
 MIN_SECRET_LENGTH = 32
+# stun:/stuns:/turn:/turns: host (name, IPv4 or [IPv6]), optional port and transport (RFC 7064/7065).
+ICE_URL = re.compile(
+    r"^(stuns?|turns?):(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?"
+    r"(\?transport=(udp|tcp))?$"
+)
 
 
 class Settings(BaseSettings):
@@ -109,6 +115,20 @@ class Settings(BaseSettings):
     # overridden ({project_id} is filled in). Unset: FCM tokens are kept, nothing is sent.
     push_fcm_service_account_file: Path | None = None
     push_fcm_url: str = "https://fcm.googleapis.com/v1/projects/{project_id}/messages:send"
+    # Calls (docs/calls.md): STUN/TURN URLs (comma-separated), coturn's static-auth-secret,
+    # the lifetime of the TURN credentials handed out; ring time, the sweep that ends
+    # unanswered calls, the longest call; initiations per member per minute.
+    turn_urls: Annotated[list[str], NoDecode] = []
+    turn_secret: str | None = None
+    turn_ttl_seconds: int = Field(default=6 * 3600, ge=60, le=7 * 24 * 3600)
+    stun_urls: Annotated[list[str], NoDecode] = []
+    call_ring_seconds: float = Field(default=45.0, gt=0, le=600)
+    call_sweep_seconds: float = Field(default=2.0, gt=0, le=60)
+    call_max_seconds: float = Field(default=4 * 3600, gt=0)
+    limit_call_burst: int = Field(default=10, ge=0)
+    limit_calls_per_minute: float = Field(default=10.0, ge=0)
+    limit_public_respond_burst: int = Field(default=10, ge=0)
+    limit_public_respond_per_minute: float = Field(default=30.0, ge=0)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -116,6 +136,44 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.strip().startswith("["):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("turn_urls", "stun_urls", mode="before")
+    @classmethod
+    def _split_urls(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip().startswith("["):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("turn_urls")
+    @classmethod
+    def _check_turn_urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not ICE_URL.match(url) or url.startswith("stun"):
+                raise ValueError(
+                    f"INNER_CIRCLE_TURN_URLS: {url!r} is not a TURN URL; "
+                    "write turn:host[:port][?transport=udp|tcp] or turns:host[:port]"
+                )
+        return value
+
+    @field_validator("stun_urls")
+    @classmethod
+    def _check_stun_urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not ICE_URL.match(url) or not url.startswith("stun"):
+                raise ValueError(
+                    f"INNER_CIRCLE_STUN_URLS: {url!r} is not a STUN URL; "
+                    "write stun:host[:port] or stuns:host[:port]"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _check_turn_secret(self) -> Settings:
+        if self.turn_urls and (not self.turn_secret or len(self.turn_secret) < 16):
+            raise ValueError(
+                "INNER_CIRCLE_TURN_URLS needs INNER_CIRCLE_TURN_SECRET (coturn's "
+                "static-auth-secret, at least 16 characters)"
+            )
+        return self
 
     @field_validator("database_url")
     @classmethod

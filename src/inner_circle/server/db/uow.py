@@ -56,14 +56,21 @@ class UnitOfWork:
         to: Iterable[uuid.UUID],
         *,
         skip_sid: str | None = None,
+        namespace: str = "/",
+        extra: dict[str, Any] | None = None,
     ) -> None:
-        """Queue ``name`` for every connection of the users ``to``, sent after commit."""
+        """Queue ``name`` for every connection of the users ``to``, sent after commit.
+        ``extra`` travels to the notifier's wrappers (e.g. a push to plan), not the wire."""
         data = (
             payload.model_dump(mode="json", by_alias=True)
             if isinstance(payload, BaseModel)
             else payload
         )
-        self._events.append(OutgoingEvent(name, data, list(to), skip_sid=skip_sid))
+        self._events.append(
+            OutgoingEvent(
+                name, data, list(to), skip_sid=skip_sid, namespace=namespace, extra=extra or {}
+            )
+        )
 
     def emit_to_everyone(
         self, name: str, payload: BaseModel | str, *, skip_sid: str | None = None
@@ -76,10 +83,10 @@ class UnitOfWork:
         )
         self._events.append(OutgoingEvent(name, data, [], skip_sid=skip_sid, everyone=True))
 
-    def emit_to_sid(self, name: str, payload: BaseModel, sid: str) -> None:
-        """Queue ``name`` for one connection only (a reply to the connection that asked)."""
+    def emit_to_sid(self, name: str, payload: BaseModel, sid: str, *, namespace: str = "/") -> None:
+        """Queue ``name`` for one connection only (on any server process)."""
         data = payload.model_dump(mode="json", by_alias=True)
-        self._events.append(OutgoingEvent(name, data, [], only_sid=sid))
+        self._events.append(OutgoingEvent(name, data, [], only_sid=sid, namespace=namespace))
 
     def disconnect_user(self, user_id: uuid.UUID) -> None:
         """Close every live connection of ``user_id`` after commit (their sessions ended)."""

@@ -16,6 +16,8 @@
 * **Registration**: attempts per address through a token bucket, and wrong
   invitation codes per address through a lockout (codes are secrets worth guessing).
 * **Messages**: a token bucket per member, shared by REST and Socket.IO.
+* **Calls**: starting calls, a token bucket per member; the tokenless decline route,
+  per client address.
 
 Services stay unaware of all this: the limits are an edge concern, like the
 client address they key on. Every limit is set in :class:`Settings`; 0 disables it.
@@ -45,6 +47,8 @@ __all__ = ["Limits", "build_limits"]
 TOO_MANY_LOGINS = "Too many sign-in attempts; wait a moment and try again"
 TOO_MANY_REGISTRATIONS = "Too many attempts to join; wait a moment and try again"
 TOO_MANY_MESSAGES = "You are sending messages too fast; wait a moment"
+TOO_MANY_CALLS = "You are starting calls too fast; wait a moment"
+TOO_MANY_REQUESTS = "Too many requests; wait a moment"
 # Outcomes that keep the attempt counted: a wrong password, at sign-in or password change.
 WRONG_SECRET = frozenset({ErrorCode.INVALID_CREDENTIALS, ErrorCode.WRONG_PASSWORD})
 # A lockout key and whether a success clears it (the member's own counters) or only
@@ -83,6 +87,10 @@ class Limits:
             settings.limit_register_burst, settings.limit_register_per_minute / 60
         )
         self.messages = Bucket(settings.limit_message_burst, settings.limit_message_per_second)
+        self.calls = Bucket(settings.limit_call_burst, settings.limit_calls_per_minute / 60)
+        self.public_respond = Bucket(
+            settings.limit_public_respond_burst, settings.limit_public_respond_per_minute / 60
+        )
         self.devices = DeviceMarks(
             settings.secret_key(), settings.limit_known_device_days * 24 * 3600
         )
@@ -185,11 +193,24 @@ class Limits:
 
     async def message_sent(self, user_id: uuid.UUID) -> None:
         """Take a token from the member's message bucket; RateLimited when it is empty."""
-        if not (self.enabled and self.messages.enabled):
+        await self._take(f"messages:{user_id}", self.messages, TOO_MANY_MESSAGES)
+
+    # --- calls ----------------------------------------------------------------------
+
+    async def call_started(self, user_id: uuid.UUID) -> None:
+        """Take a token from the member's call bucket (ringing someone is loud)."""
+        await self._take(f"calls:{user_id}", self.calls, TOO_MANY_CALLS)
+
+    async def call_declined_publicly(self, address: str | None) -> None:
+        """The tokenless decline route, per client address."""
+        await self._take(f"calls:public:{address}", self.public_respond, TOO_MANY_REQUESTS)
+
+    async def _take(self, key: str, bucket: Bucket, message: str) -> None:
+        if not (self.enabled and bucket.enabled):
             return
-        wait = await self.backend.take(f"messages:{user_id}", self.messages, self._now())
+        wait = await self.backend.take(key, bucket, self._now())
         if wait > 0:
-            raise RateLimited(TOO_MANY_MESSAGES, wait)
+            raise RateLimited(message, wait)
 
     # --- plumbing -------------------------------------------------------------------
 

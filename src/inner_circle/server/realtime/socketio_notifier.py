@@ -35,7 +35,9 @@ class SocketIONotifier:
     async def publish(self, events: Sequence[OutgoingEvent]) -> None:
         for event in events:
             if event.only_sid is not None:
-                await self._sio.emit(event.name, event.payload, to=event.only_sid)
+                await self._sio.emit(
+                    event.name, event.payload, to=event.only_sid, namespace=event.namespace
+                )
                 continue
             if event.everyone:
                 await self._sio.emit(
@@ -45,7 +47,13 @@ class SocketIONotifier:
             if not event.user_ids:
                 continue
             rooms = [user_room(uid) for uid in dict.fromkeys(event.user_ids)]
-            await self._sio.emit(event.name, event.payload, room=rooms, skip_sid=event.skip_sid)
+            await self._sio.emit(
+                event.name,
+                event.payload,
+                room=rooms,
+                skip_sid=event.skip_sid,
+                namespace=event.namespace,
+            )
 
     async def disconnect_user(self, user_id: uuid.UUID) -> None:
         """The member's sessions ended (password, reset, deactivation): their sockets on

@@ -92,9 +92,10 @@ class GuardedServer(socketio.AsyncServer):
         self._unbound.pop(eio_sid, None)
         if eio_sid not in self.environ:
             return
-        sid = self.manager.sid_from_eio_sid(eio_sid, NAMESPACE)
-        if sid is not None and self.manager.is_connected(sid, NAMESPACE):
-            return
+        for namespace in self.namespace_handlers:  # joined one of them: it is in use
+            sid = self.manager.sid_from_eio_sid(eio_sid, namespace)
+            if sid is not None and self.manager.is_connected(sid, namespace):
+                return
         log.info("closing Engine.IO session %s: no namespace connection in time", eio_sid)
         self._spawn(self._close_transport(eio_sid))
 
