@@ -4,6 +4,7 @@
  * time; a second incoming call while on one is the server's "busy", never shown here.
  */
 import { api, type ApiError } from '../api';
+import type { CallOut } from '../api/generated/rest';
 import {
   CallClientEvent,
   CallServerEvent,
@@ -23,18 +24,6 @@ import { cancelClose, early, finish, live, makePeer, peers, whenLost } from './p
 import { CallError, emitCall, onCallConnect, onCallEvent, startCallSocket, stopCallSocket } from './signaling';
 import { fresh, getCall, patchCall, setCall, type CallType, type EndReason } from './state';
 import { startTone, stopTone } from './tone';
-
-interface CallOut {
-  id: string;
-  callerId: string;
-  receiverId: string | null;
-  status: string;
-  type: CallType;
-  chatId: string | null;
-  sdpOffer: RTCSessionDescriptionInit | null;
-  callerIceCandidates: RTCIceCandidateInit[] | null;
-  caller?: { displayName?: string | null; username: string };
-}
 
 let cancelled = false;
 let unsubscribe: (() => void)[] = [];

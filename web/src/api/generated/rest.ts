@@ -4,6 +4,38 @@
 /** Every id on the wire (a UUID as a string). */
 export type Id = string;
 
+export interface AckOut {
+  ok: boolean;
+}
+
+export interface CallOut {
+  id: Id;
+  callerId: Id;
+  receiverId: Id | null;
+  chatId: Id | null;
+  status: 'ringing' | 'accepted' | 'ended' | 'rejected' | 'missed' | 'busy' | 'failed';
+  type: 'audio' | 'video';
+  startedAt: string | null;
+  endedAt: string | null;
+  duration: number | null;
+  durationMs: number | null;
+  endReason: string | null;
+  callerIceCandidates: IceCandidate[] | null;
+  receiverIceCandidates: IceCandidate[] | null;
+  sdpOffer: SessionDescription | null;
+  ringUntil: string;
+  createdAt: string;
+  updatedAt: string;
+  caller: UserBrief;
+  receiver: UserBrief | null;
+  participants: Id[];
+}
+
+export interface CallRespondIn {
+  callId: Id;
+  action: 'accept' | 'reject';
+}
+
 /** The call a `kind: "call"` message stands for (docs/calls.md). */
 export interface CallSummary {
   id: Id;
@@ -72,6 +104,21 @@ export interface GroupChatIn {
   name: string;
   participantIds?: Id[];
   newMembersSeeHistory?: boolean;
+}
+
+export type IceCandidate = Record<string, unknown>;
+
+export interface IceServer {
+  urls: string[];
+  username?: string | null;
+  credential?: string | null;
+}
+
+/** `targetUserId` for a call to one member, or `chatId` for a group call (ext). */
+export interface InitiateCallIn {
+  targetUserId?: Id | null;
+  chatId?: Id | null;
+  type?: 'audio' | 'video';
 }
 
 export interface InviteCreateIn {
@@ -153,6 +200,12 @@ export interface ProfileUpdateIn {
   displayName: string;
 }
 
+/** The seed's native decline button: no token, only a decline. */
+export interface PublicRespondIn {
+  callId: Id;
+  action?: 'reject';
+}
+
 export interface PushConfigOut {
   vapidPublicKey: string;
   fcmEnabled: boolean;
@@ -219,6 +272,11 @@ export interface RemovedOut {
   message: string;
 }
 
+export interface SessionDescription {
+  sdp: string;
+  type: 'offer' | 'answer' | 'pranswer' | 'rollback';
+}
+
 /**
  * One missed change. `type` says which of the other fields is set:
  * message, messageUpdated (edited or deleted) → `message`; chat (created, renamed, members changed) → `chat`;
@@ -277,4 +335,9 @@ export interface UserOut {
   lastSeenAt?: string | null;
   createdAt: string;
   updatedAt: string;
+}
+
+export interface WebRtcConfigOut {
+  iceServers: IceServer[];
+  ttl: number;
 }
