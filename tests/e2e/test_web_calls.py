@@ -4,14 +4,16 @@ server's `/calls` signaling, WebRTC between two browser contexts on this machine
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
 from harness import ServerGroup
-from tests.e2e.conftest import DESKTOP, PHONE, shot, sign_in
+from tests.e2e.conftest import DESKTOP, PHONE, api_token, shot, sign_in
 from tests.support import process_server
 
 pytestmark = pytest.mark.browser
@@ -195,3 +197,65 @@ def test_unanswered_call_is_missed(
     missed = pb.locator(".call-entry")
     expect(missed).to_have_class(re.compile(r"\bmissed\b"))
     expect(missed.locator(".call-entry-title")).to_have_text("Пропущенный звонок")
+
+
+def test_group_call_of_three_in_a_mesh(live_server: Any, new_page: Any, member: Any) -> None:
+    anna = member("anna", display_name="Anna Smirnova")
+    boris = member("boris", display_name="Boris Petrov")
+    vera = member("vera", display_name="Vera Orlova")
+    group = f"Trip {uuid.uuid4().hex[:5]}"
+    r = httpx.post(
+        f"{live_server.url}/chats",
+        json={"name": group, "participantIds": [boris["id"], vera["id"]]},
+        headers={
+            "Authorization": f"Bearer {api_token(live_server.url, anna['username'], anna['password'])}"
+        },
+    )
+    assert r.status_code == 201, r.text
+    pa = signed_in(new_page, anna)
+    pb = signed_in(new_page, boris)
+    pv = signed_in(new_page, vera, viewport=DESKTOP)
+
+    open_chat(pa, group)
+    pa.get_by_role("button", name="Group video call", exact=True).click()
+    expect(call_screen(pa).locator(".call-timer")).to_have_text("Waiting for others…")
+    for page in (pb, pv):
+        expect(page.get_by_role("alertdialog", name=f"Group call: {group}")).to_be_visible()
+
+    pb.get_by_role("alertdialog", name=f"Group call: {group}").get_by_role(
+        "button", name="Accept"
+    ).click()
+    expect(
+        call_screen(pa).locator(f'.call-tile[data-member-id="{boris["id"]}"]')
+    ).to_have_attribute("data-connection-state", "connected")
+    expect(call_screen(pb).locator(f'.call-tile[data-member-id="{anna["id"]}"]')).to_have_attribute(
+        "data-connection-state", "connected"
+    )
+
+    # Vera joins: she offers to both, and everyone has two connected tiles.
+    pv.get_by_role("alertdialog", name=f"Group call: {group}").get_by_role(
+        "button", name="Accept"
+    ).click()
+    for page in (pa, pb, pv):
+        expect(
+            call_screen(page).locator('.call-tile[data-connection-state="connected"]')
+        ).to_have_count(2)
+        expect(call_screen(page).locator(".call-kind")).to_have_text("3 in the call")
+    pv.wait_for_function(
+        "[...document.querySelectorAll('.call-tile-video')].every(v => v.videoWidth > 0)"
+    )
+    shot(pv, "desktop-group-call-light.png")
+
+    # Vera leaves; Anna and Boris stay connected to each other.
+    call_screen(pv).get_by_role("button", name="Hang up").click()
+    for page in (pa, pb):
+        expect(call_screen(page).locator(".call-tile")).to_have_count(1)
+        expect(call_screen(page).locator(".call-tile")).to_have_attribute(
+            "data-connection-state", "connected"
+        )
+    call_screen(pb).get_by_role("button", name="Hang up").click()
+    call_screen(pa).get_by_role("button", name="Hang up").click()
+    expect(pa.locator(".call-layer")).to_have_count(0)
+    expect(pa.locator(".call-entry-title")).to_have_text(
+        re.compile(rf"^Outgoing video call, {DURATION}$")
+    )

@@ -99,7 +99,11 @@ export async function acceptCall(): Promise<void> {
 export function declineCall(): void {
   const c = getCall();
   if (!c?.id || c.phase !== 'incoming') return;
-  void emitCall(CallClientEvent.REJECT_CALL, { callId: c.id, remoteUserId: c.peerId }).catch(() => undefined);
+  const callId = c.id;
+  // Without the socket (a short drop) the REST route says it.
+  void emitCall(CallClientEvent.REJECT_CALL, { callId, remoteUserId: c.peerId }).catch(() =>
+    api('POST', '/calls/respond', { callId, action: 'reject' }).catch(() => undefined),
+  );
   finish('declined', true);
 }
 
@@ -111,8 +115,13 @@ export function hangUp(reason: EndReason = 'ended'): void {
     cancelled = true;
     return finish('cancelled');
   }
+  const callId = c.id;
   const event = c.group ? CallClientEvent.LEAVE_GROUP_CALL : CallClientEvent.END_CALL;
-  void emitCall(event, { callId: c.id, remoteUserId: c.peerId }).catch(() => undefined);
+  // Without the socket (a short drop) the REST route ends a 1:1 call; a group call is left
+  // by the server when my last /calls connection closes.
+  void emitCall(event, { callId, remoteUserId: c.peerId }).catch(() => {
+    if (!c.group) void api('POST', `/calls/${callId}/end`).catch(() => undefined);
+  });
   finish(c.phase === 'outgoing' && !c.group ? 'cancelled' : reason);
 }
 whenLost(() => hangUp('failed'));
