@@ -38,6 +38,23 @@ def short_ring_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serv
     server.close()
 
 
+# Keeps the page's peer connections reachable from the test (the app never exposes them).
+KEEP_PEERS = """
+const Native = window.RTCPeerConnection;
+window.__peers = [];
+window.RTCPeerConnection = class extends Native {
+  constructor(...args) { super(...args); window.__peers.push(this); }
+};
+"""
+UFRAG = "window.__peers.at(-1).remoteDescription.sdp.match(/a=ice-ufrag:(\\S+)/)[1]"
+
+
+def keep_peers(page: Any) -> None:
+    page.context.add_init_script(KEEP_PEERS)
+    page.reload()
+    expect(page.get_by_role("heading", name="Chats")).to_be_visible()
+
+
 def signed_in(new_page: Any, m: dict[str, Any], **kw: Any) -> Any:
     page = new_page(media=True, **kw)
     if kw.get("locale") == "ru-RU":
@@ -78,6 +95,8 @@ def test_video_call_rings_every_device_connects_and_is_written_to_the_chat(
     pb = signed_in(new_page, boris, viewport=PHONE, color_scheme="dark")
     pb2 = signed_in(new_page, boris, viewport=DESKTOP)
 
+    keep_peers(pa)
+    keep_peers(pb)
     open_private_chat(pa, "Boris Petrov")
     pa.get_by_role("button", name="Video call", exact=True).click()
     expect(call_screen(pa)).to_have_attribute("data-call-phase", "outgoing")
@@ -102,7 +121,7 @@ def test_video_call_rings_every_device_connects_and_is_written_to_the_chat(
         expect(screen.locator(".call-timer")).to_have_text(re.compile(DURATION))
         # Media really flows: the other side's fake camera plays in the big video.
         page.wait_for_function(
-            "document.querySelector('.call-remote')?.videoWidth > 0"
+            "() => document.querySelector('.call-remote')?.videoWidth > 0"
             " && !document.querySelector('.call-remote').paused"
         )
         expect(screen.locator(".call-quality")).to_have_attribute(
@@ -127,6 +146,22 @@ def test_video_call_rings_every_device_connects_and_is_written_to_the_chat(
 
     shot(pa, "phone-call-video-light.png")
     shot(pb, "phone-call-video-dark.png")
+
+    # The caller's ICE fails (as after a network change): it restarts ICE, the new offer
+    # goes through the server, Boris answers with new credentials, the call stays up.
+    ufrag = pb.evaluate(UFRAG)
+    pa.evaluate(
+        """() => {
+        const pc = window.__peers.at(-1);
+        Object.defineProperty(pc, 'iceConnectionState', { get: () => 'failed', configurable: true });
+        pc.dispatchEvent(new Event('iceconnectionstatechange'));
+        delete pc.iceConnectionState;
+    }"""
+    )
+    pb.wait_for_function(f"() => {UFRAG} !== {ufrag!r}")
+    pa.wait_for_function("() => window.__peers.at(-1).signalingState === 'stable'")
+    for page in (pa, pb):
+        expect(call_screen(page)).to_have_attribute("data-connection-state", "connected")
 
     # Anna hangs up: both calls end, and the chat shows the call on both sides.
     call_screen(pa).get_by_role("button", name="Hang up").click()
@@ -242,7 +277,7 @@ def test_group_call_of_three_in_a_mesh(live_server: Any, new_page: Any, member: 
         ).to_have_count(2)
         expect(call_screen(page).locator(".call-kind")).to_have_text("3 in the call")
     pv.wait_for_function(
-        "[...document.querySelectorAll('.call-tile-video')].every(v => v.videoWidth > 0)"
+        "() => [...document.querySelectorAll('.call-tile-video')].every(v => v.videoWidth > 0)"
     )
     shot(pv, "desktop-group-call-light.png")
 

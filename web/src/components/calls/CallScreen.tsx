@@ -85,13 +85,7 @@ export function CallScreen({ call }: { call: CallView }) {
       data-end-reason={call.endReason || undefined}
     >
       {/* The remote side: its video, and its sound in an audio call too. */}
-      {call.group ? (
-        <div class={`call-grid n${call.members.length}`}>
-          {call.members.map((m) => (
-            <Tile key={m.id} m={m} sinkId={call.sinkId} />
-          ))}
-        </div>
-      ) : (
+      {!call.group && (
         <StreamVideo stream={call.remote} sinkId={call.sinkId} class={`call-remote ${remoteVideo ? '' : 'audio-only'}`} label={call.peerName} />
       )}
       <div class="call-top">
@@ -116,6 +110,13 @@ export function CallScreen({ call }: { call: CallView }) {
           </p>
         )}
       </div>
+      {call.group && (
+        <div class={`call-grid n${call.members.length}`}>
+          {call.members.map((m) => (
+            <Tile key={m.id} m={m} sinkId={call.sinkId} />
+          ))}
+        </div>
+      )}
       {video && live && call.local && (
         <StreamVideo stream={call.local} muted class={`call-self ${call.cameraOff ? 'off' : ''} ${call.facing === 'user' ? 'mirror' : ''}`} label={t('you')} />
       )}
