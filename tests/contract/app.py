@@ -21,6 +21,8 @@ class App:
         self.http = httpx.AsyncClient(base_url=family.url, timeout=10)
         self.sio: socketio.AsyncClient | None = None
         self.inbox = EventInbox()
+        self.calls: socketio.AsyncClient | None = None
+        self.call_inbox = EventInbox()
         self.access_token = ""
         self.refresh_token = ""
         self.user_id = ""
@@ -58,13 +60,33 @@ class App:
             self.url, auth={"token": self.access_token}, transports=["websocket"]
         )
 
+    async def connect_calls(self) -> None:
+        """The app's CallSocketClient: ``/calls`` with the same token, websocket only."""
+        self.calls = socketio.AsyncClient(reconnection=False)
+
+        @self.calls.on("*", namespace="/calls")
+        async def record(event: str, *args: Any) -> None:
+            self.call_inbox.push(event, args[0] if len(args) == 1 else list(args))
+
+        await self.calls.connect(
+            self.url,
+            namespaces=["/calls"],
+            auth={"token": self.access_token},
+            transports=["websocket"],
+        )
+
+    async def emit_call(self, event: str, payload: Any) -> Any:
+        assert self.calls is not None
+        return await self.calls.call(event, payload, namespace="/calls", timeout=10)
+
     async def emit(self, event: str, payload: Any) -> Any:
         assert self.sio is not None
         return await self.sio.call(event, payload, timeout=10)
 
     async def close(self) -> None:
-        if self.sio is not None:
-            await self.sio.disconnect()
+        for sio in (self.sio, self.calls):
+            if sio is not None:
+                await sio.disconnect()
         await self.http.aclose()
 
 

@@ -16,10 +16,13 @@ import time
 from typing import Any
 
 __all__ = [
+    "check_call",
     "check_chat_item",
+    "check_incoming_call",
     "check_login",
     "check_message",
     "check_refresh",
+    "check_signal",
     "check_user",
     "decode_jwt",
     "is_expired",
@@ -111,6 +114,56 @@ def check_chat_item(chat: Any) -> None:
     _num(chat, "unreadCount")
     _date(chat, "createdAt")
     _date(chat, "updatedAt")
+
+
+def _optional_date(obj: Any, path: str) -> None:
+    if _get(obj, path) is not None:
+        _date(obj, path)
+
+
+def check_call(call: Any) -> None:
+    """A ``Call`` of the calls REST (webrtc_service.dart reads ``id``; the call model and
+    the native call screen the rest: ``sdpOffer`` and ``callerIceCandidates`` to resume)."""
+    for path in ("id", "callerId", "receiverId", "status", "type", "caller.id", "caller.username"):
+        _string(call, path)
+    _string(call, "receiver.username")
+    _date(call, "createdAt")
+    _date(call, "updatedAt")
+    _optional_date(call, "startedAt")
+    _optional_date(call, "endedAt")
+    _num(call, "duration")
+    for key in ("callerIceCandidates", "receiverIceCandidates"):
+        candidates = _get(call, key)
+        if not isinstance(candidates, list):
+            raise DartTypeError(f"{key} is not a list")
+        for candidate in candidates:
+            _string(candidate, "candidate")
+    offer = _get(call, "sdpOffer")
+    if offer is not None:
+        _string(offer, "sdp")
+        _string(offer, "type")
+
+
+def check_incoming_call(payload: Any) -> None:
+    """``_handleIncomingCall`` (webrtc_service.dart): the ids and the caller's name."""
+    for path in ("callId", "remoteUserId", "callType", "callerName"):
+        _string(payload, path)
+
+
+def check_signal(payload: Any, kind: str) -> None:
+    """``sdp_offer`` / ``sdp_answer`` / ``ice_candidate`` as the app's handlers read them."""
+    _string(payload, "callId")
+    _string(payload, "from")
+    if kind == "ice_candidate":
+        _string(payload, "candidate.candidate")
+        if (
+            _get(payload, "candidate.sdpMid") is None
+            and _get(payload, "candidate.sdpMLineIndex") is None
+        ):
+            raise DartTypeError("candidate without sdpMid or sdpMLineIndex")
+    else:
+        _string(payload, "sdp.sdp")
+        _string(payload, "sdp.type")
 
 
 def decode_jwt(token: str) -> dict[str, Any]:

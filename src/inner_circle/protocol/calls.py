@@ -6,14 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import (
-    BeforeValidator,
-    Field,
-    SerializerFunctionWrapHandler,
-    StringConstraints,
-    model_serializer,
-    model_validator,
-)
+from pydantic import BeforeValidator, Field, StringConstraints, model_validator
 
 from inner_circle.protocol.base import UtcDatetime, WireModel
 from inner_circle.protocol.rest import CallStatus, CallType, UserBrief
@@ -37,6 +30,10 @@ __all__ = [
 
 MAX_SDP_CHARS = 64 * 1024
 MAX_CANDIDATE_CHARS = 2048
+
+
+def _absent(value: Any) -> bool:
+    return value is None
 
 
 def _seed_type(value: Any) -> Any:
@@ -76,15 +73,18 @@ class SessionDescription(WireModel):
 
 
 class IceCandidate(WireModel):
-    candidate: Annotated[str, StringConstraints(max_length=MAX_CANDIDATE_CHARS)]
-    sdp_mid: Annotated[str, StringConstraints(max_length=64)] | None = None
-    sdp_m_line_index: Annotated[int, Field(ge=0, le=255)] | None = None
-    username_fragment: Annotated[str, StringConstraints(max_length=256)] | None = None
+    """As the browser's ``RTCIceCandidate.toJSON()``; absent fields stay absent."""
 
-    @model_serializer(mode="wrap")
-    def _without_nulls(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """As the browser's ``RTCIceCandidate.toJSON()``: absent fields are left out."""
-        return {k: v for k, v in handler(self).items() if v is not None}
+    candidate: Annotated[str, StringConstraints(max_length=MAX_CANDIDATE_CHARS)]
+    sdp_mid: Annotated[str, StringConstraints(max_length=64)] | None = Field(
+        default=None, exclude_if=_absent
+    )
+    sdp_m_line_index: Annotated[int, Field(ge=0, le=255)] | None = Field(
+        default=None, exclude_if=_absent
+    )
+    username_fragment: Annotated[str, StringConstraints(max_length=256)] | None = Field(
+        default=None, exclude_if=_absent
+    )
 
 
 class CallOut(WireModel):

@@ -1,4 +1,5 @@
-"""Who gets a push for a committed message, and the bounded pool that sends them.
+"""Who gets a push for a committed message or a ringing call, and the bounded pool
+that sends them.
 
 The unit of work hands committed events to the notifier; :class:`PushingNotifier`
 passes them on, then gives ``messageReceived`` events to :class:`PushService`, which
@@ -16,6 +17,12 @@ construction; a retried send that republishes the same message is recognised by 
 id and not pushed again (within this process, which is the one the retry reaches
 through the idempotency key's answer).
 
+**Calls** (services/calls.py) ask for a push on one of their events (``extra["push"]``,
+recipients in ``extra["pushTo"]``): ``{type: "call"}`` when a call starts ringing and
+``{type: "call-ended"}`` when it stops, to the members' devices with no visible client.
+Mutes do not silence calls; the TTL is the ring time and both share one ``Topic`` (the
+call id), so a ``call-ended`` replaces a ring the push service still holds.
+
 A push is only a wake-up: losing one (a full queue, a push service that is down)
 never loses a message, since the client syncs when it opens.
 """
@@ -26,6 +33,7 @@ import asyncio
 import base64
 import json
 import logging
+import math
 import time
 import uuid
 from collections import OrderedDict
@@ -126,6 +134,23 @@ class _Token:
     token: str
 
 
+@dataclass(frozen=True, slots=True)
+class _Devices:
+    subs: list[_Sub]
+    tokens: list[_Token]
+
+    @property
+    def users(self) -> set[uuid.UUID]:
+        return {s.user_id for s in self.subs} | {t.user_id for t in self.tokens}
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    kind: str  # message | call
+    payload: dict[str, Any]
+    user_ids: Sequence[uuid.UUID]
+
+
 @dataclass(slots=True)
 class _Job:
     kind: str  # webpush | fcm
@@ -161,7 +186,7 @@ class PushService:
         self._policy = RetryPolicy(settings.push_attempts, settings.push_retry_base_seconds)
         self._queue: asyncio.Queue[_Job] | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self._plans: asyncio.Queue[tuple[list[OutgoingEvent], float]] | None = None
+        self._plans: asyncio.Queue[tuple[list[_Plan], float]] | None = None
         self._recent: OrderedDict[str, None] = OrderedDict()
         self._client: httpx.AsyncClient | None = None
         self._executor: ThreadPoolExecutor | None = None
@@ -211,19 +236,28 @@ class PushService:
     # --- planning ---------------------------------------------------------------------
 
     def committed(self, events: Sequence[OutgoingEvent]) -> None:
-        """Called right after a commit's events were published: plan their pushes."""
+        """Called right after a commit's events were published: plan their pushes
+        (``messageReceived``, and call notifications a use case asked for in
+        ``extra["push"]``, see services/calls.py)."""
         if self._plans is None or self.uows is None:
             return
-        messages = [e for e in events if e.name == ServerEvent.MESSAGE_RECEIVED]
-        fresh = []
-        for event in messages:
-            key = str(event.payload.get("id")) if isinstance(event.payload, dict) else ""
+        fresh: list[_Plan] = []
+        for event in events:
+            if event.name == ServerEvent.MESSAGE_RECEIVED and isinstance(event.payload, dict):
+                key = str(event.payload.get("id") or "")
+                plan = _Plan("message", event.payload, event.user_ids)
+            elif isinstance(event.extra.get("push"), dict):
+                push = event.extra["push"]
+                key = f"{push.get('type')}:{push.get('callId')}"
+                plan = _Plan("call", push, event.extra.get("pushTo") or [])
+            else:
+                continue
             if not key or key in self._recent:
                 continue  # a retried send republishing a message already pushed
             self._recent[key] = None
             if len(self._recent) > RECENT_MESSAGES:
                 self._recent.popitem(last=False)
-            fresh.append(event)
+            fresh.append(plan)
         if not fresh:
             return
         try:
@@ -235,17 +269,20 @@ class PushService:
     async def _plan_forever(self) -> None:
         assert self._plans is not None
         while True:
-            events, committed_at = await self._plans.get()
+            plans, committed_at = await self._plans.get()
             try:
-                for event in events:
-                    await self._plan_one(event.payload, event.user_ids, committed_at)
+                for plan in plans:
+                    if plan.kind == "message":
+                        await self._plan_one(plan.payload, plan.user_ids, committed_at)
+                    else:
+                        await self._plan_call(plan.payload, plan.user_ids, committed_at)
             except Exception:
                 log.exception("could not plan pushes")
 
     async def _plan_one(
         self, message: dict[str, Any], user_ids: Sequence[uuid.UUID], committed_at: float
     ) -> None:
-        assert self.uows is not None and self._queue is not None
+        assert self.uows is not None
         sender_id = uuid.UUID(str(message["senderId"]))
         chat_id = uuid.UUID(str(message["chatId"]))
         others = set(user_ids) - {sender_id}
@@ -254,51 +291,74 @@ class PushService:
         now = self._clock.now()
         async with self.uows.read() as uow:
             muted = await push_repo.muted_users(uow.session, chat_id, others, now)
-            wanted = others - muted
-            # Plain values: the rows expire when the read transaction ends.
-            subs = [
-                _Sub(s.id, s.user_id, s.session_id, s.endpoint, s.p256dh, s.auth, s.expires_at)
-                for s in await push_repo.subscriptions_of(uow.session, wanted)
-            ]
-            tokens = [
-                _Token(t.id, t.user_id, t.session_id, t.token)
-                for t in await push_repo.fcm_tokens_of(uow.session, wanted)
-            ]
-            if not subs and not tokens:
+            devices = await self._devices(uow, others - muted, now)
+            if devices is None:
                 return
-            hide = await push_repo.hidden_text_users(uow.session, wanted)
+            hide = await push_repo.hidden_text_users(uow.session, devices.users)
             kind = await push_repo.chat_type(uow.session, chat_id)
-            sessions = {s.session_id for s in subs} | {t.session_id for t in tokens}
-            live = await tokens_repo.live_sessions(uow.session, sessions, now)
-        visible = await self.visibility.visible_sessions(live)
         topic = chat_topic(chat_id)
-        for sub in subs:
-            if sub.session_id not in live or sub.session_id in visible:
-                continue
-            if sub.expires_at is not None and sub.expires_at <= now:
-                continue
+        ttl = self.settings.push_ttl_seconds
+        for sub in devices.subs:
             payload = _payload(message, kind, topic, hidden=sub.user_id in hide)
-            web = WebPushMessage(
-                endpoint=sub.endpoint,
-                p256dh=sub.p256dh,
-                auth=sub.auth,
-                payload=json.dumps(payload, ensure_ascii=False).encode(),
-                ttl=self.settings.push_ttl_seconds,
-                urgency="high",
-                topic=topic,
-            )
-            self._enqueue(_Job("webpush", sub.id, committed_at, web=web))
-        for token in tokens:
-            if token.session_id not in live or token.session_id in visible:
-                continue
-            if self._fcm is None:
-                if not self._fcm_off_logged:
-                    self._fcm_off_logged = True
-                    log.info("FCM is not configured: FCM tokens are kept, no FCM push is sent")
-                break
+            self._enqueue(_web_job(sub, payload, ttl, topic, committed_at))
+        for token in devices.tokens:
             payload = _payload(message, kind, topic, hidden=token.user_id in hide)
-            fcm = _fcm_message(token.token, payload, self.settings.push_ttl_seconds)
+            fcm = _fcm_message(token.token, payload, ttl)
             self._enqueue(_Job("fcm", token.id, committed_at, fcm=fcm))
+
+    async def _plan_call(
+        self, push: dict[str, Any], user_ids: Sequence[uuid.UUID], committed_at: float
+    ) -> None:
+        """A call ringing (or no longer ringing) for members with no visible device. A call
+        is not a message: mutes do not silence it; it lives only as long as it rings."""
+        assert self.uows is not None
+        if not user_ids:
+            return
+        now = self._clock.now()
+        async with self.uows.read() as uow:
+            devices = await self._devices(uow, set(user_ids), now)
+        if devices is None:
+            return
+        topic = chat_topic(uuid.UUID(str(push["callId"])))  # call-ended replaces the ring
+        ttl = max(1, math.ceil(self.settings.call_ring_seconds))
+        for sub in devices.subs:
+            self._enqueue(_web_job(sub, push, ttl, topic, committed_at))
+        for token in devices.tokens:
+            fcm = _fcm_call(token.token, push, ttl, topic)
+            self._enqueue(_Job("fcm", token.id, committed_at, fcm=fcm))
+
+    async def _devices(self, uow: Any, wanted: set[uuid.UUID], now: datetime) -> _Devices | None:
+        """The Web Push subscriptions and FCM tokens of ``wanted`` whose sign-in session
+        is live and has no visible connection; None when there are none."""
+        subs = [  # plain values: the rows expire when the read transaction ends
+            _Sub(s.id, s.user_id, s.session_id, s.endpoint, s.p256dh, s.auth, s.expires_at)
+            for s in await push_repo.subscriptions_of(uow.session, wanted)
+        ]
+        tokens = [
+            _Token(t.id, t.user_id, t.session_id, t.token)
+            for t in await push_repo.fcm_tokens_of(uow.session, wanted)
+        ]
+        if not subs and not tokens:
+            return None
+        sessions = {s.session_id for s in subs} | {t.session_id for t in tokens}
+        live = await tokens_repo.live_sessions(uow.session, sessions, now)
+        visible = await self.visibility.visible_sessions(live)
+        subs = [
+            sub
+            for sub in subs
+            if sub.session_id in live
+            and sub.session_id not in visible
+            and (sub.expires_at is None or sub.expires_at > now)
+        ]
+        tokens = [t for t in tokens if t.session_id in live and t.session_id not in visible]
+        if tokens and self._fcm is None:
+            if not self._fcm_off_logged:
+                self._fcm_off_logged = True
+                log.info("FCM is not configured: FCM tokens are kept, no FCM push is sent")
+            tokens = []
+        if not subs and not tokens:
+            return None
+        return _Devices(subs, tokens)
 
     def _enqueue(self, job: _Job) -> None:
         assert self._queue is not None
@@ -376,6 +436,33 @@ def _payload(
         "hidden": hidden,
         "tag": topic,
         "url": f"/#/chat/{message['chatId']}",
+    }
+
+
+def _web_job(sub: _Sub, payload: dict[str, Any], ttl: int, topic: str, committed_at: float) -> _Job:
+    web = WebPushMessage(
+        endpoint=sub.endpoint,
+        p256dh=sub.p256dh,
+        auth=sub.auth,
+        payload=json.dumps(payload, ensure_ascii=False).encode(),
+        ttl=ttl,
+        urgency="high",
+        topic=topic,
+    )
+    return _Job("webpush", sub.id, committed_at, web=web)
+
+
+def _fcm_call(token: str, push: dict[str, Any], ttl: int, topic: str) -> dict[str, Any]:
+    """A call for the seed's app: data it reads (``callId``, ``callerName``, ``callType``,
+    ``remoteUserId``), at high priority, living as long as the call rings."""
+    data = {k: str(v) for k, v in push.items() if v is not None}
+    if "callerId" in data:
+        data["remoteUserId"] = data["callerId"]
+    return {
+        "token": token,
+        "data": data,
+        "android": {"priority": "HIGH", "ttl": f"{ttl}s", "collapse_key": topic},
+        "apns": {"headers": {"apns-collapse-id": topic, "apns-priority": "10"}},
     }
 
 

@@ -106,7 +106,13 @@ export interface GroupChatIn {
   newMembersSeeHistory?: boolean;
 }
 
-export type IceCandidate = Record<string, unknown>;
+/** As the browser's `RTCIceCandidate.toJSON()`; absent fields stay absent. */
+export interface IceCandidate {
+  candidate: string;
+  sdpMid?: string | null;
+  sdpMLineIndex?: number | null;
+  usernameFragment?: string | null;
+}
 
 export interface IceServer {
   urls: string[];
