@@ -128,21 +128,17 @@ whenLost(() => hangUp('failed'));
 
 // --- in-call controls ------------------------------------------------------------------
 
-export function toggleMute(): void {
+/** Mute and camera off disable the local tracks: nothing to renegotiate. */
+function toggleTracks(kind: 'audio' | 'video', flag: 'muted' | 'cameraOff'): void {
   const c = getCall();
   if (!c?.local) return;
-  const muted = !c.muted;
-  for (const t of c.local.getAudioTracks()) t.enabled = !muted;
-  patchCall({ muted });
+  const off = !c[flag];
+  for (const t of c.local.getTracks()) if (t.kind === kind) t.enabled = !off;
+  patchCall({ [flag]: off });
 }
 
-export function toggleCamera(): void {
-  const c = getCall();
-  if (!c?.local) return;
-  const cameraOff = !c.cameraOff;
-  for (const t of c.local.getVideoTracks()) t.enabled = !cameraOff;
-  patchCall({ cameraOff });
-}
+export const toggleMute = () => toggleTracks('audio', 'muted');
+export const toggleCamera = () => toggleTracks('video', 'cameraOff');
 
 /** Front/back camera on phones: a new track with the other facingMode, no renegotiation. */
 export async function switchCamera(): Promise<void> {
