@@ -9,13 +9,13 @@ import { useCall, type CallType } from '../../calls/state';
 import { t } from '../../i18n';
 import { CallIcon } from './icons';
 
-export function CallButtons({ peerId, title, chatId, group }: { peerId: string | undefined; title: string; chatId: string; group: boolean }) {
+export function CallButtons({ peerId, title, chatId = null, group = false }: { peerId: string | undefined; title: string; chatId?: string | null; group?: boolean }) {
   const call = useCall();
   const [, rerender] = useState(0);
   useEffect(() => onGroupCalls(() => rerender((n) => n + 1)), []);
   if (!group && !peerId) return null;
   const busy = !!call && call.phase !== 'ended';
-  const going = group ? groupCallIn(chatId) : undefined;
+  const going = group && chatId ? groupCallIn(chatId) : undefined;
   if (going && !(busy && call?.id === going)) {
     return (
       <button type="button" class="btn btn-tonal btn-small call-join" disabled={busy} onClick={() => void joinGroupCall(going, chatId, title, 'audio')}>
@@ -23,7 +23,7 @@ export function CallButtons({ peerId, title, chatId, group }: { peerId: string |
       </button>
     );
   }
-  const start = (type: CallType) => (group ? startGroupCall(chatId, title, type) : startCall(peerId!, title, type, chatId));
+  const start = (type: CallType) => (group && chatId ? startGroupCall(chatId, title, type) : startCall(peerId!, title, type, chatId));
   return (
     <>
       {(['audio', 'video'] as const).map((type) => {

@@ -78,8 +78,6 @@ export function CallScreen({ call }: { call: CallView }) {
   return (
     <div
       class={`call-layer call-screen ${remoteVideo ? 'has-video' : ''}`}
-      role="dialog"
-      aria-label={t('callWith', { name: call.peerName })}
       data-call-phase={call.phase}
       data-connection-state={call.connection}
       data-end-reason={call.endReason || undefined}

@@ -5,16 +5,23 @@ import { t } from '../../i18n';
 import { Avatar } from '../../ui';
 import { RoundButton } from './icons';
 
+function what(call: CallView): string {
+  return call.group ? t('callIncomingGroup') : call.type === 'video' ? t('callIncomingVideo') : t('callIncomingAudio');
+}
+
+export function incomingLabel(call: CallView): string {
+  return `${what(call)}: ${call.peerName}`;
+}
+
 export function IncomingCall({ call }: { call: CallView }) {
-  const what = call.group ? t('callIncomingGroup') : call.type === 'video' ? t('callIncomingVideo') : t('callIncomingAudio');
   return (
-    <div class="call-layer call-incoming" role="alertdialog" aria-label={`${what}: ${call.peerName}`} data-call-phase="incoming">
+    <div class="call-layer call-incoming" data-call-phase="incoming">
       <div class="call-who">
         <span class="call-ring-pulse">
           <Avatar id={call.peerId} name={call.peerName} size="lg" group={call.group} />
         </span>
         <h2 class="call-name">{call.peerName}</h2>
-        <p class="call-status">{what}</p>
+        <p class="call-status">{what(call)}</p>
       </div>
       <div class="call-actions call-actions-answer">
         <span class="call-action">
