@@ -220,6 +220,22 @@ def test_declined_call_and_a_busy_callee(new_page: Any, member: Any) -> None:
     expect(pb.locator(".call-layer")).to_have_count(0)
     shot(pb, "phone-call-entry-light.png")
 
+    # Boris calls back from the entry: an audio call shows Anna's initials, no video.
+    pb.get_by_role("button", name="Call back: Audio call").click()
+    incoming(pa, "audio", boris["displayName"]).get_by_role("button", name="Accept").click()
+    for page in (pa, pb):
+        expect(call_screen(page)).to_have_attribute("data-connection-state", "connected")
+        expect(call_screen(page).locator(".call-self")).to_have_count(0)
+    expect(call_screen(pb).locator(".call-avatar .avatar")).to_have_text("AS")
+    pb.wait_for_function(
+        "() => document.querySelector('.call-remote').srcObject?.getAudioTracks().length === 1"
+    )
+    shot(pb, "phone-call-audio-light.png")
+    call_screen(pa).get_by_role("button", name="Hang up").click()
+    expect(pb.locator(".call-entry-title").last).to_have_text(
+        re.compile(rf"^Outgoing audio call, {DURATION}$")
+    )
+
 
 def test_unanswered_call_is_missed(
     new_page: Any, member: Any, short_ring_server: ServerGroup
