@@ -179,7 +179,25 @@ export async function nextOutput(): Promise<void> {
 
 // --- what the server says --------------------------------------------------------------
 
-function onIncoming(p: Pick<IncomingCall, 'callId' | 'remoteUserId' | 'callerName' | 'callType' | 'chatId' | 'isGroup'>): void {
+/** The server ends an unanswered call (`call_ended`); should that event be lost with the
+ * socket, the ringing still stops a little after the ring time. */
+const RING_GRACE_MS = 5000;
+let ringTimer: ReturnType<typeof setTimeout> | undefined;
+
+function stopRingingAt(callId: string, ringUntil: string | undefined): void {
+  clearTimeout(ringTimer);
+  const at = ringUntil ? Date.parse(ringUntil) : NaN;
+  if (Number.isNaN(at)) return;
+  // Clamped: this device's clock may be off the server's.
+  const wait = Math.min(Math.max(at - Date.now(), 10_000), 120_000) + RING_GRACE_MS;
+  ringTimer = setTimeout(() => {
+    const c = live(callId);
+    if (c?.phase === 'incoming') finish('missed', c.group);
+  }, wait);
+}
+
+function onIncoming(p: Pick<IncomingCall, 'callId' | 'remoteUserId' | 'callerName' | 'callType' | 'chatId' | 'isGroup' | 'ringUntil'>): void {
+  stopRingingAt(p.callId, p.ringUntil);
   if (p.isGroup) {
     const chat = p.chatId ? getState().chats[p.chatId] : undefined;
     return onGroupIncoming(p as IncomingCall, chat?.name || p.callerName);
@@ -230,7 +248,14 @@ async function resumeRinging(): Promise<void> {
   const ringing = calls.find((c) => c.status === 'ringing' && c.receiverId === me);
   if (!ringing || getCall()) return;
   const name = ringing.caller?.displayName || ringing.caller?.username || '';
-  onIncoming({ callId: ringing.id, remoteUserId: ringing.callerId, callerName: name, callType: ringing.type, chatId: ringing.chatId });
+  onIncoming({
+    callId: ringing.id,
+    remoteUserId: ringing.callerId,
+    callerName: name,
+    callType: ringing.type,
+    chatId: ringing.chatId,
+    ringUntil: ringing.ringUntil,
+  });
 }
 
 export function startCalls(): void {

@@ -2,11 +2,20 @@
 import { api } from '../api';
 import type { CallType } from './state';
 
+const AUDIO = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
+
+/** The microphone, and the camera for a video call; without a camera (or its permission) a
+ * video call goes on with sound only from this side. */
 export async function media(type: CallType, facing: 'user' | 'environment' = 'user'): Promise<MediaStream> {
-  return navigator.mediaDevices.getUserMedia({
-    audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
-    video: type === 'video' ? { facingMode: facing, width: { ideal: 1280 }, height: { ideal: 720 } } : false,
-  });
+  if (type === 'audio') return navigator.mediaDevices.getUserMedia({ audio: AUDIO });
+  try {
+    return await navigator.mediaDevices.getUserMedia({
+      audio: AUDIO,
+      video: { facingMode: facing, width: { ideal: 1280 }, height: { ideal: 720 } },
+    });
+  } catch {
+    return navigator.mediaDevices.getUserMedia({ audio: AUDIO });
+  }
 }
 
 /** STUN/TURN from the server (short-lived TURN credentials); none: host candidates only. */
