@@ -34,7 +34,11 @@ class CallSocket:
 
     async def connect(self) -> CallSocket:
         await self.sio.connect(
-            self.url, namespaces=[NS], auth={"token": self.token}, transports=["websocket"]
+            self.url,
+            namespaces=[NS],
+            auth={"token": self.token},
+            transports=["websocket"],
+            wait_timeout=10,  # the library's 1 s is short on a busy machine
         )
         return self
 

@@ -159,7 +159,10 @@ async def test_a_member_on_a_call_is_busy(family: Family, sockets: Sockets) -> N
 async def test_an_unanswered_call_is_missed_by_the_sweep(
     start_server: Any, sockets: Sockets
 ) -> None:
-    family = await start_server(call_ring_seconds=0.5, call_sweep_seconds=0.1)
+    # Sockets on /calls alone outlive the timeout for connections that join no namespace.
+    family = await start_server(
+        call_ring_seconds=1.0, call_sweep_seconds=0.1, socket_connect_timeout_seconds=0.3
+    )
     anna, ben = await _pair(family)
     anna_sock, ben_sock = await sockets(family, anna), await sockets(family, ben)
     call = await initiate(family.url, anna, ben)
@@ -269,3 +272,25 @@ async def test_removing_a_call_from_my_history_keeps_theirs(family: Family) -> N
     assert (await rest(family.url, "GET", "/calls/history", anna)).json() == []
     (theirs,) = (await rest(family.url, "GET", "/calls/history", ben)).json()
     assert theirs["id"] == call["id"] and theirs["status"] == "missed"
+
+
+async def test_starting_calls_and_public_declines_are_rate_limited(start_server: Any) -> None:
+    family = await start_server(
+        limit_call_burst=2,
+        limit_calls_per_minute=0.001,
+        limit_public_respond_burst=2,
+        limit_public_respond_per_minute=0.001,
+    )
+    anna, ben = await _pair(family)
+    for _ in range(2):
+        call = await initiate(family.url, anna, ben)
+        await rest(family.url, "POST", f"/calls/{call['id']}/end", anna)
+    third = await rest(
+        family.url, "POST", "/calls/initiate", anna, json={"targetUserId": str(ben.user_id)}
+    )
+    assert third.status_code == 429 and third.json()["code"] == "RATE_LIMITED"
+    guesses = [
+        await rest(family.url, "POST", "/calls/public/respond", json={"callId": str(ben.user_id)})
+        for _ in range(3)
+    ]
+    assert [g.status_code for g in guesses] == [404, 404, 429]

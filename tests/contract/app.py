@@ -73,6 +73,7 @@ class App:
             namespaces=["/calls"],
             auth={"token": self.access_token},
             transports=["websocket"],
+            wait_timeout=10,
         )
 
     async def emit_call(self, event: str, payload: Any) -> Any:

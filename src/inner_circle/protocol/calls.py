@@ -111,9 +111,11 @@ class CallOut(WireModel):
 
 
 class IceServer(WireModel):
+    """An ``RTCIceServer``: STUN entries carry no username or credential at all."""
+
     urls: list[str]
-    username: str | None = None
-    credential: str | None = None
+    username: str | None = Field(default=None, exclude_if=_absent)
+    credential: str | None = Field(default=None, exclude_if=_absent)
 
 
 class AckOut(WireModel):

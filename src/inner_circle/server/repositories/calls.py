@@ -19,6 +19,7 @@ __all__ = [
     "by_id",
     "expired",
     "history",
+    "joined_from",
     "joined_ids",
     "live_for",
     "live_in_chat",
@@ -108,14 +109,26 @@ async def add_members(
 
 
 async def set_joined(
-    session: AsyncSession, call_id: uuid.UUID, user_ids: Iterable[uuid.UUID], joined: bool
+    session: AsyncSession,
+    call_id: uuid.UUID,
+    user_ids: Iterable[uuid.UUID],
+    joined: bool,
+    sid: str | None = None,
 ) -> None:
     await session.execute(
         update(CallMember)
         .where(CallMember.call_id == call_id, CallMember.user_id.in_(list(user_ids)))
-        .values(joined=joined)
+        .values(joined=joined, sid=sid if joined else None)
         .execution_options(synchronize_session=False)
     )
+
+
+async def joined_from(session: AsyncSession, sid: str) -> list[uuid.UUID]:
+    """Calls someone joined from the connection ``sid``."""
+    result = await session.execute(
+        select(CallMember.call_id).where(CallMember.sid == sid, CallMember.joined.is_(True))
+    )
+    return list(result.scalars())
 
 
 async def set_hidden(session: AsyncSession, call_id: uuid.UUID, user_id: uuid.UUID) -> None:

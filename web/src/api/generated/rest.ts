@@ -114,6 +114,7 @@ export interface IceCandidate {
   usernameFragment?: string | null;
 }
 
+/** An `RTCIceServer`: STUN entries carry no username or credential at all. */
 export interface IceServer {
   urls: string[];
   username?: string | null;

@@ -68,6 +68,8 @@ class CallMember(Base):
     joined: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
     # Removed from this member's history (DELETE /calls/:id); the others keep it.
     hidden: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    # The connection a group call was joined from: when it closes, the member leaves.
+    sid: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
 
 
 class CallLine(Base):

@@ -63,8 +63,10 @@ def upgrade() -> None:
         ),
         sa.Column("joined", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column("hidden", sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.Column("sid", sa.String(64), nullable=True),
     )
     op.create_index("ix_call_members_userId", "call_members", ["userId"])
+    op.create_index("ix_call_members_sid", "call_members", ["sid"])
     op.create_table(
         "call_lines",
         sa.Column(
@@ -86,6 +88,7 @@ def downgrade() -> None:
         batch.drop_column("kind")
     op.drop_index("ix_call_lines_callId", table_name="call_lines")
     op.drop_table("call_lines")
+    op.drop_index("ix_call_members_sid", table_name="call_members")
     op.drop_index("ix_call_members_userId", table_name="call_members")
     op.drop_table("call_members")
     op.drop_index("ix_calls_status_ring", table_name="calls")
