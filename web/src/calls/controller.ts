@@ -19,7 +19,7 @@ import {
 } from '../api/generated/events';
 import { getState } from '../store';
 import { answerMember, forgetGroupCall, joinGroupCall, onGroupIncoming, onParticipants } from './group';
-import { countCameras, iceServers, media, stopStream } from './media';
+import { choices, iceServers, media, stopStream } from './media';
 import { cancelClose, early, finish, live, makePeer, peers, whenLost } from './peers';
 import { CallError, emitCall, onCallConnect, onCallEvent, startCallSocket, stopCallSocket } from './signaling';
 import { fresh, getCall, patchCall, setCall, type CallType, type EndReason } from './state';
@@ -46,7 +46,7 @@ export async function startCall(peerId: string, peerName: string, type: CallType
     return finish('noMedia');
   }
   if (cancelled) return stopStream(local);
-  patchCall({ local, canSwitchCamera: type === 'video' && (await countCameras()) > 1 });
+  patchCall({ local, ...(await choices(type)) });
   let call: CallOut;
   let ice: RTCIceServer[];
   try {
@@ -80,7 +80,7 @@ export async function acceptCall(): Promise<void> {
     return finish('noMedia');
   }
   if (!live(callId)) return stopStream(local);
-  patchCall({ local, canSwitchCamera: c.type === 'video' && (await countCameras()) > 1 });
+  patchCall({ local, ...(await choices(c.type)) });
   try {
     await emitCall(CallClientEvent.ACCEPT_CALL, { callId, callerId: c.peerId });
   } catch (e) {
@@ -161,11 +161,6 @@ export async function switchCamera(): Promise<void> {
   }
   now.local.addTrack(track);
   patchCall({ facing, local: new MediaStream(now.local.getTracks()) });
-}
-
-/** Whether this browser can choose the audio output (speaker / earpiece / headset). */
-export function canChooseOutput(): boolean {
-  return 'setSinkId' in HTMLMediaElement.prototype;
 }
 
 /** The next audio output, in the order the browser lists them. */

@@ -6,7 +6,7 @@
 import { api, type ApiError } from '../api';
 import { CallClientEvent, type GroupCallParticipants, type IncomingCall } from '../api/generated/events';
 import { getState } from '../store';
-import { countCameras, iceServers, media, stopStream } from './media';
+import { choices, iceServers, media, stopStream } from './media';
 import { cancelClose, dropPeer, finish, live, makePeer, peers } from './peers';
 import { CallError, emitCall } from './signaling';
 import { fresh, getCall, patchCall, setCall, type CallType, type Member } from './state';
@@ -73,7 +73,7 @@ export async function startGroupCall(chatId: string, chatName: string, type: Cal
   } catch {
     return finish('noMedia');
   }
-  patchCall({ local, canSwitchCamera: type === 'video' && (await countCameras()) > 1 });
+  patchCall({ local, ...(await choices(type)) });
   try {
     const call = await api<{ id: string }>('POST', '/calls/initiate', { chatId, type });
     if (!getCall() || getCall()?.phase === 'ended') {
@@ -102,7 +102,7 @@ export async function joinGroupCall(callId: string, chatId: string | null, chatN
     return finish('noMedia');
   }
   if (!live(callId)) return stopStream(local);
-  patchCall({ local, canSwitchCamera: type === 'video' && (await countCameras()) > 1 });
+  patchCall({ local, ...(await choices(type)) });
   let already: string[];
   try {
     already = (await emitCall<{ participants: string[] }>(CallClientEvent.JOIN_GROUP_CALL, { callId })).participants;

@@ -1,6 +1,6 @@
 /** Camera and microphone, the ICE servers, the cameras there are. */
 import { api } from '../api';
-import type { CallType } from './state';
+import type { CallType, CallView } from './state';
 
 const AUDIO = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
 
@@ -27,12 +27,15 @@ export async function iceServers(): Promise<RTCIceServer[]> {
   }
 }
 
-export async function countCameras(): Promise<number> {
-  try {
-    return (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'videoinput').length;
-  } catch {
-    return 0;
-  }
+/** What this device can switch between during a call: cameras (a video call), audio outputs
+ * (where the browser lets a page choose: setSinkId). */
+export async function choices(type: CallType): Promise<Pick<CallView, 'canSwitchCamera' | 'canChooseOutput'>> {
+  const devices = await navigator.mediaDevices.enumerateDevices().catch(() => [] as MediaDeviceInfo[]);
+  const count = (kind: MediaDeviceKind) => devices.filter((d) => d.kind === kind).length;
+  return {
+    canSwitchCamera: type === 'video' && count('videoinput') > 1,
+    canChooseOutput: 'setSinkId' in HTMLMediaElement.prototype && count('audiooutput') > 1,
+  };
 }
 
 export function stopStream(s: MediaStream | null | undefined): void {

@@ -31,6 +31,7 @@ export interface CallView {
   muted: boolean;
   cameraOff: boolean;
   canSwitchCamera: boolean;
+  canChooseOutput: boolean;
   facing: 'user' | 'environment';
   /** The audio output chosen with setSinkId ('' = the default one). */
   sinkId: string;
@@ -79,6 +80,7 @@ export function fresh(p: Pick<CallView, 'id' | 'outgoing' | 'type' | 'peerId' | 
     muted: false,
     cameraOff: false,
     canSwitchCamera: false,
+    canChooseOutput: false,
     facing: 'user',
     sinkId: '',
     quality: null,

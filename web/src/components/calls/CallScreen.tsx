@@ -4,7 +4,7 @@
  * `data-connection-state` mirrors RTCPeerConnection.connectionState (tests wait on it).
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { canChooseOutput, dismissCall, hangUp, nextOutput, switchCamera, toggleCamera, toggleMute } from '../../calls/controller';
+import { dismissCall, hangUp, nextOutput, switchCamera, toggleCamera, toggleMute } from '../../calls/controller';
 import type { CallView, EndReason, Member } from '../../calls/state';
 import { t, type Key } from '../../i18n';
 import { Avatar } from '../../ui';
@@ -132,7 +132,7 @@ export function CallScreen({ call }: { call: CallView }) {
               />
             )}
             {video && call.canSwitchCamera && <RoundButton icon="switchCamera" label={t('callSwitchCamera')} onClick={() => void switchCamera()} />}
-            {canChooseOutput() && <RoundButton icon="speaker" label={t('callOutput')} kind={call.sinkId ? 'on' : undefined} onClick={() => void nextOutput()} />}
+            {call.canChooseOutput && <RoundButton icon="speaker" label={t('callOutput')} kind={call.sinkId ? 'on' : undefined} onClick={() => void nextOutput()} />}
             <RoundButton icon="callEnd" kind="danger" label={t('callHangUp')} onClick={() => hangUp()} />
           </>
         ) : (
