@@ -31,6 +31,14 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# Calls: a fake camera and microphone, permission prompts answered yes, sound without a click.
+MEDIA_ARGS = [
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
+    # Host candidates as plain addresses (no mDNS names to resolve between the two contexts).
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
+]
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 800}
 
@@ -58,7 +66,7 @@ def tone_wav(path: Path, seconds: float = 3.0, rate: int = 16_000) -> Path:
 
 
 @pytest.fixture(scope="session")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def playwright_driver() -> Iterator[Any]:
     if not CHROMIUM.exists():
         _missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
     if not STATIC_INDEX.exists():
@@ -68,22 +76,34 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     except ImportError:
         _missing("playwright (python) is not installed")
     with sync_playwright() as p:
-        # A fake camera and microphone (the microphone plays a tone) without a permission
-        # prompt: voice messages are recorded in the browser.
-        wav = tone_wav(tmp_path_factory.mktemp("media") / "tone.wav")
-        media = [
-            "--use-fake-device-for-media-stream",
-            "--use-fake-ui-for-media-stream",
-            f"--use-file-for-fake-audio-capture={wav}",
-        ]
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS + media)
-        yield b
-        b.close()
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One Chromium for every browser test, with a fake camera and microphone (the
+    microphone plays a tone) and no permission prompt: voice messages are recorded and
+    calls are made in it."""
+    wav = tone_wav(tmp_path_factory.mktemp("media") / "tone.wav")
+    args = [*ARGS, *MEDIA_ARGS, f"--use-file-for-fake-audio-capture={wav}"]
+    b = playwright_driver.chromium.launch(executable_path=str(CHROMIUM), args=args)
+    yield b
+    b.close()
+
+
+@pytest.fixture(scope="session")
+def media_browser(browser: Any) -> Any:
+    """The browser for calls (the same one: it has the fake media devices)."""
+    return browser
 
 
 @pytest.fixture
-def new_page(browser: Any, live_server: Any) -> Iterator[Callable[..., Any]]:
-    """Opens a page in a fresh browser context (its own storage, like another device)."""
+def new_page(
+    browser: Any, live_server: Any, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., Any]]:
+    """Opens a page in a fresh browser context (its own storage, like another device);
+    ``media=True``: in the calls browser, with camera and microphone granted; ``server``:
+    another server than the session's."""
     contexts: list[Any] = []
 
     def make(
@@ -92,13 +112,16 @@ def new_page(browser: Any, live_server: Any) -> Iterator[Callable[..., Any]]:
         locale: str = "en-US",
         color_scheme: str = "light",
         path: str = "/",
+        media: bool = False,
+        server: Any = None,
     ) -> Any:
-        context = browser.new_context(
+        context = (request.getfixturevalue("media_browser") if media else browser).new_context(
             viewport=viewport or PHONE,
             locale=locale,
             color_scheme=color_scheme,
-            base_url=live_server.url,
+            base_url=(server or live_server).url,
             service_workers="allow",
+            permissions=["camera", "microphone"] if media else [],
         )
         context.set_default_timeout(15_000)
         contexts.append(context)
@@ -119,18 +142,22 @@ def member(live_server: Any) -> Callable[..., dict[str, Any]]:
     """Creates a member with a unique username; returns {username, password, id, ...}."""
 
     def make(
-        prefix: str = "member", admin: bool = False, display_name: str | None = None
+        prefix: str = "member",
+        admin: bool = False,
+        display_name: str | None = None,
+        server: Any = None,
     ) -> dict[str, Any]:
+        server = server or live_server
         username = f"{prefix}_{uuid.uuid4().hex[:6]}"
         password = "family-pass-1"
         body: dict[str, Any] = {
             "username": username,
             "password": password,
-            "invitationCode": live_server.invite(admin=admin),
+            "invitationCode": server.invite(admin=admin),
         }
         if display_name:
             body["displayName"] = display_name
-        r = httpx.post(f"{live_server.url}/users/register", json=body)
+        r = httpx.post(f"{server.url}/users/register", json=body)
         assert r.status_code == 201, r.text
         return {**r.json(), "password": password}
 

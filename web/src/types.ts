@@ -6,6 +6,7 @@ import type { ChatOut, InviteOut, Id } from './api/generated/rest';
 import type { PendingAttachment } from './media/types';
 
 export type {
+  CallSummary,
   ChatOut,
   Id,
   InviteOut,

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, getSession, onSession, updateSessionUser, type Session } from '../api';
 import { clearUserCache, flushCache, restore, startPersisting } from '../cache';
 import { startPushClient } from '../push';
+import { startCalls, stopCalls } from '../calls/controller';
 import { startRealtime, stopRealtime } from '../realtime';
 import { getState, navigate, parseRoute, setState, signedOut, useStore } from '../store';
 import { t } from '../i18n';
@@ -13,6 +14,7 @@ import { ChatView } from './chat/ChatView';
 import { Settings } from './Settings';
 import { Admin } from './Admin';
 import { PushOffer } from './Push';
+import { CallLayer } from './calls/CallLayer';
 
 let stopPersisting: (() => void) | null = null;
 let activeUser: string | null = null;
@@ -24,6 +26,7 @@ function startUser(s: Session): void {
   restore(s.user.id);
   stopPersisting = startPersisting();
   startRealtime();
+  startCalls();
   startPushClient();
   void api<UserOut>('GET', '/users/profile')
     .then((u) => {
@@ -40,6 +43,7 @@ function stopUser(): void {
   flushCache();
   stopPersisting?.();
   stopPersisting = null;
+  stopCalls();
   stopRealtime();
   clearUserCache(uid);
   setState(signedOut());
@@ -115,6 +119,7 @@ function Shell() {
         </main>
       </div>
       <Toast />
+      <CallLayer />
     </div>
   );
 }

@@ -5,6 +5,7 @@ import { membersLabel, t } from '../i18n';
 import { useStore } from '../store';
 import type { ChatOut, Id } from '../types';
 import { Avatar, ConfirmDialog, Dialog, IconButton, lastSeenText, ListAction } from '../ui';
+import { CallButtons } from './calls/CallButtons';
 import { chatTitle } from './ChatList';
 import { MediaGallery } from './chat/media/MediaGallery';
 import { tm } from '../media/i18n';
@@ -83,6 +84,7 @@ export function ChatInfoDialog({ chat, onClose }: { chat: ChatOut; onClose: () =
                 <small class="muted">{p.user?.isOnline ? t('online') : lastSeenText(p.user?.lastSeenAt ?? null)}</small>
               )}
             </span>
+            {p.id !== me.id && p.user?.isActive !== false && <CallButtons peerId={p.id} title={p.name} />}
             {isGroup && p.id !== me.id && (
               <IconButton
                 icon="personRemove"

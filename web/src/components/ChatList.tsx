@@ -4,6 +4,7 @@ import { t } from '../i18n';
 import { navigate, routeHash, useStore, type State } from '../store';
 import type { ChatOut, Id } from '../types';
 import { Avatar, Icon, IconButton, shortWhen } from '../ui';
+import { describeCall } from './calls/CallEntry';
 import { NewChatDialog } from './NewChat';
 import { MentionBadge } from './chat/rich/MentionBadge';
 import { SearchPanel } from './Search';
@@ -81,6 +82,8 @@ export function ChatList() {
               if (lm.senderId === me?.id) prefix = t('you') + ': ';
               else if (c.type !== 'private') prefix = (users[lm.senderId]?.displayName || lm.sender.displayName) + ': ';
               preview = lm.deletedAt ? <i class="preview-deleted">{t('messageDeleted')}</i> : lm.content.slice(0, 140);
+              // A call entry reads from my side ("Missed call"), not the caller's fallback text.
+              if (lm.call && me && !lm.deletedAt) [prefix, preview] = ['', describeCall(lm.call, me.id).text];
             }
             const when = lastPending?.createdAt || lm?.createdAt;
             const unread = c.unreadCount > 0;

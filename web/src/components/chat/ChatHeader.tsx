@@ -4,6 +4,7 @@ import { goBack, type TypingEntry } from '../../store';
 import type { ChatOut, Id, UserOut } from '../../types';
 import { Avatar, IconButton, lastSeenText } from '../../ui';
 import { otherId, typingText } from '../ChatList';
+import { CallButtons } from '../calls/CallButtons';
 
 export function ChatHeader({
   chat,
@@ -46,6 +47,7 @@ export function ChatHeader({
           </span>
         </span>
       </button>
+      <CallButtons peerId={oid} title={title} chatId={chat.id} group={groupChat} />
       <IconButton icon="search" label={t('searchInChat')} onClick={onSearch} />
       <IconButton icon="info" label={t('chatInfo')} onClick={onInfo} />
     </header>

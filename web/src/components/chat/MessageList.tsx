@@ -6,6 +6,8 @@ import type { JSX } from 'preact';
 import { t } from '../../i18n';
 import type { ChatOut, Id, MessageOut, OutboxItem, UserOut } from '../../types';
 import { dayKey } from '../../ui';
+import { CallEntry } from '../calls/CallEntry';
+import { otherId } from '../ChatList';
 import { MessageBubble, PendingBubble, statusOf, type OpenMenu } from './MessageBubble';
 import { DayLine, UnreadLine } from './Separators';
 import type { ChatScroll } from './useChatScroll';
@@ -73,6 +75,12 @@ export function MessageList({
     if (!sepShown && unreadAfter !== null && m.seq > unreadAfter && !mine && messages[0].seq <= unreadAfter + 1) {
       sepShown = true;
       rows.push(<UnreadLine key="unread" />);
+    }
+    if (m.kind === 'call' && m.call) {
+      const peerId = groupChat ? undefined : otherId(chat, me.id);
+      rows.push(<CallEntry key={m.seq} msg={m} meId={me.id} peerId={peerId} peerName={title} />);
+      prev = m;
+      continue;
     }
     rows.push(
       <MessageBubble
