@@ -56,14 +56,18 @@ class UnitOfWork:
         to: Iterable[uuid.UUID],
         *,
         skip_sid: str | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
-        """Queue ``name`` for every connection of the users ``to``, sent after commit."""
+        """Queue ``name`` for every connection of the users ``to``, sent after commit.
+        ``extra`` travels to the after-commit hooks only, never to clients."""
         data = (
             payload.model_dump(mode="json", by_alias=True)
             if isinstance(payload, BaseModel)
             else payload
         )
-        self._events.append(OutgoingEvent(name, data, list(to), skip_sid=skip_sid))
+        self._events.append(
+            OutgoingEvent(name, data, list(to), skip_sid=skip_sid, extra=dict(extra or {}))
+        )
 
     def emit_to_everyone(
         self, name: str, payload: BaseModel | str, *, skip_sid: str | None = None

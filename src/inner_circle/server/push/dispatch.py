@@ -42,6 +42,12 @@ from inner_circle.core.clock import Clock
 from inner_circle.protocol.events import ServerEvent
 from inner_circle.server.ports import Notifier, OutgoingEvent
 from inner_circle.server.push.endpoints import Resolver
+from inner_circle.server.push.reads import (
+    fcm_read_message,
+    must_show_every_push,
+    read_payload,
+    unread_state,
+)
 from inner_circle.server.push.senders import (
     FcmSender,
     Outcome,
@@ -163,6 +169,7 @@ class PushService:
         self._tasks: list[asyncio.Task[None]] = []
         self._plans: asyncio.Queue[tuple[list[OutgoingEvent], float]] | None = None
         self._recent: OrderedDict[str, None] = OrderedDict()
+        self._sending: dict[uuid.UUID, tuple[asyncio.Lock, int]] = {}  # lock, its users
         self._client: httpx.AsyncClient | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._web: WebPushSender | None = None
@@ -214,9 +221,8 @@ class PushService:
         """Called right after a commit's events were published: plan their pushes."""
         if self._plans is None or self.uows is None:
             return
-        messages = [e for e in events if e.name == ServerEvent.MESSAGE_RECEIVED]
-        fresh = []
-        for event in messages:
+        fresh = [e for e in events if e.name == ServerEvent.MESSAGES_READ]
+        for event in (e for e in events if e.name == ServerEvent.MESSAGE_RECEIVED):
             key = str(event.payload.get("id")) if isinstance(event.payload, dict) else ""
             if not key or key in self._recent:
                 continue  # a retried send republishing a message already pushed
@@ -238,7 +244,11 @@ class PushService:
             events, committed_at = await self._plans.get()
             try:
                 for event in events:
-                    await self._plan_one(event.payload, event.user_ids, committed_at)
+                    if event.name == ServerEvent.MESSAGES_READ:
+                        reader = event.extra.get("readerSessionId")
+                        await self._plan_read(event.payload, reader, committed_at)
+                    else:
+                        await self._plan_one(event.payload, event.user_ids, committed_at)
             except Exception:
                 log.exception("could not plan pushes")
 
@@ -270,14 +280,33 @@ class PushService:
             kind = await push_repo.chat_type(uow.session, chat_id)
             sessions = {s.session_id for s in subs} | {t.session_id for t in tokens}
             live = await tokens_repo.live_sessions(uow.session, sessions, now)
+            badges: dict[uuid.UUID, int | None] = {}
+            for user_id in {s.user_id for s in subs} | {t.user_id for t in tokens}:
+                state = await unread_state(uow.session, user_id, chat_id)
+                badges[user_id] = state[1] if state is not None else None
         visible = await self.visibility.visible_sessions(live)
         topic = chat_topic(chat_id)
+        shown: list[dict[str, Any]] = []
+
+        def mark(what: str, target: _Sub | _Token) -> None:
+            shown.append(
+                {
+                    "target_id": target.id,
+                    "chat_id": chat_id,
+                    "user_id": target.user_id,
+                    "session_id": target.session_id,
+                    "kind": what,
+                    "shown_at": now,
+                }
+            )
+
         for sub in subs:
             if sub.session_id not in live or sub.session_id in visible:
                 continue
             if sub.expires_at is not None and sub.expires_at <= now:
                 continue
             payload = _payload(message, kind, topic, hidden=sub.user_id in hide)
+            payload["unreadTotal"] = badges.get(sub.user_id)
             web = WebPushMessage(
                 endpoint=sub.endpoint,
                 p256dh=sub.p256dh,
@@ -287,7 +316,8 @@ class PushService:
                 urgency="high",
                 topic=topic,
             )
-            self._enqueue(_Job("webpush", sub.id, committed_at, web=web))
+            if self._enqueue(_Job("webpush", sub.id, committed_at, web=web)):
+                mark("webpush", sub)
         for token in tokens:
             if token.session_id not in live or token.session_id in visible:
                 continue
@@ -297,16 +327,89 @@ class PushService:
                     log.info("FCM is not configured: FCM tokens are kept, no FCM push is sent")
                 break
             payload = _payload(message, kind, topic, hidden=token.user_id in hide)
+            payload["unreadTotal"] = badges.get(token.user_id)
             fcm = _fcm_message(token.token, payload, self.settings.push_ttl_seconds)
-            self._enqueue(_Job("fcm", token.id, committed_at, fcm=fcm))
+            if self._enqueue(_Job("fcm", token.id, committed_at, fcm=fcm)):
+                mark("fcm", token)
+        if shown:
+            # Marked when queued, before any later read of the chat is planned (one
+            # planner, commit order), so that read finds the mark.
+            async with self.uows.write() as uow:
+                await push_repo.mark_shown(uow.session, shown)
+                await uow.commit()
 
-    def _enqueue(self, job: _Job) -> None:
+    async def _plan_read(
+        self, marker: dict[str, Any], reader: uuid.UUID | None, committed_at: float
+    ) -> None:
+        """The member read a chat on the device of session ``reader``: one "read" push to
+        each of their other devices that was shown the chat's notification (ADR 17)."""
+        assert self.uows is not None
+        user_id = uuid.UUID(str(marker["userId"]))
+        chat_id = uuid.UUID(str(marker["chatId"]))
+        now = self._clock.now()
+        async with self.uows.write() as uow:
+            state = await unread_state(uow.session, user_id, chat_id)
+            if state is None or state[0] > 0:
+                return  # read part of the way: the notification still says what is unread
+            claimed = await push_repo.claim_shown(uow.session, user_id, chat_id)
+            others = {m.target_id for m in claimed if m.session_id != reader}
+            still = await push_repo.still_shown(uow.session, others)
+            await uow.commit()
+        if not others:
+            return
+        unread_total = state[1]
+        async with self.uows.read() as uow:
+            subs = [
+                _Sub(s.id, s.user_id, s.session_id, s.endpoint, s.p256dh, s.auth, s.expires_at)
+                for s in await push_repo.subscriptions_of(uow.session, {user_id})
+                if s.id in others
+            ]
+            tokens = [
+                _Token(t.id, t.user_id, t.session_id, t.token)
+                for t in await push_repo.fcm_tokens_of(uow.session, {user_id})
+                if t.id in others
+            ]
+            sessions = {s.session_id for s in subs} | {t.session_id for t in tokens}
+            live = await tokens_repo.live_sessions(uow.session, sessions, now)
+        # A device on screen closes its notifications itself (web/src/push.ts).
+        visible = await self.visibility.visible_sessions(live)
+        topic = chat_topic(chat_id)
+        for sub in subs:
+            if sub.session_id not in live or sub.session_id in visible:
+                continue
+            must_show = must_show_every_push(sub.endpoint)
+            if must_show and sub.id not in still and unread_total == 0:
+                continue  # nothing true to show: WebKit would count a strike
+            payload = read_payload(chat_id, unread_total, topic, must_show=must_show)
+            web = WebPushMessage(
+                endpoint=sub.endpoint,
+                p256dh=sub.p256dh,
+                auth=sub.auth,
+                payload=json.dumps(payload).encode(),
+                ttl=self.settings.push_ttl_seconds,
+                # Not worth waking a phone on battery and mobile data for; the Topic
+                # replaces the chat's message push if that one is still undelivered.
+                urgency="low",
+                topic=topic,
+            )
+            self._enqueue(_Job("webpush", sub.id, committed_at, web=web))
+        if self._fcm is None:
+            return
+        for token in tokens:
+            if token.session_id in live and token.session_id not in visible:
+                payload = read_payload(chat_id, unread_total, topic, must_show=False)
+                fcm = fcm_read_message(token.token, payload, self.settings.push_ttl_seconds)
+                self._enqueue(_Job("fcm", token.id, committed_at, fcm=fcm))
+
+    def _enqueue(self, job: _Job) -> bool:
         assert self._queue is not None
         try:
             self._queue.put_nowait(job)
         except asyncio.QueueFull:
             self.metrics.skipped.inc()
             log.warning("push queue full: a push was skipped (the client syncs when opened)")
+            return False
+        return True
 
     # --- sending ----------------------------------------------------------------------
 
@@ -314,12 +417,23 @@ class PushService:
         assert self._queue is not None
         while True:
             job = await self._queue.get()
+            # One device's pushes leave in the order they were queued (a "read" push must
+            # not overtake the message push it closes, even while that one is retried).
+            # Taking a free lock does not yield, so the worker that dequeued first holds it.
+            lock, users = self._sending.get(job.target_id, (asyncio.Lock(), 0))
+            self._sending[job.target_id] = (lock, users + 1)
             try:
-                await self._send(job)
+                async with lock:
+                    await self._send(job)
             except Exception:
                 log.exception("push send failed unexpectedly")
                 self.metrics.failed.labels(job.kind).inc()
             finally:
+                lock, users = self._sending[job.target_id]
+                if users == 1:
+                    del self._sending[job.target_id]
+                else:
+                    self._sending[job.target_id] = (lock, users - 1)
                 self._queue.task_done()
 
     async def _send(self, job: _Job) -> None:

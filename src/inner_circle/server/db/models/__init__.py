@@ -4,7 +4,12 @@ from inner_circle.server.db.models.base import Base
 from inner_circle.server.db.models.chats import Chat, ChatParticipant
 from inner_circle.server.db.models.invites import InvitationCode
 from inner_circle.server.db.models.messages import Message
-from inner_circle.server.db.models.push import ChatMute, PushPreference, PushSubscription
+from inner_circle.server.db.models.push import (
+    ChatMute,
+    PushPreference,
+    PushShown,
+    PushSubscription,
+)
 from inner_circle.server.db.models.sync import ServerState, SyncEntry
 from inner_circle.server.db.models.users import FcmToken, RefreshToken, User
 
@@ -17,6 +22,7 @@ __all__ = [
     "InvitationCode",
     "Message",
     "PushPreference",
+    "PushShown",
     "PushSubscription",
     "RefreshToken",
     "ServerState",
