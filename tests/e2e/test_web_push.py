@@ -46,7 +46,9 @@ def test_push_shows_notification_and_click_opens_chat(
         }
         deliver(cdp, live_server.url, reg, payload)
         wait_for_notifications(
-            page, lambda ns, t=text: any(t in n["body"] for n in ns), f"no notification says {text!r}"
+            page,
+            lambda ns, t=text: any(t in n["body"] for n in ns),
+            f"no notification says {text!r}",
         )
     shown = notifications(page)
     assert len(shown) == 1  # one per chat, counting

@@ -281,7 +281,8 @@ function focusOrOpen(target, message) {
         // An open window: bring it to the front there (a chat: the app switches to it; a
         // call: the page loads at /?call=<id>, which the app answers).
         if (message) w.postMessage(message);
-        return w.focus().then((f) => (f && 'navigate' in f && !message ? f.navigate(target) : f));
+        const focused = w.focus().catch(() => w); // focusing needs the tap's activation
+        return focused.then((f) => (!message && 'navigate' in (f || w) ? (f || w).navigate(target) : f));
       }
     }
     return self.clients.openWindow(target);
