@@ -28,7 +28,7 @@ import json
 import logging
 import time
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -55,6 +55,7 @@ from inner_circle.server.push.senders import (
     WebPushMessage,
     WebPushSender,
 )
+from inner_circle.server.push.shown import MemoryShownMarks, ShownMarks
 from inner_circle.server.push.vapid import VapidKey
 from inner_circle.server.push.visibility import VisibilityTracker
 from inner_circle.server.repositories import push as push_repo
@@ -151,11 +152,13 @@ class PushService:
         visibility: VisibilityTracker,
         registry: CollectorRegistry,
         *,
+        marks: ShownMarks | None = None,
         resolver: Resolver | None = None,
     ) -> None:
         self.settings = settings
         self._clock = clock
         self.visibility = visibility
+        self.marks: ShownMarks = marks if marks is not None else MemoryShownMarks()
         self.metrics = PushMetrics(registry)
         self._resolver = resolver
         self.vapid = (
@@ -214,6 +217,7 @@ class PushService:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
         await self.visibility.close()
+        await self.marks.close()
 
     # --- planning ---------------------------------------------------------------------
 
@@ -286,19 +290,10 @@ class PushService:
                 badges[user_id] = state[1] if state is not None else None
         visible = await self.visibility.visible_sessions(live)
         topic = chat_topic(chat_id)
-        shown: list[dict[str, Any]] = []
+        shown: dict[uuid.UUID, dict[uuid.UUID, uuid.UUID]] = defaultdict(dict)
 
-        def mark(what: str, target: _Sub | _Token) -> None:
-            shown.append(
-                {
-                    "target_id": target.id,
-                    "chat_id": chat_id,
-                    "user_id": target.user_id,
-                    "session_id": target.session_id,
-                    "kind": what,
-                    "shown_at": now,
-                }
-            )
+        def mark(target: _Sub | _Token) -> None:
+            shown[target.user_id][target.id] = target.session_id
 
         for sub in subs:
             if sub.session_id not in live or sub.session_id in visible:
@@ -317,7 +312,7 @@ class PushService:
                 topic=topic,
             )
             if self._enqueue(_Job("webpush", sub.id, committed_at, web=web)):
-                mark("webpush", sub)
+                mark(sub)
         for token in tokens:
             if token.session_id not in live or token.session_id in visible:
                 continue
@@ -330,13 +325,11 @@ class PushService:
             payload["unreadTotal"] = badges.get(token.user_id)
             fcm = _fcm_message(token.token, payload, self.settings.push_ttl_seconds)
             if self._enqueue(_Job("fcm", token.id, committed_at, fcm=fcm)):
-                mark("fcm", token)
-        if shown:
-            # Marked when queued, before any later read of the chat is planned (one
-            # planner, commit order), so that read finds the mark.
-            async with self.uows.write() as uow:
-                await push_repo.mark_shown(uow.session, shown)
-                await uow.commit()
+                mark(token)
+        # Marked when queued, before any later read of the chat is planned (one planner,
+        # commit order), so that read finds the mark.
+        for user_id, devices in shown.items():
+            await self.marks.mark(user_id, chat_id, devices)
 
     async def _plan_read(
         self, marker: dict[str, Any], reader: uuid.UUID | None, committed_at: float
@@ -347,16 +340,15 @@ class PushService:
         user_id = uuid.UUID(str(marker["userId"]))
         chat_id = uuid.UUID(str(marker["chatId"]))
         now = self._clock.now()
-        async with self.uows.write() as uow:
+        async with self.uows.read() as uow:
             state = await unread_state(uow.session, user_id, chat_id)
-            if state is None or state[0] > 0:
-                return  # read part of the way: the notification still says what is unread
-            claimed = await push_repo.claim_shown(uow.session, user_id, chat_id)
-            others = {m.target_id for m in claimed if m.session_id != reader}
-            still = await push_repo.still_shown(uow.session, others)
-            await uow.commit()
+        if state is None or state[0] > 0:
+            return  # read part of the way: the notification still says what is unread
+        claimed = await self.marks.claim(user_id, chat_id)
+        others = {device for device, session in claimed.items() if session != reader}
         if not others:
             return
+        still = await self.marks.still_shown(others)
         unread_total = state[1]
         async with self.uows.read() as uow:
             subs = [

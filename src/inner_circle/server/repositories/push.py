@@ -3,38 +3,26 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from inner_circle.server.db.models import (
-    Chat,
-    ChatMute,
-    FcmToken,
-    PushPreference,
-    PushShown,
-    PushSubscription,
-)
-from inner_circle.server.repositories.inserts import insert_new
+from inner_circle.server.db.models import Chat, ChatMute, FcmToken, PushPreference, PushSubscription
 
 __all__ = [
     "chat_type",
-    "claim_shown",
     "delete_fcm_token",
     "delete_subscription",
     "fcm_tokens_of",
     "hidden_text_users",
-    "mark_shown",
     "muted_users",
     "mutes_of",
     "save_subscription",
     "set_mute",
     "set_show_text",
     "show_text",
-    "still_shown",
     "subscriptions_of",
     "unsubscribe",
 ]
@@ -190,33 +178,3 @@ async def mutes_of(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> 
 async def chat_type(session: AsyncSession, chat_id: uuid.UUID) -> str | None:
     """``private``, ``group`` (or the family chat's type); None when the chat is gone."""
     return (await session.execute(select(Chat.type).where(Chat.id == chat_id))).scalar()
-
-
-async def mark_shown(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Record that devices were pushed a chat's notification (``PushShown`` attributes);
-    a device already marked for that chat keeps its row."""
-    await insert_new(session, PushShown, rows, unique=(PushShown.target_id, PushShown.chat_id))
-
-
-async def claim_shown(
-    session: AsyncSession, user_id: uuid.UUID, chat_id: uuid.UUID
-) -> list[PushShown]:
-    """Take (delete and return) every mark of the member's devices for the chat: the
-    chat was read. One statement, so two reads of the chat never both get a row."""
-    result = await session.execute(
-        delete(PushShown)
-        .where(PushShown.user_id == user_id, PushShown.chat_id == chat_id)
-        .returning(PushShown)
-    )
-    return list(result.scalars())
-
-
-async def still_shown(session: AsyncSession, target_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
-    """The devices among ``target_ids`` that still show a notification of some chat."""
-    ids = set(target_ids)
-    if not ids:
-        return set()
-    result = await session.execute(
-        select(PushShown.target_id).where(PushShown.target_id.in_(ids)).distinct()
-    )
-    return set(result.scalars())

@@ -4,12 +4,7 @@ from inner_circle.server.db.models.base import Base
 from inner_circle.server.db.models.chats import Chat, ChatParticipant
 from inner_circle.server.db.models.invites import InvitationCode
 from inner_circle.server.db.models.messages import Message
-from inner_circle.server.db.models.push import (
-    ChatMute,
-    PushPreference,
-    PushShown,
-    PushSubscription,
-)
+from inner_circle.server.db.models.push import ChatMute, PushPreference, PushSubscription
 from inner_circle.server.db.models.sync import ServerState, SyncEntry
 from inner_circle.server.db.models.users import FcmToken, RefreshToken, User
 
@@ -22,7 +17,6 @@ __all__ = [
     "InvitationCode",
     "Message",
     "PushPreference",
-    "PushShown",
     "PushSubscription",
     "RefreshToken",
     "ServerState",

@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Uuid, true
+from sqlalchemy import Boolean, ForeignKey, String, Uuid, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from inner_circle.server.db.models.base import Base
 from inner_circle.server.db.types import UTCDateTime
 
-__all__ = ["ChatMute", "PushPreference", "PushShown", "PushSubscription"]
+__all__ = ["ChatMute", "PushPreference", "PushSubscription"]
 
 
 class PushSubscription(Base):
@@ -58,27 +58,3 @@ class PushPreference(Base):
     show_text: Mapped[bool] = mapped_column(
         "showText", Boolean, default=True, server_default=true()
     )
-
-
-class PushShown(Base):
-    """A device was pushed a notification of a chat since its member last read that chat
-    (ADR 17): reading the chat elsewhere sends it one "read" push, then the row goes.
-
-    ``target_id`` is a ``push_subscriptions`` or ``fcm_tokens`` id (``kind`` says which);
-    no foreign key, since it points at either table: a row whose device is gone is
-    deleted with the others of the chat at the next read.
-    """
-
-    __tablename__ = "push_shown"
-    __table_args__ = (Index("ix_push_shown_userId_chatId", "userId", "chatId"),)
-
-    target_id: Mapped[uuid.UUID] = mapped_column("targetId", Uuid, primary_key=True)
-    chat_id: Mapped[uuid.UUID] = mapped_column(
-        "chatId", Uuid, ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True
-    )
-    user_id: Mapped[uuid.UUID] = mapped_column(
-        "userId", Uuid, ForeignKey("users.id", ondelete="CASCADE")
-    )
-    session_id: Mapped[uuid.UUID] = mapped_column("sessionId", Uuid)
-    kind: Mapped[str] = mapped_column(String(16))  # webpush | fcm
-    shown_at: Mapped[datetime] = mapped_column("shownAt", UTCDateTime)
