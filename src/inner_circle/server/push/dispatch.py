@@ -29,7 +29,7 @@ import logging
 import time
 import uuid
 from collections import OrderedDict, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -63,6 +63,8 @@ from inner_circle.server.repositories import tokens as tokens_repo
 from inner_circle.server.settings import Settings
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from inner_circle.server.db.uow import UnitOfWorkFactory
 
 __all__ = ["PushMetrics", "PushService", "PushingNotifier", "chat_topic"]
@@ -269,53 +271,28 @@ class PushService:
         async with self.uows.read() as uow:
             muted = await push_repo.muted_users(uow.session, chat_id, others, now)
             wanted = others - muted
-            # Plain values: the rows expire when the read transaction ends.
-            subs = [
-                _Sub(s.id, s.user_id, s.session_id, s.endpoint, s.p256dh, s.auth, s.expires_at)
-                for s in await push_repo.subscriptions_of(uow.session, wanted)
-            ]
-            tokens = [
-                _Token(t.id, t.user_id, t.session_id, t.token)
-                for t in await push_repo.fcm_tokens_of(uow.session, wanted)
-            ]
+            subs, tokens, live = await _devices(uow.session, wanted, now)
             if not subs and not tokens:
                 return
             hide = await push_repo.hidden_text_users(uow.session, wanted)
             kind = await push_repo.chat_type(uow.session, chat_id)
-            sessions = {s.session_id for s in subs} | {t.session_id for t in tokens}
-            live = await tokens_repo.live_sessions(uow.session, sessions, now)
             badges: dict[uuid.UUID, int | None] = {}
             for user_id in {s.user_id for s in subs} | {t.user_id for t in tokens}:
                 state = await unread_state(uow.session, user_id, chat_id)
                 badges[user_id] = state[1] if state is not None else None
-        visible = await self.visibility.visible_sessions(live)
+        reachable = await self._reachable(live, now)
         topic = chat_topic(chat_id)
         shown: dict[uuid.UUID, dict[uuid.UUID, uuid.UUID]] = defaultdict(dict)
 
         def mark(target: _Sub | _Token) -> None:
             shown[target.user_id][target.id] = target.session_id
 
-        for sub in subs:
-            if sub.session_id not in live or sub.session_id in visible:
-                continue
-            if sub.expires_at is not None and sub.expires_at <= now:
-                continue
+        for sub in filter(reachable, subs):
             payload = _payload(message, kind, topic, hidden=sub.user_id in hide)
             payload["unreadTotal"] = badges.get(sub.user_id)
-            web = WebPushMessage(
-                endpoint=sub.endpoint,
-                p256dh=sub.p256dh,
-                auth=sub.auth,
-                payload=json.dumps(payload, ensure_ascii=False).encode(),
-                ttl=self.settings.push_ttl_seconds,
-                urgency="high",
-                topic=topic,
-            )
-            if self._enqueue(_Job("webpush", sub.id, committed_at, web=web)):
+            if self._enqueue(self._web_job(sub, payload, "high", topic, committed_at)):
                 mark(sub)
-        for token in tokens:
-            if token.session_id not in live or token.session_id in visible:
-                continue
+        for token in filter(reachable, tokens):
             if self._fcm is None:
                 if not self._fcm_off_logged:
                     self._fcm_off_logged = True
@@ -351,47 +328,52 @@ class PushService:
         still = await self.marks.still_shown(others)
         unread_total = state[1]
         async with self.uows.read() as uow:
-            subs = [
-                _Sub(s.id, s.user_id, s.session_id, s.endpoint, s.p256dh, s.auth, s.expires_at)
-                for s in await push_repo.subscriptions_of(uow.session, {user_id})
-                if s.id in others
-            ]
-            tokens = [
-                _Token(t.id, t.user_id, t.session_id, t.token)
-                for t in await push_repo.fcm_tokens_of(uow.session, {user_id})
-                if t.id in others
-            ]
-            sessions = {s.session_id for s in subs} | {t.session_id for t in tokens}
-            live = await tokens_repo.live_sessions(uow.session, sessions, now)
+            subs, tokens, live = await _devices(uow.session, {user_id}, now, only=others)
         # A device on screen closes its notifications itself (web/src/push.ts).
-        visible = await self.visibility.visible_sessions(live)
+        reachable = await self._reachable(live, now)
         topic = chat_topic(chat_id)
-        for sub in subs:
-            if sub.session_id not in live or sub.session_id in visible:
-                continue
+        for sub in filter(reachable, subs):
             must_show = must_show_every_push(sub.endpoint)
             if must_show and sub.id not in still and unread_total == 0:
                 continue  # nothing true to show: WebKit would count a strike
             payload = read_payload(chat_id, unread_total, topic, must_show=must_show)
-            web = WebPushMessage(
-                endpoint=sub.endpoint,
-                p256dh=sub.p256dh,
-                auth=sub.auth,
-                payload=json.dumps(payload).encode(),
-                ttl=self.settings.push_ttl_seconds,
-                # Not worth waking a phone on battery and mobile data for; the Topic
-                # replaces the chat's message push if that one is still undelivered.
-                urgency="low",
-                topic=topic,
-            )
-            self._enqueue(_Job("webpush", sub.id, committed_at, web=web))
+            # Low: not worth waking a phone on battery and mobile data for; the Topic
+            # replaces the chat's message push if that one is still undelivered.
+            self._enqueue(self._web_job(sub, payload, "low", topic, committed_at))
         if self._fcm is None:
             return
-        for token in tokens:
-            if token.session_id in live and token.session_id not in visible:
-                payload = read_payload(chat_id, unread_total, topic, must_show=False)
-                fcm = fcm_read_message(token.token, payload, self.settings.push_ttl_seconds)
-                self._enqueue(_Job("fcm", token.id, committed_at, fcm=fcm))
+        for token in filter(reachable, tokens):
+            payload = read_payload(chat_id, unread_total, topic, must_show=False)
+            fcm = fcm_read_message(token.token, payload, self.settings.push_ttl_seconds)
+            self._enqueue(_Job("fcm", token.id, committed_at, fcm=fcm))
+
+    async def _reachable(
+        self, live: set[uuid.UUID], now: datetime
+    ) -> Callable[[_Sub | _Token], bool]:
+        """Whether a device may be pushed to: its session is live and not on screen."""
+        visible = await self.visibility.visible_sessions(live)
+
+        def reachable(device: _Sub | _Token) -> bool:
+            if device.session_id not in live or device.session_id in visible:
+                return False
+            expires = device.expires_at if isinstance(device, _Sub) else None
+            return expires is None or expires > now
+
+        return reachable
+
+    def _web_job(
+        self, sub: _Sub, payload: dict[str, Any], urgency: str, topic: str, committed_at: float
+    ) -> _Job:
+        web = WebPushMessage(
+            endpoint=sub.endpoint,
+            p256dh=sub.p256dh,
+            auth=sub.auth,
+            payload=json.dumps(payload, ensure_ascii=False).encode(),
+            ttl=self.settings.push_ttl_seconds,
+            urgency=urgency,
+            topic=topic,
+        )
+        return _Job("webpush", sub.id, committed_at, web=web)
 
     def _enqueue(self, job: _Job) -> bool:
         assert self._queue is not None
@@ -456,6 +438,30 @@ class PushService:
                 await self.visibility.heartbeat()
             except Exception:
                 log.warning("push visibility heartbeat failed", exc_info=True)
+
+
+async def _devices(
+    session: AsyncSession,
+    user_ids: set[uuid.UUID],
+    now: datetime,
+    *,
+    only: set[uuid.UUID] | None = None,
+) -> tuple[list[_Sub], list[_Token], set[uuid.UUID]]:
+    """The members' Web Push subscriptions and FCM tokens (``only`` those ids, when given)
+    as plain values (the rows expire when the read transaction ends), and which of their
+    sessions are live."""
+    subs = [
+        _Sub(s.id, s.user_id, s.session_id, s.endpoint, s.p256dh, s.auth, s.expires_at)
+        for s in await push_repo.subscriptions_of(session, user_ids)
+        if only is None or s.id in only
+    ]
+    tokens = [
+        _Token(t.id, t.user_id, t.session_id, t.token)
+        for t in await push_repo.fcm_tokens_of(session, user_ids)
+        if only is None or t.id in only
+    ]
+    sessions = {s.session_id for s in subs} | {t.session_id for t in tokens}
+    return subs, tokens, await tokens_repo.live_sessions(session, sessions, now)
 
 
 def _payload(

@@ -1,8 +1,8 @@
 """ "Read on another device": the "read" push and the rules for where it may go (ADR 17).
 
-A device that was pushed a chat's notification keeps a mark (``push_shown``) until its
+A device that was pushed a chat's notification keeps a mark (``shown.py``) until its
 member reads the chat. When they read it to the end on one device, the committing
-process takes the chat's marks in one statement (so one read push per shown
+process takes the chat's marks in one atomic step (so one read push per shown
 notification, however many reads race) and pushes ``{type: "read", chatId,
 unreadTotal}`` to the marked devices of the member's *other* sessions. The service
 worker closes the chat's notifications and sets the app badge.
