@@ -109,9 +109,12 @@ function mustShowEveryPush() {
     .catch(() => false);
 }
 
-function unreadSummary(total) {
+// A quiet notification in place of the closed ones: what is still unread, or (the member
+// dismissed the rest, nothing is unread) that the chat was read elsewhere.
+function quietSummary(total) {
+  const unread = say(`${total} unread message${total === 1 ? '' : 's'}`, `Непрочитанных сообщений: ${total}`);
   return self.registration.showNotification('Inner Circle', {
-    body: say(`${total} unread messages`, `Непрочитанных сообщений: ${total}`),
+    body: total > 0 ? unread : say('Read on another device', 'Прочитано на другом устройстве'),
     tag: SUMMARY_TAG,
     silent: true,
     icon: ICON,
@@ -153,9 +156,9 @@ function closeRead(data) {
     const left = all.filter((n) => !ofChat(n));
     const badge = setBadge(data.unreadTotal);
     if (!data.mustShow) return badge;
-    // Show something true: another notification again, unchanged and silent, or what is
-    // still unread (the server sends nothing here when neither exists).
-    const keep = left[left.length - 1];
+    // Show something true: another chat's notification again, unchanged and silent (never
+    // a ringing call's: it would lose its buttons), or a quiet summary.
+    const keep = left.filter((n) => !(n.data && n.data.kind === 'call')).pop();
     const shown = keep
       ? self.registration.showNotification(keep.title, {
           body: keep.body,
@@ -166,7 +169,7 @@ function closeRead(data) {
           data: keep.data,
           silent: true,
         })
-      : unreadSummary(Math.max(1, data.unreadTotal || 0));
+      : quietSummary(data.unreadTotal || 0);
     return Promise.all([badge, shown]);
   });
 }
