@@ -4,8 +4,6 @@ Settings screen's notifications section."""
 
 from __future__ import annotations
 
-import json
-import time
 from typing import Any
 
 import httpx
@@ -13,36 +11,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import PHONE, api_token, shot, sign_in
+from tests.e2e.push_support import deliver, notifications, registration_id, wait_for_notifications
 
 pytestmark = pytest.mark.browser
-
-
-def registration_id(cdp: Any, page: Any) -> str:
-    """The service worker registration's id, from the DevTools protocol."""
-    found: dict[str, str] = {}
-
-    def seen(event: dict[str, Any]) -> None:
-        for reg in event.get("registrations", []):
-            if not reg.get("isDeleted"):
-                found["id"] = reg["registrationId"]
-
-    cdp.on("ServiceWorker.workerRegistrationUpdated", seen)
-    cdp.send("ServiceWorker.enable")
-    deadline = time.monotonic() + 10
-    while "id" not in found and time.monotonic() < deadline:
-        page.wait_for_timeout(50)  # let CDP events in, bounded by the deadline
-    assert "id" in found, "no service worker registration"
-    return found["id"]
-
-
-def notifications(page: Any) -> list[dict[str, Any]]:
-    """What the service worker registration shows now (``getNotifications()``)."""
-    return list(
-        page.evaluate(
-            """() => navigator.serviceWorker.ready.then((r) => r.getNotifications()).then((ns) =>
-                 ns.map((n) => ({title: n.title, body: n.body, tag: n.tag, data: n.data})))"""
-        )
-    )
 
 
 def test_push_shows_notification_and_click_opens_chat(
@@ -73,14 +44,12 @@ def test_push_shows_notification_and_click_opens_chat(
             "tag": "chat-tag-1",
             "url": f"/#/chat/{chat['id']}",
         }
-        cdp.send(
-            "ServiceWorker.deliverPushMessage",
-            {"origin": live_server.url, "registrationId": reg, "data": json.dumps(payload)},
+        deliver(cdp, live_server.url, reg, payload)
+        wait_for_notifications(
+            page,
+            lambda ns, t=text: any(t in n["body"] for n in ns),
+            f"no notification says {text!r}",
         )
-        deadline = time.monotonic() + 10
-        while not any(text in n["body"] for n in notifications(page)):
-            assert time.monotonic() < deadline, f"no notification says {text!r}"
-            page.wait_for_timeout(50)  # polling a condition, bounded by the deadline
     shown = notifications(page)
     assert len(shown) == 1  # one per chat, counting
     assert shown[0]["title"] == "Anna" and shown[0]["tag"] == "chat-tag-1"
@@ -122,3 +91,62 @@ def test_settings_notifications_section(live_server: Any, new_page: Any, member:
     assert prefs["showText"] is False
     section.scroll_into_view_if_needed()
     shot(page, "phone-settings-notifications.png")
+
+
+BADGE_RECORDER = """() => {
+  self.__badges = [];
+  const record = (n) => { self.__badges.push(n); return Promise.resolve(); };
+  Object.defineProperty(self.navigator, 'setAppBadge', { value: record, configurable: true });
+  Object.defineProperty(self.navigator, 'clearAppBadge', {
+    value: () => record(0), configurable: true });
+}"""
+
+
+def unread_chat(url: str, sender: dict[str, Any], to: dict[str, Any]) -> str:
+    """A private chat from ``sender`` to ``to`` with one message ``to`` has not read."""
+    token = api_token(url, sender["username"], sender["password"])
+    auth = {"Authorization": f"Bearer {token}"}
+    chat = httpx.post(f"{url}/chats/private", json={"targetUserId": to["id"]}, headers=auth)
+    chat_id = str(chat.json()["id"])
+    sent = httpx.post(f"{url}/messages/{chat_id}", json={"content": "hello"}, headers=auth)
+    assert sent.status_code in (200, 201), sent.text
+    return chat_id
+
+
+def test_read_push_closes_that_chats_notification_and_sets_the_badge(
+    live_server: Any, new_page: Any, member: Any
+) -> None:
+    anna, carl, boris = member("anna"), member("carl"), member("boris")
+    page = new_page(viewport=PHONE)
+    page.context.grant_permissions(["notifications"], origin=live_server.url)
+    sign_in(page, boris["username"], boris["password"])
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    first = unread_chat(live_server.url, anna, boris)
+    second = unread_chat(live_server.url, carl, boris)
+    # Both unread in the open app too, so it closes neither notification itself.
+    expect(page.locator(".badge")).to_have_count(2)
+    cdp = page.context.new_cdp_session(page)
+    reg = registration_id(cdp, page)
+    [worker] = page.context.service_workers
+    worker.evaluate(BADGE_RECORDER)
+
+    for chat_id, name, total in ((first, "Anna", 1), (second, "Carl", 2)):
+        message = {"type": "message", "chatId": chat_id, "title": name, "body": "hello"}
+        deliver(cdp, live_server.url, reg, {**message, "tag": f"t-{chat_id}", "unreadTotal": total})
+    wait_for_notifications(page, lambda ns: len(ns) == 2, "two chats' notifications")
+
+    read = {"type": "read", "chatId": first, "unreadTotal": 1, "tag": f"t-{first}"}
+    deliver(cdp, live_server.url, reg, {**read, "mustShow": False})
+    shown = wait_for_notifications(page, lambda ns: len(ns) == 1, "the read chat's one closed")
+    assert shown[0]["title"] == "Carl" and shown[0]["data"]["chatId"] == second
+    assert worker.evaluate("() => self.__badges") == [1, 2, 1]
+
+    # Where every push must show a notification (WebKit), closing the last one leaves a
+    # quiet summary of what is still unread.
+    read = {"type": "read", "chatId": second, "unreadTotal": 3, "tag": f"t-{second}"}
+    deliver(cdp, live_server.url, reg, {**read, "mustShow": True})
+    shown = wait_for_notifications(
+        page, lambda ns: [n["tag"] for n in ns] == ["ic-unread"], "a summary instead"
+    )
+    assert shown[0]["body"] == "3 unread messages"
+    assert worker.evaluate("() => self.__badges")[-1] == 3

@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import http_ece
 import jwt
@@ -30,6 +31,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from inner_circle.sdk import InnerCircleClient
+from inner_circle.server.push.endpoints import Resolver
 from tests.support import Family, ThreadedServer, make_settings
 
 
@@ -79,10 +81,13 @@ class PushReceiver:
     errors: list[str] = field(default_factory=list)
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
 
-    def new(self, name: str | None = None) -> Subscription:
+    def new(self, name: str | None = None, *, host: str | None = None) -> Subscription:
+        """A browser's subscription; ``host`` names the push service in the endpoint (the
+        server's resolver must then send that name to this receiver's address)."""
         name = name or uuid.uuid4().hex[:12]
+        base = self.url if host is None else self.url.replace("127.0.0.1", host)
         sub = Subscription(
-            name, f"{self.url}/push/{name}", ec.generate_private_key(ec.SECP256R1()), os.urandom(16)
+            name, f"{base}/push/{name}", ec.generate_private_key(ec.SECP256R1()), os.urandom(16)
         )
         self.subs[name] = sub
         return sub
@@ -117,7 +122,9 @@ class PushReceiver:
         public = ec.EllipticCurvePublicKey.from_encoded_point(
             ec.SECP256R1(), b64url_decode(parts["k"])
         )
-        claims = jwt.decode(parts["t"], public, algorithms=["ES256"], audience=self.url)
+        origin = urlsplit(sub.endpoint)
+        audience = f"{origin.scheme}://{origin.netloc}"
+        claims = jwt.decode(parts["t"], public, algorithms=["ES256"], audience=audience)
         assert claims["exp"] > time.time() and claims["exp"] <= time.time() + 24 * 3600
         assert str(claims["sub"]).startswith(("mailto:", "https:"))
         assert request.headers["Content-Encoding"] == "aes128gcm"
@@ -168,9 +175,11 @@ async def push_family(
     """``await push_family(**settings)``: a live server that may push to ``receiver``."""
     started: list[tuple[ThreadedServer, Family]] = []
 
-    async def start(**overrides: Any) -> Family:
+    async def start(resolver: Resolver | None = None, **overrides: Any) -> Family:
         settings = make_settings(database_url, tmp_path, **{**PUSH_SETTINGS, **overrides})
         server = ThreadedServer(settings)
+        if resolver is not None:  # push services named by host, all served by the receiver
+            server.app.other_asgi_app.state.push._resolver = resolver
         await server.start()
         family = Family(server)
         started.append((server, family))

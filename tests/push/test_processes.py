@@ -3,7 +3,9 @@ visibility counts on every process, and each message is pushed once."""
 
 from __future__ import annotations
 
+import gc
 import uuid
+from collections.abc import Iterator
 
 import pytest
 
@@ -25,12 +27,24 @@ def redis_settings() -> dict[str, str]:
     return {"redis_url": REDIS_URL, "redis_key_prefix": f"ic-test-{uuid.uuid4().hex[:12]}"}
 
 
+@pytest.fixture
+def collect_garbage_after() -> Iterator[None]:
+    """Requested before the servers: after they stopped, the Redis connections they left
+    to the garbage collector (see below) are collected here, under this test's warning
+    filters, not in whichever test runs next."""
+    yield
+    gc.collect()
+
+
 # A threaded server with Redis and a connected socket leaves a Redis connection to the
 # garbage collector at shutdown (so at the base commit too, without push): not this test's.
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 async def test_visibility_is_shared_and_each_push_is_sent_once(
-    push_family: StartPush, receiver: PushReceiver, redis_settings: dict[str, str]
+    collect_garbage_after: None,
+    push_family: StartPush,
+    receiver: PushReceiver,
+    redis_settings: dict[str, str],
 ) -> None:
     first = await push_family(**redis_settings)
     second = await push_family(**redis_settings)
@@ -60,3 +74,33 @@ async def test_visibility_is_shared_and_each_push_is_sent_once(
     assert len(bodies) == 4, bodies
     await receiver.wait_for(bobs.name, 2)
     assert [p.payload["body"] for p in receiver.received[bobs.name]] == ["two", "four"]
+
+
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+async def test_a_read_on_another_process_clears_once(
+    collect_garbage_after: None,
+    push_family: StartPush,
+    receiver: PushReceiver,
+    redis_settings: dict[str, str],
+) -> None:
+    first = await push_family(**redis_settings)
+    second = await push_family(**redis_settings)
+    alice = await first.member("alice", connect=True)
+    bob_laptop = await first.member("bob")
+    bob_phone = await second.device(bob_laptop, connect=False)
+    laptop = receiver.new()
+    await subscribe(bob_laptop, laptop)
+    chat = await alice.private_chat(bob_laptop.user_id)
+    await alice.send_message(chat.id, "pushed by the first process")
+    await receiver.wait_for(laptop.name)
+    # Read on the phone, served by the second process, twice (the second moves nothing).
+    await bob_phone.mark_read_rest(chat.id, 1)
+    await bob_phone.mark_read_rest(chat.id, 1)
+    # Committed by the second process too: planned after the read, in commit order.
+    alice_there = await second.device(alice)
+    await alice_there.send_message(chat.id, "marker")
+
+    pushes = await receiver.wait_for(laptop.name, 3)
+    assert [p.payload["type"] for p in pushes] == ["message", "read", "message"]
+    assert pushes[1].payload["chatId"] == str(chat.id)

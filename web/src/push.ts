@@ -119,10 +119,12 @@ export function startPushClient(): void {
   subscribe(() => {
     const chats = getState().chats;
     const unread = Object.values(chats).filter((c) => c.unreadCount > 0);
-    const key = unread.map((c) => c.id).join(',');
+    const key = unread.map((c) => `${c.id}:${c.unreadCount}`).join(',');
     if (key === last || document.hidden) return;
     last = key;
-    void clearReadNotifications(new Set(unread.map((c) => c.id)), unread.length);
+    // The badge counts unread messages, as the server's pushes do (unreadTotal).
+    const total = unread.reduce((sum, c) => sum + c.unreadCount, 0);
+    void clearReadNotifications(new Set(unread.map((c) => c.id)), total);
   });
   // A still-subscribed browser keeps the server's copy fresh (keys rotate, a new session).
   void currentSubscription()
@@ -135,8 +137,9 @@ async function clearReadNotifications(unread: Set<string>, count: number): Promi
   const reg = await registration();
   if (!reg) return;
   for (const n of await reg.getNotifications()) {
-    const chatId = (n.data as { chatId?: string } | null)?.chatId;
-    if (chatId && !unread.has(chatId)) n.close();
+    const data = n.data as { chatId?: string; kind?: string } | null;
+    // Call notifications ring on until the call ends, read or not.
+    if (data?.chatId && data.kind !== 'call' && !unread.has(data.chatId)) n.close();
   }
   const nav = navigator as Navigator & { setAppBadge?: (n: number) => Promise<void>; clearAppBadge?: () => Promise<void> };
   if (count > 0) await nav.setAppBadge?.(count).catch(() => undefined);

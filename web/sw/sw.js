@@ -76,6 +76,196 @@ self.addEventListener('fetch', (event) => {
 // A push is only a wake-up: it carries enough to show a notification (or "New message"
 // when the member hid message text); the app syncs the real messages when it opens.
 // Several messages in one chat collapse into one notification (tag = chat) that counts them.
+// Kinds: "message", "read" (the chat was read on another device, ADR 17), "call" and
+// "call-ended" (incoming calls).
+
+const ICON = '/icons/icon-192.png';
+const SUMMARY_TAG = 'ic-unread';
+const RING_VIBRATION = [500, 250, 500, 250, 500, 250, 500];
+// WebKit's push service: every push must show a notification there (three strikes and the
+// subscription is gone), so pushes that would only close one show something true instead.
+const MUST_SHOW_HOST = /\.push\.apple\.com$/;
+
+function ru() {
+  return (self.navigator.language || '').toLowerCase().startsWith('ru');
+}
+
+function say(en, ruText) {
+  return ru() ? ruText : en;
+}
+
+function setBadge(total) {
+  const nav = self.navigator;
+  if (typeof total !== 'number') return Promise.resolve();
+  if (total > 0 && nav.setAppBadge) return nav.setAppBadge(total).catch(() => {});
+  if (total <= 0 && nav.clearAppBadge) return nav.clearAppBadge().catch(() => {});
+  return Promise.resolve();
+}
+
+function mustShowEveryPush() {
+  return self.registration.pushManager
+    .getSubscription()
+    .then((sub) => !!sub && MUST_SHOW_HOST.test(new URL(sub.endpoint).hostname))
+    .catch(() => false);
+}
+
+// A quiet notification in place of the closed ones: what is still unread, or (the member
+// dismissed the rest, nothing is unread) that the chat was read elsewhere.
+function quietSummary(total) {
+  const unread = say(`${total} unread message${total === 1 ? '' : 's'}`, `Непрочитанных сообщений: ${total}`);
+  return self.registration.showNotification('Inner Circle', {
+    body: total > 0 ? unread : say('Read on another device', 'Прочитано на другом устройстве'),
+    tag: SUMMARY_TAG,
+    silent: true,
+    icon: ICON,
+    badge: ICON,
+    data: { url: '/', chatId: null },
+  });
+}
+
+function showMessage(data) {
+  const tag = data.tag || 'inner-circle';
+  return self.registration.getNotifications({ tag }).then((open) => {
+    const before = open.length ? (open[0].data && open[0].data.count) || 1 : 0;
+    const count = before + 1;
+    let body = data.body || '';
+    if (data.hidden) body = say('New message', 'Новое сообщение');
+    if (count > 1) body = say(`${count} new messages`, `${count} новых сообщений`) + (data.hidden ? '' : ` · ${body}`);
+    const options = {
+      body,
+      tag,
+      renotify: true,
+      icon: ICON,
+      badge: ICON,
+      timestamp: Date.now(),
+      data: { url: data.url || '/', chatId: data.chatId || null, count },
+    };
+    return Promise.all([
+      setBadge(typeof data.unreadTotal === 'number' ? data.unreadTotal : count),
+      self.registration.getNotifications({ tag: SUMMARY_TAG }).then((ns) => ns.forEach((n) => n.close())),
+      self.registration.showNotification(data.title || 'Inner Circle', options),
+    ]);
+  });
+}
+
+// The chat was read on another device: its notifications go, the badge follows.
+function closeRead(data) {
+  return self.registration.getNotifications().then((all) => {
+    const ofChat = (n) => (n.data && n.data.chatId === data.chatId && n.data.kind !== 'call') || n.tag === SUMMARY_TAG;
+    all.filter(ofChat).forEach((n) => n.close());
+    const left = all.filter((n) => !ofChat(n));
+    const badge = setBadge(data.unreadTotal);
+    if (!data.mustShow) return badge;
+    // Show something true: another chat's notification again, unchanged and silent (never
+    // a ringing call's: it would lose its buttons), or a quiet summary.
+    const keep = left.filter((n) => !(n.data && n.data.kind === 'call')).pop();
+    const shown = keep
+      ? self.registration.showNotification(keep.title, {
+          body: keep.body,
+          tag: keep.tag,
+          icon: keep.icon,
+          badge: keep.badge,
+          timestamp: keep.timestamp,
+          data: keep.data,
+          silent: true,
+        })
+      : quietSummary(data.unreadTotal || 0);
+    return Promise.all([badge, shown]);
+  });
+}
+
+function callTag(callId) {
+  return `call-${callId}`;
+}
+
+function callUrl(callId) {
+  return `/?call=${encodeURIComponent(callId)}`;
+}
+
+function isExpired(data) {
+  const at = Date.parse((data && data.expiresAt) || '');
+  return !Number.isNaN(at) && at <= Date.now();
+}
+
+// The ring stopped (answered elsewhere, declined, cancelled, timed out): a missed call says
+// so; otherwise the notification just goes (or, where every push must show, says why).
+function endCall(callId, status, data, mustShow) {
+  return self.registration.getNotifications({ tag: callTag(callId) }).then((open) => {
+    const call = (open[0] && open[0].data) || data || {};
+    open.forEach((n) => n.close());
+    const video = call.callType === 'video';
+    let body = null;
+    if (status === 'missed') body = video ? say('Missed video call', 'Пропущенный видеозвонок') : say('Missed voice call', 'Пропущенный звонок');
+    else if (mustShow) body = say('Call ended', 'Звонок завершён');
+    if (!body) return undefined;
+    return self.registration.showNotification(call.callerName || 'Inner Circle', {
+      body,
+      tag: callTag(callId),
+      silent: true,
+      icon: ICON,
+      badge: ICON,
+      data: { kind: 'missed-call', url: call.chatId ? `/#/chat/${call.chatId}` : '/', chatId: call.chatId || null },
+    });
+  });
+}
+
+function ring(data) {
+  if (isExpired(data)) return endCall(data.callId, 'missed', data, true); // arrived too late
+  const video = data.callType === 'video';
+  const options = {
+    body: video ? say('Incoming video call', 'Входящий видеозвонок') : say('Incoming voice call', 'Входящий звонок'),
+    tag: callTag(data.callId),
+    renotify: true,
+    requireInteraction: true,
+    vibrate: RING_VIBRATION,
+    icon: ICON,
+    badge: ICON,
+    timestamp: Date.now(),
+    actions: [
+      { action: 'accept', title: say('Accept', 'Принять') },
+      { action: 'decline', title: say('Decline', 'Отклонить') },
+    ],
+    data: {
+      kind: 'call',
+      callId: data.callId,
+      callType: data.callType,
+      callerId: data.callerId,
+      callerName: data.callerName,
+      chatId: data.chatId || null,
+      expiresAt: data.expiresAt,
+      url: callUrl(data.callId),
+    },
+  };
+  return self.registration.showNotification(data.callerName || 'Inner Circle', options).then(() => {
+    // Stop ringing when the call expires: the push event stays alive until then (the
+    // server's TTL is 45 s; browsers allow a push event longer). Still ringing then means
+    // missed here; replacing it rather than closing leaves a notification on screen when
+    // the event ends, which Chromium and Firefox check. The calls server's "call-ended"
+    // push usually comes first; later events also sweep calls left ringing.
+    const wait = Date.parse(data.expiresAt || '') - Date.now();
+    if (!(wait > 0)) return undefined;
+    return new Promise((done) => setTimeout(done, Math.min(wait, 60000))).then(() =>
+      self.registration
+        .getNotifications({ tag: callTag(data.callId) })
+        .then((ns) => (ns.some((n) => n.data && n.data.kind === 'call') ? endCall(data.callId, 'missed', null, false) : undefined)),
+    );
+  });
+}
+
+function sweepExpiredCalls() {
+  return self.registration
+    .getNotifications()
+    .then((all) =>
+      Promise.all(all.filter((n) => n.data && n.data.kind === 'call' && isExpired(n.data)).map((n) => endCall(n.data.callId, 'missed', null, false))),
+    );
+}
+
+function handlePush(data) {
+  if (data.type === 'read') return closeRead(data);
+  if (data.type === 'call') return ring(data);
+  if (data.type === 'call-ended') return mustShowEveryPush().then((must) => endCall(data.callId, data.status, null, must));
+  return showMessage(data);
+}
 
 self.addEventListener('push', (event) => {
   let data = {};
@@ -84,44 +274,47 @@ self.addEventListener('push', (event) => {
   } catch (e) {
     data = {};
   }
-  const tag = data.tag || 'inner-circle';
-  event.waitUntil(
-    self.registration.getNotifications({ tag }).then((open) => {
-      const before = open.length ? (open[0].data && open[0].data.count) || 1 : 0;
-      const count = before + 1;
-      const ru = (self.navigator.language || '').toLowerCase().startsWith('ru');
-      let body = data.body || '';
-      if (data.hidden) body = ru ? 'Новое сообщение' : 'New message';
-      if (count > 1) body = (ru ? `${count} новых сообщений` : `${count} new messages`) + (data.hidden ? '' : ` · ${body}`);
-      const options = {
-        body,
-        tag,
-        renotify: true,
-        icon: '/icons/icon-192.png',
-        badge: '/icons/icon-192.png',
-        timestamp: Date.now(),
-        data: { url: data.url || '/', chatId: data.chatId || null, count },
-      };
-      if (self.navigator.setAppBadge) self.navigator.setAppBadge(count).catch(() => {});
-      return self.registration.showNotification(data.title || 'Inner Circle', options);
-    }),
-  );
+  event.waitUntil(sweepExpiredCalls().then(() => handlePush(data)));
 });
 
-self.addEventListener('notificationclick', (event) => {
-  event.notification.close();
-  const data = event.notification.data || {};
-  const target = new URL(data.url || '/', self.location.origin).href;
-  event.waitUntil(
-    self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((windows) => {
-      for (const w of windows) {
-        if (new URL(w.url).origin === self.location.origin) {
-          // An open window: tell it which chat to show, and bring it to the front.
-          w.postMessage({ type: 'openChat', chatId: data.chatId, url: target });
-          return w.focus().then((f) => (f && 'navigate' in f && !data.chatId ? f.navigate(target) : f));
-        }
+function focusOrOpen(target, message) {
+  return self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((windows) => {
+    for (const w of windows) {
+      if (new URL(w.url).origin === self.location.origin) {
+        // An open window: bring it to the front there (a chat: the app switches to it; a
+        // call: the page loads at /?call=<id>, which the app answers).
+        if (message) w.postMessage(message);
+        const focused = w.focus().catch(() => w); // focusing needs the tap's activation
+        return focused.then((f) => (!message && 'navigate' in (f || w) ? (f || w).navigate(target) : f));
       }
-      return self.clients.openWindow(target);
-    }),
-  );
+    }
+    return self.clients.openWindow(target);
+  });
+}
+
+function declineCall(callId) {
+  // The seed-compatible public route: the call id is the capability, no token needed.
+  return fetch('/calls/public/respond', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ callId, action: 'reject' }),
+    credentials: 'omit',
+  }).catch(() => undefined);
+}
+
+self.addEventListener('notificationclick', (event) => {
+  const data = event.notification.data || {};
+  event.notification.close();
+  if (data.kind === 'call') {
+    if (event.action === 'decline') {
+      event.waitUntil(declineCall(data.callId));
+      return;
+    }
+    // Accept, or a tap on the notification: the app at the call (a rung-out call: its chat).
+    const url = isExpired(data) ? (data.chatId ? `/#/chat/${data.chatId}` : '/') : data.url;
+    event.waitUntil(focusOrOpen(new URL(url, self.location.origin).href, null));
+    return;
+  }
+  const target = new URL(data.url || '/', self.location.origin).href;
+  event.waitUntil(focusOrOpen(target, data.chatId ? { type: 'openChat', chatId: data.chatId, url: target } : null));
 });

@@ -46,6 +46,7 @@ from inner_circle.server.observability.logs import RequestIdMiddleware
 from inner_circle.server.observability.metrics import MeteredNotifier, Metrics, MetricsMiddleware
 from inner_circle.server.origins import SocketOrigins
 from inner_circle.server.push.dispatch import PushingNotifier, PushService
+from inner_circle.server.push.shown import MemoryShownMarks, RedisShownMarks
 from inner_circle.server.push.visibility import MemoryVisibility, RedisVisibility
 from inner_circle.server.realtime import fastjson
 from inner_circle.server.realtime.fanout import (
@@ -144,7 +145,12 @@ def create_app(
         if settings.redis_url
         else MemoryVisibility()
     )
-    push = PushService(settings, ctx.clock, visibility, metrics.registry)
+    marks = (
+        RedisShownMarks.from_url(settings.redis_url, prefix=f"{settings.redis_key_prefix}:")
+        if settings.redis_url
+        else MemoryShownMarks()
+    )
+    push = PushService(settings, ctx.clock, visibility, metrics.registry, marks=marks)
     uows = UnitOfWorkFactory(
         create_session_factory(engine),
         PushingNotifier(

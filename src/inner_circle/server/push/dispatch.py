@@ -1,12 +1,11 @@
-"""Who gets a push for a committed message or a ringing call, and the bounded pool
-that sends them.
+"""Who gets a push for a committed message, and the bounded pool that sends them.
 
 The unit of work hands committed events to the notifier; :class:`PushingNotifier`
 passes them on, then gives ``messageReceived`` events to :class:`PushService`, which
 plans in a background task (never on the sender's request path):
 
 * every participant but the sender (so never the sender's own devices);
-* minus members who muted the chat, unless the message mentions them (ADR 14);
+* minus members who muted the chat;
 * each Web Push subscription and FCM token of theirs whose sign-in session is still
   live and has no connected, visible client (server/push/visibility.py).
 
@@ -16,12 +15,6 @@ emit to the other processes, not the hook), so each push is planned once by
 construction; a retried send that republishes the same message is recognised by its
 id and not pushed again (within this process, which is the one the retry reaches
 through the idempotency key's answer).
-
-**Calls** (services/calls.py) ask for a push on one of their events (``extra["push"]``,
-recipients in ``extra["pushTo"]``): ``{type: "call"}`` when a call starts ringing and
-``{type: "call-ended"}`` when it stops, to the members' devices with no visible client.
-Mutes do not silence calls; the TTL is the ring time and both share one ``Topic`` (the
-call id), so a ``call-ended`` replaces a ring the push service still holds.
 
 A push is only a wake-up: losing one (a full queue, a push service that is down)
 never loses a message, since the client syncs when it opens.
@@ -36,8 +29,8 @@ import logging
 import math
 import time
 import uuid
-from collections import OrderedDict
-from collections.abc import Sequence
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,6 +43,12 @@ from inner_circle.core.clock import Clock
 from inner_circle.protocol.events import ServerEvent
 from inner_circle.server.ports import Notifier, OutgoingEvent
 from inner_circle.server.push.endpoints import Resolver
+from inner_circle.server.push.reads import (
+    fcm_read_message,
+    must_show_every_push,
+    read_payload,
+    unread_state,
+)
 from inner_circle.server.push.senders import (
     FcmSender,
     Outcome,
@@ -57,6 +56,7 @@ from inner_circle.server.push.senders import (
     WebPushMessage,
     WebPushSender,
 )
+from inner_circle.server.push.shown import MemoryShownMarks, ShownMarks
 from inner_circle.server.push.vapid import VapidKey
 from inner_circle.server.push.visibility import VisibilityTracker
 from inner_circle.server.repositories import push as push_repo
@@ -64,6 +64,8 @@ from inner_circle.server.repositories import tokens as tokens_repo
 from inner_circle.server.settings import Settings
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from inner_circle.server.db.uow import UnitOfWorkFactory
 
 __all__ = ["PushMetrics", "PushService", "PushingNotifier", "chat_topic"]
@@ -135,20 +137,11 @@ class _Token:
 
 
 @dataclass(frozen=True, slots=True)
-class _Devices:
-    subs: list[_Sub]
-    tokens: list[_Token]
-
-    @property
-    def users(self) -> set[uuid.UUID]:
-        return {s.user_id for s in self.subs} | {t.user_id for t in self.tokens}
-
-
-@dataclass(frozen=True, slots=True)
 class _Plan:
-    kind: str  # message | call
+    kind: str  # message | call | read
     payload: dict[str, Any]
     user_ids: Sequence[uuid.UUID]
+    reader: uuid.UUID | None = None  # read: the session that read (it gets no push)
 
 
 @dataclass(slots=True)
@@ -170,11 +163,13 @@ class PushService:
         visibility: VisibilityTracker,
         registry: CollectorRegistry,
         *,
+        marks: ShownMarks | None = None,
         resolver: Resolver | None = None,
     ) -> None:
         self.settings = settings
         self._clock = clock
         self.visibility = visibility
+        self.marks: ShownMarks = marks if marks is not None else MemoryShownMarks()
         self.metrics = PushMetrics(registry)
         self._resolver = resolver
         self.vapid = (
@@ -188,6 +183,7 @@ class PushService:
         self._tasks: list[asyncio.Task[None]] = []
         self._plans: asyncio.Queue[tuple[list[_Plan], float]] | None = None
         self._recent: OrderedDict[str, None] = OrderedDict()
+        self._sending: dict[uuid.UUID, tuple[asyncio.Lock, int]] = {}  # lock, its users
         self._client: httpx.AsyncClient | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._web: WebPushSender | None = None
@@ -232,17 +228,22 @@ class PushService:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
         await self.visibility.close()
+        await self.marks.close()
 
     # --- planning ---------------------------------------------------------------------
 
     def committed(self, events: Sequence[OutgoingEvent]) -> None:
         """Called right after a commit's events were published: plan their pushes
-        (``messageReceived``, and call notifications a use case asked for in
-        ``extra["push"]``, see services/calls.py)."""
+        (``messageReceived``; ``messagesRead`` for the read pushes of ADR 17; and call
+        notifications a use case asked for in ``extra["push"]``, see services/calls.py)."""
         if self._plans is None or self.uows is None:
             return
         fresh: list[_Plan] = []
         for event in events:
+            if event.name == ServerEvent.MESSAGES_READ and isinstance(event.payload, dict):
+                reader = event.extra.get("readerSessionId")
+                fresh.append(_Plan("read", event.payload, event.user_ids, reader))
+                continue
             if event.name == ServerEvent.MESSAGE_RECEIVED and isinstance(event.payload, dict):
                 key = str(event.payload.get("id") or "")
                 plan = _Plan("message", event.payload, event.user_ids)
@@ -272,17 +273,19 @@ class PushService:
             plans, committed_at = await self._plans.get()
             try:
                 for plan in plans:
-                    if plan.kind == "message":
-                        await self._plan_one(plan.payload, plan.user_ids, committed_at)
-                    else:
+                    if plan.kind == "read":
+                        await self._plan_read(plan.payload, plan.reader, committed_at)
+                    elif plan.kind == "call":
                         await self._plan_call(plan.payload, plan.user_ids, committed_at)
+                    else:
+                        await self._plan_one(plan.payload, plan.user_ids, committed_at)
             except Exception:
                 log.exception("could not plan pushes")
 
     async def _plan_one(
         self, message: dict[str, Any], user_ids: Sequence[uuid.UUID], committed_at: float
     ) -> None:
-        assert self.uows is not None
+        assert self.uows is not None and self._queue is not None
         sender_id = uuid.UUID(str(message["senderId"]))
         chat_id = uuid.UUID(str(message["chatId"]))
         others = set(user_ids) - {sender_id}
@@ -291,19 +294,82 @@ class PushService:
         now = self._clock.now()
         async with self.uows.read() as uow:
             muted = await push_repo.muted_users(uow.session, chat_id, others, now)
-            devices = await self._devices(uow, others - (muted - _mentioned(message)), now)
-            if devices is None:
+            # A mention notifies even in a muted chat (issue 14).
+            wanted = others - (muted - _mentioned(message))
+            subs, tokens, live = await _devices(uow.session, wanted, now)
+            if not subs and not tokens:
                 return
-            hide = await push_repo.hidden_text_users(uow.session, devices.users)
+            hide = await push_repo.hidden_text_users(uow.session, wanted)
             kind = await push_repo.chat_type(uow.session, chat_id)
+            badges: dict[uuid.UUID, int | None] = {}
+            for user_id in {s.user_id for s in subs} | {t.user_id for t in tokens}:
+                state = await unread_state(uow.session, user_id, chat_id)
+                badges[user_id] = state[1] if state is not None else None
+        reachable = await self._reachable(live, now)
         topic = chat_topic(chat_id)
-        ttl = self.settings.push_ttl_seconds
-        for sub in devices.subs:
+        shown: dict[uuid.UUID, dict[uuid.UUID, uuid.UUID]] = defaultdict(dict)
+
+        def mark(target: _Sub | _Token) -> None:
+            shown[target.user_id][target.id] = target.session_id
+
+        for sub in filter(reachable, subs):
             payload = _payload(message, kind, topic, hidden=sub.user_id in hide)
-            self._enqueue(_web_job(sub, payload, ttl, topic, committed_at))
-        for token in devices.tokens:
+            payload["unreadTotal"] = badges.get(sub.user_id)
+            if self._enqueue(self._web_job(sub, payload, "high", topic, committed_at)):
+                mark(sub)
+        for token in filter(reachable, tokens):
+            if self._fcm is None:
+                if not self._fcm_off_logged:
+                    self._fcm_off_logged = True
+                    log.info("FCM is not configured: FCM tokens are kept, no FCM push is sent")
+                break
             payload = _payload(message, kind, topic, hidden=token.user_id in hide)
-            fcm = _fcm_message(token.token, payload, ttl)
+            payload["unreadTotal"] = badges.get(token.user_id)
+            fcm = _fcm_message(token.token, payload, self.settings.push_ttl_seconds)
+            if self._enqueue(_Job("fcm", token.id, committed_at, fcm=fcm)):
+                mark(token)
+        # Marked when queued, before any later read of the chat is planned (one planner,
+        # commit order), so that read finds the mark.
+        for user_id, devices in shown.items():
+            await self.marks.mark(user_id, chat_id, devices)
+
+    async def _plan_read(
+        self, marker: dict[str, Any], reader: uuid.UUID | None, committed_at: float
+    ) -> None:
+        """The member read a chat on the device of session ``reader``: one "read" push to
+        each of their other devices that was shown the chat's notification (ADR 17)."""
+        assert self.uows is not None
+        user_id = uuid.UUID(str(marker["userId"]))
+        chat_id = uuid.UUID(str(marker["chatId"]))
+        now = self._clock.now()
+        async with self.uows.read() as uow:
+            state = await unread_state(uow.session, user_id, chat_id)
+        if state is None or state[0] > 0:
+            return  # read part of the way: the notification still says what is unread
+        claimed = await self.marks.claim(user_id, chat_id)
+        others = {device for device, session in claimed.items() if session != reader}
+        if not others:
+            return
+        still = await self.marks.still_shown(others)
+        unread_total = state[1]
+        async with self.uows.read() as uow:
+            subs, tokens, live = await _devices(uow.session, {user_id}, now, only=others)
+        # A device on screen closes its notifications itself (web/src/push.ts).
+        reachable = await self._reachable(live, now)
+        topic = chat_topic(chat_id)
+        for sub in filter(reachable, subs):
+            must_show = must_show_every_push(sub.endpoint)
+            if must_show and sub.id not in still and unread_total == 0:
+                continue  # nothing true to show: WebKit would count a strike
+            payload = read_payload(chat_id, unread_total, topic, must_show=must_show)
+            # Low: not worth waking a phone on battery and mobile data for; the Topic
+            # replaces the chat's message push if that one is still undelivered.
+            self._enqueue(self._web_job(sub, payload, "low", topic, committed_at))
+        if self._fcm is None:
+            return
+        for token in filter(reachable, tokens):
+            payload = read_payload(chat_id, unread_total, topic, must_show=False)
+            fcm = fcm_read_message(token.token, payload, self.settings.push_ttl_seconds)
             self._enqueue(_Job("fcm", token.id, committed_at, fcm=fcm))
 
     async def _plan_call(
@@ -316,57 +382,62 @@ class PushService:
             return
         now = self._clock.now()
         async with self.uows.read() as uow:
-            devices = await self._devices(uow, set(user_ids), now)
-        if devices is None:
-            return
+            subs, tokens, live = await _devices(uow.session, set(user_ids), now)
+        reachable = await self._reachable(live, now)
         topic = chat_topic(uuid.UUID(str(push["callId"])))  # call-ended replaces the ring
         ttl = max(1, math.ceil(self.settings.call_ring_seconds))
-        for sub in devices.subs:
-            self._enqueue(_web_job(sub, push, ttl, topic, committed_at))
-        for token in devices.tokens:
+        for sub in filter(reachable, subs):
+            self._enqueue(self._web_job(sub, push, "high", topic, committed_at, ttl=ttl))
+        if self._fcm is None:
+            return
+        for token in filter(reachable, tokens):
             fcm = _fcm_call(token.token, push, ttl, topic)
             self._enqueue(_Job("fcm", token.id, committed_at, fcm=fcm))
 
-    async def _devices(self, uow: Any, wanted: set[uuid.UUID], now: datetime) -> _Devices | None:
-        """The Web Push subscriptions and FCM tokens of ``wanted`` whose sign-in session
-        is live and has no visible connection; None when there are none."""
-        subs = [  # plain values: the rows expire when the read transaction ends
-            _Sub(s.id, s.user_id, s.session_id, s.endpoint, s.p256dh, s.auth, s.expires_at)
-            for s in await push_repo.subscriptions_of(uow.session, wanted)
-        ]
-        tokens = [
-            _Token(t.id, t.user_id, t.session_id, t.token)
-            for t in await push_repo.fcm_tokens_of(uow.session, wanted)
-        ]
-        if not subs and not tokens:
-            return None
-        sessions = {s.session_id for s in subs} | {t.session_id for t in tokens}
-        live = await tokens_repo.live_sessions(uow.session, sessions, now)
+    async def _reachable(
+        self, live: set[uuid.UUID], now: datetime
+    ) -> Callable[[_Sub | _Token], bool]:
+        """Whether a device may be pushed to: its session is live and not on screen."""
         visible = await self.visibility.visible_sessions(live)
-        subs = [
-            sub
-            for sub in subs
-            if sub.session_id in live
-            and sub.session_id not in visible
-            and (sub.expires_at is None or sub.expires_at > now)
-        ]
-        tokens = [t for t in tokens if t.session_id in live and t.session_id not in visible]
-        if tokens and self._fcm is None:
-            if not self._fcm_off_logged:
-                self._fcm_off_logged = True
-                log.info("FCM is not configured: FCM tokens are kept, no FCM push is sent")
-            tokens = []
-        if not subs and not tokens:
-            return None
-        return _Devices(subs, tokens)
 
-    def _enqueue(self, job: _Job) -> None:
+        def reachable(device: _Sub | _Token) -> bool:
+            if device.session_id not in live or device.session_id in visible:
+                return False
+            expires = device.expires_at if isinstance(device, _Sub) else None
+            return expires is None or expires > now
+
+        return reachable
+
+    def _web_job(
+        self,
+        sub: _Sub,
+        payload: dict[str, Any],
+        urgency: str,
+        topic: str,
+        committed_at: float,
+        *,
+        ttl: int | None = None,
+    ) -> _Job:
+        web = WebPushMessage(
+            endpoint=sub.endpoint,
+            p256dh=sub.p256dh,
+            auth=sub.auth,
+            payload=json.dumps(payload, ensure_ascii=False).encode(),
+            ttl=self.settings.push_ttl_seconds if ttl is None else ttl,
+            urgency=urgency,
+            topic=topic,
+        )
+        return _Job("webpush", sub.id, committed_at, web=web)
+
+    def _enqueue(self, job: _Job) -> bool:
         assert self._queue is not None
         try:
             self._queue.put_nowait(job)
         except asyncio.QueueFull:
             self.metrics.skipped.inc()
             log.warning("push queue full: a push was skipped (the client syncs when opened)")
+            return False
+        return True
 
     # --- sending ----------------------------------------------------------------------
 
@@ -374,12 +445,23 @@ class PushService:
         assert self._queue is not None
         while True:
             job = await self._queue.get()
+            # One device's pushes leave in the order they were queued (a "read" push must
+            # not overtake the message push it closes, even while that one is retried).
+            # Taking a free lock does not yield, so the worker that dequeued first holds it.
+            lock, users = self._sending.get(job.target_id, (asyncio.Lock(), 0))
+            self._sending[job.target_id] = (lock, users + 1)
             try:
-                await self._send(job)
+                async with lock:
+                    await self._send(job)
             except Exception:
                 log.exception("push send failed unexpectedly")
                 self.metrics.failed.labels(job.kind).inc()
             finally:
+                lock, users = self._sending[job.target_id]
+                if users == 1:
+                    del self._sending[job.target_id]
+                else:
+                    self._sending[job.target_id] = (lock, users - 1)
                 self._queue.task_done()
 
     async def _send(self, job: _Job) -> None:
@@ -410,6 +492,30 @@ class PushService:
                 await self.visibility.heartbeat()
             except Exception:
                 log.warning("push visibility heartbeat failed", exc_info=True)
+
+
+async def _devices(
+    session: AsyncSession,
+    user_ids: set[uuid.UUID],
+    now: datetime,
+    *,
+    only: set[uuid.UUID] | None = None,
+) -> tuple[list[_Sub], list[_Token], set[uuid.UUID]]:
+    """The members' Web Push subscriptions and FCM tokens (``only`` those ids, when given)
+    as plain values (the rows expire when the read transaction ends), and which of their
+    sessions are live."""
+    subs = [
+        _Sub(s.id, s.user_id, s.session_id, s.endpoint, s.p256dh, s.auth, s.expires_at)
+        for s in await push_repo.subscriptions_of(session, user_ids)
+        if only is None or s.id in only
+    ]
+    tokens = [
+        _Token(t.id, t.user_id, t.session_id, t.token)
+        for t in await push_repo.fcm_tokens_of(session, user_ids)
+        if only is None or t.id in only
+    ]
+    sessions = {s.session_id for s in subs} | {t.session_id for t in tokens}
+    return subs, tokens, await tokens_repo.live_sessions(session, sessions, now)
 
 
 FILE_ICONS = {"image": "📷", "video": "🎬", "voice": "🎤", "audio": "🎵", "file": "📎"}
@@ -445,19 +551,6 @@ def _payload(
         "tag": topic,
         "url": f"/#/chat/{message['chatId']}",
     }
-
-
-def _web_job(sub: _Sub, payload: dict[str, Any], ttl: int, topic: str, committed_at: float) -> _Job:
-    web = WebPushMessage(
-        endpoint=sub.endpoint,
-        p256dh=sub.p256dh,
-        auth=sub.auth,
-        payload=json.dumps(payload, ensure_ascii=False).encode(),
-        ttl=ttl,
-        urgency="high",
-        topic=topic,
-    )
-    return _Job("webpush", sub.id, committed_at, web=web)
 
 
 def _fcm_call(token: str, push: dict[str, Any], ttl: int, topic: str) -> dict[str, Any]:

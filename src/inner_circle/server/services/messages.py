@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from inner_circle.core.actor import Actor
 from inner_circle.core.errors import Forbidden, InnerCircleError, NotFound, ValidationFailed
@@ -416,7 +417,9 @@ async def mark_read(uow: UnitOfWork, actor: Actor, chat_id: uuid.UUID, seq: int)
     moved = await chats_repo.advance_marker(uow.session, chat.id, actor.id, read_seq=seq)
     last_read = max(participant.last_read_seq, seq)
     if moved:
-        await _announce_marker(uow, chat.id, actor.id, "read", last_read)
+        # The push service sends "read" pushes to the member's other devices (ADR 17).
+        reader = {"readerSessionId": actor.session_id}
+        await _announce_marker(uow, chat.id, actor.id, "read", last_read, extra=reader)
     deleted = await messages_repo.deleted_seqs(uow.session, [(chat.id, last_read)])
     return ReadStateOut(
         chat_id=chat.id,
@@ -441,7 +444,13 @@ async def mark_delivered(uow: UnitOfWork, actor: Actor, chat_id: uuid.UUID, seq:
 
 
 async def _announce_marker(
-    uow: UnitOfWork, chat_id: uuid.UUID, user_id: uuid.UUID, kind: str, seq: int
+    uow: UnitOfWork,
+    chat_id: uuid.UUID,
+    user_id: uuid.UUID,
+    kind: str,
+    seq: int,
+    *,
+    extra: dict[str, Any] | None = None,
 ) -> None:
     """Log a moved read/delivered position for sync and tell every participant."""
     sync_repo.record(
@@ -449,7 +458,7 @@ async def _announce_marker(
     )
     name = ServerEvent.MESSAGES_READ if kind == "read" else ServerEvent.MESSAGES_DELIVERED
     marker = ReadMarker(chat_id=chat_id, user_id=user_id, seq=seq)
-    uow.emit(name, marker, await chats_repo.participant_ids(uow.session, chat_id))
+    uow.emit(name, marker, await chats_repo.participant_ids(uow.session, chat_id), extra=extra)
 
 
 async def edit_message(

@@ -1,0 +1,61 @@
+"""Driving the service worker's push handling from a test: DevTools delivers a push
+(``ServiceWorker.deliverPushMessage``) and ``registration.getNotifications()`` tells what
+is on screen."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+def registration_id(cdp: Any, page: Any) -> str:
+    """The service worker registration's id, from the DevTools protocol."""
+    found: dict[str, str] = {}
+
+    def seen(event: dict[str, Any]) -> None:
+        for reg in event.get("registrations", []):
+            if not reg.get("isDeleted"):
+                found["id"] = reg["registrationId"]
+
+    cdp.on("ServiceWorker.workerRegistrationUpdated", seen)
+    cdp.send("ServiceWorker.enable")
+    deadline = time.monotonic() + 10
+    while "id" not in found and time.monotonic() < deadline:
+        page.wait_for_timeout(50)  # let CDP events in, bounded by the deadline
+    assert "id" in found, "no service worker registration"
+    return found["id"]
+
+
+def notifications(page: Any) -> list[dict[str, Any]]:
+    """What the service worker registration shows now (``getNotifications()``)."""
+    return list(
+        page.evaluate(
+            """() => navigator.serviceWorker.ready.then((r) => r.getNotifications()).then((ns) =>
+                 ns.map((n) => ({title: n.title, body: n.body, tag: n.tag, data: n.data,
+                   actions: (n.actions || []).map((a) => a.action),
+                   requireInteraction: n.requireInteraction})))"""
+        )
+    )
+
+
+def deliver(cdp: Any, origin: str, registration: str, payload: dict[str, Any]) -> None:
+    """A push with ``payload`` (JSON), as a push service would deliver it."""
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {"origin": origin, "registrationId": registration, "data": json.dumps(payload)},
+    )
+
+
+def wait_for_notifications(
+    page: Any, ok: Callable[[list[dict[str, Any]]], bool], what: str, timeout: float = 10
+) -> list[dict[str, Any]]:
+    """Polls what is shown until ``ok`` holds (bounded by ``timeout``); returns it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        shown = notifications(page)
+        if ok(shown):
+            return shown
+        assert time.monotonic() < deadline, f"{what}; shown: {shown}"
+        page.wait_for_timeout(50)  # polling a condition, bounded by the deadline

@@ -1,0 +1,114 @@
+"""Incoming call notifications in the service worker: the calls server's Web Push payloads
+(``{type: "call", ...}``, ``{type: "call-ended", ...}``) ring, stop ringing, and answer
+Accept (the app at ``/?call=<id>``) and Decline (``POST /calls/public/respond``)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import PHONE, sign_in
+from tests.e2e.push_support import deliver, registration_id, wait_for_notifications
+
+pytestmark = pytest.mark.browser
+
+CLICK = """([tag, action]) => self.registration.getNotifications({ tag }).then((ns) => {
+  const event = new NotificationEvent('notificationclick', { notification: ns[0], action });
+  try { self.dispatchEvent(event); } catch (e) { /* waitUntil on a synthetic event */ }
+})"""
+
+
+def call_push(call_id: str, *, video: bool = True, ring_seconds: float = 45) -> dict[str, Any]:
+    expires = datetime.now(UTC) + timedelta(seconds=ring_seconds)
+    return {
+        "type": "call",
+        "callId": call_id,
+        "callType": "video" if video else "audio",
+        "callerId": str(uuid.uuid4()),
+        "callerName": "Anna",
+        "chatId": str(uuid.uuid4()),
+        "expiresAt": expires.isoformat().replace("+00:00", "Z"),
+    }
+
+
+def signed_in(live_server: Any, new_page: Any, member: Any) -> tuple[Any, Any, str]:
+    boris = member("boris")
+    page = new_page(viewport=PHONE)
+    page.context.grant_permissions(["notifications"], origin=live_server.url)
+    sign_in(page, boris["username"], boris["password"])
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    cdp = page.context.new_cdp_session(page)
+    return page, cdp, registration_id(cdp, page)
+
+
+def test_call_rings_with_actions_and_stops_on_call_ended(
+    live_server: Any, new_page: Any, member: Any
+) -> None:
+    page, cdp, reg = signed_in(live_server, new_page, member)
+    video, voice = str(uuid.uuid4()), str(uuid.uuid4())
+    deliver(cdp, live_server.url, reg, call_push(video))
+    deliver(cdp, live_server.url, reg, call_push(voice, video=False))
+    shown = wait_for_notifications(page, lambda ns: len(ns) == 2, "two calls ringing")
+    ringing = {n["tag"]: n for n in shown}
+    call = ringing[f"call-{video}"]
+    assert call["title"] == "Anna" and call["body"] == "Incoming video call"
+    assert call["actions"] == ["accept", "decline"]
+    assert call["requireInteraction"] is True
+    assert call["data"]["url"] == f"/?call={video}"
+    assert ringing[f"call-{voice}"]["body"] == "Incoming voice call"
+
+    deliver(cdp, live_server.url, reg, {"type": "call-ended", "callId": video, "status": "ended"})
+    shown = wait_for_notifications(page, lambda ns: len(ns) == 1, "the answered call gone")
+    assert shown[0]["tag"] == f"call-{voice}"
+    deliver(cdp, live_server.url, reg, {"type": "call-ended", "callId": voice, "status": "missed"})
+    shown = wait_for_notifications(
+        page, lambda ns: [n["body"] for n in ns] == ["Missed voice call"], "a missed call"
+    )
+    assert shown[0]["actions"] == [] and shown[0]["requireInteraction"] is False
+
+
+def test_call_stops_ringing_when_it_expires(live_server: Any, new_page: Any, member: Any) -> None:
+    page, cdp, reg = signed_in(live_server, new_page, member)
+    call_id = str(uuid.uuid4())
+    deliver(cdp, live_server.url, reg, call_push(call_id, ring_seconds=3))
+    wait_for_notifications(
+        page, lambda ns: [n["actions"] for n in ns] == [["accept", "decline"]], "ringing"
+    )
+    shown = wait_for_notifications(
+        page, lambda ns: [n["body"] for n in ns] == ["Missed video call"], "rung out", timeout=15
+    )
+    assert shown[0]["tag"] == f"call-{call_id}" and shown[0]["actions"] == []
+
+
+def test_decline_posts_to_the_calls_server_and_accept_opens_the_call(
+    live_server: Any, new_page: Any, member: Any
+) -> None:
+    page, cdp, reg = signed_in(live_server, new_page, member)
+    requests: list[Any] = []
+    page.context.on("request", lambda r: requests.append(r))
+    declined, accepted = str(uuid.uuid4()), str(uuid.uuid4())
+    deliver(cdp, live_server.url, reg, call_push(declined))
+    wait_for_notifications(page, lambda ns: len(ns) == 1, "ringing")
+    [worker] = page.context.service_workers
+
+    with page.context.expect_event(
+        "request", lambda r: r.url.endswith("/calls/public/respond"), timeout=10_000
+    ) as seen:
+        worker.evaluate(CLICK, [f"call-{declined}", "decline"])
+    request = seen.value
+    assert request.method == "POST"
+    assert json.loads(request.post_data or "{}") == {"callId": declined, "action": "reject"}
+    assert "authorization" not in {k.lower() for k in request.headers}
+    # The calls server is not on this branch yet: the route answers 404 here (integrator).
+    wait_for_notifications(page, lambda ns: ns == [], "the declined call's notification closed")
+
+    deliver(cdp, live_server.url, reg, call_push(accepted))
+    wait_for_notifications(page, lambda ns: len(ns) == 1, "ringing again")
+    worker.evaluate(CLICK, [f"call-{accepted}", "accept"])
+    expect(page).to_have_url(f"{live_server.url}/?call={accepted}")
+    wait_for_notifications(page, lambda ns: ns == [], "the accepted call's notification closed")
