@@ -100,3 +100,22 @@ async def test_stored_and_staged_files_are_private(media_family: Family) -> None
     for path in [data / "media", data / "uploads", *found]:
         mode = stat.S_IMODE(path.stat().st_mode)
         assert mode & 0o077 == 0, f"{path} is {oct(mode)}"
+
+
+async def test_an_animated_gif_keeps_its_frames_and_loses_its_comments(
+    media_family: Family,
+) -> None:
+    anna = await media_family.member("anna")
+    frames = [Image.new("RGB", (24, 16), colour) for colour in ("red", "green", "blue")]
+    out = io.BytesIO()
+    frames[0].save(
+        out, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0,
+        comment=b"taken at 55.75N 37.62E",
+    )  # fmt: skip
+    assert b"55.75N" in out.getvalue()
+    upload = await anna.upload_file(out.getvalue(), name="wave.gif")
+    assert upload.attachment is not None, upload.error
+    assert (upload.attachment.kind, upload.attachment.mime_type) == ("image", "image/gif")
+    got = await anna.download(upload.attachment.url)
+    assert b"55.75N" not in got.content
+    assert Image.open(io.BytesIO(got.content)).n_frames == 3

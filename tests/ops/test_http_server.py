@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -100,3 +101,41 @@ async def test_workers_cut_off_slow_requests_too(workers_url: str) -> None:
     socks = [open_raw(workers_url, b"GET / HTTP/1.1\r\nHost: x\r\n") for _ in range(4)]
     waited = await asyncio.gather(*(asyncio.to_thread(seconds_until_closed, s) for s in socks))
     assert all(w < READ_TIMEOUT + 4 for w in waited), waited
+
+
+async def test_a_slow_but_steady_upload_chunk_is_not_cut_off(strict_server: ServerGroup) -> None:
+    """An upload chunk that takes longer than the read deadline, arriving steadily (a phone
+    on a slow link), is received whole; a PATCH that stalls is still cut off."""
+    from tests.support import Family
+
+    family = Family(strict_server)
+    try:
+        anna = await family.member("anna")
+        created = await anna.request(
+            "POST", "/uploads", headers={"Tus-Resumable": "1.0.0", "Upload-Length": str(640 * 1024)}
+        )
+        upload_id = created.json()["id"]
+
+        async def steady() -> AsyncIterator[bytes]:
+            for _ in range(10):  # 64 KiB every 0.3 s: 3 s in all, three read deadlines
+                yield b"x" * 64 * 1024
+                await asyncio.sleep(READ_TIMEOUT * 0.3)  # the client's pace, not a wait
+
+        async with httpx.AsyncClient(base_url=strict_server.url, timeout=30) as http:
+            answer = await http.patch(
+                f"/uploads/{upload_id}",
+                headers={"Authorization": f"Bearer {anna.access_token}", "Tus-Resumable": "1.0.0",
+                         "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"},
+                content=steady(),
+            )  # fmt: skip
+        assert answer.status_code == 204, answer.text
+        assert answer.headers["Upload-Offset"] == str(640 * 1024)
+    finally:
+        await family.close()
+    stalled = open_raw(
+        strict_server.url,
+        b"PATCH /uploads/00000000-0000-4000-8000-000000000000 HTTP/1.1\r\nHost: x\r\n"
+        b"Content-Type: application/offset+octet-stream\r\nContent-Length: 100000\r\n\r\nabc",
+    )
+    waited = await asyncio.to_thread(seconds_until_closed, stalled)
+    assert READ_TIMEOUT * 0.5 < waited < READ_TIMEOUT + 4

@@ -54,10 +54,16 @@ class TimedHttpProtocol(HttpToolsProtocol):
     """
 
     read_timeout: ClassVar[float] = 10.0
+    # An upload chunk (tus PATCH, docs/media.md) on a slow phone link may take longer than
+    # the deadline as a whole: its deadline starts again each time this much more arrived
+    # (so a client must keep sending at least 64 KiB per deadline, not trickle).
+    UPLOAD_PROGRESS: ClassVar[int] = 64 * 1024
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._read_deadline: asyncio.TimerHandle | None = None
+        self._upload_body = False
+        self._since_armed = 0
 
     def _arm(self) -> None:
         if self._read_deadline is None:
@@ -89,7 +95,20 @@ class TimedHttpProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         if self.parser.should_upgrade() and self._should_upgrade():
             self._disarm()  # WebSocket: the connection now belongs to the WebSocket protocol
+        self._upload_body = self.parser.get_method() == b"PATCH" and self.url.startswith(
+            b"/uploads/"
+        )
+        self._since_armed = 0
         super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        if self._upload_body:
+            self._since_armed += len(body)
+            if self._since_armed >= self.UPLOAD_PROGRESS:
+                self._since_armed = 0
+                self._disarm()
+                self._arm()
+        super().on_body(body)
 
     def on_message_complete(self) -> None:
         self._disarm()

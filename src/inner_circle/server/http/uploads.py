@@ -19,7 +19,7 @@ from inner_circle.core.errors import ValidationFailed
 from inner_circle.protocol.rest import UploadMetadataIn, UploadStatusOut
 from inner_circle.server.http.deps import CurrentActor, RateLimits, Uow
 from inner_circle.server.http.errors import error_response
-from inner_circle.server.services import media
+from inner_circle.server.services import uploads
 
 router = APIRouter(prefix="/uploads", tags=["media"])
 
@@ -103,7 +103,7 @@ async def create(
     meta = parse_metadata(upload_metadata)
     await limits.upload_started(actor.id)
     async with uows.write() as uow:
-        status = await media.create_upload(uow, actor, length, meta)
+        status = await uploads.create_upload(uow, actor, length, meta)
         await uow.commit()
     response.headers.update({**TUS, "Location": f"/uploads/{status.id}", "Upload-Offset": "0"})
     return status
@@ -121,7 +121,7 @@ async def offset(
     if refused is not None:
         return refused
     async with uows.read() as uow:
-        status = await media.upload_status(uow, actor, upload_id)
+        status = await uploads.upload_status(uow, actor, upload_id)
     return Response(
         status_code=200,
         headers={
@@ -152,7 +152,7 @@ async def append(
         return error_response(415, "VALIDATION_FAILED", f"Content-Type must be {OFFSET_STREAM}")
     start = _number(upload_offset, "Upload-Offset")
     try:
-        written = await media.receive(uows, actor, upload_id, start, request.stream())
+        written = await uploads.receive(uows, actor, upload_id, start, request.stream())
     except ClientDisconnect:
         # A cut connection is what tus is for: the bytes that arrived are kept, the client
         # asks HEAD where to resume. Nobody reads this answer.
@@ -172,7 +172,7 @@ async def cancel(
     if refused is not None:
         return refused
     async with uows.write() as uow:
-        await media.cancel_upload(uow, actor, upload_id)
+        await uploads.cancel_upload(uow, actor, upload_id)
         await uow.commit()
     return Response(status_code=204, headers=TUS)
 
@@ -181,4 +181,4 @@ async def cancel(
 async def status(upload_id: uuid.UUID, actor: CurrentActor, uows: Uow) -> UploadStatusOut:
     """Progress, then ``ready`` with the attachment (or ``failed`` with the reason)."""
     async with uows.read() as uow:
-        return await media.upload_status(uow, actor, upload_id)
+        return await uploads.upload_status(uow, actor, upload_id)

@@ -28,7 +28,7 @@ PREVIEW_SIDE = 1280
 WAVEFORM_BARS = 64
 WAVEFORM_MAX_SECONDS = 30 * 60  # longer audio gets no computed waveform
 TOOL_TIMEOUT = 60.0
-# Image formats we re-encode without metadata (GIF is kept as uploaded: it has no EXIF).
+# Image formats we re-encode without metadata (and GIF, frame by frame: _clean_gif).
 _SAVE = {
     "image/jpeg": ("JPEG", {"quality": 92}),
     "image/png": ("PNG", {}),
@@ -103,14 +103,16 @@ def _open_checked(path: Path, max_pixels: int) -> Image.Image:
 
 def _image(path: Path, work: Path, mime: str, max_pixels: int) -> Processed:
     with _open_checked(path, max_pixels) as image:
-        return _clean_image(image, work, mime)
+        return _clean_image(image, work, mime, max_pixels)
 
 
-def _clean_image(image: Image.Image, work: Path, mime: str) -> Processed:
+def _clean_image(image: Image.Image, work: Path, mime: str, max_pixels: int) -> Processed:
     result = Processed(mime, "image")
     upright = ImageOps.exif_transpose(image) or image
     result.width, result.height = upright.size
-    if mime in _SAVE:
+    if mime == "image/gif":
+        _clean_gif(image, work, result, max_pixels)
+    elif mime in _SAVE:
         fmt, options = _SAVE[mime]
         clean = work / "original"
         saved = upright
@@ -122,6 +124,20 @@ def _clean_image(image: Image.Image, work: Path, mime: str) -> Processed:
         result.files["original"] = clean
     _thumbnails(upright, work, result)
     return result
+
+
+def _clean_gif(image: Image.Image, work: Path, result: Processed, max_pixels: int) -> None:
+    """Every frame again, without comments or XMP (a GIF has no EXIF, but text can say
+    anything)."""
+    frames = getattr(image, "n_frames", 1)
+    if frames * image.size[0] * image.size[1] > 4 * max_pixels:
+        raise Refused(f"The animation has more than {4 * max_pixels} pixels in all")
+    for key in ("comment", "xmp", "extension"):
+        image.info.pop(key, None)
+    clean = work / "original"
+    image.save(clean, "GIF", save_all=True)
+    image.seek(0)
+    result.files["original"] = clean
 
 
 def _thumbnails(image: Image.Image, work: Path, result: Processed) -> None:
