@@ -6,6 +6,11 @@ the next checkpoint copies the new one over it. After a commit that erased text,
 this folds the WAL into the database and truncates it (``wal_checkpoint(TRUNCATE)``);
 ``secure_delete`` (engine.py) zeroes the freed space and pages it leaves behind.
 
+The search index (ADR 0015) needs one more step first: FTS5 deletes are logical, the old
+words stay in its index pages until they merge. Unless FTS5's own ``secure-delete`` is on
+(SQLite 3.42+), the index is merged (``optimize``) before the checkpoint, which frees those
+pages; its cost grows with the index (seconds at a million messages, writers waiting).
+
 It runs off the hot path: a second after the erasing commit, one checkpoint for a
 burst of deletions, under the in-process write lock so no writer of ours waits on
 SQLite's lock, and with a short busy timeout so a long reader delays only the
@@ -22,6 +27,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from inner_circle.server.db.engine import BUSY_TIMEOUT_MS
+from inner_circle.server.db.models.search import SEARCH_FTS
 
 __all__ = ["WalScrubber"]
 
@@ -85,9 +91,27 @@ class WalScrubber:
             assert raw is not None
             await raw.execute(f"PRAGMA busy_timeout={CHECKPOINT_BUSY_MS}")
             try:
+                await _purge_search_index(raw)
                 cursor = await raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 busy, _, _ = await cursor.fetchone()
                 await cursor.close()
             finally:
                 await raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         return not busy
+
+
+async def _purge_search_index(raw: Any) -> None:
+    """Merge the FTS5 index so that erased words leave its pages (see the module doc)."""
+    cursor = await raw.execute(
+        "SELECT 1 FROM sqlite_master WHERE name = ?", (f"{SEARCH_FTS}_config",)
+    )
+    exists = await cursor.fetchone()
+    await cursor.close()
+    if not exists:
+        return
+    cursor = await raw.execute(f"SELECT v FROM {SEARCH_FTS}_config WHERE k = 'secure-delete'")
+    secure = await cursor.fetchone()
+    await cursor.close()
+    if secure and int(secure[0]):
+        return
+    await raw.execute(f"INSERT INTO {SEARCH_FTS}({SEARCH_FTS}) VALUES ('optimize')")

@@ -149,11 +149,12 @@ def _build_schema(revision: str, scratch: Path) -> _Schema:
 
 
 def _sqlite_tables(connection: sqlite3.Connection) -> dict[str, set[str]]:
+    """The tables that hold data: not SQLite's own, and not a full-text index (the FTS5
+    table of search and its shadow tables), which is rebuilt from the rows it indexes."""
     names = [
-        row[0]
-        for row in connection.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        )
+        row[1]
+        for row in connection.execute("PRAGMA main.table_list")
+        if row[2] == "table" and not row[1].startswith("sqlite_")
     ]
     return {
         name: {row[1] for row in connection.execute(f'PRAGMA table_info("{name}")')}

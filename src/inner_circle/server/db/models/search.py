@@ -9,7 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from inner_circle.server.db.models.base import Base
 
-__all__ = ["MessageSearch"]
+__all__ = ["SEARCH_FTS", "MessageSearch"]
+
+# SQLite's FTS5 table over ``message_search.terms`` (migration 0011).
+SEARCH_FTS = "message_search_fts"
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 SearchId = BigInteger().with_variant(Integer(), "sqlite")
