@@ -294,3 +294,13 @@ async def test_starting_calls_and_public_declines_are_rate_limited(start_server:
         for _ in range(3)
     ]
     assert [g.status_code for g in guesses] == [404, 404, 429]
+
+
+async def test_logging_out_closes_the_calls_socket_too(family: Family, sockets: Sockets) -> None:
+    ben = await family.member("ben")
+    ben_sock = await sockets(family, ben)
+    await ben.logout()
+    error = await ben_sock.inbox.wait_for("error")
+    assert error["event"] == "session" and error["code"] == "TOKEN_INVALID"
+    await ben_sock.inbox.wait_for("disconnect")
+    assert not ben_sock.sio.connected
