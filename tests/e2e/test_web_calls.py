@@ -319,5 +319,9 @@ def test_group_call_of_three_in_a_mesh(live_server: Any, new_page: Any, member: 
     call_screen(pa).get_by_role("button", name="Hang up").click()
     expect(pa.locator(".call-layer")).to_have_count(0)
     expect(pa.locator(".call-entry-title")).to_have_text(
-        re.compile(rf"^Outgoing video call, {DURATION}$")
+        re.compile(rf"^Group video call, {DURATION}$")
+    )
+    # Vera left before the end: the entry reaches her chat list too.
+    expect(pv.locator(".chat-item", has_text=group).locator(".chat-item-preview")).to_have_text(
+        re.compile(rf"Group video call, {DURATION}")
     )

@@ -83,7 +83,7 @@ export function ChatList() {
               else if (c.type !== 'private') prefix = (users[lm.senderId]?.displayName || lm.sender.displayName) + ': ';
               preview = lm.deletedAt ? <i class="preview-deleted">{t('messageDeleted')}</i> : lm.content.slice(0, 140);
               // A call entry reads from my side ("Missed call"), not the caller's fallback text.
-              if (lm.call && me && !lm.deletedAt) [prefix, preview] = ['', describeCall(lm.call, me.id).text];
+              if (lm.call && me && !lm.deletedAt) [prefix, preview] = ['', describeCall(lm.call, me.id, c.type !== 'private').text];
             }
             const when = lastPending?.createdAt || lm?.createdAt;
             const unread = c.unreadCount > 0;

@@ -18,9 +18,15 @@ export function duration(ms: number): string {
 }
 
 /** The text and icon of a call entry as seen by `meId`. */
-export function describeCall(call: CallSummary, meId: string): { text: string; icon: CallIconName; missed: boolean } {
+export function describeCall(call: CallSummary, meId: string, group = false): { text: string; icon: CallIconName; missed: boolean } {
   const outgoing = call.callerId === meId;
   const video = call.type === 'video';
+  if (group) {
+    if (call.status === 'ended' || call.status === 'accepted') {
+      return { text: `${t(video ? 'callGroupVideo' : 'callGroupAudio')}, ${duration(call.durationMs)}`, icon: outgoing ? 'made' : 'received', missed: false };
+    }
+    return { text: t('callGroupMissed'), icon: 'missed', missed: !outgoing };
+  }
   if (call.status === 'ended' || call.status === 'accepted') {
     const what: Key = outgoing ? (video ? 'callOutgoingVideo' : 'callOutgoingAudio') : video ? 'callIncomingVideo' : 'callIncomingAudio';
     return { text: `${t(what)}, ${duration(call.durationMs)}`, icon: outgoing ? 'made' : 'received', missed: false };
@@ -45,7 +51,8 @@ export function describeCall(call: CallSummary, meId: string): { text: string; i
 
 export function CallEntry({ msg, meId, peerId, peerName }: { msg: MessageOut; meId: string; peerId?: string; peerName: string }) {
   const call = msg.call!;
-  const d = describeCall(call, meId);
+  // A group chat's entry is its group call's (there is no one to call back).
+  const d = describeCall(call, meId, !peerId);
   const mine = call.callerId === meId;
   return (
     <div class={`msg-row call-row ${mine ? 'mine' : 'theirs'}`} data-seq={msg.seq} data-message-id={msg.id}>
