@@ -155,11 +155,14 @@ async def receive(
         try:
             written = await _append(path, written, upload.size, chunks)
         finally:
-            await _record_offset(uows, upload_id, written, complete=written == upload.size)
+            # Also when the body was cut or ran past the length: what arrived counts.
+            written = path.stat().st_size if path.exists() else 0
+            complete = written == upload.size
+            await _record_offset(uows, upload_id, written, complete=complete)
+            if complete:
+                media.spawn(process_upload(uows, upload_id))
     finally:
         media.release(upload_id)
-    if written == upload.size:
-        media.spawn(process_upload(uows, upload_id))
     return written
 
 
