@@ -1,8 +1,10 @@
-"""Uploads never finished, and finished ones never sent, are deleted after a day."""
+"""Uploads never finished, and finished ones never sent, are deleted after a day; processing
+that a stopped process left undone is resumed by the next one."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -62,3 +64,30 @@ async def test_orphaned_uploads_are_cleaned_after_a_day(start_server: StartServe
     assert len(await stored_objects(family)) == 3  # the sent photo's variants only
     kept = await anna_later.attachment(sent.attachments[0].id)
     assert (await anna_later.download(kept.url)).status_code == 200
+
+
+async def test_processing_cut_short_by_a_stop_is_resumed_at_start(
+    start_server: StartServer,
+) -> None:
+    family = await start_server()
+    anna = await family.member("anna")
+    content = png(30, 20)
+    upload_id = await tus_create(anna, len(content), filename="late.png")
+    # Every byte arrived, then the process stopped before processing it.
+    staged = family.settings.data_dir / "uploads" / f"{upload_id}.part"
+    staged.parent.mkdir(mode=0o700, exist_ok=True)
+    staged.write_bytes(content)
+
+    async def stopped_while_processing(uow: Any) -> None:
+        upload = await uow.session.get(Upload, uuid.UUID(upload_id))
+        upload.status = "processing"
+        upload.offset = len(content)
+
+    await family.operator(stopped_while_processing)
+    assert (await anna.upload_status(uuid.UUID(upload_id))).status == "processing"
+
+    await start_server()  # the next process to start picks it up
+    status = await anna.upload_status(uuid.UUID(upload_id), wait=True, timeout=20)
+    assert status.status == "ready" and status.attachment is not None
+    assert (status.attachment.width, status.attachment.height) == (30, 20)
+    assert not staged.exists()

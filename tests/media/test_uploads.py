@@ -43,6 +43,7 @@ async def test_tus_options_and_refusal_of_other_versions(media_family: Family) -
         )
     assert options.status_code == 204
     assert options.headers["Tus-Version"] == "1.0.0"
+    assert options.headers["Tus-Max-Size"] == str(100 * MB)
     assert "creation" in options.headers["Tus-Extension"]
     assert "termination" in options.headers["Tus-Extension"]
     assert wrong.status_code == 412 and wrong.headers["Tus-Version"] == "1.0.0"
@@ -119,6 +120,10 @@ async def test_a_wrong_offset_is_a_conflict_and_bytes_past_the_length_are_refuse
     assert (wrong.status_code, wrong.json()["code"]) == (409, "UPLOAD_CONFLICT")
     assert not_tus.status_code == 415
     assert (too_much.status_code, too_much.json()["code"]) == (413, "PAYLOAD_TOO_LARGE")
+    # The bytes up to the length were kept: the upload is complete and gets processed.
+    done = await anna.upload_status(upload_id, wait=True)  # type: ignore[arg-type]
+    assert done.status == "ready" and done.attachment is not None
+    assert done.attachment.size == 10
 
 
 async def test_a_file_over_the_size_limit_is_refused_before_any_byte(

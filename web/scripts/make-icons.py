@@ -1,6 +1,6 @@
 """Rasterises the SVG icons into the PNGs the manifest lists (run once; PNGs are committed).
 
-../.venv/bin/python scripts/make-icons.py
+    ../.venv/bin/python scripts/make-icons.py
 """
 
 from pathlib import Path
@@ -18,9 +18,7 @@ JOBS = [
 ]
 
 with sync_playwright() as p:
-    browser = p.chromium.launch(
-        executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
-    )
+    browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
     for src, name, size in JOBS:
         page = browser.new_page(viewport={"width": size, "height": size})
         svg = (HERE / src).read_text()

@@ -62,6 +62,7 @@ from inner_circle.server.services import calls as call_service
 from inner_circle.server.services import chats as chat_service
 from inner_circle.server.services import media as media_service
 from inner_circle.server.services import presence as presence_service
+from inner_circle.server.services import uploads as uploads_service
 from inner_circle.server.services.group_commit import SendBatcher
 from inner_circle.server.settings import Settings
 from inner_circle.server.socket.calls import CallsNamespace
@@ -179,6 +180,7 @@ def create_app(
             await uow.commit()
         await push.start()
         await _prepare_media(ctx.media)
+        await uploads_service.resume_processing(uows)
         log.info("Inner Circle %s ready", __version__)
         keeper = asyncio.create_task(
             _keep_presence(uows, presence, settings.presence_ttl_seconds / 3)

@@ -73,11 +73,16 @@ def _number(value: str | None, name: str) -> int:
 
 
 @router.options("", status_code=204, operation_id="uploadOptions")
-async def options() -> Response:
+async def options(request: Request) -> Response:
     """What this server's tus supports (no sign-in needed)."""
     return Response(
         status_code=204,
-        headers={**TUS, "Tus-Version": TUS_VERSION, "Tus-Extension": "creation,termination"},
+        headers={
+            **TUS,
+            "Tus-Version": TUS_VERSION,
+            "Tus-Extension": "creation,termination",
+            "Tus-Max-Size": str(request.app.state.ctx.media.max_file_bytes),
+        },
     )
 
 

@@ -20,8 +20,10 @@ __all__ = [
     "delete_blobs",
     "detach_messages",
     "for_messages",
+    "insert_attachment",
     "insert_blob",
     "media_page",
+    "processing_ids",
     "stale_attachments",
     "stale_uploads",
     "stored_total",
@@ -64,6 +66,15 @@ async def blob(session: AsyncSession, sha256: str) -> Blob | None:
 async def insert_blob(session: AsyncSession, draft: Blob) -> None:
     """Store a blob row; one that a concurrent identical upload stored first is kept."""
     await insert_object(session, draft, unique=[Blob.sha256])
+
+
+async def insert_attachment(session: AsyncSession, draft: Attachment) -> None:
+    """Store an attachment row; one already stored under its id is kept."""
+    await insert_object(session, draft, unique=[Attachment.id])
+
+
+async def processing_ids(session: AsyncSession) -> list[uuid.UUID]:
+    return list(await session.scalars(select(Upload.id).where(Upload.status == "processing")))
 
 
 async def attachment_with_blob(

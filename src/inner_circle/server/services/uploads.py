@@ -31,6 +31,7 @@ __all__ = [
     "create_upload",
     "process_upload",
     "receive",
+    "resume_processing",
     "upload_status",
 ]
 
@@ -154,11 +155,14 @@ async def receive(
         try:
             written = await _append(path, written, upload.size, chunks)
         finally:
-            await _record_offset(uows, upload_id, written, complete=written == upload.size)
+            # Also when the body was cut or ran past the length: what arrived counts.
+            written = path.stat().st_size if path.exists() else 0
+            complete = written == upload.size
+            await _record_offset(uows, upload_id, written, complete=complete)
+            if complete:
+                media.spawn(process_upload(uows, upload_id))
     finally:
         media.release(upload_id)
-    if written == upload.size:
-        media.spawn(process_upload(uows, upload_id))
     return written
 
 
@@ -227,7 +231,10 @@ async def process_upload(uows: UnitOfWorkFactory, upload_id: uuid.UUID) -> None:
             current = await media_repo.upload_of(uow.session, upload_id)
             if current is None:  # cancelled meanwhile
                 return
-            uow.session.add(_attachment(upload, stored, uow.ctx.clock.now()))
+            # Idempotent: another process resuming the same upload may have been first.
+            await media_repo.insert_attachment(
+                uow.session, _attachment(upload, stored, uow.ctx.clock.now())
+            )
             current.status = "ready"
             current.updated_at = uow.ctx.clock.now()
             await uow.commit()
@@ -238,6 +245,18 @@ async def process_upload(uows: UnitOfWorkFactory, upload_id: uuid.UUID) -> None:
         await _fail(uows, upload_id, ErrorCode.INTERNAL, "The file could not be processed")
     finally:
         media.discard(upload_id)
+
+
+async def resume_processing(uows: UnitOfWorkFactory) -> int:
+    """At start-up: process again the uploads whose bytes all arrived but whose processing
+    a stopped process never finished; returns how many. Safe to run in several processes
+    at once (the result is stored once)."""
+    async with uows.read() as uow:
+        stuck = await media_repo.processing_ids(uow.session)
+    media = runtime(uows)
+    for upload_id in stuck:
+        media.spawn(process_upload(uows, upload_id))
+    return len(stuck)
 
 
 async def _store(media: MediaRuntime, upload: Upload, sha: str) -> Blob:
@@ -297,7 +316,7 @@ async def _fail(
 ) -> None:
     async with uows.write() as uow:
         upload = await media_repo.upload_of(uow.session, upload_id)
-        if upload is not None:
+        if upload is not None and upload.status == "processing":  # not one finished meanwhile
             upload.status = "failed"
             upload.error_code = str(code)
             upload.error = message[:500]
