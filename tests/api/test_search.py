@@ -13,6 +13,7 @@ import pytest
 from inner_circle.protocol.rest import SearchPageOut
 from inner_circle.sdk.errors import BadRequest, NotFoundError, RateLimitedError
 from inner_circle.server.db import migrate
+from tests.media.conftest import png
 from tests.support import PASSWORD, Family, StartServer, threaded_servers
 
 
@@ -151,6 +152,33 @@ async def test_filters_and_paging(family: Family) -> None:
     assert seen == ["photos for anna only", *everyone]
     hit = (await anna.search("photos")).hits[0]
     assert (hit.message.chat_id, hit.message.sender.id) == (other.id, ben.user_id)
+
+
+async def test_has_narrows_to_messages_with_photos_files_or_voice(family: Family) -> None:
+    anna = await family.member("anna")
+    ben = await family.member("ben")
+    chat = await anna.family_chat()
+    photo = await anna.upload_file(png(), name="dacha.png")
+    paper = await anna.upload_file(b"%PDF-1.4 the dacha deed", name="deed.pdf")
+    await anna.post_message(chat.id, "dacha in May", attachment_ids=[photo.id])
+    await anna.post_message(chat.id, "dacha papers", attachment_ids=[paper.id])
+    await anna.post_message(chat.id, "dacha plans, no files")
+
+    assert contents(await ben.search("dacha")) == [
+        "dacha plans, no files",
+        "dacha papers",
+        "dacha in May",
+    ]
+    photos = await ben.search("dacha", has="photo")
+    assert contents(photos) == ["dacha in May"]
+    # A hit is the message as history shows it: with its files and fresh links.
+    (shown,) = photos.hits[0].message.attachments
+    assert (shown.kind, shown.name, shown.width) == ("image", "dacha.png", 40)
+    assert shown.url
+    assert contents(await ben.search("dacha", has="file")) == ["dacha papers"]
+    assert contents(await ben.search("dacha", has="voice")) == []
+    with pytest.raises(BadRequest):
+        await ben.search("dacha", has="spreadsheet")
 
 
 @pytest.mark.parametrize(

@@ -471,6 +471,7 @@ class InnerCircleClient:
         sender_id: uuid.UUID | None = None,
         before: str | None = None,
         *,
+        has: str | None = None,
         limit: int | None = None,
     ) -> SearchPageOut:
         """Messages holding every word of ``q`` in any form, newest first; pass the
@@ -482,6 +483,7 @@ class InnerCircleClient:
             chatId=chat_id,
             senderId=sender_id,
             before=before,
+            has=has,
             limit=limit,
         )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
@@ -24,13 +24,22 @@ async def search_messages(
     chat_id: Annotated[uuid.UUID | None, Query(alias="chatId")] = None,
     sender_id: Annotated[uuid.UUID | None, Query(alias="senderId")] = None,
     before: Annotated[str | None, Query(max_length=32)] = None,
+    has: Annotated[Literal["photo", "file", "voice"] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=limits.SEARCH_PAGE_MAX)] = limits.SEARCH_PAGE_DEFAULT,
 ) -> SearchPageOut:
     """Messages holding every word of ``q`` in any form (Russian and English stemming;
     the last word may be unfinished), newest first, in the chats I am in (404 for a
-    ``chatId`` I am not in). ``before``: the previous page's ``nextBefore``."""
+    ``chatId`` I am not in). ``has``: only messages with photos/videos, files or voice
+    messages. ``before``: the previous page's ``nextBefore``."""
     await rate.search_made(actor.id)
     async with uows.read() as uow:
         return await search.search_messages(
-            uow, actor, q, chat_id=chat_id, sender_id=sender_id, before=before, limit=limit
+            uow,
+            actor,
+            q,
+            chat_id=chat_id,
+            sender_id=sender_id,
+            before=before,
+            has=has,
+            limit=limit,
         )

@@ -67,6 +67,8 @@ class Filters:
     chat_id: uuid.UUID | None = None
     sender_id: uuid.UUID | None = None
     before: int | None = None
+    # Only messages with files of these kinds (``has=photo|file|voice`` of GET /search).
+    kinds: tuple[str, ...] = ()
 
 
 # The chats the member is in today, and in each only the messages they may read (a
@@ -127,6 +129,13 @@ async def find(
     if filters.sender_id is not None:
         sql += ' AND s."senderId" = :sender_id'
         params["sender_id"] = filters.sender_id
+    if filters.kinds:
+        # Constants of this module, never user text (the edge maps ``has`` to them).
+        kinds = ", ".join(f"'{kind}'" for kind in filters.kinds if kind.isalpha())
+        sql += (
+            ' AND EXISTS (SELECT 1 FROM attachments a WHERE a."messageId" = s."messageId"'
+            f" AND a.kind IN ({kinds}))"
+        )
     if filters.before is not None:
         sql += f" AND {key} < :before"
         params["before"] = filters.before
