@@ -3,15 +3,19 @@ marked, and a tapped result opens its chat scrolled to the message, outlined."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import expect
 
+from inner_circle.sdk import InnerCircleClient
 from tests.e2e.conftest import DESKTOP, api_token, shot, sign_in
+from tests.media.conftest import png
 
 pytestmark = pytest.mark.browser
 
@@ -35,6 +39,16 @@ def fill_chat(live_server: Any, owner: dict[str, Any], name: str, needle: str) -
             r = client.post(f"/messages/{chat_id}", json={"content": text})
             assert r.status_code == 201, r.text
     return chat_id
+
+
+async def _photo_and_text(url: str, owner: dict[str, Any], name: str) -> None:
+    """A group where the owner sent a photo with a caption and a text about the same."""
+    async with InnerCircleClient(url) as client:
+        await client.login(owner["username"], owner["password"])
+        chat = await client.create_group(name, [])
+        photo = await client.upload_file(png(), name="tomatoes.png")
+        await client.post_message(chat.id, "first tomatoes", attachment_ids=[photo.id])
+        await client.post_message(chat.id, "tomatoes need water")
 
 
 def test_search_from_the_chat_list_opens_the_message(
@@ -64,6 +78,26 @@ def test_search_from_the_chat_list_opens_the_message(
     # Far from the newest messages: those are not in view, the ↓ button is.
     expect(page.locator(".msg-row", has_text=f"message number {COUNT:03d}")).not_to_be_in_viewport()
     expect(page.get_by_role("button", name="Scroll to the latest message")).to_be_visible()
+
+
+def test_search_with_photos_only(live_server: Any, new_page: Any, member: Any) -> None:
+    suffix = uuid.uuid4().hex[:5]
+    anna = member("anna", display_name=f"Anna {suffix}")
+    # Playwright's sync API keeps an event loop on this thread: the SDK runs on another.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(
+            asyncio.run, _photo_and_text(live_server.url, anna, f"Garden {suffix}")
+        ).result()
+
+    page = new_page()
+    sign_in(page, anna["username"], anna["password"])
+    page.get_by_role("button", name="Search messages").click()
+    page.get_by_role("searchbox", name="Search messages").fill("tomatoes")
+    expect(page.locator(".search-hit")).to_have_count(2)
+    page.get_by_label("With", exact=True).select_option("photo")
+    hit = page.locator(".search-hit")
+    expect(hit).to_have_count(1)
+    expect(hit).to_contain_text("first tomatoes")
 
 
 def test_search_inside_a_chat_in_russian(live_server: Any, new_page: Any, member: Any) -> None:

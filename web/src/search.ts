@@ -7,6 +7,8 @@ import type { ChatOut, Id, MessageOut, SearchPageOut, TextRange } from './types'
 export interface SearchFilters {
   chatId?: Id;
   senderId?: Id;
+  /** Only messages with photos or videos, files, or voice messages. */
+  has?: 'photo' | 'file' | 'voice';
   before?: string | null;
 }
 
@@ -14,6 +16,7 @@ export function searchMessages(q: string, f: SearchFilters = {}): Promise<Search
   const params = new URLSearchParams({ q });
   if (f.chatId) params.set('chatId', f.chatId);
   if (f.senderId) params.set('senderId', f.senderId);
+  if (f.has) params.set('has', f.has);
   if (f.before) params.set('before', f.before);
   return api<SearchPageOut>('GET', `/search?${params}`);
 }

@@ -29,6 +29,7 @@ export function SearchPanel({
   const chats = useStore((s) => s.chats);
   const [q, setQ] = useState('');
   const [senderId, setSenderId] = useState('');
+  const [has, setHas] = useState<'' | 'photo' | 'file' | 'voice'>('');
   const [hits, setHits] = useState<SearchHitOut[] | null>(null);
   const [next, setNext] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -41,7 +42,7 @@ export function SearchPanel({
   const run = (before: string | null) => {
     const id = ++latest.current;
     setBusy(true);
-    searchMessages(q, { chatId, senderId: senderId || undefined, before })
+    searchMessages(q, { chatId, senderId: senderId || undefined, has: has || undefined, before })
       .then((page) => {
         if (id !== latest.current) return;
         setHits((old) => (before && old ? [...old, ...page.hits] : page.hits));
@@ -63,7 +64,7 @@ export function SearchPanel({
     }
     const timer = setTimeout(() => run(null), TYPING_PAUSE_MS);
     return () => clearTimeout(timer);
-  }, [q, senderId, chatId]);
+  }, [q, senderId, has, chatId]);
 
   const people = [me, ...Object.values(users)].filter((u) => !!u && u.isActive);
   const label = chatId ? t('searchInChat') : t('searchMessages');
@@ -99,6 +100,17 @@ export function SearchPanel({
               {u!.id === me?.id ? t('you') : u!.displayName || u!.username}
             </option>
           ))}
+        </select>
+        <select
+          class="search-sender search-has"
+          aria-label={t('searchWith')}
+          value={has}
+          onChange={(e) => setHas(e.currentTarget.value as typeof has)}
+        >
+          <option value="">{t('searchWithAnything')}</option>
+          <option value="photo">{t('searchWithPhotos')}</option>
+          <option value="file">{t('searchWithFiles')}</option>
+          <option value="voice">{t('searchWithVoice')}</option>
         </select>
         <IconButton icon="close" label={t('closeSearch')} onClick={onClose} />
       </div>
