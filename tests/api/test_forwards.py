@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from inner_circle.sdk import BadRequest, NotFoundError
+from tests.media.conftest import png
 from tests.support import Family
 
 
@@ -62,3 +63,31 @@ async def test_forwards_need_access_to_both_ends(family: Family) -> None:
     assert [m.content for m in await anna.history(carl_family.id)] == ["hello all"]
     with pytest.raises(BadRequest):
         await anna.forward([secret.id, secret.id], [carl_family.id])
+
+
+async def test_a_forward_carries_the_files_and_outlives_the_original(family: Family) -> None:
+    anna = await family.member("anna")
+    boris = await family.member("boris")
+    carl = await family.member("carl")
+    family_chat = await anna.family_chat()
+    photo = await anna.upload_file(png(), name="snow.png")
+    paper = await anna.upload_file(b"%PDF-1.4 the recipe", name="recipe.pdf")
+    original = await anna.post_message(family_chat.id, "", attachment_ids=[photo.id, paper.id])
+    with_carl = await boris.private_chat(carl.user_id)
+
+    (copy,) = await boris.forward([original.id], [with_carl.id])
+    assert [(a.kind, a.name) for a in copy.attachments] == [
+        ("image", "snow.png"),
+        ("file", "recipe.pdf"),
+    ]
+    assert {a.id for a in copy.attachments}.isdisjoint({photo.id, paper.id})
+    assert copy.caption == ""
+    assert copy.content == original.content  # the same text fallback for the seed's app
+    # The original goes; the forwarded files stay (their bytes are shared, not lost).
+    await anna.delete_message(family_chat.id, original.id)
+    (shown,) = await carl.history(with_carl.id)
+    fresh = await carl.attachment(shown.attachments[1].id)
+    answer = await carl.download(fresh.url)
+    assert (answer.status_code, answer.content) == (200, b"%PDF-1.4 the recipe")
+    with pytest.raises(NotFoundError):  # the original's own attachments went with it
+        await anna.attachment(photo.id)

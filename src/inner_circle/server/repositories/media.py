@@ -17,6 +17,7 @@ __all__ = [
     "attachment_with_blob",
     "bind",
     "blob",
+    "by_ids",
     "delete_blobs",
     "detach_messages",
     "for_messages",
@@ -100,6 +101,14 @@ async def unattached(
     rows = await session.scalars(
         select(Attachment).where(Attachment.id.in_(wanted), Attachment.message_id.is_(None))
     )
+    return {row.id: row for row in rows}
+
+
+async def by_ids(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Attachment]:
+    wanted = list(ids)
+    if not wanted:
+        return {}
+    rows = await session.scalars(select(Attachment).where(Attachment.id.in_(wanted)))
     return {row.id: row for row in rows}
 
 

@@ -3,7 +3,8 @@
 The copies are sent through the one send path (``services.group_commit``): the edge asks
 :func:`plan` for the sends, in a read unit of work, then hands them to the batcher
 together (:meth:`SendBatcher.send_many`), so they share one transaction in the usual case.
-Text only for now; an attachment would be copied where the origin is read here.
+A forward of a message with files carries the same files (services/media.py copies them
+for the forwarder in the send's transaction; the stored bytes are shared).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from inner_circle.core.errors import NotFound, ValidationFailed
 from inner_circle.protocol.rest import ForwardIn, SendMessageIn
 from inner_circle.server.db.uow import UnitOfWork
 from inner_circle.server.repositories import chats as chats_repo
+from inner_circle.server.repositories import media as media_repo
 from inner_circle.server.repositories import messages as messages_repo
 from inner_circle.server.services.messages import Origin, SendRequest
 
@@ -38,6 +40,7 @@ async def plan(
         if chat_id not in mine:
             raise NotFound("Chat not found")
     found = await messages_repo.by_ids(uow.session, body.message_ids)
+    files = await media_repo.for_messages(uow.session, body.message_ids)
     sources = []
     for message_id in body.message_ids:
         row = found.get(message_id)
@@ -51,14 +54,16 @@ async def plan(
         if message.forwarded_message_id and message.forwarded_chat_id:
             first_sender = message.forwarded_sender_id or message.sender_id
             origin = Origin(message.forwarded_message_id, message.forwarded_chat_id, first_sender)
-        sources.append((message.content, origin))
+        caption = "" if message.content_is_fallback else message.content
+        attached = [attachment.id for attachment, _ in files.get(message.id, [])]
+        sources.append((caption, attached, origin))
     return [
         SendRequest(
             actor,
-            SendMessageIn(chat_id=chat_id, content=content),
+            SendMessageIn(chat_id=chat_id, content=caption, attachment_ids=attached),
             origin_sid,
             forwarded=origin,
         )
         for chat_id in body.to_chat_ids
-        for content, origin in sources
+        for caption, attached, origin in sources
     ]

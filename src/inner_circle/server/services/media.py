@@ -43,6 +43,7 @@ __all__ = [
     "attachment_out",
     "chat_media",
     "clean_orphans",
+    "copies",
     "download",
     "drop_unattached",
     "fallback_text",
@@ -103,6 +104,35 @@ async def take_attachments(
             taken.update(a.id for a in result)
         results.append(result)
     return results
+
+
+async def copies(
+    uow: UnitOfWork, actor: Actor, attachment_ids: Sequence[uuid.UUID]
+) -> list[Attachment]:
+    """New, unbound attachments of ``actor`` holding the same files as ``attachment_ids``
+    (a forward; the caller checked the actor may read them). The stored bytes are shared:
+    a file goes once no attachment uses it."""
+    found = await media_repo.by_ids(uow.session, attachment_ids)
+    now = uow.ctx.clock.now()
+    made = []
+    for attachment_id in attachment_ids:
+        source = found[attachment_id]
+        copy = Attachment(
+            id=uuid.uuid4(),
+            user_id=actor.id,
+            blob_sha=source.blob_sha,
+            kind=source.kind,
+            name=source.name,
+            size=source.size,
+            mime_type=source.mime_type,
+            duration_ms=source.duration_ms,
+            waveform=source.waveform,
+            position=source.position,
+            created_at=now,
+        )
+        await media_repo.insert_attachment(uow.session, copy)
+        made.append(copy)
+    return made
 
 
 def fallback_text(attachments: Sequence[Attachment]) -> str:

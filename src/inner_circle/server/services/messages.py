@@ -243,10 +243,17 @@ async def _take_files(
     ]
     if not wanted:
         return {}
+    # A forward names the origin's files (services/forwards.py checked that the forwarder
+    # may read them): the forwarder gets copies; any other send names uploads of its own.
+    uploads = [i for i in wanted if requests[i].forwarded is None]
     checked = await media.take_attachments(
-        uow, [(requests[i].actor, requests[i].body.attachment_ids) for i in wanted]
+        uow, [(requests[i].actor, requests[i].body.attachment_ids) for i in uploads]
     )
-    return dict(zip(wanted, checked, strict=True))
+    taken: dict[int, list[Attachment] | InnerCircleError] = dict(zip(uploads, checked, strict=True))
+    for i in wanted:
+        if requests[i].forwarded is not None:
+            taken[i] = await media.copies(uow, requests[i].actor, requests[i].body.attachment_ids)
+    return taken
 
 
 async def _store(
