@@ -100,6 +100,42 @@ async def test_a_call_rings_is_accepted_relays_signaling_and_ends_with_an_entry(
     assert [c["id"] for c in history] == [call["id"]]
 
 
+async def test_a_reconnecting_answerer_gets_the_signaling_again(
+    family: Family, sockets: Sockets
+) -> None:
+    """The device that answered loses its socket (a network change) and connects again:
+    the caller's ICE restart reaches the new connection, not the closed one."""
+    anna, ben = await _pair(family)
+    anna_sock = await sockets(family, anna)
+    ben_old = await sockets(family, ben)
+    call = await initiate(family.url, anna, ben, "audio")
+    await ben_old.inbox.wait_for("incoming_call")
+    assert (await ben_old.call("accept_call", {"callId": call["id"]}))["ok"]
+    await anna_sock.inbox.wait_for("call_accepted")
+
+    await ben_old.close()
+    ben_new = await sockets(family, ben)
+    # The server may learn of the old connection's end before or after the new one opens;
+    # either way the restart offer must reach the new one. Each try waits for delivery.
+    for attempt in range(20):
+        restart = {"sdp": f"v=0\r\no=- 3 {attempt} IN IP4 127.0.0.1\r\n", "type": "offer"}
+        ack = await anna_sock.call("sdp_offer", {"callId": call["id"], "sdp": restart})
+        assert ack["ok"]
+        try:
+            got = await ben_new.inbox.wait_for(
+                "sdp_offer", lambda p, r=restart: p["sdp"] == r, timeout=0.5
+            )
+            break
+        except TimeoutError:
+            continue
+    else:
+        raise AssertionError("the reconnected device never got the caller's offer")
+    assert got["from"] == str(anna.user_id)
+    assert (await rest(family.url, "GET", f"/calls/{call['id']}", ben)).json()["status"] == (
+        "accepted"
+    )
+
+
 async def test_declining_tells_the_caller_and_writes_a_declined_entry(
     family: Family, sockets: Sockets
 ) -> None:

@@ -82,6 +82,34 @@ async def transition(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def detach_answer(session: AsyncSession, sid: str) -> None:
+    """The connection that answered a call closed: nothing is addressed to it any more."""
+    await session.execute(
+        update(Call)
+        .where(Call.answered_sid == sid, Call.status == "accepted")
+        .values(answered_sid=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def attach_answer(
+    session: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID, sid: str
+) -> None:
+    """A new connection of the session that answered (a reconnect) takes the place of the
+    closed one."""
+    await session.execute(
+        update(Call)
+        .where(
+            Call.receiver_id == user_id,
+            Call.answered_session == session_id,
+            Call.answered_sid.is_(None),
+            Call.status == "accepted",
+        )
+        .values(answered_sid=sid)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def take_lines(
     session: AsyncSession, call_id: uuid.UUID, user_ids: Iterable[uuid.UUID]
 ) -> set[uuid.UUID]:

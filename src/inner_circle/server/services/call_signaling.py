@@ -24,6 +24,7 @@ from inner_circle.protocol.events import (
 )
 from inner_circle.server.db.models import Call
 from inner_circle.server.db.uow import UnitOfWork
+from inner_circle.server.realtime.rooms import session_room
 from inner_circle.server.repositories import calls as calls_repo
 from inner_circle.server.services import call_state as state
 from inner_circle.server.services.call_state import NAMESPACE, E
@@ -108,6 +109,10 @@ async def _to_peer(
     if actor.id == call.caller_id:
         if call.status == "accepted" and call.answered_sid is not None:
             uow.emit_to_sid(event, payload, call.answered_sid, namespace=NAMESPACE)
+        elif call.status == "accepted" and call.answered_session is not None:
+            # The answering device is reconnecting: only its session's connections.
+            room = session_room(call.answered_session)
+            uow.emit_to_sid(event, payload, room, namespace=NAMESPACE)
         else:
             uow.emit(event, payload, [call.receiver_id], namespace=NAMESPACE)
     else:

@@ -53,6 +53,8 @@ from inner_circle.server.services.call_state import FINAL, LIVE, NAMESPACE, NOT_
 __all__ = [
     "NAMESPACE",
     "accept",
+    "answering_connection_closed",
+    "connection_opened",
     "end",
     "expire",
     "expired_calls",
@@ -180,7 +182,13 @@ async def accept(
     if call.receiver_id != actor.id:
         raise Forbidden("Only the callee can accept a call; a group call is joined")
     moved = await state.move(
-        uow, call, ["ringing"], "accepted", started_at=uow.ctx.clock.now(), answered_sid=sid
+        uow,
+        call,
+        ["ringing"],
+        "accepted",
+        started_at=uow.ctx.clock.now(),
+        answered_sid=sid,
+        answered_session=actor.session_id if sid is not None else None,
     )
     if moved is None:
         raise state.not_live(await state.reload(uow, call))
@@ -248,6 +256,20 @@ async def _decline(uow: UnitOfWork, call: Call, sid: str | None) -> Call:
         extra=state.stop_ringing(moved, [call.receiver_id]),
     )
     return moved
+
+
+async def connection_opened(uow: UnitOfWork, actor: Actor, sid: str) -> None:
+    """A ``/calls`` connection opened: if the connection of this sign-in session that
+    answered a call closed (the device reconnects), this one takes its place: the other
+    side's signaling (an ICE restart after a network change) reaches it."""
+    if actor.session_id is not None:
+        await calls_repo.attach_answer(uow.session, actor.id, actor.session_id, sid)
+
+
+async def answering_connection_closed(uow: UnitOfWork, sid: str) -> None:
+    """A ``/calls`` connection closed; a call it answered waits for its session's next one
+    (:func:`connection_opened`). The call itself goes on: the media does not need it."""
+    await calls_repo.detach_answer(uow.session, sid)
 
 
 async def end(uow: UnitOfWork, actor: Actor, call_id: uuid.UUID, sid: str | None = None) -> CallOut:

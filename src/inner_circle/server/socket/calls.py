@@ -30,10 +30,19 @@ class CallsNamespace(GrantedNamespace):
     def __init__(self, uows: UnitOfWorkFactory, limits: Limits | None = None) -> None:
         super().__init__(calls.NAMESPACE, uows, limits)
 
+    async def _opened(self, sid: str, actor: Actor) -> None:
+        try:
+            async with self._uows.write() as uow:
+                await calls.connection_opened(uow, actor, sid)
+                await uow.commit()
+        except InnerCircleError:  # the database is down: signaling finds its session room
+            log.warning("could not hand a call to a reconnected connection")
+
     async def _closed(self, sid: str, actor: Actor) -> None:
         try:
             async with self._uows.write() as uow:
                 await group_calls.connection_closed(uow, actor, sid)
+                await calls.answering_connection_closed(uow, sid)
                 await uow.commit()
         except InnerCircleError:  # the database is down: the sweep ends it in the end
             log.warning("could not leave the group calls of a closed connection")

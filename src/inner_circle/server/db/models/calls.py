@@ -48,6 +48,11 @@ class Call(Base):
     sdp_offer: Mapped[dict[str, Any] | None] = mapped_column("sdpOffer", JSON, nullable=True)
     # The callee's connection that accepted: later signaling goes to that device only.
     answered_sid: Mapped[str | None] = mapped_column("answeredSid", String(64), nullable=True)
+    # Its sign-in session: a connection of that session that opens after the answering one
+    # closed (a reconnect) takes its place, so signaling such as an ICE restart reaches it.
+    answered_session: Mapped[uuid.UUID | None] = mapped_column(
+        "answeredSession", Uuid, nullable=True
+    )
     ring_until: Mapped[datetime] = mapped_column("ringUntil", UTCDateTime)
     created_at: Mapped[datetime] = mapped_column("createdAt", UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column("updatedAt", UTCDateTime)

@@ -46,6 +46,7 @@ def upgrade() -> None:
         sa.Column("receiverIceCandidates", sa.JSON(), nullable=True),
         sa.Column("sdpOffer", sa.JSON(), nullable=True),
         sa.Column("answeredSid", sa.String(64), nullable=True),
+        sa.Column("answeredSession", sa.Uuid(), nullable=True),
         sa.Column("ringUntil", sa.DateTime(), nullable=False),
         sa.Column("createdAt", sa.DateTime(), nullable=False),
         sa.Column("updatedAt", sa.DateTime(), nullable=False),
