@@ -37,6 +37,9 @@ let running: Promise<void> | null = null;
 let again = false;
 /** Chats a live `chatRemoved` took away while a sync was on its way (its answer may predate it). */
 const removedLive = new Set<Id>();
+/** Chats a live `chatCreated` / `chatUpdated` brought while a sync was on its way: a fresh
+ * start computed before it must not drop them. */
+const addedLive = new Set<Id>();
 
 /** Sync now; if one is running, once more after it. Resolves when the state is current. */
 export function syncNow(): Promise<void> {
@@ -45,6 +48,7 @@ export function syncNow(): Promise<void> {
     return running;
   }
   removedLive.clear();
+  addedLive.clear();
   running = (async () => {
     do {
       again = false;
@@ -53,6 +57,7 @@ export function syncNow(): Promise<void> {
   })().finally(() => {
     running = null;
     removedLive.clear();
+    addedLive.clear();
   });
   return running;
 }
@@ -69,6 +74,7 @@ export function noteRemoved(chatId: Id): void {
 /** A live `chatCreated` / `chatUpdated`: the chat is mine again. */
 export function noteChat(chatId: Id): void {
   removedLive.delete(chatId);
+  if (running) addedLive.add(chatId);
 }
 
 async function runSync(): Promise<void> {
@@ -114,6 +120,12 @@ function applyFresh(res: SyncOut, reset: boolean): void {
       const merged = old.length && first <= lastOld + 1 ? mergeSorted(old, fresh) : fresh;
       messages[c.id] = merged;
       hasOlder[c.id] = (merged[0]?.seq ?? 1) > 1;
+    }
+    for (const id of addedLive) {
+      if (chats[id] || !s.chats[id] || removedLive.has(id)) continue;
+      chats[id] = s.chats[id];
+      messages[id] = s.messages[id] || [];
+      hasOlder[id] = s.hasOlder[id] ?? (s.chats[id].lastSeq > messages[id].length);
     }
     return {
       chats,
