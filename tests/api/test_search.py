@@ -260,3 +260,6 @@ async def test_a_result_opens_in_its_context(family: Family) -> None:
     assert [m.seq for m in await ben.history(chat.id, around=2, limit=6)] == list(range(1, 7))
     assert [m.seq for m in await ben.history(chat.id, around=30, limit=6)] == list(range(25, 31))
     assert [m.seq for m in await ben.get_messages(chat.id, around=12, limit=3)] == [11, 12, 13]
+    # The highest place a chat can have: the newest messages (no overflow past it).
+    newest = await ben.history(chat.id, around=2**31 - 1, limit=3)
+    assert [m.seq for m in newest] == [28, 29, 30]

@@ -38,6 +38,7 @@ async def test_members_download_outsiders_and_anonymous_cannot(media_family: Fam
         parts = urlsplit(fresh.url)
         query = parse_qs(parts.query)
         forged = await http.get(parts.path, params={"e": query["e"][0], "s": "A" * 43})
+        not_ascii = await http.get(parts.path, params={"e": query["e"][0], "s": "Ж" * 43})
         other_variant = await http.get(
             f"/media/{attachment_id}/thumb", params={"e": query["e"][0], "s": query["s"][0]}
         )
@@ -48,6 +49,7 @@ async def test_members_download_outsiders_and_anonymous_cannot(media_family: Fam
     assert anonymous.status_code == 401
     assert unsigned.status_code == 400
     assert (forged.status_code, forged.json()["code"]) == (403, "FORBIDDEN")
+    assert (not_ascii.status_code, not_ascii.json()["code"]) == (403, "FORBIDDEN")
     assert other_variant.status_code == 403
     assert other_file.status_code == 403
     assert "the tree" not in forged.text

@@ -38,4 +38,5 @@ class UrlSigner:
 
     def valid(self, attachment_id: uuid.UUID, variant: str, expires: int, signature: str) -> bool:
         expected = self.signature(attachment_id, variant, expires)
-        return hmac.compare_digest(expected, signature)
+        # Bytes: compare_digest refuses str with non-ASCII characters (a forged query).
+        return hmac.compare_digest(expected.encode(), signature.encode())

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import and_, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from inner_circle.core import limits
 from inner_circle.server.db.models import Message, User
 from inner_circle.server.repositories.inserts import insert_new_ids
 
@@ -107,8 +108,10 @@ async def page(
 async def _around(
     session: AsyncSession, chat_id: uuid.UUID, seq: int, limit: int, visible_after: int
 ) -> tuple[Sequence[tuple[Message, User]], bool]:
+    # The newest place there can be has nothing after it (and seq + 1 would not fit).
+    before = seq + 1 if seq < limits.SEQ_MAX else None
     older, more_older = await page(
-        session, chat_id, limit=limit, before=seq + 1, visible_after=visible_after
+        session, chat_id, limit=limit, before=before, visible_after=visible_after
     )
     newer, _ = await page(
         session, chat_id, limit=limit, after=max(seq, visible_after), visible_after=visible_after
