@@ -80,21 +80,31 @@ def playwright_driver() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def browser(playwright_driver: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """One Chromium for every browser test, with a fake camera and microphone (the
-    microphone plays a tone) and no permission prompt: voice messages are recorded and
-    calls are made in it."""
-    wav = tone_wav(tmp_path_factory.mktemp("media") / "tone.wav")
-    args = [*ARGS, *MEDIA_ARGS, f"--use-file-for-fake-audio-capture={wav}"]
-    b = playwright_driver.chromium.launch(executable_path=str(CHROMIUM), args=args)
+def fake_microphone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tone_wav(tmp_path_factory.mktemp("media") / "tone.wav")
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver: Any, fake_microphone: Path) -> Iterator[Any]:
+    """Chromium with a fake camera and microphone (the microphone plays a tone) and no
+    camera/microphone prompt: voice messages are recorded in it."""
+    media = [
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-audio-capture={fake_microphone}",
+    ]
+    b = playwright_driver.chromium.launch(executable_path=str(CHROMIUM), args=ARGS + media)
     yield b
     b.close()
 
 
 @pytest.fixture(scope="session")
-def media_browser(browser: Any) -> Any:
-    """The browser for calls (the same one: it has the fake media devices)."""
-    return browser
+def media_browser(playwright_driver: Any, fake_microphone: Path) -> Iterator[Any]:
+    """The browser for calls: ARGS and MEDIA_ARGS (the same one for every call test)."""
+    args = [*ARGS, *MEDIA_ARGS, f"--use-file-for-fake-audio-capture={fake_microphone}"]
+    b = playwright_driver.chromium.launch(executable_path=str(CHROMIUM), args=args)
+    yield b
+    b.close()
 
 
 @pytest.fixture
@@ -115,13 +125,16 @@ def new_page(
         media: bool = False,
         server: Any = None,
     ) -> Any:
+        # Granting a list denies every permission not in it (notifications too): only
+        # calls get one, so the notification offer keeps its "ask" state elsewhere.
+        granted = {"permissions": ["camera", "microphone"]} if media else {}
         context = (request.getfixturevalue("media_browser") if media else browser).new_context(
             viewport=viewport or PHONE,
             locale=locale,
             color_scheme=color_scheme,
             base_url=(server or live_server).url,
             service_workers="allow",
-            permissions=["camera", "microphone"] if media else [],
+            **granted,
         )
         context.set_default_timeout(15_000)
         contexts.append(context)
