@@ -209,6 +209,16 @@ function endCall(callId, status, data, mustShow) {
   });
 }
 
+// Calls ringing in this worker: callId -> ends the push event's wait for the ring's end
+// (a tap on Accept/Decline or a "call-ended" push answers the call; the event need not
+// live on until it would have rung out).
+const ringing = new Map();
+
+function stopRinging(callId) {
+  const stop = ringing.get(callId);
+  if (stop) stop();
+}
+
 function ring(data) {
   if (isExpired(data)) return endCall(data.callId, 'missed', data, true); // arrived too late
   const video = data.callType === 'video';
@@ -244,11 +254,21 @@ function ring(data) {
     // push usually comes first; later events also sweep calls left ringing.
     const wait = Date.parse(data.expiresAt || '') - Date.now();
     if (!(wait > 0)) return undefined;
-    return new Promise((done) => setTimeout(done, Math.min(wait, 60000))).then(() =>
-      self.registration
+    stopRinging(data.callId); // a repeated push for the same call: one wait is enough
+    let stop;
+    return new Promise((done) => {
+      const timer = setTimeout(done, Math.min(wait, 60000));
+      stop = () => {
+        clearTimeout(timer);
+        done();
+      };
+      ringing.set(data.callId, stop);
+    }).then(() => {
+      if (ringing.get(data.callId) === stop) ringing.delete(data.callId);
+      return self.registration
         .getNotifications({ tag: callTag(data.callId) })
-        .then((ns) => (ns.some((n) => n.data && n.data.kind === 'call') ? endCall(data.callId, 'missed', null, false) : undefined)),
-    );
+        .then((ns) => (ns.some((n) => n.data && n.data.kind === 'call') ? endCall(data.callId, 'missed', null, false) : undefined));
+    });
   });
 }
 
@@ -263,7 +283,12 @@ function sweepExpiredCalls() {
 function handlePush(data) {
   if (data.type === 'read') return closeRead(data);
   if (data.type === 'call') return ring(data);
-  if (data.type === 'call-ended') return mustShowEveryPush().then((must) => endCall(data.callId, data.status, null, must));
+  if (data.type === 'call-ended') {
+    // Stopped after the notification changed, so the ring's own end finds nothing ringing.
+    return mustShowEveryPush()
+      .then((must) => endCall(data.callId, data.status, null, must))
+      .then(() => stopRinging(data.callId));
+  }
   return showMessage(data);
 }
 
@@ -306,6 +331,7 @@ self.addEventListener('notificationclick', (event) => {
   const data = event.notification.data || {};
   event.notification.close();
   if (data.kind === 'call') {
+    stopRinging(data.callId);
     if (event.action === 'decline') {
       event.waitUntil(declineCall(data.callId));
       return;
