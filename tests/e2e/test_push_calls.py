@@ -72,15 +72,25 @@ def test_call_rings_with_actions_and_stops_on_call_ended(
     assert shown[0]["actions"] == [] and shown[0]["requireInteraction"] is False
 
 
-def test_call_stops_ringing_when_it_expires(live_server: Any, new_page: Any, member: Any) -> None:
+def test_a_call_left_ringing_past_its_expiry_becomes_missed_on_the_next_push(
+    live_server: Any, new_page: Any, member: Any
+) -> None:
+    # The calls server's "call-ended" push (missed) normally stops the ring; when it is
+    # lost, the next push the worker gets sweeps calls that rang out.
     page, cdp, reg = signed_in(live_server, new_page, member)
     call_id = str(uuid.uuid4())
-    deliver(cdp, live_server.url, reg, call_push(call_id, ring_seconds=3))
+    push = call_push(call_id, ring_seconds=2)
+    deliver(cdp, live_server.url, reg, push)
     wait_for_notifications(
         page, lambda ns: [n["actions"] for n in ns] == [["accept", "decline"]], "ringing"
     )
+    expires = datetime.fromisoformat(push["expiresAt"].replace("Z", "+00:00"))
+    while datetime.now(UTC) <= expires:  # the condition is the clock itself
+        page.wait_for_timeout(100)
+    other_chat = str(uuid.uuid4())
+    deliver(cdp, live_server.url, reg, {"type": "read", "chatId": other_chat, "unreadTotal": 0})
     shown = wait_for_notifications(
-        page, lambda ns: [n["body"] for n in ns] == ["Missed video call"], "rung out", timeout=15
+        page, lambda ns: [n["body"] for n in ns] == ["Missed video call"], "rung out"
     )
     assert shown[0]["tag"] == f"call-{call_id}" and shown[0]["actions"] == []
 

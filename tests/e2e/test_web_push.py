@@ -26,11 +26,18 @@ def test_push_shows_notification_and_click_opens_chat(
     sign_in(page, boris["username"], boris["password"])
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     token = api_token(live_server.url, anna["username"], anna["password"])
+    auth = {"Authorization": f"Bearer {token}"}
     chat = httpx.post(
-        f"{live_server.url}/chats/private",
-        json={"targetUserId": boris["id"]},
-        headers={"Authorization": f"Bearer {token}"},
+        f"{live_server.url}/chats/private", json={"targetUserId": boris["id"]}, headers=auth
     ).json()
+    # The pushes stand for real unread messages: the open app closes the notifications
+    # of chats with nothing unread, and would close these the moment its state changed.
+    for text in ("Are you coming?", "Dinner is ready"):
+        sent = httpx.post(
+            f"{live_server.url}/messages/{chat['id']}", json={"content": text}, headers=auth
+        )
+        assert sent.status_code in (200, 201), sent.text
+    expect(page.locator(".badge", has_text="2")).to_be_visible()
 
     cdp = page.context.new_cdp_session(page)
     reg = registration_id(cdp, page)

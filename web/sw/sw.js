@@ -209,16 +209,6 @@ function endCall(callId, status, data, mustShow) {
   });
 }
 
-// Calls ringing in this worker: callId -> ends the push event's wait for the ring's end
-// (a tap on Accept/Decline or a "call-ended" push answers the call; the event need not
-// live on until it would have rung out).
-const ringing = new Map();
-
-function stopRinging(callId) {
-  const stop = ringing.get(callId);
-  if (stop) stop();
-}
-
 function ring(data) {
   if (isExpired(data)) return endCall(data.callId, 'missed', data, true); // arrived too late
   const video = data.callType === 'video';
@@ -246,30 +236,11 @@ function ring(data) {
       url: callUrl(data.callId),
     },
   };
-  return self.registration.showNotification(data.callerName || 'Inner Circle', options).then(() => {
-    // Stop ringing when the call expires: the push event stays alive until then (the
-    // server's TTL is 45 s; browsers allow a push event longer). Still ringing then means
-    // missed here; replacing it rather than closing leaves a notification on screen when
-    // the event ends, which Chromium and Firefox check. The calls server's "call-ended"
-    // push usually comes first; later events also sweep calls left ringing.
-    const wait = Date.parse(data.expiresAt || '') - Date.now();
-    if (!(wait > 0)) return undefined;
-    stopRinging(data.callId); // a repeated push for the same call: one wait is enough
-    let stop;
-    return new Promise((done) => {
-      const timer = setTimeout(done, Math.min(wait, 60000));
-      stop = () => {
-        clearTimeout(timer);
-        done();
-      };
-      ringing.set(data.callId, stop);
-    }).then(() => {
-      if (ringing.get(data.callId) === stop) ringing.delete(data.callId);
-      return self.registration
-        .getNotifications({ tag: callTag(data.callId) })
-        .then((ns) => (ns.some((n) => n.data && n.data.kind === 'call') ? endCall(data.callId, 'missed', null, false) : undefined));
-    });
-  });
+  // The push event ends once the notification shows. Holding it until the call would ring
+  // out was seen to hold up later pushes to this worker in Chromium (a second call's ring
+  // never showed), and a message behind a ring would wait: the calls server's "call-ended" push (status missed at the
+  // timeout) stops the ring, and any later event sweeps calls left ringing.
+  return self.registration.showNotification(data.callerName || 'Inner Circle', options);
 }
 
 function sweepExpiredCalls() {
@@ -284,13 +255,15 @@ function handlePush(data) {
   if (data.type === 'read') return closeRead(data);
   if (data.type === 'call') return ring(data);
   if (data.type === 'call-ended') {
-    // Stopped after the notification changed, so the ring's own end finds nothing ringing.
-    return mustShowEveryPush()
-      .then((must) => endCall(data.callId, data.status, null, must))
-      .then(() => stopRinging(data.callId));
+    return mustShowEveryPush().then((must) => endCall(data.callId, data.status, null, must));
   }
   return showMessage(data);
 }
+
+// Pushes are handled one at a time: each reads what is shown before changing it (a chat's
+// count, a ring), and Chromium was seen to keep only one of two notifications shown at the
+// same moment by two push events.
+let pushes = Promise.resolve();
 
 self.addEventListener('push', (event) => {
   let data = {};
@@ -299,7 +272,9 @@ self.addEventListener('push', (event) => {
   } catch (e) {
     data = {};
   }
-  event.waitUntil(sweepExpiredCalls().then(() => handlePush(data)));
+  const handled = pushes.then(sweepExpiredCalls).then(() => handlePush(data));
+  pushes = handled.catch(() => undefined);
+  event.waitUntil(handled);
 });
 
 function focusOrOpen(target, message) {
@@ -331,7 +306,6 @@ self.addEventListener('notificationclick', (event) => {
   const data = event.notification.data || {};
   event.notification.close();
   if (data.kind === 'call') {
-    stopRinging(data.callId);
     if (event.action === 'decline') {
       event.waitUntil(declineCall(data.callId));
       return;
