@@ -44,6 +44,7 @@ from inner_circle.server.media.runtime import MediaRuntime
 from inner_circle.server.media.signing import UrlSigner
 from inner_circle.server.observability.logs import RequestIdMiddleware
 from inner_circle.server.observability.metrics import MeteredNotifier, Metrics, MetricsMiddleware
+from inner_circle.server.observability.stalls import StallWatchdog
 from inner_circle.server.origins import SocketOrigins
 from inner_circle.server.push.dispatch import PushingNotifier, PushService
 from inner_circle.server.push.shown import MemoryShownMarks, RedisShownMarks
@@ -162,6 +163,8 @@ def create_app(
     )
     scrubber = WalScrubber(engine, uows.write_lock) if settings.is_sqlite else None
     uows.scrubber = scrubber
+    uows.on_slow_commit = metrics.slow_commits.inc
+    stalls = StallWatchdog(on_stall=lambda stall: metrics.loop_stalls.observe(stall.ms / 1000))
     push.uows = uows
     limits = build_limits(settings, redis_client, now=lambda: ctx.clock.now().timestamp())
     # One transaction owner for every send (REST and Socket.IO): one group commit queue.
@@ -187,6 +190,7 @@ def create_app(
         )
         # Live sockets obey revocations (ADR 10): a sweep here, hints from other processes.
         watchers = [
+            asyncio.create_task(stalls.run()),
             asyncio.create_task(namespace.run_revalidation()),
             asyncio.create_task(call_namespace.run_revalidation()),
             asyncio.create_task(revocations.listen()),

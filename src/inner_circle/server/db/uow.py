@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from inner_circle.core.errors import Unavailable
-from inner_circle.server.db.models.sync import NEW_ENTRIES
+from inner_circle.server.db.models.sync import NEW_ENTRIES, SyncEntry
 from inner_circle.server.ports import Notifier, OutgoingEvent
 
 if TYPE_CHECKING:
@@ -41,11 +43,13 @@ class UnitOfWork:
         notifier: Notifier,
         ctx: ServerContext,
         scrubber: Scrubber | None = None,
+        on_slow_commit: Callable[[], None] | None = None,
     ) -> None:
         self.session = session
         self.ctx = ctx
         self._notifier = notifier
         self._scrubber = scrubber
+        self._on_slow_commit = on_slow_commit
         self._erased = False
         self._events: list[OutgoingEvent] = []
         self._disconnects: list[uuid.UUID] = []
@@ -106,12 +110,38 @@ class UnitOfWork:
         self._after_commit.append(work)
 
     async def commit(self) -> None:
-        """Commit; the queued events go out when the unit of work closes."""
-        erased = any(e.kind in ERASING_KINDS for e in self.session.info.get(NEW_ENTRIES, []))
-        await _seal_sync_log(self.session)
+        """Commit; the queued events go out when the unit of work closes. A commit over
+        ``SLOW_COMMIT`` seconds is logged with where its time went."""
+        started = time.perf_counter()
+        entries = self.session.info.pop(NEW_ENTRIES, [])
+        erased = any(row["kind"] in ERASING_KINDS for row in entries)
+        seal = await _write_sync_log(self.session, entries)
+        sealed = time.perf_counter()
         await self.session.commit()
+        done = time.perf_counter()
         self._committed = True
         self._erased = erased
+        if done - started > SLOW_COMMIT:
+            self._slow_commit(started, seal, sealed, done, len(entries))
+
+    def _slow_commit(
+        self, started: float, seal: _Seal, sealed: float, done: float, entries: int
+    ) -> None:
+        def ms(a: float, b: float) -> str:
+            return f"{(b - a) * 1000:.0f} ms"
+
+        log.warning(
+            "commit took %s: flush %s, sync-log lock wait %s, sync-log write %s "
+            "(%d entries), database commit %s",
+            ms(started, done),
+            ms(started, seal.flushed),
+            ms(seal.flushed, seal.locked),
+            ms(seal.locked, sealed),
+            entries,
+            ms(sealed, done),
+        )
+        if self._on_slow_commit is not None:
+            self._on_slow_commit()
 
     async def release_events(self) -> None:
         """Hand committed events to the notifier (called by the scope after its lock is free)."""
@@ -148,44 +178,36 @@ class Scrubber(Protocol):
 
 # Any constant works; it only has to be the same in every server process.
 SYNC_LOG_LOCK = 2_025_112_401
+SLOW_COMMIT = 0.05  # seconds
 
 
-async def _seal_sync_log(session: AsyncSession) -> None:
-    """Give this transaction's sync-log entries ids in commit order (PostgreSQL).
+@dataclass(frozen=True, slots=True)
+class _Seal:
+    flushed: float  # perf_counter() when the session's other changes were written
+    locked: float  # ... and when the sync-log lock was held
+
+
+async def _write_sync_log(session: AsyncSession, entries: list[dict[str, Any]]) -> _Seal:
+    """Write this transaction's sync-log entries, with ids in commit order.
 
     A cursor is only safe if no change can commit later with a smaller id than one a
     client has already read. On PostgreSQL, writers in different chats run in parallel
-    and draw ids as they insert, so they may commit in another order. Just before
-    commit, under a transaction-level advisory lock held until the commit, the entries
-    are renumbered from the id sequence: every committed id is then larger than all
-    ids committed before it. (SQLite has one writer at a time, in id order already.)
-    The lock is the last one a transaction takes, so it cannot be part of a deadlock.
+    and would draw ids as they insert, so they might commit in another order. So the
+    entries are inserted last, under a transaction-level advisory lock held until the
+    commit: every committed id is then larger than all ids committed before it. (SQLite
+    has one writer at a time, in id order already.) The lock is the last one a
+    transaction takes, so it cannot be part of a deadlock. One Core insert for all the
+    entries, no ORM objects: this runs in every write transaction.
     """
-    entries = [e for e in session.info.pop(NEW_ENTRIES, []) if e in session]
-    if not entries or session.get_bind().dialect.name != "postgresql":
-        return
     await session.flush()
-    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SYNC_LOG_LOCK})
-    fresh = sorted(
-        (
-            await session.execute(
-                text(
-                    "SELECT nextval(pg_get_serial_sequence('sync_log', 'id')) "
-                    "FROM generate_series(1, :n)"
-                ),
-                {"n": len(entries)},
-            )
-        ).scalars()
-    )
-    drafts = sorted(e.id for e in entries)
-    await session.execute(
-        text(
-            "UPDATE sync_log SET id = m.new_id "
-            "FROM unnest(CAST(:drafts AS bigint[]), CAST(:fresh AS bigint[])) AS m(old_id, new_id) "
-            "WHERE sync_log.id = m.old_id"
-        ),
-        {"drafts": drafts, "fresh": fresh},
-    )
+    flushed = time.perf_counter()
+    if not entries:
+        return _Seal(flushed, flushed)
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SYNC_LOG_LOCK})
+    locked = time.perf_counter()
+    await session.execute(insert(SyncEntry.__table__), entries)
+    return _Seal(flushed, locked)
 
 
 class _UnitOfWorkScope(AbstractAsyncContextManager[UnitOfWork]):
@@ -201,7 +223,11 @@ class _UnitOfWorkScope(AbstractAsyncContextManager[UnitOfWork]):
             self._locked = True
         session = self._factory.sessionmaker()
         self._uow = UnitOfWork(
-            session, self._factory.notifier, self._factory.ctx, self._factory.scrubber
+            session,
+            self._factory.notifier,
+            self._factory.ctx,
+            self._factory.scrubber,
+            self._factory.on_slow_commit,
         )
         return self._uow
 
@@ -279,6 +305,8 @@ class UnitOfWorkFactory:
         self.write_lock = asyncio.Lock() if serialise_writes else None
         # Set by the app on SQLite: told after a commit that erased message text.
         self.scrubber: Scrubber | None = None
+        # Set by the app: told of each commit over SLOW_COMMIT (a metric).
+        self.on_slow_commit: Callable[[], None] | None = None
 
     def write(self) -> _UnitOfWorkScope:
         return _UnitOfWorkScope(self, write=True)

@@ -33,6 +33,7 @@ from inner_circle.server.ports import Notifier, OutgoingEvent
 __all__ = ["MeteredNotifier", "Metrics", "MetricsMiddleware"]
 
 KNOWN_CODES = {str(code) for code in ErrorCode}
+STALL_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 
@@ -78,6 +79,17 @@ class Metrics:
             "inner_circle_message_delivery_seconds",
             "From the commit of a message to its emit to the recipients",
             buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.loop_stalls = Histogram(
+            "inner_circle_event_loop_stall_seconds",
+            "Event-loop stalls over 50 ms (observability/stalls.py logs each with its cause)",
+            buckets=STALL_BUCKETS,
+            registry=r,
+        )
+        self.slow_commits = Counter(
+            "inner_circle_slow_commits",
+            "Commits that took over 50 ms (db/uow.py logs each with its phases)",
             registry=r,
         )
         self.errors = Counter(

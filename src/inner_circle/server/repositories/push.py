@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inner_circle.server.db.models import Chat, ChatMute, FcmToken, PushPreference, PushSubscription
@@ -15,6 +15,7 @@ __all__ = [
     "chat_type",
     "delete_fcm_token",
     "delete_subscription",
+    "device_holders",
     "fcm_tokens_of",
     "hidden_text_users",
     "muted_users",
@@ -105,6 +106,20 @@ async def fcm_tokens_of(session: AsyncSession, user_ids: Iterable[uuid.UUID]) ->
         return []
     result = await session.execute(select(FcmToken).where(FcmToken.user_id.in_(ids)))
     return list(result.scalars())
+
+
+async def device_holders(session: AsyncSession, user_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of ``user_ids`` have a Web Push subscription or an FCM token (one query)."""
+    ids = set(user_ids)
+    if not ids:
+        return set()
+    result = await session.execute(
+        union(
+            select(PushSubscription.user_id).where(PushSubscription.user_id.in_(ids)),
+            select(FcmToken.user_id).where(FcmToken.user_id.in_(ids)),
+        )
+    )
+    return set(result.scalars())
 
 
 async def muted_users(

@@ -29,16 +29,17 @@ def record(
     message_id: uuid.UUID | None = None,
     seq: int | None = None,
 ) -> None:
-    entry = SyncEntry(
-        kind=kind,
-        chat_id=chat_id,
-        user_id=user_id,
-        message_id=message_id,
-        seq=seq,
-        created_at=now,
-    )
-    session.add(entry)
-    session.info.setdefault(NEW_ENTRIES, []).append(entry)
+    """Add an entry to this transaction's changes. It is written at commit, with its id
+    in commit order (``db/uow.py``), so it is not readable before then."""
+    row = {  # by column name: a Core insert writes them
+        "kind": kind,
+        "chatId": chat_id,
+        "userId": user_id,
+        "messageId": message_id,
+        "seq": seq,
+        "createdAt": now,
+    }
+    session.info.setdefault(NEW_ENTRIES, []).append(row)
 
 
 async def epoch(session: AsyncSession) -> str:

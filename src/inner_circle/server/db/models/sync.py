@@ -12,8 +12,8 @@ from inner_circle.server.db.types import UTCDateTime
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 SyncId = BigInteger().with_variant(Integer(), "sqlite")
 
-# ``session.info`` key listing the entries a transaction added; the unit of work gives
-# them their final ids at commit (see ``UnitOfWork.commit``).
+# ``session.info`` key listing the entries a transaction added (rows by attribute name);
+# the unit of work writes them at commit, with ids in commit order (``UnitOfWork.commit``).
 NEW_ENTRIES = "inner_circle.sync_log.new"
 
 # Entry kinds that partial indexes name (the SQL must spell them as literals to use them).

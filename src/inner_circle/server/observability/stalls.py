@@ -1,0 +1,162 @@
+"""Event-loop stalls, logged with their cause.
+
+One event loop serves every connection of a process: while a callback runs without
+yielding (a long computation, a blocking call, a full garbage-collector pass), every
+delivery waits. The watchdog finds such stalls and says where the loop was:
+
+* a heartbeat task on the loop wakes every ``tick``; waking more than ``threshold``
+  late is a stall, reported (log line and metric) as soon as the loop runs again;
+* a daemon thread looks at the heartbeat as well and, while it is overdue, samples
+  the loop thread's Python stack (``sys._current_frames``); the report names the
+  place seen most often (the innermost frame of this project, else the innermost
+  frame), so a stall reads "120 ms in services/search.py:88 (search)", not just "120 ms";
+* the garbage collector's own pauses over 1 ms during the stall are added
+  (``gc.callbacks``): a full pass shows as "gc gen 2 85 ms".
+
+The thread only reads the heartbeat and stacks: it never touches the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import os
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any
+
+__all__ = ["Stall", "StallWatchdog"]
+
+log = logging.getLogger(__name__)
+
+_PACKAGE = os.sep + "inner_circle" + os.sep
+_HERE = os.path.abspath(__file__)
+GC_REPORTED_MS = 1.0
+LOG_EVERY = 1.0  # seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Stall:
+    """One stall: how long the loop did not run, and where it was meanwhile."""
+
+    ms: float
+    where: str  # the most sampled place, "" when no sample was taken
+    samples: int
+    gc: tuple[tuple[int, float], ...] = field(default=())  # (generation, ms) pauses
+
+    def describe(self) -> str:
+        parts = [f"in {self.where} ({self.samples} samples)" if self.where else "not sampled"]
+        parts += [f"gc gen {gen} {ms:.0f} ms" for gen, ms in self.gc]
+        return f"event loop stalled {self.ms:.0f} ms: " + "; ".join(parts)
+
+
+def _where(frame: FrameType | None) -> str:
+    """The innermost frame of this project on the stack (else the innermost one)."""
+    innermost = frame
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if _PACKAGE in name and os.path.abspath(name) != _HERE:
+            return _place(frame)
+        frame = frame.f_back
+    return _place(innermost) if innermost is not None else ""
+
+
+def _place(frame: FrameType) -> str:
+    name = frame.f_code.co_filename
+    cut = name.rfind(_PACKAGE)
+    short = name[cut + len(_PACKAGE) :] if cut >= 0 else os.path.basename(name)
+    return f"{short}:{frame.f_lineno} ({frame.f_code.co_name})"
+
+
+class StallWatchdog:
+    """Reports event-loop stalls over ``threshold`` seconds; run :meth:`run` as a task."""
+
+    def __init__(
+        self,
+        *,
+        threshold: float = 0.05,
+        tick: float = 0.01,
+        on_stall: Callable[[Stall], None] | None = None,
+    ) -> None:
+        self.threshold = threshold
+        self.tick = tick
+        self._on_stall = on_stall
+        self._beat = time.perf_counter()
+        self._samples: list[str] = []
+        self._gc: list[tuple[int, float]] = []
+        self._gc_started: tuple[int, float] | None = None
+        self._loop_thread: int | None = None
+        self._stop = threading.Event()
+        # An overloaded loop is late on every tick: one log line a second at most.
+        self._logged_at = -LOG_EVERY
+        self._unlogged: list[float] = []
+
+    async def run(self) -> None:
+        """The heartbeat; starts the sampling thread and stops it when cancelled."""
+        self._loop_thread = threading.get_ident()
+        self._stop.clear()
+        sampler = threading.Thread(target=self._sample, name="stall-watchdog", daemon=True)
+        sampler.start()
+        gc.callbacks.append(self._on_gc)
+        try:
+            while True:
+                before = time.perf_counter()
+                self._beat = before
+                await asyncio.sleep(self.tick)
+                late = time.perf_counter() - before - self.tick
+                if late > self.threshold:
+                    self._report(late)
+                else:
+                    self._samples.clear()
+                    self._gc.clear()
+        finally:
+            gc.callbacks.remove(self._on_gc)
+            self._stop.set()
+
+    def _report(self, late: float) -> None:
+        samples, self._samples = self._samples, []
+        pauses, self._gc = self._gc, []
+        common = Counter(samples).most_common(1)
+        where, count = common[0] if common else ("", 0)
+        stall = Stall(round(late * 1000, 1), where, count, tuple(pauses))
+        now = time.perf_counter()
+        if now - self._logged_at >= LOG_EVERY:
+            more = ""
+            if self._unlogged:
+                more = f" (and {len(self._unlogged)} more since the last report, "
+                more += f"the longest {max(self._unlogged):.0f} ms)"
+            log.warning(stall.describe() + more)
+            self._logged_at, self._unlogged = now, []
+        else:
+            self._unlogged.append(stall.ms)
+        if self._on_stall is not None:
+            self._on_stall(stall)
+
+    def _sample(self) -> None:
+        """The sampling thread: the loop's stack while its heartbeat is overdue."""
+        while not self._stop.wait(self.tick / 2):
+            if time.perf_counter() - self._beat <= self.tick + self.threshold / 2:
+                continue
+            frame = sys._current_frames().get(self._loop_thread or -1)
+            if frame is not None:
+                self._samples.append(_where(frame))
+            del frame
+
+    def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
+        if threading.get_ident() != self._loop_thread:
+            return
+        now = time.perf_counter()
+        if phase == "start":
+            self._gc_started = (int(info.get("generation", -1)), now)
+        elif self._gc_started is not None:
+            generation, started = self._gc_started
+            self._gc_started = None
+            ms = (now - started) * 1000
+            if ms >= GC_REPORTED_MS:
+                self._gc.append((generation, round(ms, 1)))

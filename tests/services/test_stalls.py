@@ -1,0 +1,115 @@
+"""Stalls are logged with their cause: an event loop that did not run for over 50 ms
+(where it was, and the garbage collector's part), and a commit over 50 ms (which phase
+took the time), on a real event loop and a real PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import time
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from inner_circle.protocol.rest import SendMessageIn
+from inner_circle.server.db.uow import SYNC_LOG_LOCK
+from inner_circle.server.observability.stalls import Stall, StallWatchdog
+from inner_circle.server.services import messages
+from tests.delivery.harness import wait_until
+from tests.services.conftest import World
+from tests.services.test_insert_races import family_chat_id, rival_waits
+
+
+def _hold_the_loop(seconds: float) -> None:
+    time.sleep(seconds)  # the blocking call under test: the loop cannot run meanwhile
+
+
+async def _watch(watchdog: StallWatchdog) -> asyncio.Task[None]:
+    task = asyncio.create_task(watchdog.run())
+    await asyncio.sleep(watchdog.tick * 3)  # let the heartbeat and its sampler start
+    return task
+
+
+async def test_a_blocked_loop_is_logged_with_where_it_was(caplog: Any) -> None:
+    stalls: list[Stall] = []
+    watchdog = StallWatchdog(on_stall=stalls.append)
+    task = await _watch(watchdog)
+    with caplog.at_level(logging.WARNING, "inner_circle.server.observability.stalls"):
+        _hold_the_loop(0.2)
+        await wait_until(lambda: bool(stalls), timeout=5, what="the stall reported")
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    (stall,) = stalls
+    assert stall.ms >= 150
+    assert "test_stalls.py" in stall.where and "_hold_the_loop" in stall.where
+    assert stall.samples >= 3
+    [line] = [r.getMessage() for r in caplog.records if "event loop stalled" in r.getMessage()]
+    assert "_hold_the_loop" in line
+
+
+async def test_a_loop_that_keeps_its_beat_reports_nothing() -> None:
+    stalls: list[Stall] = []
+    # A wide threshold: a busy CI machine may delay a beat by tens of milliseconds.
+    watchdog = StallWatchdog(threshold=0.25, on_stall=stalls.append)
+    task = await _watch(watchdog)
+    for _ in range(20):
+        _hold_the_loop(0.005)  # short callbacks, well under the threshold
+        await asyncio.sleep(0)
+    await asyncio.sleep(watchdog.tick * 3)  # a few more beats on time
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert stalls == []
+
+
+async def test_a_full_collection_during_a_stall_is_named() -> None:
+    stalls: list[Stall] = []
+    watchdog = StallWatchdog(on_stall=stalls.append)
+    task = await _watch(watchdog)
+    cycles: list[Any] = []
+    for _ in range(300_000):
+        pair: list[Any] = []
+        pair.append(pair)
+        cycles.append(pair)
+    del cycles
+    gc.collect()
+    _hold_the_loop(0.06)  # the stall certainly passes the threshold, GC or not
+    await wait_until(lambda: bool(stalls), timeout=5, what="the stall reported")
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert any(generation == 2 and ms >= 1 for generation, ms in stalls[0].gc)
+    assert "gc gen 2" in stalls[0].describe()
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_a_commit_waiting_for_the_sync_log_lock_is_logged_with_the_wait(
+    world: World, database_url: str, caplog: Any
+) -> None:
+    anna = await world.member("anna")
+    chat_id = await family_chat_id(world, anna)
+    other = create_async_engine(database_url)  # another server process's connection
+    try:
+        async with other.connect() as holder:
+            await holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": SYNC_LOG_LOCK})
+            body = SendMessageIn(
+                chat_id=chat_id, content="slow", client_message_id=str(uuid.uuid4())
+            )
+
+            async def send(uow: Any) -> Any:
+                return await messages.send_message(uow, anna, body)
+
+            with caplog.at_level(logging.WARNING, "inner_circle.server.db.uow"):
+                sending = asyncio.create_task(world.run(send))
+                await rival_waits(world)
+                await asyncio.sleep(0.1)  # the wait under test: the lock is held this long
+                await holder.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": SYNC_LOG_LOCK})
+                await sending
+    finally:
+        await other.dispose()
+    [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("commit took")]
+    wait_ms = int(line.split("sync-log lock wait ")[1].split(" ms")[0])
+    assert wait_ms >= 90, line
+    assert "(1 entries)" in line
