@@ -14,6 +14,7 @@ right-to-left scripts); it only has to contain something visible: ``is_blank``.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 
 __all__ = ["clean_display_name", "is_blank", "name_key", "strip_invisible"]
@@ -59,6 +60,7 @@ def clean_display_name(name: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+@functools.lru_cache(maxsize=8192)  # a family's names, folded once each
 def name_key(name: str) -> str:
     """What two names are compared by: cleaned, case-folded, normalised again
     (NFKC_Casefold-like), so copies differing only in case, width or invisibles collide."""

@@ -18,8 +18,12 @@ import gc
 __all__ = ["GC_THRESHOLDS", "tune_gc"]
 
 # (generation 0 allocations, gen-0 passes per gen-1 pass, gen-1 passes per full pass);
-# CPython's defaults are (700, 10, 10).
-GC_THRESHOLDS = (50_000, 20, 100)
+# CPython's defaults are (700, 10, 10). Full passes stay as rare as with the first tuning,
+# (50_000, 20, 100): one per 100 million allocations. But a generation-1 pass examines
+# what survived its gen-0 passes, up to 20 x 50,000 objects there, and the stall log
+# showed those passes stopping the loop for 235-306 ms while a large family registered
+# (docs/performance.md, round 2); 5 x 20,000 bounds them to about a tenth.
+GC_THRESHOLDS = (20_000, 5, 1_000)
 
 
 def tune_gc() -> None:

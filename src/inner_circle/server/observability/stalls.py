@@ -56,12 +56,17 @@ class Stall:
         return f"event loop stalled {self.ms:.0f} ms: " + "; ".join(parts)
 
 
+# Frames that only start the loop: a stack whose innermost project frame is one of these
+# was busy in libraries (Socket.IO, uvicorn, the database driver), named instead.
+_ENTRY = (os.sep + "serving.py", os.sep + "asgi.py", os.sep + "cli" + os.sep, _HERE)
+
+
 def _where(frame: FrameType | None) -> str:
     """The innermost frame of this project on the stack (else the innermost one)."""
     innermost = frame
     while frame is not None:
         name = frame.f_code.co_filename
-        if _PACKAGE in name and os.path.abspath(name) != _HERE:
+        if _PACKAGE in name and not any(part in name for part in _ENTRY):
             return _place(frame)
         frame = frame.f_back
     return _place(innermost) if innermost is not None else ""
@@ -70,7 +75,10 @@ def _where(frame: FrameType | None) -> str:
 def _place(frame: FrameType) -> str:
     name = frame.f_code.co_filename
     cut = name.rfind(_PACKAGE)
-    short = name[cut + len(_PACKAGE) :] if cut >= 0 else os.path.basename(name)
+    if cut >= 0:
+        short = name[cut + len(_PACKAGE) :]
+    else:  # a library: its package and module ("engineio/async_socket.py")
+        short = os.sep.join(name.split(os.sep)[-2:])
     return f"{short}:{frame.f_lineno} ({frame.f_code.co_name})"
 
 

@@ -20,6 +20,7 @@ __all__ = [
     "count",
     "insert_unless_taken",
     "list_all",
+    "names",
 ]
 
 
@@ -67,6 +68,12 @@ async def list_all(session: AsyncSession, *, include_inactive: bool = True) -> S
     if not include_inactive:
         query = query.where(User.is_active.is_(True))
     return (await session.execute(query)).scalars().all()
+
+
+async def names(session: AsyncSession) -> list[tuple[uuid.UUID, str, str | None]]:
+    """Every member's (id, username, display name), active or not, as plain rows."""
+    result = await session.execute(select(User.id, User.username, User.display_name))
+    return [(user_id, username, display) for user_id, username, display in result.all()]
 
 
 async def active_ids(session: AsyncSession) -> list[uuid.UUID]:

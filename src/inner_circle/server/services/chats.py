@@ -305,9 +305,7 @@ async def _views_for_all(uow: UnitOfWork, chat: Chat) -> dict[uuid.UUID, ChatOut
     last = (await messages_repo.last_messages(uow.session, [(chat.id, chat.last_seq)])).get(chat.id)
     lowest = min((p.last_read_seq for p, _ in members), default=0)
     deleted = (await messages_repo.deleted_seqs(uow.session, [(chat.id, lowest)])).get(chat.id, [])
-    mentions = await rich_repo.unread_mentions(
-        uow.session, [(chat.id, p.user_id, p.last_read_seq) for p, _ in members]
-    )
+    mentions = await rich_repo.unread_mentions_of_members(uow.session, chat.id)
     views: dict[uuid.UUID, ChatOut] = {}
     base: ChatOut | None = None
     for p, _ in members:
