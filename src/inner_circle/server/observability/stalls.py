@@ -153,7 +153,9 @@ class StallWatchdog:
                 continue
             frame = sys._current_frames().get(self._loop_thread or -1)
             if frame is not None:
-                self._samples.append(_where(frame))
+                # Seen in our own GC callback: the collection held the loop (gc below).
+                gc_callback = frame.f_code is self._on_gc.__func__.__code__
+                self._samples.append("garbage collection" if gc_callback else _where(frame))
             del frame
 
     def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
