@@ -130,8 +130,8 @@ async def test_registration_cost_does_not_grow_with_the_family(world: World) -> 
     engine = world.uows.sessionmaker.kw["bind"]
     statements: list[str] = []
 
-    def count(*_args: object) -> None:
-        statements.append("x")
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
 
     async def register(name: str) -> tuple[int, int, int]:
         async def work(uow):  # type: ignore[no-untyped-def]
@@ -151,13 +151,18 @@ async def test_registration_cost_does_not_grow_with_the_family(world: World) -> 
         )
         chat_emits = sum(1 for e in emitted if e.name.startswith("chat"))
         world.notifier.take()
+        texts.append(sorted(statements))
         return len(statements), chat_emits, participants_built
 
+    texts: list[list[str]] = []
     small = await register("member5")
     for i in range(6, 20):
         await world.member(f"member{i}")
     large = await register("member20")
     assert large[0] == small[0], "SQL statements per registration grew with the family"
+    # The same statements, not only as many: one that grew a term per member (unread
+    # mentions as an OR over every member) was compiled anew, and cached, at each size.
+    assert texts[1] == texts[0], "a registration's SQL grew with the family"
     assert large[1] == small[1] == 2  # chatCreated to the newcomer, one chatUpdated to all
     # One participant list per emit (gran + the members): O(n), where it was n lists of n.
     assert (small[2], large[2]) == (2 * 2, 2 * 17)
