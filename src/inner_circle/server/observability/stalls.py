@@ -148,7 +148,7 @@ class StallWatchdog:
 
     def _sample(self) -> None:
         """The sampling thread: the loop's stack while its heartbeat is overdue."""
-        while not self._stop.wait(self.tick / 2):
+        while not self._stop.wait(self.tick):  # a wake-up per tick: cheap when all is well
             if time.perf_counter() - self._beat <= self.tick + self.threshold / 2:
                 continue
             frame = sys._current_frames().get(self._loop_thread or -1)

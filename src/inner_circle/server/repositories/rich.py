@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import Select, and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inner_circle.server.db.models import (
@@ -109,6 +109,16 @@ async def mentions_of(
     return found
 
 
+def _unread_mention_counts() -> Select[tuple[uuid.UUID, uuid.UUID, int]]:
+    """Mentions that are not deleted, counted by (chat, member); callers add which ones."""
+    return (
+        select(MessageMention.chat_id, MessageMention.user_id, func.count())
+        .join(Message, Message.id == MessageMention.message_id)
+        .where(Message.deleted_at.is_(None))
+        .group_by(MessageMention.chat_id, MessageMention.user_id)
+    )
+
+
 async def unread_mentions(
     session: AsyncSession, wanted: Iterable[tuple[uuid.UUID, uuid.UUID, int]]
 ) -> dict[tuple[uuid.UUID, uuid.UUID], int]:
@@ -117,24 +127,15 @@ async def unread_mentions(
     triples = list(wanted)
     if not triples:
         return {}
-    result = await session.execute(
-        select(MessageMention.chat_id, MessageMention.user_id, func.count())
-        .join(Message, Message.id == MessageMention.message_id)
-        .where(
-            Message.deleted_at.is_(None),
-            or_(
-                *(
-                    and_(
-                        MessageMention.user_id == user_id,
-                        MessageMention.chat_id == chat_id,
-                        MessageMention.seq > seq,
-                    )
-                    for chat_id, user_id, seq in triples
-                )
-            ),
+    after = (
+        and_(
+            MessageMention.user_id == user_id,
+            MessageMention.chat_id == chat_id,
+            MessageMention.seq > seq,
         )
-        .group_by(MessageMention.chat_id, MessageMention.user_id)
+        for chat_id, user_id, seq in triples
     )
+    result = await session.execute(_unread_mention_counts().where(or_(*after)))
     return {(chat_id, user_id): int(count) for chat_id, user_id, count in result.all()}
 
 
@@ -145,22 +146,17 @@ async def unread_mentions_of_members(
     by (chat, member): one fixed statement, whatever the number of members (a family
     chat's announcement after each registration asked with an ``OR`` of one term per
     member, compiled anew each time: O(n) per registration, docs/performance.md)."""
+    members = and_(
+        ChatParticipant.chat_id == MessageMention.chat_id,
+        ChatParticipant.user_id == MessageMention.user_id,
+    )
     result = await session.execute(
-        select(MessageMention.chat_id, MessageMention.user_id, func.count())
-        .join(Message, Message.id == MessageMention.message_id)
-        .join(
-            ChatParticipant,
-            and_(
-                ChatParticipant.chat_id == MessageMention.chat_id,
-                ChatParticipant.user_id == MessageMention.user_id,
-            ),
-        )
+        _unread_mention_counts()
+        .join(ChatParticipant, members)
         .where(
             MessageMention.chat_id == chat_id,
-            Message.deleted_at.is_(None),
             MessageMention.seq > ChatParticipant.last_read_seq,
         )
-        .group_by(MessageMention.chat_id, MessageMention.user_id)
     )
     return {(chat, user_id): int(count) for chat, user_id, count in result.all()}
 

@@ -12,7 +12,7 @@ from inner_circle.server.db.types import UTCDateTime
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 SyncId = BigInteger().with_variant(Integer(), "sqlite")
 
-# ``session.info`` key listing the entries a transaction added (rows by attribute name);
+# ``session.info`` key listing the entries a transaction added (rows by column name);
 # the unit of work writes them at commit, with ids in commit order (``UnitOfWork.commit``).
 NEW_ENTRIES = "inner_circle.sync_log.new"
 
