@@ -51,6 +51,22 @@ async def test_a_blocked_loop_is_logged_with_where_it_was(caplog: Any) -> None:
     assert "_hold_the_loop" in line
 
 
+async def test_stalls_in_quick_succession_are_logged_once_a_second_with_a_count(
+    caplog: Any,
+) -> None:
+    stalls: list[Stall] = []
+    watchdog = StallWatchdog(on_stall=stalls.append)
+    task = await _watch(watchdog)
+    with caplog.at_level(logging.WARNING, "inner_circle.server.observability.stalls"):
+        for expected in (1, 2):
+            _hold_the_loop(0.08)
+            await wait_until(lambda n=expected: len(stalls) == n, timeout=5, what="stall")
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    lines = [r.getMessage() for r in caplog.records if "event loop stalled" in r.getMessage()]
+    assert len(stalls) == 2 and len(lines) == 1, lines  # both counted, the second not logged
+
+
 async def test_a_loop_that_keeps_its_beat_reports_nothing() -> None:
     stalls: list[Stall] = []
     # A wide threshold: a busy CI machine may delay a beat by tens of milliseconds.
