@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import sys
 import time
 import uuid
 from typing import Any
@@ -65,6 +66,24 @@ async def test_stalls_in_quick_succession_are_logged_once_a_second_with_a_count(
     await asyncio.gather(task, return_exceptions=True)
     lines = [r.getMessage() for r in caplog.records if "event loop stalled" in r.getMessage()]
     assert len(stalls) == 2 and len(lines) == 1, lines  # both counted, the second not logged
+
+
+async def test_a_stack_that_cannot_be_read_still_gives_a_report(monkeypatch: Any) -> None:
+    def unreadable() -> dict[int, Any]:
+        raise RuntimeError("frames unavailable")
+
+    # The interpreter refusing another thread's stack must not end the sampling thread
+    # (pytest fails a test on an exception escaping a thread).
+    monkeypatch.setattr(sys, "_current_frames", unreadable)
+    stalls: list[Stall] = []
+    watchdog = StallWatchdog(on_stall=stalls.append)
+    task = await _watch(watchdog)
+    for expected in (1, 2):
+        _hold_the_loop(0.12)
+        await wait_until(lambda n=expected: len(stalls) == n, timeout=5, what="stall")
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert [s.where for s in stalls] == ["", ""] and all(s.ms >= 70 for s in stalls)
 
 
 async def test_a_loop_that_keeps_its_beat_reports_nothing() -> None:

@@ -101,6 +101,7 @@ class StallWatchdog:
         self._gc_started: tuple[int, float] | None = None
         self._loop_thread: int | None = None
         self._stop = threading.Event()
+        self._sample_failed = False
         # An overloaded loop is late on every tick: one log line a second at most.
         self._logged_at = -LOG_EVERY
         self._unlogged: list[float] = []
@@ -151,12 +152,26 @@ class StallWatchdog:
         while not self._stop.wait(self.tick):  # a wake-up per tick: cheap when all is well
             if time.perf_counter() - self._beat <= self.tick + self.threshold / 2:
                 continue
-            frame = sys._current_frames().get(self._loop_thread or -1)
-            if frame is not None:
-                # Seen in our own GC callback: the collection held the loop (gc below).
-                gc_callback = frame.f_code is self._on_gc.__func__.__code__
-                self._samples.append("garbage collection" if gc_callback else _where(frame))
-            del frame
+            try:
+                where = self._sample_loop()
+            except Exception:  # noqa: BLE001 - a sample is best effort; the watchdog must live
+                # Another thread's stack is read while it runs; if the interpreter cannot
+                # give it, this tick has no sample and the report still comes.
+                if not self._sample_failed:
+                    log.warning("could not read the event loop's stack (once)", exc_info=True)
+                self._sample_failed = True
+                continue
+            if where:
+                self._samples.append(where)
+
+    def _sample_loop(self) -> str:
+        frame = sys._current_frames().get(self._loop_thread or -1)
+        if frame is None:
+            return ""
+        # Seen in our own GC callback: the collection held the loop (gc below).
+        if frame.f_code is self._on_gc.__func__.__code__:
+            return "garbage collection"
+        return _where(frame)
 
     def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
         if threading.get_ident() != self._loop_thread:
