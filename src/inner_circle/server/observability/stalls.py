@@ -154,7 +154,7 @@ class StallWatchdog:
                 continue
             try:
                 where = self._sample_loop()
-            except Exception:  # noqa: BLE001 - a sample is best effort; the watchdog must live
+            except Exception:  # a sample is best effort; the watchdog must live
                 # Another thread's stack is read while it runs; if the interpreter cannot
                 # give it, this tick has no sample and the report still comes.
                 if not self._sample_failed:
