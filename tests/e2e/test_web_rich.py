@@ -191,6 +191,9 @@ def test_quotes_follow_their_original_pins_cycle_and_mentions_count(
     bar.locator(".pin-bar-main").click()
     expect(by_id(b, address)).to_have_class(re.compile(r"\bflash\b"))
     expect(bar).to_have_attribute("data-pin-id", code)
+    # An edit of a pinned message shows in the bar too.
+    call("PATCH", f"/messages/{chat_id}/{code}", as_boris, {"content": "Gate code 4321"})
+    expect(bar.locator(".pin-bar-preview")).to_have_text("Gate code 4321")
 
     # Who reacted: Anna's heart, named in Boris's list.
     call("PUT", f"/messages/{chat_id}/{code}/reactions/❤️", as_anna)

@@ -240,7 +240,16 @@ export function applyUpdate(msg: MessageOut): void {
   const lm = chat?.lastMessage;
   if (chat && lm && lm.id === msg.id && !sameState(lm, msg) && isFresher(lm, msg))
     patch.chats = { ...s.chats, [chat.id]: { ...chat, lastMessage: msg } };
-  if (patch.messages || patch.chats) setState(patch);
+  // The pin bar's copies: the message itself, and those quoting it.
+  const pins = s.pins[msg.chatId];
+  if (pins) {
+    const next = requote(
+      pins.map((p) => (p.id === msg.id && !sameState(p, msg) && isFresher(p, msg) ? { ...msg, pinnedAt: p.pinnedAt } : p)),
+      msg,
+    );
+    if (next.some((p, i) => p !== pins[i])) patch.pins = { ...s.pins, [msg.chatId]: next };
+  }
+  if (patch.messages || patch.chats || patch.pins) setState(patch);
 }
 
 /** Characters of the original a reply quotes (the server's `REPLY_PREVIEW_MAX`). */
