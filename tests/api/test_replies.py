@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from inner_circle.sdk import NotFoundError
+from tests.media.conftest import png, voice_ogg
 from tests.support import Family
 
 
@@ -23,6 +26,33 @@ async def test_a_reply_quotes_the_sender_and_first_line(family: Family) -> None:
     long = await anna.post_message(chat.id, "x" * 500)
     quoted = await boris.post_message(chat.id, "wow", reply_to=long.id)
     assert quoted.reply_to is not None and len(quoted.reply_to.preview) == 120
+
+
+async def test_a_reply_to_a_photo_or_a_voice_message_quotes_what_it_is(
+    family: Family, tmp_path: Path
+) -> None:
+    anna = await family.member("anna")
+    boris = await family.member("boris", connect=True)
+    chat = await anna.family_chat()
+    photo = await anna.upload_file(png(), name="dacha.png")
+    voice = await anna.upload_file(voice_ogg(tmp_path), name="voice.ogg", kind="voice")
+    captioned = await anna.upload_file(png(), name="cake.png")
+    quoted = {
+        "📷 Photo": await anna.post_message(chat.id, attachment_ids=[photo.id]),
+        "🎤 Voice message (0:01)": await anna.post_message(chat.id, attachment_ids=[voice.id]),
+        "The cake!": await anna.post_message(
+            chat.id, "The cake!\nwith cherries", attachment_ids=[captioned.id]
+        ),
+    }
+    for preview, original in quoted.items():
+        reply = await boris.post_message(chat.id, "nice", reply_to=original.id)
+        assert reply.reply_to is not None and reply.reply_to.preview == preview
+        live = await boris.inbox.wait_for(
+            "messageReceived", lambda m, r=reply: m["id"] == str(r.id)
+        )
+        assert live["replyTo"]["preview"] == preview
+    shown = [m.reply_to.preview for m in await boris.history(chat.id) if m.reply_to]
+    assert shown == list(quoted)
 
 
 async def test_a_deleted_original_shows_as_deleted(family: Family) -> None:

@@ -150,6 +150,79 @@ async def test_messages_carry_their_chat_on_every_path(app_of: Join) -> None:
             dart.check_user(event["user"])
 
 
+# The default namespace's events the seed's app listens for (the contract file).
+SEED_EVENTS = ("messageReceived", "messageSent", "markedAsRead", "chatCreated", "chatMessages")
+
+
+async def test_replies_forwards_reactions_and_pins_leave_the_app_reading_as_before(
+    app_of: Join,
+) -> None:
+    anna = await app_of("anna")
+    boris = await app_of("boris")
+    await boris.connect()
+    chat_id = (await anna.get("/chats")).json()[0]["id"]
+    private = (await anna.post("/chats/private", {"targetUserId": boris.user_id})).json()
+
+    # A reply and a forward reach the app as ordinary messages: their own text, their chat.
+    original = (await anna.post(f"/messages/{chat_id}", {"content": "Buy milk"})).json()
+    reply = await anna.post(
+        f"/messages/{chat_id}", {"content": "on it", "replyToId": original["id"]}
+    )
+    assert reply.status_code == 201, reply.text
+    forwarded = await anna.post(
+        "/messages/forward", {"messageIds": [original["id"]], "toChatIds": [private["id"]]}
+    )
+    assert forwarded.status_code == 201, forwarded.text
+    for message in [reply.json(), *forwarded.json()]:
+        dart.check_message(message)
+    seen = await boris.inbox.wait_count("messageReceived", 3)
+    for message in seen:
+        dart.check_message(message)
+    assert [(m["chatId"], m["content"]) for m in seen] == [
+        (chat_id, "Buy milk"),
+        (chat_id, "on it"),
+        (private["id"], "Buy milk"),
+    ]
+
+    # A reaction and a pin come as events the app does not listen for, and none it does:
+    # no second copy of the message, no chat moved up, no unread badge raised.
+    chats_before = (await boris.get("/chats")).json()
+    known_before = {name: len(boris.inbox.all(name)) for name in SEED_EVENTS}
+    reacted = await anna.http.put(f"/messages/{chat_id}/{original['id']}/reactions/👍")
+    copy = forwarded.json()[0]["id"]  # pins in the family chat are the admins'
+    pinned = await anna.post(f"/messages/{private['id']}/{copy}/pin", {})
+    assert reacted.status_code == 200 and pinned.status_code == 200, (reacted.text, pinned.text)
+    await boris.inbox.wait_for("reactionsUpdated")
+    await boris.inbox.wait_for("messagePinned")
+    assert {name: len(boris.inbox.all(name)) for name in SEED_EVENTS} == known_before
+    chats_after = (await boris.get("/chats")).json()
+    for chat in chats_after:
+        dart.check_chat_item(chat)
+
+    def shown(chats: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        """What the chat list screen shows: the order, the badge, the last line."""
+        return [
+            (c["id"], c["unreadCount"], c["lastMessage"]["content"], c["lastMessage"]["createdAt"])
+            for c in chats
+        ]
+
+    assert shown(chats_after) == shown(chats_before)
+
+    # History, the MVP's getMessages and /sync still parse, each message once.
+    history = (await boris.get(f"/messages/{chat_id}")).json()
+    page = await boris.emit("getMessages", {"chatId": chat_id})
+    for messages in (history, page["messages"]):
+        for message in messages:
+            dart.check_message(message)
+        assert [m["content"] for m in messages] == ["Buy milk", "on it"]
+    events = (await boris.get("/sync", since=0)).json()["events"]
+    for event in events:
+        if event.get("message"):
+            dart.check_message(event["message"])
+        if event.get("chat"):
+            dart.check_chat_item(event["chat"])
+
+
 async def test_history_pages_as_the_seed_paged(app_of: Join) -> None:
     anna = await app_of("anna")
     chat_id = (await anna.get("/chats")).json()[0]["id"]

@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import PHONE, shot
-from tests.e2e.test_web_edit_sync import anna_and_boris, by_id, open_chat, send
+from tests.e2e.test_web_edit_sync import anna_and_boris, auth, by_id, open_chat, send
 
 pytestmark = pytest.mark.browser
 
@@ -133,3 +134,75 @@ def test_reply_by_swipe_and_mention_on_a_phone(
     mention = a.locator(".msg-row.theirs.mentioned", has_text="я заберу")
     expect(mention.locator(".reply-quote")).to_contain_text("Кто заберёт бабушку?")
     shot(a, "phone-reply-mention-ru-light.png")
+
+
+def test_quotes_follow_their_original_pins_cycle_and_mentions_count(
+    live_server: Any, new_page: Any, member: Any
+) -> None:
+    made: list[dict[str, Any]] = []
+
+    def remember(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        made.append(member(*args, **kwargs))
+        return made[-1]
+
+    suffix, a, b, group = anna_and_boris(
+        live_server, new_page, remember, "Quotes", anna_locale="ru-RU"
+    )
+    as_anna, as_boris = (auth(live_server, m) for m in made)
+
+    def call(method: str, path: str, headers: dict[str, str], body: Any = None) -> Any:
+        r = httpx.request(method, f"{live_server.url}{path}", json=body, headers=headers)
+        assert r.is_success, r.text
+        return r.json()
+
+    chats = call("GET", "/chats", as_anna)
+    chat_id = next(c["id"] for c in chats if c["name"] == group)
+    family_id = next(c["id"] for c in chats if c["type"] == "family")
+
+    def post(headers: dict[str, str], text: str, **extra: Any) -> str:
+        return str(call("POST", f"/messages/{chat_id}", headers, {"content": text, **extra})["id"])
+
+    # A quote follows its original while both browsers keep the reply loaded: an edit
+    # changes its line, a deletion leaves "Deleted message" and none of the old words.
+    original = post(as_anna, "Who buys the cake?")
+    reply = post(as_boris, "I will", replyToId=original)
+    quote_a, quote_b = (by_id(p, reply).locator(".reply-quote-text") for p in (a, b))
+    expect(quote_b).to_have_text("Who buys the cake?")
+    expect(quote_a).to_have_text("Who buys the cake?")
+    call("PATCH", f"/messages/{chat_id}/{original}", as_anna, {"content": "\nWho bakes it?\n"})
+    expect(quote_b).to_have_text("Who bakes it?")
+    expect(quote_a).to_have_text("Who bakes it?")
+    call("DELETE", f"/messages/{chat_id}/{original}", as_anna)
+    expect(quote_b).to_have_text("Deleted message")
+    expect(quote_a).to_have_text("Удалённое сообщение")
+
+    # Two pins: the bar shows the latest; each tap shows the one it names and moves on.
+    address = post(as_anna, "Dacha: Lesnaya 5")
+    code = post(as_boris, "Gate code 1234")
+    call("POST", f"/messages/{chat_id}/{address}/pin", as_anna)
+    call("POST", f"/messages/{chat_id}/{code}/pin", as_boris)
+    bar = b.locator(".pin-bar")
+    expect(bar).to_have_attribute("data-pin-id", code)
+    expect(bar.locator(".pin-bar-title")).to_have_text("Pinned message 1 of 2")
+    bar.locator(".pin-bar-main").click()
+    expect(by_id(b, code)).to_have_class(re.compile(r"\bflash\b"))
+    expect(bar).to_have_attribute("data-pin-id", address)
+    expect(bar.locator(".pin-bar-preview")).to_have_text("Dacha: Lesnaya 5")
+    bar.locator(".pin-bar-main").click()
+    expect(by_id(b, address)).to_have_class(re.compile(r"\bflash\b"))
+    expect(bar).to_have_attribute("data-pin-id", code)
+    # An edit of a pinned message shows in the bar too.
+    call("PATCH", f"/messages/{chat_id}/{code}", as_boris, {"content": "Gate code 4321"})
+    expect(bar.locator(".pin-bar-preview")).to_have_text("Gate code 4321")
+
+    # Who reacted: Anna's heart, named in Boris's list.
+    call("PUT", f"/messages/{chat_id}/{code}/reactions/❤️", as_anna)
+    expect(by_id(b, code).locator(".reaction-chip", has_text="❤️")).to_contain_text("1")
+    open_menu(b, by_id(b, code)).get_by_role("menuitem", name="Who reacted").click()
+    expect(b.get_by_role("dialog", name="Who reacted")).to_contain_text(f"❤️ Anna {suffix}")
+
+    # A mention in another chat: the "@" badge on that chat in Boris's list.
+    boris_name = made[1]["username"]
+    call("POST", f"/messages/{family_id}", as_anna, {"content": f"@{boris_name} call grandma"})
+    family = b.locator(".chat-item", has_text="call grandma")
+    expect(family.locator(".mention-badge")).to_be_visible()

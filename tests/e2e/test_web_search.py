@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from inner_circle.sdk import InnerCircleClient
-from tests.e2e.conftest import DESKTOP, api_token, shot, sign_in
+from tests.e2e.conftest import DESKTOP, PHONE, api_token, shot, sign_in
 from tests.media.conftest import png
 
 pytestmark = pytest.mark.browser
@@ -67,6 +67,12 @@ def test_search_from_the_chat_list_opens_the_message(
     expect(hit).to_have_count(1)
     expect(hit.locator("mark")).to_have_text(["рецепты"])
     expect(hit).to_contain_text(f"Kitchen {suffix}")
+    # On a phone the filters take a row of their own: the query keeps most of the width.
+    expect(field).to_be_in_viewport(ratio=1)
+    box = field.bounding_box()
+    assert box is not None and box["width"] >= 0.6 * PHONE["width"], box
+    for select in page.locator(".search-sender").all():
+        expect(select).to_be_in_viewport(ratio=1)
     shot(page, "search-results-phone.png")
 
     hit.click()

@@ -181,6 +181,28 @@ async def test_reactions_and_pins_spend_the_message_budget(start_server: StartSe
     assert [r.emoji for r in shown.reactions] == ["👍", "❤️"]  # the refused one changed nothing
 
 
+async def test_a_forward_spends_one_message_of_the_budget(start_server: StartServer) -> None:
+    family = await start_server(**LOW_MESSAGES)
+    anna = await family.member("anna", connect=True)
+    ben = await family.member("ben")
+    chat = await anna.private_chat(ben.user_id)
+    family_chat = await anna.family_chat()
+    one = await ben.post_message(chat.id, "one")
+    two = await ben.post_message(chat.id, "two")
+    # Anna's budget of 3: a forward of two messages counts once, over REST or the socket.
+    assert len(await anna.forward([one.id, two.id], [family_chat.id])) == 2
+    await anna.post_message(chat.id, "thanks")
+    body = {"messageIds": [str(one.id)], "toChatIds": [str(family_chat.id)]}
+    await anna.call("forwardMessages", body)
+    with pytest.raises(RateLimitedError):
+        await anna.forward([two.id], [family_chat.id])
+    assert anna.sio is not None
+    ack = await anna.sio.call("forwardMessages", body, timeout=10)
+    assert ack["error"]["code"] == "RATE_LIMITED"
+    copies = await ben.history(family_chat.id)
+    assert [m.content for m in copies] == ["one", "two", "one"]  # the refused ones sent nothing
+
+
 async def test_limits_are_shared_by_processes_through_redis(
     start_server: StartServer, redis_url: str, redis_prefix: str
 ) -> None:

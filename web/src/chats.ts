@@ -231,14 +231,58 @@ export function applyUpdate(msg: MessageOut): void {
   }
   const patch: Partial<State> = {};
   if (list) {
-    const merged = mergeSorted(list, [msg]);
+    let merged = mergeSorted(list, [msg]);
     // Only a message already in the list is replaced: no holes in a loaded range.
-    if (merged !== list && list.some((m) => m.id === msg.id)) patch.messages = { ...s.messages, [msg.chatId]: merged };
+    if (!list.some((m) => m.id === msg.id)) merged = list;
+    merged = requote(merged, msg);
+    if (merged !== list) patch.messages = { ...s.messages, [msg.chatId]: merged };
   }
   const lm = chat?.lastMessage;
   if (chat && lm && lm.id === msg.id && !sameState(lm, msg) && isFresher(lm, msg))
     patch.chats = { ...s.chats, [chat.id]: { ...chat, lastMessage: msg } };
-  if (patch.messages || patch.chats) setState(patch);
+  // The pin bar's copies: the message itself, and those quoting it.
+  const pins = s.pins[msg.chatId];
+  if (pins) {
+    const next = requote(
+      pins.map((p) => (p.id === msg.id && !sameState(p, msg) && isFresher(p, msg) ? { ...msg, pinnedAt: p.pinnedAt } : p)),
+      msg,
+    );
+    if (next.some((p, i) => p !== pins[i])) patch.pins = { ...s.pins, [msg.chatId]: next };
+  }
+  if (patch.messages || patch.chats || patch.pins) setState(patch);
+}
+
+/** Characters of the original a reply quotes (the server's `REPLY_PREVIEW_MAX`). */
+const QUOTE_MAX = 120;
+
+/** One line of a message, as a reply quotes it (as the server's `rich.preview` does). */
+export function quoteLine(content: string): string {
+  const line = content
+    .split(/\r\n|\r|\n/)
+    .map((part) => part.trim())
+    .find(Boolean);
+  if (!line) return '';
+  const chars = Array.from(line);
+  return chars.length > QUOTE_MAX ? chars.slice(0, QUOTE_MAX - 1).join('') + '…' : line;
+}
+
+/**
+ * The loaded replies to `original` quoting it as it is now: its new line after an edit,
+ * "deleted" (and no text) once it is deleted. A quote already shown as deleted stays so
+ * (deleted for good, or history kept from me).
+ */
+export function requote(list: MessageOut[], original: MessageOut): MessageOut[] {
+  let out = list;
+  list.forEach((m, i) => {
+    const quote = m.replyTo;
+    if (quote?.id !== original.id || quote.deleted) return;
+    const deleted = !!original.deletedAt;
+    const preview = deleted ? '' : quoteLine(original.content);
+    if (quote.preview === preview && !deleted) return;
+    if (out === list) out = list.slice();
+    out[i] = { ...m, replyTo: { ...quote, preview, deleted } };
+  });
+  return out;
 }
 
 const latestLoading = new Set<Id>();

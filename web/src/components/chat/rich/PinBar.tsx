@@ -18,7 +18,7 @@ export function PinBar({ chat, isAdmin }: { chat: ChatOut; isAdmin: boolean }) {
   // A pinned message deleted meanwhile (messageUpdated) leaves the bar.
   const pins = useMemo(() => {
     const gone = new Set((loaded || []).filter((m) => m.deletedAt).map((m) => m.id));
-    return stored?.filter((p) => !gone.has(p.id));
+    return stored?.filter((p) => !p.deletedAt && !gone.has(p.id));
   }, [stored, loaded]);
   const [index, setIndex] = useState(0);
   useEffect(() => {
