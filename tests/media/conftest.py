@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import struct
 import subprocess
@@ -104,6 +105,12 @@ async def stored_objects(family: Family) -> list[str]:
     return sorted(item["Key"] for item in listed.get("Contents", []))
 
 
+def staged_files(family: Family) -> list[str]:
+    """What the family's staging folder holds: partial uploads and processing leftovers."""
+    root = family.settings.data_dir / "uploads"
+    return sorted(str(p) for p in root.rglob("*")) if root.exists() else []
+
+
 def photo_with_gps(width: int = 64, height: int = 32) -> bytes:
     """A JPEG taken "sideways" (EXIF orientation 6) with GPS coordinates in its EXIF."""
     image = Image.new("RGB", (width, height), (200, 30, 30))
@@ -163,6 +170,22 @@ def video_mp4(tmp_path: Path) -> bytes:
         tmp_path, "clip.mp4", "-f", "lavfi", "-i", "testsrc=duration=2:size=160x120:rate=10",
         "-pix_fmt", "yuv420p",
     )  # fmt: skip
+
+
+def tools_on_path(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *, keep: bool, **scripts: str
+) -> Path:
+    """Set PATH to a folder of the given shell scripts (by command name), followed by the
+    usual PATH with ``keep``, alone without it (no ffmpeg at all). The test servers run in
+    this process, so their lookup of ffmpeg/ffprobe sees this PATH."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    for name, body in scripts.items():
+        script = folder / name
+        script.write_text("#!/bin/sh\n" + body)
+        script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}" if keep else str(folder))
+    return folder
 
 
 async def tus_create(client: InnerCircleClient, length: int, **meta: str) -> str:
