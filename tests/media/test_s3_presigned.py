@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from harness import SeaweedS3
-from tests.media.conftest import photo_with_gps, s3_settings, stored_objects
-from tests.support import Family, StartServer
+from tests.media.conftest import photo_with_gps, stored_objects
+from tests.support import Family, StartServer, s3_settings
 
 
 @pytest.fixture

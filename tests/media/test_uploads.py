@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -13,7 +14,7 @@ import pytest
 from inner_circle.sdk import InnerCircleClient
 from inner_circle.sdk.errors import InnerCircleAPIError
 from inner_circle.server.db.models import Upload
-from tests.media.conftest import TUS, png, png_bomb, tus_create
+from tests.media.conftest import TUS, png, png_bomb, staged_files, stored_objects, tus_create
 from tests.support import Family, StartServer
 
 MB = 1024 * 1024
@@ -127,29 +128,33 @@ async def test_a_wrong_offset_is_a_conflict_and_bytes_past_the_length_are_refuse
 
 
 async def test_a_file_over_the_size_limit_is_refused_before_any_byte(
-    start_server: StartServer,
+    start_server: StartServer, media_settings: dict[str, Any]
 ) -> None:
-    family = await start_server(media_max_file_bytes=1000)
+    family = await start_server(media_max_file_bytes=1000, **media_settings)
     anna = await family.member("anna")
     with pytest.raises(InnerCircleAPIError) as refused:
         await anna.upload_file(b"x" * 1001, name="big.bin")
     assert (refused.value.status, refused.value.code) == (413, "PAYLOAD_TOO_LARGE")
     assert await uploads_of(family, anna) == []
+    assert await stored_objects(family) == [] and staged_files(family) == []
     fits = await anna.upload_file(b"x" * 1000, name="fits.bin")
     assert fits.status == "ready"
 
 
 async def test_a_member_over_quota_is_refused_and_others_are_not(
-    start_server: StartServer,
+    start_server: StartServer, media_settings: dict[str, Any]
 ) -> None:
-    family = await start_server(media_quota_bytes=5000)
+    family = await start_server(media_quota_bytes=5000, **media_settings)
     anna = await family.member("anna")
     ben = await family.member("ben")
     await anna.upload_file(os.urandom(3000), name="one.bin")
+    kept = await stored_objects(family)
+    assert len(kept) == 1  # the first file's original
     with pytest.raises(InnerCircleAPIError) as refused:
         await anna.upload_file(os.urandom(3000), name="two.bin")
     assert (refused.value.status, refused.value.code) == (413, "QUOTA_EXCEEDED")
     assert len(await uploads_of(family, anna)) == 1
+    assert await stored_objects(family) == kept and staged_files(family) == []
     assert (await ben.upload_file(os.urandom(3000), name="bens.bin")).status == "ready"
 
 
@@ -170,7 +175,35 @@ async def test_the_type_comes_from_the_content_not_the_claim(media_family: Famil
     sent = await anna.post_message(chat.id, attachment_ids=[disguised.attachment.id])
     got = await ben.download(sent.attachments[0].url)
     assert got.content == page
+    assert_an_opaque_download(got)
+
+
+async def test_an_svg_is_never_an_image_shown_from_our_origin(media_family: Family) -> None:
+    anna = await media_family.member("anna")
+    ben = await media_family.member("ben")
+    chat = await anna.private_chat(ben.user_id)
+    drawing = (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n'
+        b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+        b"<script>fetch('/auth/refresh', {method: 'POST'})</script>"
+        b'<rect width="10" height="10" fill="red"/></svg>'
+    )
+    upload = await anna.upload_file(drawing, name="logo.svg")
+    assert upload.attachment is not None
+    assert (upload.attachment.kind, upload.attachment.mime_type) == ("file", "text/plain")
+    assert upload.attachment.thumbnail_url is None and upload.attachment.width is None
+
+    sent = await anna.post_message(chat.id, attachment_ids=[upload.attachment.id])
+    got = await ben.download(sent.attachments[0].url)
+    assert got.content == drawing
+    assert_an_opaque_download(got)
+    assert "logo.svg" in got.headers["content-disposition"]
+
+
+def assert_an_opaque_download(got: httpx.Response) -> None:
+    """Served as bytes to save, never as a page or a drawing rendered from our origin."""
     assert got.headers["content-type"] == "application/octet-stream"
+    assert "svg" not in got.headers["content-type"] and "html" not in got.headers["content-type"]
     assert got.headers["content-disposition"].startswith("attachment;")
     policies = got.headers.get_list("content-security-policy")
     assert policies == ["sandbox; default-src 'none'"]
@@ -196,13 +229,16 @@ async def test_a_decompression_bomb_and_a_broken_image_are_refused_cleanly(
     assert (await anna.upload_file(png(), name="fine.png")).status == "ready"
 
 
-async def test_an_image_over_the_pixel_limit_is_refused(start_server: StartServer) -> None:
-    family = await start_server(media_max_pixels=1000)
+async def test_an_image_over_the_pixel_limit_is_refused(
+    start_server: StartServer, media_settings: dict[str, Any]
+) -> None:
+    family = await start_server(media_max_pixels=1000, **media_settings)
     anna = await family.member("anna")
     refused = await anna.upload_file(png(100, 100), name="big.png")
     assert refused.status == "failed" and refused.error is not None
     assert refused.error.code == "UNSUPPORTED_MEDIA"
     assert "pixels" in refused.error.message
+    assert await stored_objects(family) == [] and staged_files(family) == []
 
 
 async def test_uploads_are_private_to_their_uploader(media_family: Family) -> None:

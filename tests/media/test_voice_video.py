@@ -1,17 +1,20 @@
 """Voice messages (Opus; duration and waveform) and videos (poster, duration), sent over
-Socket.IO as the web client does."""
+Socket.IO as the web client does; without ffmpeg; processing off the event loop."""
 
 from __future__ import annotations
 
+import asyncio
 import io
+import os
+import shutil
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from inner_circle.sdk.errors import InnerCircleAPIError
-from tests.media.conftest import ffmpeg_file, video_mp4, voice_ogg
-from tests.support import Family
+from tests.media.conftest import ffmpeg_file, tools_on_path, video_mp4, voice_ogg
+from tests.support import Family, StartServer
 
 
 async def test_a_voice_message_over_the_socket(media_family: Family, tmp_path: Path) -> None:
@@ -97,3 +100,88 @@ async def test_a_video_gets_a_poster_and_its_duration(media_family: Family, tmp_
     assert Image.open(io.BytesIO(poster.content)).size == (160, 120)
     seek = await ben.download(sent.attachments[0].url, headers={"Range": "bytes=0-9"})
     assert seek.status_code == 206 and len(seek.content) == 10
+
+
+async def test_without_ffmpeg_a_video_is_a_file_and_voice_still_works(
+    media_family: Family, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clip, recording = video_mp4(tmp_path), voice_ogg(tmp_path)
+    tools_on_path(monkeypatch, tmp_path, keep=False)  # the server finds no ffmpeg from now on
+    assert shutil.which("ffmpeg") is None and shutil.which("ffprobe") is None
+    anna = await media_family.member("anna", connect=True)
+    ben = await media_family.member("ben", connect=True)
+    chat = await anna.private_chat(ben.user_id)
+
+    video = (await anna.upload_file(clip, name="clip.mp4")).attachment
+    assert video is not None
+    assert (video.kind, video.mime_type, video.thumbnail_url, video.blurhash) == (
+        "file", "video/mp4", None, None
+    )  # fmt: skip
+    assert (video.width, video.height, video.duration_ms) == (None, None, None)
+    bars = [3, 90, 255, 20]
+    told = await anna.upload_file(
+        recording, name="voice.ogg", kind="voice", duration_ms=9000, waveform=bars
+    )
+    untold = await anna.upload_file(recording, name="again.ogg", kind="voice")
+    assert told.attachment is not None and untold.attachment is not None
+    assert (told.attachment.kind, told.attachment.mime_type) == ("voice", "audio/ogg")
+    assert (told.attachment.duration_ms, told.attachment.waveform) == (9000, bars)
+    assert (untold.attachment.kind, untold.attachment.duration_ms) == ("voice", None)
+    assert untold.attachment.waveform is None
+
+    sent = await anna.send_message(chat.id, attachment_ids=[told.attachment.id])
+    assert sent.content == "🎤 Voice message (0:09)"
+    received = await ben.inbox.wait_for("messageReceived")
+    assert received["id"] == str(sent.id)
+    assert (received["attachments"][0]["kind"], received["attachments"][0]["durationMs"]) == (
+        "voice", 9000
+    )  # fmt: skip
+    assert (await ben.download(received["attachments"][0]["url"])).content == recording
+    unknown = await anna.send_message(chat.id, attachment_ids=[untold.attachment.id])
+    assert unknown.content == "🎤 Voice message"
+    as_file = await anna.send_message(chat.id, attachment_ids=[video.id])
+    assert as_file.content == "📎 clip.mp4"
+    got = await ben.download(as_file.attachments[0].url)
+    assert got.content == clip
+
+
+async def test_processing_runs_off_the_event_loop(
+    start_server: StartServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While a video is being examined (ffprobe held at a gate the test opens), the same
+    server still carries another member's message: processing never blocks its loop (the
+    store plays no part: the local one only)."""
+    clip = video_mp4(tmp_path)
+    real_ffprobe = shutil.which("ffprobe")
+    entered, gate = tmp_path / "entered", tmp_path / "gate"
+    os.mkfifo(entered)
+    os.mkfifo(gate)
+    tools_on_path(
+        monkeypatch, tmp_path, keep=True,
+        ffprobe=f'echo in > "{entered}"\nread -r _ < "{gate}"\nexec "{real_ffprobe}" "$@"\n',
+    )  # fmt: skip
+    # Both ends stay open in the test (O_RDWR), so neither side's open() ever blocks.
+    entered_fd = os.open(entered, os.O_RDWR | os.O_NONBLOCK)
+    gate_fd = os.open(gate, os.O_RDWR)
+    reached = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_reader(entered_fd, lambda: os.read(entered_fd, 64) and reached.set())
+    try:
+        family = await start_server()
+        anna = await family.member("anna", connect=True)
+        ben = await family.member("ben", connect=True)
+        chat = await anna.private_chat(ben.user_id)
+        upload = await anna.upload_file(clip, name="clip.mp4", wait=False)
+        await asyncio.wait_for(reached.wait(), 20)  # processing is inside ffprobe, held
+
+        sent = await asyncio.wait_for(ben.send_message(chat.id, "still there?"), 10)
+        received = await anna.inbox.wait_for("messageReceived")
+        assert received["id"] == str(sent.id)
+        assert (await anna.upload_status(upload.id)).status == "processing"
+    finally:
+        loop.remove_reader(entered_fd)
+        os.write(gate_fd, b"go\n")
+    done = await anna.upload_status(upload.id, wait=True)
+    assert done.attachment is not None and done.attachment.kind == "video"
+    os.close(entered_fd)
+    os.close(gate_fd)

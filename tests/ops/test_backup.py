@@ -8,18 +8,32 @@ import json
 import os
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from harness import SeaweedS3
 from inner_circle.sdk import InnerCircleClient
-from tests.support import PASSWORD, POSTGRES, Family, ThreadedServer, make_settings
+from tests.support import (
+    PASSWORD,
+    POSTGRES,
+    Family,
+    ThreadedServer,
+    make_settings,
+    s3_settings,
+    threaded_servers,
+)
 
 
-async def cli(*args: str, database_url: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+async def cli(
+    *args: str, database_url: str, data_dir: Path, settings: dict[str, Any] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The operator's command line; ``settings`` as a server's (``media_backend=...``)."""
     env = {**os.environ, "INNER_CIRCLE_DATABASE_URL": database_url}
     env["INNER_CIRCLE_DATA_DIR"] = str(data_dir)
+    env.update({f"INNER_CIRCLE_{k.upper()}": str(v) for k, v in (settings or {}).items()})
     return await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-m", "inner_circle.cli.main", *args],
@@ -231,3 +245,44 @@ async def test_backup_restore_and_export_carry_the_media(
     finally:
         await copy.close()
         await server.stop()
+
+
+async def test_an_s3_store_is_left_to_its_own_backup(
+    database_url: str, fresh_database: str, tmp_path: Path, seaweed: SeaweedS3
+) -> None:
+    """The backup holds the database and marks the media "external" (the store is backed
+    up by its own means: docs/media.md); restored, the server finds its files in the store."""
+    media = {**s3_settings(seaweed), "media_s3_presign": False}
+    archive = tmp_path / "family.tar.gz"
+    async with threaded_servers(database_url, tmp_path) as start:
+        family = await start(**media)
+        anna = await family.member("anna")
+        ben = await family.member("ben")
+        chat = await anna.private_chat(ben.user_id)
+        upload = await anna.upload_file(b"%PDF-1.4 in the bucket", name="tree.pdf")
+        sent = await anna.post_message(chat.id, attachment_ids=[upload.id])
+        made = await cli(
+            "backup", "--output", str(archive),
+            database_url=database_url, data_dir=tmp_path, settings=media,
+        )  # fmt: skip
+        assert made.returncode == 0, made.stderr
+    with tarfile.open(archive, "r:gz") as packed:
+        names = packed.getnames()
+        manifest = json.load(packed.extractfile("manifest.json"))  # type: ignore[arg-type]
+    assert manifest["media"] == "external"
+    assert not [n for n in names if n == "media" or n.startswith("media/")]
+
+    restored_dir = tmp_path / "restored"
+    restored = await cli(
+        "restore", str(archive),
+        database_url=fresh_database, data_dir=restored_dir, settings=media,
+    )  # fmt: skip
+    assert restored.returncode == 0, restored.stderr
+    assert not (restored_dir / "media").exists()
+    async with threaded_servers(fresh_database, restored_dir) as start:
+        copy = await start(**media)
+        client = copy.client()
+        await client.login("ben", PASSWORD)
+        [message] = [m for m in await client.history(chat.id) if m.id == sent.id]
+        got = await client.download(message.attachments[0].url)
+        assert got.status_code == 200 and got.content == b"%PDF-1.4 in the bucket"

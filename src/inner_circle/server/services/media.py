@@ -144,7 +144,9 @@ def fallback_text(attachments: Sequence[Attachment]) -> str:
     if kinds == {"video"}:
         return "🎬 Video" if count == 1 else f"🎬 {count} videos"
     if count == 1 and kinds == {"voice"}:
-        seconds = round((attachments[0].duration_ms or 0) / 1000)
+        if attachments[0].duration_ms is None:  # no ffmpeg and the recorder did not say
+            return "🎤 Voice message"
+        seconds = round(attachments[0].duration_ms / 1000)
         return f"🎤 Voice message ({seconds // 60}:{seconds % 60:02d})"
     if count == 1 and kinds == {"audio"}:
         return f"🎵 {attachments[0].name}"
