@@ -8,7 +8,7 @@ from typing import Any
 
 from inner_circle.sdk import InnerCircleClient
 from tests.calls.conftest import Sockets
-from tests.calls.support import initiate, rest
+from tests.calls.support import CallSocket, initiate, rest
 from tests.support import Family
 
 OFFER = {"sdp": "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\n", "type": "offer"}
@@ -22,6 +22,18 @@ CANDIDATE = {
 
 async def _pair(family: Family) -> tuple[InnerCircleClient, InnerCircleClient]:
     return await family.member("anna"), await family.member("ben")
+
+
+async def _swept(
+    start_server: Any, sockets: Sockets, **limits: float
+) -> tuple[Family, InnerCircleClient, InnerCircleClient, CallSocket, CallSocket]:
+    """A server whose sweep runs every 0.1 s with ``limits``; anna and ben on ``/calls``."""
+    # Sockets on /calls alone outlive the timeout for connections that join no namespace.
+    family = await start_server(
+        call_sweep_seconds=0.1, socket_connect_timeout_seconds=0.3, **limits
+    )
+    anna, ben = await _pair(family)
+    return family, anna, ben, await sockets(family, anna), await sockets(family, ben)
 
 
 async def _entries(member: InnerCircleClient, other: InnerCircleClient) -> list[Any]:
@@ -192,21 +204,71 @@ async def test_a_member_on_a_call_is_busy(family: Family, sockets: Sockets) -> N
     assert (await initiate(family.url, carl, ben))["status"] == "ringing"
 
 
+async def test_two_callers_at_once_one_rings_and_the_other_is_busy(
+    family: Family, sockets: Sockets
+) -> None:
+    anna, ben = await _pair(family)
+    carl, dave = await family.member("carl"), await family.member("dave")
+    ben_sock = await sockets(family, ben)
+    for _ in range(3):
+        calls = await asyncio.gather(
+            initiate(family.url, carl, ben), initiate(family.url, dave, ben)
+        )
+        assert sorted(c["status"] for c in calls) == ["busy", "ringing"], calls
+        ringing = next(c for c in calls if c["status"] == "ringing")
+        busy = next(c for c in calls if c["status"] == "busy")
+        assert busy["endReason"] == "busy"
+        await ben_sock.inbox.wait_for("incoming_call", lambda p, i=ringing["id"]: p["callId"] == i)
+        assert busy["id"] not in {p["callId"] for p in ben_sock.inbox.all("incoming_call")}
+        active = (await rest(family.url, "GET", "/calls/active", ben)).json()
+        assert [c["id"] for c in active] == [ringing["id"]]
+        caller = carl if ringing["callerId"] == str(carl.user_id) else dave
+        await rest(family.url, "POST", f"/calls/{ringing['id']}/end", caller)
+
+    # On an accepted call, both ends are busy for anyone else.
+    call = await initiate(family.url, anna, ben)
+    assert (await ben_sock.call("accept_call", {"callId": call["id"]}))["ok"]
+    assert (await initiate(family.url, carl, ben))["status"] == "busy"
+    assert (await initiate(family.url, dave, anna))["status"] == "busy"
+    await rest(family.url, "POST", f"/calls/{call['id']}/end", ben)
+    assert (await initiate(family.url, carl, ben))["status"] == "ringing"
+
+
 async def test_an_unanswered_call_is_missed_by_the_sweep(
     start_server: Any, sockets: Sockets
 ) -> None:
-    # Sockets on /calls alone outlive the timeout for connections that join no namespace.
-    family = await start_server(
-        call_ring_seconds=1.0, call_sweep_seconds=0.1, socket_connect_timeout_seconds=0.3
+    family, anna, ben, anna_sock, ben_sock = await _swept(
+        start_server, sockets, call_ring_seconds=1.0
     )
-    anna, ben = await _pair(family)
-    anna_sock, ben_sock = await sockets(family, anna), await sockets(family, ben)
     call = await initiate(family.url, anna, ben)
     for sock in (anna_sock, ben_sock):
         ended = await sock.inbox.wait_for("call_ended")
         assert ended == {"callId": call["id"], "status": "missed", "reason": "timeout"}
     (entry,) = await _entries(anna, ben)
     assert entry["call"]["status"] == "missed" and entry["call"]["endReason"] == "timeout"
+
+
+async def test_an_accepted_call_past_its_longest_fails_for_both(
+    start_server: Any, sockets: Sockets
+) -> None:
+    family, anna, ben, anna_sock, ben_sock = await _swept(
+        start_server, sockets, call_max_seconds=1.0
+    )
+    call = await initiate(family.url, anna, ben, "video")
+    await ben_sock.inbox.wait_for("incoming_call")
+    assert (await ben_sock.call("accept_call", {"callId": call["id"]}))["ok"]
+    for sock in (anna_sock, ben_sock):
+        ended = await sock.inbox.wait_for("call_ended")
+        assert ended == {"callId": call["id"], "status": "failed", "reason": "failed"}
+    final = (await rest(family.url, "GET", f"/calls/{call['id']}", anna)).json()
+    assert final["status"] == "failed" and final["durationMs"] >= 1000
+    for member, other in ((anna, ben), (ben, anna)):
+        assert (await rest(family.url, "GET", "/calls/active", member)).json() == []
+        (entry,) = await _entries(member, other)
+        assert entry["call"]["id"] == call["id"] and entry["call"]["status"] == "failed"
+        assert entry["content"].startswith("📹 Video call, 0:0")
+    # Both lines are free again: ben can call anna.
+    assert (await initiate(family.url, ben, anna))["status"] == "ringing"
 
 
 async def test_the_public_decline_acts_only_on_a_ringing_call(

@@ -96,3 +96,24 @@ async def test_outsiders_cannot_start_or_join_a_group_call(
         family.url, "POST", "/calls/initiate", anna, json={"chatId": str(private.id)}
     )
     assert wrong.status_code == 400
+
+
+async def test_a_group_call_in_the_family_chat(family: Family, sockets: Sockets) -> None:
+    anna, ben, carl = [await family.member(n) for n in ("anna", "ben", "carl")]
+    socks = [await sockets(family, m) for m in (anna, ben, carl)]
+    chats = (await rest(family.url, "GET", "/chats", anna)).json()
+    (home,) = [c for c in chats if c["type"] == "family"]
+    call = await _group_call(family, anna, home["id"])
+    assert call["chatId"] == home["id"] and call["receiverId"] is None
+    for sock in socks[1:]:  # every member is in the family chat: everyone rings
+        incoming = await sock.inbox.wait_for("incoming_call")
+        assert incoming["isGroup"] is True and incoming["chatId"] == home["id"]
+    assert (await socks[1].call("join_group_call", {"callId": call["id"]}))["ok"]
+    update = await socks[0].inbox.wait_for("group_call_participants")
+    assert update["joined"] == str(ben.user_id)
+    for sock in socks[:2]:
+        assert (await sock.call("leave_group_call", {"callId": call["id"]}))["ok"]
+    assert (await socks[2].inbox.wait_for("call_ended"))["status"] == "ended"
+    page = (await rest(family.url, "GET", f"/messages/{home['id']}", carl)).json()
+    (entry,) = [m for m in page if m["kind"] == "call"]
+    assert entry["call"]["id"] == call["id"] and entry["content"].startswith("📹 Group video call")

@@ -130,3 +130,30 @@ async def test_declining_from_the_app_and_from_the_lock_screen(app_of: Join) -> 
     response = await ben.post("/calls/public/respond", {"callId": second["id"], "action": "reject"})
     assert response.status_code in (200, 201), response.text
     await anna.call_inbox.wait_for("call_rejected", lambda p: p["callId"] == second["id"])
+
+
+async def test_the_callees_candidates_are_kept_while_the_caller_is_offline(app_of: Join) -> None:
+    anna, ben = await app_of("anna"), await app_of("ben")
+    await anna.connect_calls()
+    await ben.connect_calls()
+    call = await _initiate(anna, ben, "video")
+    assert (await anna.emit_call("sdp_offer", {"callId": call["id"], "sdp": OFFER}))["ok"]
+    await ben.call_inbox.wait_for("incoming_call")
+    assert anna.calls is not None
+    await anna.calls.disconnect()  # the caller's network drops while it rings
+
+    ice = {"callId": call["id"], "candidate": CANDIDATE, "targetId": anna.user_id}
+    assert (await ben.emit_call("ice_candidate", ice))["ok"]
+    # The caller's app comes back and reads them from the call row.
+    await anna.connect_calls()
+    resumed = (await anna.get(f"/calls/{call['id']}")).json()
+    dart.check_call(resumed)
+    assert resumed["receiverIceCandidates"] == [CANDIDATE]
+    assert resumed["callerIceCandidates"] == [] and resumed["status"] == "ringing"
+    assert anna.call_inbox.all("ice_candidate") == []
+
+    assert (await ben.emit_call("accept_call", {"callId": call["id"]}))["ok"]
+    assert (await anna.call_inbox.wait_for("call_accepted"))["callId"] == call["id"]
+    assert (await anna.emit_call("end_call", {"callId": call["id"]}))["ok"]
+    ended = (await ben.get(f"/calls/{call['id']}")).json()
+    assert ended["status"] == "ended" and ended["receiverIceCandidates"] == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import struct
+import tempfile
 import uuid
 import wave
 from collections.abc import Callable, Iterator
@@ -20,7 +21,12 @@ from tests.support import process_server
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("INNER_CIRCLE_CHROMIUM", "/usr/bin/chromium"))
 STATIC_INDEX = ROOT / "src" / "inner_circle" / "server" / "static" / "index.html"
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+# Where shot() writes: INNER_CIRCLE_SCREENSHOTS (relative to the repository, e.g.
+# ``docs/screenshots`` to refresh the documented ones), else a folder in the temp directory,
+# so that a test run leaves the worktree clean.
+SCREENSHOTS = ROOT / os.environ.get(
+    "INNER_CIRCLE_SCREENSHOTS", str(Path(tempfile.gettempdir()) / "inner-circle-screenshots")
+)
 REQUIRE = os.environ.get("INNER_CIRCLE_REQUIRE_SERVICES") == "1"
 ARGS = [
     "--no-sandbox",
@@ -193,10 +199,13 @@ def sign_in(page: Any, username: str, password: str) -> None:
     expect(page.get_by_role("heading", name="Chats")).to_be_visible()
 
 
-def shot(page: Any, name: str) -> None:
+def shot(page: Any, name: str) -> Path:
+    """Screenshot ``name`` into SCREENSHOTS; returns its path."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / name
     # Finished animations (a dialog's pop-in), so that a screenshot does not catch one halfway.
-    page.screenshot(path=str(SCREENSHOTS / name), animations="disabled")
+    page.screenshot(path=str(path), animations="disabled")
+    return path
 
 
 # --- the server: one process for the whole browser session ---------------------------------

@@ -49,8 +49,64 @@ window.RTCPeerConnection = class extends Native {
 UFRAG = "window.__peers.at(-1).remoteDescription.sdp.match(/a=ice-ufrag:(\\S+)/)[1]"
 
 
-def keep_peers(page: Any) -> None:
-    page.context.add_init_script(KEEP_PEERS)
+# A phone's two cameras (Chromium's fake device is one; a facingMode it cannot honour asks
+# for that one) and a wake lock that records what the page asks of it.
+PHONE_DEVICES = """
+const md = navigator.mediaDevices;
+const listDevices = md.enumerateDevices.bind(md);
+md.enumerateDevices = async () => [
+  ...(await listDevices()),
+  { deviceId: 'back', groupId: 'back', kind: 'videoinput', label: 'Back camera', toJSON() { return this; } },
+];
+const getMedia = md.getUserMedia.bind(md);
+window.__facing = [];
+md.getUserMedia = (c) => {
+  const exact = c && c.video && c.video.facingMode && c.video.facingMode.exact;
+  if (!exact) return getMedia(c);
+  window.__facing.push(exact);
+  return getMedia({ ...c, video: true });
+};
+window.__wake = [];
+Object.defineProperty(navigator, 'wakeLock', { configurable: true, value: {
+  request: async (type) => {
+    window.__wake.push('request ' + type);
+    const lock = new EventTarget();
+    lock.release = async () => { window.__wake.push('release'); lock.dispatchEvent(new Event('release')); };
+    return lock;
+  },
+} });
+"""
+
+# On the caller's page: ``window.__ice(state)`` makes the peer connection report an ICE
+# state, and every offer it creates from then on is recorded with its time.
+ICE_DROPS = """() => {
+  const pc = window.__peers.at(-1);
+  window.__ice = (state) => {
+    const at = performance.now();
+    Object.defineProperty(pc, 'iceConnectionState', { get: () => state, configurable: true });
+    pc.dispatchEvent(new Event('iceconnectionstatechange'));
+    delete pc.iceConnectionState;
+    return at;
+  };
+  window.__offers = [];
+  const createOffer = pc.createOffer.bind(pc);
+  pc.createOffer = (options) => {
+    window.__offers.push({ iceRestart: !!options?.iceRestart, at: performance.now() });
+    return createOffer(options);
+  };
+}"""
+# A short drop (disconnected and back at once), then three seconds later ICE fails.
+SHORT_DROP_THEN_FAILURE = """() => {
+  window.__ice('disconnected');
+  window.__ice('connected');
+  return new Promise((done) => setTimeout(() => done(window.__ice('failed')), 3000));
+}"""
+
+
+def keep_peers(page: Any, *scripts: str) -> None:
+    """Reloads the page with KEEP_PEERS and ``scripts`` run before the app's own code."""
+    for script in (KEEP_PEERS, *scripts):
+        page.context.add_init_script(script)
     page.reload()
     expect(page.get_by_role("heading", name="Chats")).to_be_visible()
 
@@ -306,6 +362,8 @@ def test_group_call_of_three_in_a_mesh(live_server: Any, new_page: Any, member: 
     pv.wait_for_function(
         "() => [...document.querySelectorAll('.call-tile-video')].every(v => v.videoWidth > 0)"
     )
+    # Who is talking: the fake microphones play a tone, so the others' tiles light up.
+    expect(call_screen(pv).locator(".call-tile.talking").first).to_be_visible()
     shot(pv, "desktop-group-call-light.png")
 
     # Vera leaves; Anna and Boris stay connected to each other.
@@ -324,4 +382,78 @@ def test_group_call_of_three_in_a_mesh(live_server: Any, new_page: Any, member: 
     # Vera left before the end: the entry reaches her chat list too.
     expect(pv.locator(".chat-item", has_text=group).locator(".chat-item-preview")).to_have_text(
         re.compile(rf"Group video call, {DURATION}")
+    )
+
+
+def test_call_from_a_profile_switches_camera_and_keeps_the_screen_on(
+    live_server: Any, new_page: Any, member: Any
+) -> None:
+    anna, boris = people(member, "Anna Smirnova", "Boris Petrov")
+    group = f"Dacha {uuid.uuid4().hex[:5]}"
+    token = api_token(live_server.url, anna["username"], anna["password"])
+    r = httpx.post(
+        f"{live_server.url}/chats",
+        json={"name": group, "participantIds": [boris["id"]]},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert r.status_code == 201, r.text
+    pa = signed_in(new_page, anna)
+    pb = signed_in(new_page, boris)
+    keep_peers(pa, PHONE_DEVICES)
+
+    # A member's row in the group's info: a 1:1 call to that member, not a group call.
+    open_chat(pa, group)
+    pa.get_by_role("button", name="Chat info", exact=True).click()
+    row = pa.get_by_role("dialog").locator(".person-row", has_text=boris["displayName"])
+    row.get_by_role("button", name="Video call", exact=True).click()
+    incoming(pb, "video", anna["displayName"]).get_by_role("button", name="Accept").click()
+    for page in (pa, pb):
+        expect(call_screen(page)).to_have_attribute("data-connection-state", "connected")
+    expect(call_screen(pb).locator(".call-name")).to_have_text(anna["displayName"])
+    assert pa.evaluate("window.__wake") == ["request screen"]
+
+    # Two cameras on Anna's phone, one on Boris's: only Anna can switch.
+    expect(call_screen(pb).get_by_role("button", name="Switch camera")).to_have_count(0)
+    self_view = call_screen(pa).locator(".call-self")
+    expect(self_view).to_have_class(re.compile(r"\bmirror\b"))
+    before = pa.evaluate("document.querySelector('.call-self').srcObject.getVideoTracks()[0].id")
+    call_screen(pa).get_by_role("button", name="Switch camera").click()
+    expect(self_view).not_to_have_class(re.compile(r"\bmirror\b"))
+    assert pa.evaluate("window.__facing") == ["environment"]
+    # The new camera's track is what the peer connection sends now, without renegotiating.
+    pa.wait_for_function(
+        """(before) => {
+        const id = document.querySelector('.call-self').srcObject.getVideoTracks()[0].id;
+        const sent = window.__peers.at(-1).getSenders().find((s) => s.track?.kind === 'video');
+        return id !== before && sent.track.id === id;
+    }""",
+        arg=before,
+    )
+
+    # A drop that lasts restarts ICE once, a grace period after it began; one that heals
+    # at once restarts nothing (the next restart is the one a failure asks for).
+    pa.evaluate(ICE_DROPS)
+    for drop in ("() => window.__ice('disconnected')", SHORT_DROP_THEN_FAILURE):
+        ufrag = pa.evaluate(UFRAG)
+        pa.evaluate("window.__offers = []")
+        began = pa.evaluate(drop)
+        pa.wait_for_function(f"() => {UFRAG} !== {ufrag!r}")
+        offers = pa.evaluate("window.__offers")
+        assert [o["iceRestart"] for o in offers] == [True], offers
+        grace = 2400 if drop.endswith("('disconnected')") else 0
+        assert offers[0]["at"] - began >= grace, (offers, began)
+        for page in (pa, pb):
+            expect(call_screen(page)).to_have_attribute("data-connection-state", "connected")
+
+    # Hanging up lets the screen sleep again.
+    call_screen(pa).get_by_role("button", name="Hang up").click()
+    expect(pa.locator(".call-layer")).to_have_count(0)
+    assert pa.evaluate("window.__wake") == ["request screen", "release"]
+    # The entry goes to the private chat of the two, not the group the call was made from.
+    expect(pa.locator(".call-entry")).to_have_count(0)
+    pa.get_by_role("dialog").get_by_role("button", name="Close").click()
+    pa.get_by_role("button", name="Back").click()
+    open_chat(pa, boris["displayName"])
+    expect(pa.locator(".call-entry-title")).to_have_text(
+        re.compile(rf"^Outgoing video call, {DURATION}$")
     )
