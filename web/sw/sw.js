@@ -192,12 +192,16 @@ function isExpired(data) {
 function endCall(callId, status, data, mustShow) {
   return self.registration.getNotifications({ tag: callTag(callId) }).then((open) => {
     const call = (open[0] && open[0].data) || data || {};
-    open.forEach((n) => n.close());
     const video = call.callType === 'video';
     let body = null;
     if (status === 'missed') body = video ? say('Missed video call', 'Пропущенный видеозвонок') : say('Missed voice call', 'Пропущенный звонок');
     else if (mustShow) body = say('Call ended', 'Звонок завершён');
-    if (!body) return undefined;
+    if (!body) {
+      open.forEach((n) => n.close());
+      return undefined;
+    }
+    // Shown under the ring's tag, it replaces the ring. Closing the ring first raced with
+    // this show in Chromium (the close, asynchronous, was seen to take the new one too).
     return self.registration.showNotification(call.callerName || 'Inner Circle', {
       body,
       tag: callTag(callId),
