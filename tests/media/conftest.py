@@ -9,7 +9,6 @@ import subprocess
 import uuid
 import zlib
 from collections.abc import Iterator
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,23 +17,12 @@ import pytest_asyncio
 from PIL import Image
 
 from harness import SeaweedS3
-from inner_circle.core.clock import utc_now
 from inner_circle.sdk import InnerCircleClient
 from tests.support import Family, StartServer, need_service
 
 TUS = {"Tus-Resumable": "1.0.0"}
 GPS_IFD = 0x8825
 ORIENTATION = 0x0112
-
-
-class ShiftedClock:
-    """The system clock, moved forward when a test says time has passed."""
-
-    def __init__(self) -> None:
-        self.shift = timedelta()
-
-    def now(self) -> datetime:
-        return utc_now() + self.shift
 
 
 @pytest.fixture
