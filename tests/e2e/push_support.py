@@ -4,10 +4,17 @@ is on screen."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import AsyncExitStack, contextmanager
+from typing import Any, TypeVar
+
+from tests.push.conftest import PushReceiver, serve_receiver
+
+T = TypeVar("T")
 
 
 def registration_id(cdp: Any, page: Any) -> str:
@@ -59,3 +66,34 @@ def wait_for_notifications(
             return shown
         assert time.monotonic() < deadline, f"{what}; shown: {shown}"
         page.wait_for_timeout(50)  # polling a condition, bounded by the deadline
+
+
+class ReceiverThread:
+    """A :class:`PushReceiver` on an event loop of its own thread, for the synchronous
+    browser tests: ``run(coroutine)`` runs one of its coroutines there and waits."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.stack = AsyncExitStack()
+        self.receiver: PushReceiver = self.run(self.stack.enter_async_context(serve_receiver()))
+
+    def run(self, coroutine: Coroutine[Any, Any, T], timeout: float = 30) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def close(self) -> None:
+        self.run(self.stack.aclose())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
+@contextmanager
+def push_receiver() -> Iterator[ReceiverThread]:
+    """A local push service (tests/push/conftest.py) for a server that may push to loopback."""
+    thread = ReceiverThread()
+    try:
+        yield thread
+    finally:
+        thread.close()
