@@ -312,6 +312,14 @@ async def fake_fcm() -> AsyncIterator[FakeFcm]:
     await runner.cleanup()
 
 
+def fcm_settings(fcm: FakeFcm, account_file: Path) -> dict[str, Any]:
+    """``push_family`` settings that send FCM pushes to ``fcm``."""
+    return {
+        "push_fcm_service_account_file": account_file,
+        "push_fcm_url": fcm.url + "/v1/projects/{project_id}/messages:send",
+    }
+
+
 @pytest.fixture
 def fcm_account_file(tmp_path: Path, fake_fcm: FakeFcm) -> Path:
     path = tmp_path / "service-account.json"
