@@ -11,11 +11,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
 from inner_circle.protocol.rest import ChatOut
 from inner_circle.sdk import InnerCircleClient
 from inner_circle.server.push.dispatch import chat_topic
 from tests.delivery.harness import wait_until
-from tests.push.conftest import PushReceiver, StartPush, Subscription, push_metrics, subscribe
+from tests.push.conftest import (
+    PushReceiver,
+    StartPush,
+    Subscription,
+    b64url,
+    push_metrics,
+    subscribe,
+)
 from tests.support import Family, ShiftedClock, metric_value
 
 SENT = "inner_circle_push_sent_total"
@@ -377,3 +387,23 @@ async def test_a_one_hour_mute_runs_out(push_family: StartPush, receiver: PushRe
     await alice.send_message(chat.id, "the hour is over")
     [push] = await receiver.wait_for(bobs.name)
     assert push.payload["body"] == "the hour is over"
+
+
+async def test_a_configured_vapid_key_signs_the_pushes(
+    push_family: StartPush, receiver: PushReceiver
+) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    raw = key.private_numbers().private_value.to_bytes(32, "big")
+    public = key.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+    family = await push_family(push_vapid_private_key=b64url(raw))
+    alice = await family.member("alice", connect=True)
+    bob = await family.member("bob")
+    assert receiver.vapid_public_key == b64url(public)  # GET /push/config
+    sub = receiver.new()
+    await subscribe(bob, sub)
+    chat = await alice.private_chat(bob.user_id)
+    await alice.send_message(chat.id, "signed with the configured key")
+
+    [push] = await receiver.wait_for(sub.name)  # k and the JWT checked against it
+    assert push.payload["body"] == "signed with the configured key"
+    assert not (family.settings.data_dir / "vapid-private-key").exists()  # none generated
