@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import PHONE, api_token, shot, sign_in
 from tests.e2e.push_support import deliver, notifications, registration_id, wait_for_notifications
+from tests.e2e.test_web_edit_sync import open_chat, send
 
 pytestmark = pytest.mark.browser
 
@@ -157,3 +158,54 @@ def test_read_push_closes_that_chats_notification_and_sets_the_badge(
     )
     assert shown[0]["body"] == "3 unread messages"
     assert worker.evaluate("() => self.__badges")[-1] == 3
+
+
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
+)
+
+
+def test_the_offer_waits_for_the_first_message_and_not_now_sticks(
+    live_server: Any, new_page: Any, member: Any
+) -> None:
+    anna, boris = member("anna"), member("boris")
+    unread_chat(live_server.url, anna, boris)  # something to answer
+    page = new_page(viewport=PHONE)
+    sign_in(page, boris["username"], boris["password"])
+    offer = page.locator(".push-offer")
+    expect(page.locator(".chat-item", has_text=anna["username"])).to_be_visible()
+    expect(offer).to_have_count(0)  # never on first paint
+
+    open_chat(page, anna["username"])
+    send(page, "on my way")
+    expect(offer).to_be_visible()
+    expect(offer).to_contain_text("Get a notification when family writes")
+    shot(page, "phone-push-offer.png")
+    offer.get_by_role("button", name="Not now").click()
+    expect(offer).to_have_count(0)
+
+    page.reload()
+    send(page, "still no notifications, thanks")
+    expect(offer).to_have_count(0)
+    page.goto("/#/settings")  # the member can still turn them on there
+    expect(page.locator("section[aria-labelledby='s-push'] [data-state]")).to_have_attribute(
+        "data-state", "off"
+    )
+
+
+def test_an_iphone_is_told_to_install_the_app_first(
+    live_server: Any, new_page: Any, member: Any
+) -> None:
+    anna, vera = member("anna"), member("vera")
+    unread_chat(live_server.url, anna, vera)
+    page = new_page(viewport=PHONE, user_agent=IPHONE)
+    sign_in(page, vera["username"], vera["password"])
+    open_chat(page, anna["username"])
+    send(page, "hello from Safari")
+    page.goto("/#/settings")
+    state = page.locator("section[aria-labelledby='s-push'] [data-state]")
+    expect(state).to_have_attribute("data-state", "ios-install")
+    expect(state).to_contain_text("Add to Home Screen")
+    expect(page.locator("section[aria-labelledby='s-push']").get_by_role("button")).to_have_count(0)
+    expect(page.locator(".push-offer")).to_have_count(0)  # no offer Safari could not keep
