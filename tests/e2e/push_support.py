@@ -12,9 +12,25 @@ from collections.abc import Callable, Coroutine, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from typing import Any, TypeVar
 
-from tests.push.conftest import PushReceiver, serve_receiver
+import httpx
+
+from tests.e2e.conftest import PHONE, api_token, sign_in
+from tests.push.conftest import PushReceiver, Received, Subscription, serve_receiver
 
 T = TypeVar("T")
+# A server that may push to the tests' local push service (plain http on loopback).
+PUSH_TO_LOOPBACK = {"INNER_CIRCLE_MODE": "development", "INNER_CIRCLE_PUSH_ALLOW_LOOPBACK": "1"}
+
+
+def signed_in(new_page: Any, who: dict[str, Any], server: Any) -> tuple[Any, Any, str]:
+    """``who`` signed in on a phone with notifications allowed: the page, a DevTools
+    session and the service worker's registration id (for :func:`deliver`)."""
+    page = new_page(viewport=PHONE, server=server)
+    page.context.grant_permissions(["notifications"], origin=server.url)
+    sign_in(page, who["username"], who["password"])
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    cdp = page.context.new_cdp_session(page)
+    return page, cdp, registration_id(cdp, page)
 
 
 def registration_id(cdp: Any, page: Any) -> str:
@@ -81,6 +97,24 @@ class ReceiverThread:
 
     def run(self, coroutine: Coroutine[Any, Any, T], timeout: float = 30) -> T:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def subscribe_phone(self, url: str, who: dict[str, Any]) -> Subscription:
+        """``who``'s phone with the app closed (a session of its own, never connected),
+        subscribed to this receiver: the server's pushes for ``who`` arrive here."""
+        self.receiver.vapid_public_key = httpx.get(f"{url}/push/config").json()["vapidPublicKey"]
+        phone = api_token(url, who["username"], who["password"])
+        sub = self.receiver.new()
+        subscribed = httpx.post(
+            f"{url}/push/subscriptions",
+            json=sub.to_json(),
+            headers={"Authorization": f"Bearer {phone}"},
+        )
+        assert subscribed.status_code == 201, subscribed.text
+        return sub
+
+    def wait_for(self, sub: Subscription, count: int = 1) -> list[Received]:
+        """The first ``count`` pushes to ``sub``, checked and decrypted."""
+        return self.run(self.receiver.wait_for(sub.name, count))
 
     def close(self) -> None:
         self.run(self.stack.aclose())

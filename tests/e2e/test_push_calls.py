@@ -14,16 +14,16 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PHONE, api_token, sign_in
+from tests.e2e.conftest import api_token
 from tests.e2e.push_support import (
+    PUSH_TO_LOOPBACK,
     deliver,
     push_receiver,
-    registration_id,
+    signed_in,
     wait_for_notifications,
 )
 
 pytestmark = pytest.mark.browser
-PUSH_TO_LOOPBACK = {"INNER_CIRCLE_MODE": "development", "INNER_CIRCLE_PUSH_ALLOW_LOOPBACK": "1"}
 
 CLICK = """([tag, action]) => self.registration.getNotifications({ tag }).then((ns) => {
   const event = new NotificationEvent('notificationclick', { notification: ns[0], action });
@@ -42,15 +42,6 @@ def call_push(call_id: str, *, video: bool = True, ring_seconds: float = 45) -> 
         "chatId": str(uuid.uuid4()),
         "expiresAt": expires.isoformat().replace("+00:00", "Z"),
     }
-
-
-def signed_in(new_page: Any, boris: dict[str, Any], server: Any) -> tuple[Any, Any, str]:
-    page = new_page(viewport=PHONE, server=server)
-    page.context.grant_permissions(["notifications"], origin=server.url)
-    sign_in(page, boris["username"], boris["password"])
-    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-    cdp = page.context.new_cdp_session(page)
-    return page, cdp, registration_id(cdp, page)
 
 
 def test_call_rings_with_actions_and_stops_on_call_ended(
@@ -105,8 +96,7 @@ def test_a_call_left_ringing_past_its_expiry_becomes_missed_on_the_next_push(
 def test_decline_rejects_the_real_call_and_accept_opens_the_call(
     new_page: Any, member: Any, start_process: Any
 ) -> None:
-    # A server that may push to the local push service: the call's real push is taken
-    # from it and delivered to the browser's service worker.
+    # The call's real push, taken from the server, delivered to the browser's service worker.
     server = start_process(env=PUSH_TO_LOOPBACK)
     anna, boris = member("anna", server=server), member("boris", server=server)
     page, cdp, reg = signed_in(new_page, boris, server)
@@ -114,24 +104,13 @@ def test_decline_rejects_the_real_call_and_accept_opens_the_call(
         "Authorization": f"Bearer {api_token(server.url, anna['username'], anna['password'])}"
     }
     with push_receiver() as push:
-        push.receiver.vapid_public_key = httpx.get(f"{server.url}/push/config").json()[
-            "vapidPublicKey"
-        ]
-        # Boris's phone: another session, with no connection (the app is closed).
-        phone = api_token(server.url, boris["username"], boris["password"])
-        sub = push.receiver.new()
-        subscribed = httpx.post(
-            f"{server.url}/push/subscriptions",
-            json=sub.to_json(),
-            headers={"Authorization": f"Bearer {phone}"},
-        )
-        assert subscribed.status_code == 201, subscribed.text
+        sub = push.subscribe_phone(server.url, boris)
         call = httpx.post(
             f"{server.url}/calls/initiate",
             json={"targetUserId": boris["id"], "type": "video"},
             headers=caller,
         ).json()
-        [ring] = push.run(push.receiver.wait_for(sub.name))
+        [ring] = push.wait_for(sub)
     assert ring.payload["type"] == "call" and ring.payload["callId"] == call["id"]
 
     deliver(cdp, server.url, reg, ring.payload)

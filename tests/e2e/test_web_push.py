@@ -4,15 +4,29 @@ Settings screen's notifications section."""
 
 from __future__ import annotations
 
+import re
+import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import expect
 
+from inner_circle.sdk import InnerCircleClient
 from tests.e2e.conftest import PHONE, api_token, shot, sign_in
-from tests.e2e.push_support import deliver, notifications, registration_id, wait_for_notifications
+from tests.e2e.push_support import (
+    PUSH_TO_LOOPBACK,
+    deliver,
+    notifications,
+    push_receiver,
+    registration_id,
+    signed_in,
+    wait_for_notifications,
+)
 from tests.e2e.test_web_edit_sync import open_chat, send
+from tests.media.conftest import png, voice_ogg
+from tests.support import run_async
 
 pytestmark = pytest.mark.browser
 
@@ -209,3 +223,38 @@ def test_an_iphone_is_told_to_install_the_app_first(
     expect(state).to_contain_text("Add to Home Screen")
     expect(page.locator("section[aria-labelledby='s-push']").get_by_role("button")).to_have_count(0)
     expect(page.locator(".push-offer")).to_have_count(0)  # no offer Safari could not keep
+
+
+def test_photo_and_voice_pushes_say_what_they_carry(
+    new_page: Any, member: Any, start_process: Any, tmp_path: Path
+) -> None:
+    server = start_process(env=PUSH_TO_LOOPBACK)
+    anna, boris = member("anna", server=server), member("boris", server=server)
+    page, cdp, reg = signed_in(new_page, boris, server)
+    voice = voice_ogg(tmp_path)
+
+    async def send_photo_and_voice() -> None:
+        async with InnerCircleClient(server.url) as client:
+            await client.login(anna["username"], anna["password"])
+            await client.connect()
+            chat = await client.private_chat(uuid.UUID(boris["id"]))
+            photo = await client.upload_file(png(), name="snow.png")
+            await client.send_message(chat.id, attachment_ids=[photo.id])
+            recording = await client.upload_file(voice, name="v.ogg", kind="voice")
+            await client.send_message(chat.id, attachment_ids=[recording.id])
+
+    with push_receiver() as push:
+        sub = push.subscribe_phone(server.url, boris)
+        run_async(send_photo_and_voice())
+        photo_push, voice_push = push.wait_for(sub, 2)
+    assert photo_push.payload["body"] == "📷 Photo"
+    assert re.fullmatch(r"🎤 Voice message \(0:0[12]\)", voice_push.payload["body"])
+
+    deliver(cdp, server.url, reg, photo_push.payload)
+    wait_for_notifications(page, lambda ns: [n["body"] for n in ns] == ["📷 Photo"], "a photo")
+    deliver(cdp, server.url, reg, voice_push.payload)
+    expected = f"2 new messages · {voice_push.payload['body']}"
+    [shown] = wait_for_notifications(
+        page, lambda ns: [n["body"] for n in ns] == [expected], "a voice message after it"
+    )
+    assert shown["title"] == anna["username"]
