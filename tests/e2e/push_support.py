@@ -56,7 +56,7 @@ def notifications(page: Any) -> list[dict[str, Any]]:
     return list(
         page.evaluate(
             """() => navigator.serviceWorker.ready.then((r) => r.getNotifications()).then((ns) =>
-                 ns.map((n) => ({title: n.title, body: n.body, tag: n.tag, data: n.data,
+                 ns.map((n) => ({title: n.title, body: n.body, tag: n.tag, data: n.data, icon: n.icon,
                    actions: (n.actions || []).map((a) => a.action),
                    requireInteraction: n.requireInteraction})))"""
         )

@@ -4,6 +4,8 @@ Settings screen's notifications section."""
 
 from __future__ import annotations
 
+import base64
+import io
 import re
 import uuid
 from pathlib import Path
@@ -11,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 from inner_circle.sdk import InnerCircleClient
@@ -225,7 +228,7 @@ def test_an_iphone_is_told_to_install_the_app_first(
     expect(page.locator(".push-offer")).to_have_count(0)  # no offer Safari could not keep
 
 
-def test_photo_and_voice_pushes_say_what_they_carry(
+def test_photo_and_voice_pushes_say_what_they_carry_with_the_senders_avatar(
     new_page: Any, member: Any, start_process: Any, tmp_path: Path
 ) -> None:
     server = start_process(env=PUSH_TO_LOOPBACK)
@@ -258,3 +261,23 @@ def test_photo_and_voice_pushes_say_what_they_carry(
         page, lambda ns: [n["body"] for n in ns] == [expected], "a voice message after it"
     )
     assert shown["title"] == anna["username"]
+    # The icon: anna's initials on her colour, as the app draws her avatar (web/src/ui.tsx).
+    prefix = "data:image/png;base64,"
+    assert shown["icon"].startswith(prefix)
+    icon = Image.open(io.BytesIO(base64.b64decode(shown["icon"][len(prefix) :]))).convert("RGBA")
+    assert icon.size == (192, 192)
+    assert icon.getpixel((96, 12)) == (*avatar_colour(anna["id"]), 255)  # inside the circle
+    assert icon.getpixel((2, 2))[3] == 0  # outside it: transparent
+    assert (255, 255, 255, 255) in [c for _, c in icon.getcolors(192 * 192)]  # the initials
+
+
+AVATAR_COLOURS = ("c2185b", "7b1fa2", "3949ab", "00796b", "2e7d32", "b04a00", "5d4037", "01699f")
+
+
+def avatar_colour(user_id: str) -> tuple[int, int, int]:
+    """The palette slot of web/src/ui.tsx hashIndex (FNV-1a over the id) as RGB."""
+    h = 0x811C9DC5
+    for char in user_id:
+        h = ((h ^ ord(char)) * 0x01000193) & 0xFFFFFFFF
+    colour = AVATAR_COLOURS[h % len(AVATAR_COLOURS)]
+    return (int(colour[0:2], 16), int(colour[2:4], 16), int(colour[4:6], 16))
