@@ -14,14 +14,16 @@ import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 import uvicorn
+from prometheus_client.parser import text_string_to_metric_families
 
 from harness import PASSWORD, Postgres, Redis, SeaweedS3, ServerGroup, free_port, in_thread
-from inner_circle.core.clock import Clock
+from inner_circle.core.clock import Clock, utc_now
 from inner_circle.protocol.rest import InviteCreateIn
 from inner_circle.sdk import InnerCircleClient
 from inner_circle.server.app import create_app
@@ -48,17 +50,48 @@ __all__ = [
     "POSTGRES",
     "REDIS",
     "Family",
+    "Samples",
+    "ShiftedClock",
     "StartServer",
     "ThreadedServer",
     "free_port",
     "in_thread",
     "make_settings",
+    "metric_value",
+    "metrics_samples",
     "need_service",
     "process_server",
     "run_async",
     "s3_settings",
     "threaded_servers",
 ]
+
+
+class ShiftedClock:
+    """The system clock, moved forward by ``shift`` when a test says time has passed."""
+
+    def __init__(self) -> None:
+        self.shift = timedelta()
+
+    def now(self) -> datetime:
+        return utc_now() + self.shift
+
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+def metrics_samples(text: str) -> Samples:
+    """A ``/metrics`` answer as ``{(sample name, labels): value}``."""
+    found = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found[(sample.name, frozenset(sample.labels.items()))] = sample.value
+    return found
+
+
+def metric_value(found: Samples, name: str, **labels: str) -> float:
+    """One sample of :func:`metrics_samples` (0 when it is not there yet)."""
+    return found.get((name, frozenset(labels.items())), 0.0)
 
 
 def run_async(coroutine: Coroutine[Any, Any, T]) -> T:

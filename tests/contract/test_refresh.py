@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -20,19 +20,9 @@ from inner_circle.core.clock import utc_now
 from inner_circle.server.db.models import RefreshToken
 from tests.contract import dart
 from tests.contract.app import join
-from tests.support import Family, StartServer
+from tests.support import Family, ShiftedClock, StartServer
 
 GRACE = 10
-
-
-class ShiftedClock:
-    """The system clock, moved forward by ``shift`` when a test says time has passed."""
-
-    def __init__(self) -> None:
-        self.shift = timedelta()
-
-    def now(self) -> datetime:
-        return utc_now() + self.shift
 
 
 @pytest.fixture

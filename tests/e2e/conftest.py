@@ -119,7 +119,7 @@ def new_page(
 ) -> Iterator[Callable[..., Any]]:
     """Opens a page in a fresh browser context (its own storage, like another device);
     ``media=True``: in the calls browser, with camera and microphone granted; ``server``:
-    another server than the session's."""
+    another server than the session's; ``user_agent``: the browser another device says it is."""
     contexts: list[Any] = []
 
     def make(
@@ -130,6 +130,7 @@ def new_page(
         path: str = "/",
         media: bool = False,
         server: Any = None,
+        user_agent: str | None = None,
     ) -> Any:
         # Granting a list denies every permission not in it (notifications too): only
         # calls get one, so the notification offer keeps its "ask" state elsewhere.
@@ -141,6 +142,7 @@ def new_page(
             base_url=(server or live_server).url,
             service_workers="allow",
             **granted,
+            **({"user_agent": user_agent} if user_agent else {}),
         )
         context.set_default_timeout(15_000)
         contexts.append(context)

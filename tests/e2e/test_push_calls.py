@@ -1,6 +1,7 @@
 """Incoming call notifications in the service worker: the calls server's Web Push payloads
 (``{type: "call", ...}``, ``{type: "call-ended", ...}``) ring, stop ringing, and answer
-Accept (the app at ``/?call=<id>``) and Decline (``POST /calls/public/respond``)."""
+Accept (the app at ``/?call=<id>``) and Decline (``POST /calls/public/respond``, which
+rejects the real call for its caller)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,18 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PHONE, sign_in
-from tests.e2e.push_support import deliver, registration_id, wait_for_notifications
+from tests.e2e.conftest import api_token
+from tests.e2e.push_support import (
+    PUSH_TO_LOOPBACK,
+    deliver,
+    push_receiver,
+    signed_in,
+    wait_for_notifications,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -36,20 +44,10 @@ def call_push(call_id: str, *, video: bool = True, ring_seconds: float = 45) -> 
     }
 
 
-def signed_in(live_server: Any, new_page: Any, member: Any) -> tuple[Any, Any, str]:
-    boris = member("boris")
-    page = new_page(viewport=PHONE)
-    page.context.grant_permissions(["notifications"], origin=live_server.url)
-    sign_in(page, boris["username"], boris["password"])
-    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-    cdp = page.context.new_cdp_session(page)
-    return page, cdp, registration_id(cdp, page)
-
-
 def test_call_rings_with_actions_and_stops_on_call_ended(
     live_server: Any, new_page: Any, member: Any
 ) -> None:
-    page, cdp, reg = signed_in(live_server, new_page, member)
+    page, cdp, reg = signed_in(new_page, member("boris"), live_server)
     video, voice = str(uuid.uuid4()), str(uuid.uuid4())
     deliver(cdp, live_server.url, reg, call_push(video))
     deliver(cdp, live_server.url, reg, call_push(voice, video=False))
@@ -77,7 +75,7 @@ def test_a_call_left_ringing_past_its_expiry_becomes_missed_on_the_next_push(
 ) -> None:
     # The calls server's "call-ended" push (missed) normally stops the ring; when it is
     # lost, the next push the worker gets sweeps calls that rang out.
-    page, cdp, reg = signed_in(live_server, new_page, member)
+    page, cdp, reg = signed_in(new_page, member("boris"), live_server)
     call_id = str(uuid.uuid4())
     push = call_push(call_id, ring_seconds=2)
     deliver(cdp, live_server.url, reg, push)
@@ -95,30 +93,47 @@ def test_a_call_left_ringing_past_its_expiry_becomes_missed_on_the_next_push(
     assert shown[0]["tag"] == f"call-{call_id}" and shown[0]["actions"] == []
 
 
-def test_decline_posts_to_the_calls_server_and_accept_opens_the_call(
-    live_server: Any, new_page: Any, member: Any
+def test_decline_rejects_the_real_call_and_accept_opens_the_call(
+    new_page: Any, member: Any, start_process: Any
 ) -> None:
-    page, cdp, reg = signed_in(live_server, new_page, member)
-    requests: list[Any] = []
-    page.context.on("request", lambda r: requests.append(r))
-    declined, accepted = str(uuid.uuid4()), str(uuid.uuid4())
-    deliver(cdp, live_server.url, reg, call_push(declined))
-    wait_for_notifications(page, lambda ns: len(ns) == 1, "ringing")
-    [worker] = page.context.service_workers
+    # The call's real push, taken from the server, delivered to the browser's service worker.
+    server = start_process(env=PUSH_TO_LOOPBACK)
+    anna, boris = member("anna", server=server), member("boris", server=server)
+    page, cdp, reg = signed_in(new_page, boris, server)
+    caller = {
+        "Authorization": f"Bearer {api_token(server.url, anna['username'], anna['password'])}"
+    }
+    with push_receiver() as push:
+        sub = push.subscribe_phone(server.url, boris)
+        call = httpx.post(
+            f"{server.url}/calls/initiate",
+            json={"targetUserId": boris["id"], "type": "video"},
+            headers=caller,
+        ).json()
+        [ring] = push.wait_for(sub)
+    assert ring.payload["type"] == "call" and ring.payload["callId"] == call["id"]
 
+    deliver(cdp, server.url, reg, ring.payload)
+    [shown] = wait_for_notifications(page, lambda ns: len(ns) == 1, "ringing")
+    assert shown["title"] == anna["username"] and shown["actions"] == ["accept", "decline"]
+    [worker] = page.context.service_workers
     with page.context.expect_event(
         "request", lambda r: r.url.endswith("/calls/public/respond"), timeout=10_000
     ) as seen:
-        worker.evaluate(CLICK, [f"call-{declined}", "decline"])
+        worker.evaluate(CLICK, [f"call-{call['id']}", "decline"])
     request = seen.value
     assert request.method == "POST"
-    assert json.loads(request.post_data or "{}") == {"callId": declined, "action": "reject"}
+    assert json.loads(request.post_data or "{}") == {"callId": call["id"], "action": "reject"}
     assert "authorization" not in {k.lower() for k in request.headers}
-    # The calls server is not on this branch yet: the route answers 404 here (integrator).
+    response = request.response()
+    assert response is not None and response.status == 200
+    declined = httpx.get(f"{server.url}/calls/{call['id']}", headers=caller).json()
+    assert declined["status"] == "rejected"
     wait_for_notifications(page, lambda ns: ns == [], "the declined call's notification closed")
 
-    deliver(cdp, live_server.url, reg, call_push(accepted))
+    accepted = str(uuid.uuid4())
+    deliver(cdp, server.url, reg, call_push(accepted))
     wait_for_notifications(page, lambda ns: len(ns) == 1, "ringing again")
     worker.evaluate(CLICK, [f"call-{accepted}", "accept"])
-    expect(page).to_have_url(f"{live_server.url}/?call={accepted}")
+    expect(page).to_have_url(f"{server.url}/?call={accepted}")
     wait_for_notifications(page, lambda ns: ns == [], "the accepted call's notification closed")

@@ -4,14 +4,32 @@ Settings screen's notifications section."""
 
 from __future__ import annotations
 
+import base64
+import io
+import re
+import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
+from inner_circle.sdk import InnerCircleClient
 from tests.e2e.conftest import PHONE, api_token, shot, sign_in
-from tests.e2e.push_support import deliver, notifications, registration_id, wait_for_notifications
+from tests.e2e.push_support import (
+    PUSH_TO_LOOPBACK,
+    deliver,
+    notifications,
+    push_receiver,
+    registration_id,
+    signed_in,
+    wait_for_notifications,
+)
+from tests.e2e.test_web_edit_sync import open_chat, send
+from tests.media.conftest import png, voice_ogg
+from tests.support import run_async
 
 pytestmark = pytest.mark.browser
 
@@ -157,3 +175,109 @@ def test_read_push_closes_that_chats_notification_and_sets_the_badge(
     )
     assert shown[0]["body"] == "3 unread messages"
     assert worker.evaluate("() => self.__badges")[-1] == 3
+
+
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
+)
+
+
+def test_the_offer_waits_for_the_first_message_and_not_now_sticks(
+    live_server: Any, new_page: Any, member: Any
+) -> None:
+    anna, boris = member("anna"), member("boris")
+    unread_chat(live_server.url, anna, boris)  # something to answer
+    page = new_page(viewport=PHONE)
+    sign_in(page, boris["username"], boris["password"])
+    offer = page.locator(".push-offer")
+    expect(page.locator(".chat-item", has_text=anna["username"])).to_be_visible()
+    expect(offer).to_have_count(0)  # never on first paint
+
+    open_chat(page, anna["username"])
+    send(page, "on my way")
+    expect(offer).to_be_visible()
+    expect(offer).to_contain_text("Get a notification when family writes")
+    shot(page, "phone-push-offer.png")
+    offer.get_by_role("button", name="Not now").click()
+    expect(offer).to_have_count(0)
+
+    page.reload()
+    send(page, "still no notifications, thanks")
+    expect(offer).to_have_count(0)
+    page.goto("/#/settings")  # the member can still turn them on there
+    expect(page.locator("section[aria-labelledby='s-push'] [data-state]")).to_have_attribute(
+        "data-state", "off"
+    )
+
+
+def test_an_iphone_is_told_to_install_the_app_first(
+    live_server: Any, new_page: Any, member: Any
+) -> None:
+    anna, vera = member("anna"), member("vera")
+    unread_chat(live_server.url, anna, vera)
+    page = new_page(viewport=PHONE, user_agent=IPHONE)
+    sign_in(page, vera["username"], vera["password"])
+    open_chat(page, anna["username"])
+    send(page, "hello from Safari")
+    page.goto("/#/settings")
+    state = page.locator("section[aria-labelledby='s-push'] [data-state]")
+    expect(state).to_have_attribute("data-state", "ios-install")
+    expect(state).to_contain_text("Add to Home Screen")
+    expect(page.locator("section[aria-labelledby='s-push']").get_by_role("button")).to_have_count(0)
+    expect(page.locator(".push-offer")).to_have_count(0)  # no offer Safari could not keep
+
+
+def test_photo_and_voice_pushes_say_what_they_carry_with_the_senders_avatar(
+    new_page: Any, member: Any, start_process: Any, tmp_path: Path
+) -> None:
+    server = start_process(env=PUSH_TO_LOOPBACK)
+    anna, boris = member("anna", server=server), member("boris", server=server)
+    page, cdp, reg = signed_in(new_page, boris, server)
+    voice = voice_ogg(tmp_path)
+
+    async def send_photo_and_voice() -> None:
+        async with InnerCircleClient(server.url) as client:
+            await client.login(anna["username"], anna["password"])
+            await client.connect()
+            chat = await client.private_chat(uuid.UUID(boris["id"]))
+            photo = await client.upload_file(png(), name="snow.png")
+            await client.send_message(chat.id, attachment_ids=[photo.id])
+            recording = await client.upload_file(voice, name="v.ogg", kind="voice")
+            await client.send_message(chat.id, attachment_ids=[recording.id])
+
+    with push_receiver() as push:
+        sub = push.subscribe_phone(server.url, boris)
+        run_async(send_photo_and_voice())
+        photo_push, voice_push = push.wait_for(sub, 2)
+    assert photo_push.payload["body"] == "📷 Photo"
+    assert re.fullmatch(r"🎤 Voice message \(0:0[12]\)", voice_push.payload["body"])
+
+    deliver(cdp, server.url, reg, photo_push.payload)
+    wait_for_notifications(page, lambda ns: [n["body"] for n in ns] == ["📷 Photo"], "a photo")
+    deliver(cdp, server.url, reg, voice_push.payload)
+    expected = f"2 new messages · {voice_push.payload['body']}"
+    [shown] = wait_for_notifications(
+        page, lambda ns: [n["body"] for n in ns] == [expected], "a voice message after it"
+    )
+    assert shown["title"] == anna["username"]
+    # The icon: anna's initials on her colour, as the app draws her avatar (web/src/ui.tsx).
+    prefix = "data:image/png;base64,"
+    assert shown["icon"].startswith(prefix)
+    icon = Image.open(io.BytesIO(base64.b64decode(shown["icon"][len(prefix) :]))).convert("RGBA")
+    assert icon.size == (192, 192)
+    assert icon.getpixel((96, 12)) == (*avatar_colour(anna["id"]), 255)  # inside the circle
+    assert icon.getpixel((2, 2))[3] == 0  # outside it: transparent
+    assert (255, 255, 255, 255) in [c for _, c in icon.getcolors(192 * 192)]  # the initials
+
+
+AVATAR_COLOURS = ("c2185b", "7b1fa2", "3949ab", "00796b", "2e7d32", "b04a00", "5d4037", "01699f")
+
+
+def avatar_colour(user_id: str) -> tuple[int, int, int]:
+    """The palette slot of web/src/ui.tsx hashIndex (FNV-1a over the id) as RGB."""
+    h = 0x811C9DC5
+    for char in user_id:
+        h = ((h ^ ord(char)) * 0x01000193) & 0xFFFFFFFF
+    colour = AVATAR_COLOURS[h % len(AVATAR_COLOURS)]
+    return (int(colour[0:2], 16), int(colour[2:4], 16), int(colour[4:6], 16))

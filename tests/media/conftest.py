@@ -8,7 +8,6 @@ import shutil
 import struct
 import subprocess
 import zlib
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,23 +15,12 @@ import pytest
 import pytest_asyncio
 from PIL import Image
 
-from inner_circle.core.clock import utc_now
 from inner_circle.sdk import InnerCircleClient
 from tests.support import Family, StartServer, need_service, s3_settings
 
 TUS = {"Tus-Resumable": "1.0.0"}
 GPS_IFD = 0x8825
 ORIENTATION = 0x0112
-
-
-class ShiftedClock:
-    """The system clock, moved forward when a test says time has passed."""
-
-    def __init__(self) -> None:
-        self.shift = timedelta()
-
-    def now(self) -> datetime:
-        return utc_now() + self.shift
 
 
 @pytest.fixture

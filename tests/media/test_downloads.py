@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from inner_circle.sdk.errors import InnerCircleAPIError
-from tests.media.conftest import ShiftedClock, png, stored_objects
-from tests.support import Family, StartServer
+from tests.media.conftest import png, stored_objects
+from tests.support import Family, ShiftedClock, StartServer
 
 
 async def test_members_download_outsiders_and_anonymous_cannot(media_family: Family) -> None:

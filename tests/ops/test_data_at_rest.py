@@ -10,12 +10,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 import harness
 from tests.support import Family, ThreadedServer, make_settings, process_server
 
 SQLITE_FILES = ("inner-circle.db", "inner-circle.db-wal", "inner-circle.db-shm")
+SECRETS = ("jwt-secret", "vapid-private-key")
 
 
 @pytest.fixture
@@ -45,18 +47,21 @@ def test_data_folder_and_database_files_are_private(usual_umask: None, tmp_path:
     server.start()  # a fresh install: the server creates the database and the secret
     try:
         server.register("anna", admin=True)  # a write: the WAL and its index exist now
-        assert_private(data_dir, *SQLITE_FILES, "jwt-secret")
+        assert_private(data_dir, *SQLITE_FILES, *SECRETS)
+        vapid = httpx.get(f"{server.url}/push/config").json()["vapidPublicKey"]
     finally:
         server.stop()
 
     # An install from before: everything readable by all. Starting the server tightens it.
     os.chmod(data_dir, 0o755)
-    for name in ("inner-circle.db", "jwt-secret"):
+    for name in ("inner-circle.db", *SECRETS):
         os.chmod(data_dir / name, 0o644)
     server.start()
     try:
         server.register("ben")
-        assert_private(data_dir, *SQLITE_FILES, "jwt-secret")
+        assert_private(data_dir, *SQLITE_FILES, *SECRETS)
+        # The same VAPID key after a restart: browsers' subscriptions stay valid.
+        assert httpx.get(f"{server.url}/push/config").json()["vapidPublicKey"] == vapid
     finally:
         server.stop()
     archive = tmp_path / "family.tar.gz"

@@ -6,24 +6,9 @@ import sqlite3
 import uuid
 
 import httpx
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.security.conftest import StartServer
-from tests.support import free_port
-
-
-def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    found = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            found[(sample.name, frozenset(sample.labels.items()))] = sample.value
-    return found
-
-
-def value(
-    found: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str
-) -> float:
-    return found.get((name, frozenset(labels.items())), 0.0)
+from tests.support import free_port, metric_value, metrics_samples
 
 
 async def test_metrics_count_what_happened(start_server: StartServer) -> None:
@@ -41,19 +26,26 @@ async def test_metrics_count_what_happened(start_server: StartServer) -> None:
         response = await http.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
-    found = samples(response.text)
-    assert value(found, "inner_circle_socket_connections") == 2
-    assert value(found, "inner_circle_socket_events_received_total", event="sendMessage") == 1
-    assert value(found, "inner_circle_socket_events_received_total", event="other") == 1
-    assert value(found, "inner_circle_socket_events_received_total", event="connect") == 2
-    assert value(found, "inner_circle_socket_events_emitted_total", event="messageReceived") == 1
-    assert value(found, "inner_circle_message_delivery_seconds_count") == 1
-    assert value(found, "inner_circle_errors_total", code="NOT_FOUND", edge="socket") == 1
-    assert value(found, "inner_circle_errors_total", code="UNAUTHENTICATED", edge="http") == 1
+    found = metrics_samples(response.text)
+    assert metric_value(found, "inner_circle_socket_connections") == 2
+    assert (
+        metric_value(found, "inner_circle_socket_events_received_total", event="sendMessage") == 1
+    )
+    assert metric_value(found, "inner_circle_socket_events_received_total", event="other") == 1
+    assert metric_value(found, "inner_circle_socket_events_received_total", event="connect") == 2
+    assert (
+        metric_value(found, "inner_circle_socket_events_emitted_total", event="messageReceived")
+        == 1
+    )
+    assert metric_value(found, "inner_circle_message_delivery_seconds_count") == 1
+    assert metric_value(found, "inner_circle_errors_total", code="NOT_FOUND", edge="socket") == 1
+    assert (
+        metric_value(found, "inner_circle_errors_total", code="UNAUTHENTICATED", edge="http") == 1
+    )
     labels = {"method": "GET", "route": "/chats"}
-    assert value(found, "inner_circle_http_request_duration_seconds_count", **labels) >= 1
+    assert metric_value(found, "inner_circle_http_request_duration_seconds_count", **labels) >= 1
     by_template = {"method": "GET", "route": "/chats/{chat_id}", "status": "401"}
-    assert value(found, "inner_circle_http_requests_total", **by_template) == 1
+    assert metric_value(found, "inner_circle_http_requests_total", **by_template) == 1
     assert ("inner_circle_db_connections_checked_out", frozenset()) in found
     # Client-chosen names never become labels.
     assert not any("noSuchEvent" in str(labels) for _, labels in found)

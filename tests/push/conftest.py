@@ -17,6 +17,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,9 +31,10 @@ from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from inner_circle.core.clock import Clock
 from inner_circle.sdk import InnerCircleClient
 from inner_circle.server.push.endpoints import Resolver
-from tests.support import Family, ThreadedServer, make_settings
+from tests.support import Family, Samples, ThreadedServer, make_settings, metrics_samples
 
 
 def b64url(data: bytes) -> str:
@@ -143,8 +145,9 @@ class PushReceiver:
         return self.received[name]
 
 
-@pytest_asyncio.fixture
-async def receiver() -> AsyncIterator[PushReceiver]:
+@asynccontextmanager
+async def serve_receiver() -> AsyncIterator[PushReceiver]:
+    """A :class:`PushReceiver` listening on loopback (on the running loop)."""
     push = PushReceiver()
     app = web.Application()
     app.router.add_post("/push/{name}", push.handle)
@@ -154,8 +157,16 @@ async def receiver() -> AsyncIterator[PushReceiver]:
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     push.url = f"http://127.0.0.1:{port}"
-    yield push
-    await runner.cleanup()
+    try:
+        yield push
+    finally:
+        await runner.cleanup()
+
+
+@pytest_asyncio.fixture
+async def receiver() -> AsyncIterator[PushReceiver]:
+    async with serve_receiver() as push:
+        yield push
 
 
 PUSH_SETTINGS: dict[str, Any] = {
@@ -172,12 +183,15 @@ StartPush = Callable[..., Awaitable[Family]]
 async def push_family(
     database_url: str, tmp_path: Path, receiver: PushReceiver
 ) -> AsyncIterator[StartPush]:
-    """``await push_family(**settings)``: a live server that may push to ``receiver``."""
+    """``await push_family(**settings)``: a live server that may push to ``receiver``
+    (``resolver=`` answers its DNS lookups, ``clock=`` a clock the test moves)."""
     started: list[tuple[ThreadedServer, Family]] = []
 
-    async def start(resolver: Resolver | None = None, **overrides: Any) -> Family:
+    async def start(
+        resolver: Resolver | None = None, clock: Clock | None = None, **overrides: Any
+    ) -> Family:
         settings = make_settings(database_url, tmp_path, **{**PUSH_SETTINGS, **overrides})
-        server = ThreadedServer(settings)
+        server = ThreadedServer(settings, clock=clock)
         if resolver is not None:  # push services named by host, all served by the receiver
             server.app.other_asgi_app.state.push._resolver = resolver
         await server.start()
@@ -197,6 +211,11 @@ async def subscribe(client: InnerCircleClient, sub: Subscription) -> dict[str, A
     response = await client.request("POST", "/push/subscriptions", json=sub.to_json())
     assert response.status_code == 201
     return dict(response.json())
+
+
+async def push_metrics(client: InnerCircleClient) -> Samples:
+    """The server's ``/metrics`` now, as samples (:func:`tests.support.metric_value`)."""
+    return metrics_samples((await client.request("GET", "/metrics")).text)
 
 
 # --- a fake FCM HTTP v1 -------------------------------------------------------------------
@@ -291,6 +310,14 @@ async def fake_fcm() -> AsyncIterator[FakeFcm]:
     fcm.url = f"http://127.0.0.1:{port}"
     yield fcm
     await runner.cleanup()
+
+
+def fcm_settings(fcm: FakeFcm, account_file: Path) -> dict[str, Any]:
+    """``push_family`` settings that send FCM pushes to ``fcm``."""
+    return {
+        "push_fcm_service_account_file": account_file,
+        "push_fcm_url": fcm.url + "/v1/projects/{project_id}/messages:send",
+    }
 
 
 @pytest.fixture

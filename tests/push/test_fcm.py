@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
+from inner_circle.server.push.dispatch import chat_topic
+from tests.calls.support import initiate
 from tests.delivery.harness import wait_until
-from tests.push.conftest import FakeFcm, PushReceiver, StartPush, subscribe
+from tests.push.conftest import FakeFcm, PushReceiver, StartPush, fcm_settings, subscribe
 
 
 async def test_fcm_push_with_service_account(
     push_family: StartPush, fake_fcm: FakeFcm, fcm_account_file: Path
 ) -> None:
-    family = await push_family(
-        push_fcm_service_account_file=fcm_account_file,
-        push_fcm_url=fake_fcm.url + "/v1/projects/{project_id}/messages:send",
-    )
+    family = await push_family(**fcm_settings(fake_fcm, fcm_account_file))
     alice = await family.member("alice", connect=True)
     bob = await family.member("bob")
     await bob.save_fcm_token("bob-phone-token")
@@ -35,10 +35,7 @@ async def test_fcm_push_with_service_account(
 async def test_unregistered_fcm_token_is_dropped(
     push_family: StartPush, fake_fcm: FakeFcm, fcm_account_file: Path
 ) -> None:
-    family = await push_family(
-        push_fcm_service_account_file=fcm_account_file,
-        push_fcm_url=fake_fcm.url + "/v1/projects/{project_id}/messages:send",
-    )
+    family = await push_family(**fcm_settings(fake_fcm, fcm_account_file))
     alice = await family.member("alice", connect=True)
     bob = await family.member("bob")
     await bob.save_fcm_token("uninstalled-app")
@@ -69,3 +66,32 @@ async def test_without_fcm_config_tokens_are_kept_and_nothing_is_sent(
     assert sorted(d["kind"] for d in devices) == ["fcm", "webpush"]
     assert fake_fcm.messages == [] and fake_fcm.issued == set()
     assert (await bob.request("GET", "/push/config")).json()["fcmEnabled"] is False
+
+
+async def test_a_call_reaches_the_seed_app_as_a_high_priority_data_message(
+    push_family: StartPush, fake_fcm: FakeFcm, fcm_account_file: Path
+) -> None:
+    family = await push_family(**fcm_settings(fake_fcm, fcm_account_file))
+    anna = await family.member("anna")
+    ben = await family.member("ben")  # only the seed's app, closed
+    await ben.save_fcm_token("ben-phone-token")
+    call = await initiate(family.url, anna, ben, "video")
+
+    [ring] = await fake_fcm.wait_for(1)
+    assert ring["token"] == "ben-phone-token"
+    assert "notification" not in ring  # data only: the app shows its own call screen
+    # What the seed's app reads (its incoming_call: callId, remoteUserId, callerName,
+    # callType), as strings, as FCM data must be.
+    assert ring["data"] == {
+        "type": "call",
+        "callId": call["id"],
+        "callType": "video",
+        "callerId": str(anna.user_id),
+        "remoteUserId": str(anna.user_id),
+        "callerName": "anna",
+        "expiresAt": ring["data"]["expiresAt"],
+    }
+    assert ring["data"]["expiresAt"].startswith(call["ringUntil"][:19])
+    topic = chat_topic(uuid.UUID(call["id"]))
+    assert ring["android"] == {"priority": "HIGH", "ttl": "45s", "collapse_key": topic}
+    assert ring["apns"]["headers"] == {"apns-collapse-id": topic, "apns-priority": "10"}

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from inner_circle.server.push.dispatch import chat_topic
-from tests.push.conftest import FakeFcm, PushReceiver, StartPush, subscribe
+from tests.push.conftest import FakeFcm, PushReceiver, StartPush, fcm_settings, subscribe
 
 
 def kinds(receiver: PushReceiver, name: str) -> list[str]:
@@ -129,10 +129,7 @@ async def test_apple_endpoint_gets_a_read_push_only_with_something_to_show(
 async def test_fcm_gets_a_data_only_read_message(
     push_family: StartPush, fake_fcm: FakeFcm, fcm_account_file: Path
 ) -> None:
-    family = await push_family(
-        push_fcm_service_account_file=fcm_account_file,
-        push_fcm_url=fake_fcm.url + "/v1/projects/{project_id}/messages:send",
-    )
+    family = await push_family(**fcm_settings(fake_fcm, fcm_account_file))
     alice = await family.member("alice", connect=True)
     bob = await family.member("bob", connect=True)
     phone = await family.device(bob, connect=False)

@@ -7,10 +7,55 @@ sent would have arrived before it."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
 
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from inner_circle.protocol.rest import ChatOut
+from inner_circle.sdk import InnerCircleClient
 from inner_circle.server.push.dispatch import chat_topic
 from tests.delivery.harness import wait_until
-from tests.push.conftest import PushReceiver, StartPush, subscribe
+from tests.push.conftest import (
+    PushReceiver,
+    StartPush,
+    Subscription,
+    b64url,
+    push_metrics,
+    subscribe,
+)
+from tests.support import Family, ShiftedClock, metric_value
+
+SENT = "inner_circle_push_sent_total"
+FAILED = "inner_circle_push_failed_total"
+DROPPED = "inner_circle_push_subscriptions_dropped_total"
+LATENCY = "inner_circle_push_send_seconds_count"
+
+
+@dataclass
+class Cousins:
+    """alice (connected) and two offline members, each with one subscription, in a group.
+    carol's pushes mark what was planned before them (one sender, in commit order)."""
+
+    alice: InnerCircleClient
+    bob: InnerCircleClient
+    carol: InnerCircleClient
+    bobs: Subscription
+    carols: Subscription
+    chat: ChatOut
+
+
+async def cousins(family: Family, receiver: PushReceiver) -> Cousins:
+    alice = await family.member("alice", connect=True)
+    bob = await family.member("bob")
+    carol = await family.member("carol")
+    bobs, carols = receiver.new(), receiver.new()
+    await subscribe(bob, bobs)
+    await subscribe(carol, carols)
+    chat = await alice.create_group("Cousins", [bob.user_id, carol.user_id])
+    return Cousins(alice, bob, carol, bobs, carols, chat)
 
 
 async def test_offline_member_gets_an_encrypted_signed_push(
@@ -82,14 +127,8 @@ async def test_visible_member_gets_none_hidden_tab_gets_one(
 async def test_muted_chat_gets_only_mentions_until_unmuted(
     push_family: StartPush, receiver: PushReceiver
 ) -> None:
-    family = await push_family()
-    alice = await family.member("alice", connect=True)
-    bob = await family.member("bob")
-    carol = await family.member("carol")
-    bobs, carols = receiver.new(), receiver.new()
-    await subscribe(bob, bobs)
-    await subscribe(carol, carols)
-    chat = await alice.create_group("Cousins", [bob.user_id, carol.user_id])
+    c = await cousins(await push_family(), receiver)
+    alice, bob, bobs, carols, chat = c.alice, c.bob, c.bobs, c.carols, c.chat
     muted = (await bob.request("PUT", f"/chats/{chat.id}/mute", json={"duration": "8h"})).json()
     assert muted["muted"] is True and muted["until"] is not None
     prefs = (await bob.request("GET", "/push/preferences")).json()
@@ -157,6 +196,16 @@ async def test_gone_subscription_is_deleted(push_family: StartPush, receiver: Pu
     await wait_until(deleted, timeout=10, what="the subscription deleted")
     assert receiver.attempts[sub.name] == 1  # 410 is final: no retry
 
+    async def counted() -> bool:  # the drop is counted after its commit
+        found = await push_metrics(bob)
+        return metric_value(found, DROPPED, kind="webpush") == 1
+
+    await wait_until(counted, timeout=10, what="the dropped subscription counted")
+    found = await push_metrics(bob)
+    assert metric_value(found, FAILED, kind="webpush") == 1
+    assert metric_value(found, SENT, kind="webpush") == 0
+    assert metric_value(found, LATENCY, kind="webpush") == 1
+
 
 async def test_rate_limited_push_is_retried(push_family: StartPush, receiver: PushReceiver) -> None:
     family = await push_family()
@@ -202,16 +251,10 @@ async def test_subscription_input_is_checked(
 
 
 async def test_redirects_are_not_followed(push_family: StartPush, receiver: PushReceiver) -> None:
-    family = await push_family()
-    alice = await family.member("alice", connect=True)
-    bob = await family.member("bob")
-    carol = await family.member("carol")
-    bobs, carols = receiver.new(), receiver.new()
+    c = await cousins(await push_family(), receiver)
+    alice, bobs, carols, chat = c.alice, c.bobs, c.carols, c.chat
     evil = receiver.new("evil")
-    await subscribe(bob, bobs)
-    await subscribe(carol, carols)
     receiver.answers[bobs.name] = [307]
-    chat = await alice.create_group("Cousins", [bob.user_id, carol.user_id])
     await alice.send_message(chat.id, "follow me")
     await receiver.wait_for(carols.name)
     await alice.send_message(chat.id, "second")
@@ -272,3 +315,95 @@ async def test_a_file_message_says_what_it_carries_and_no_link(
     pushes = await receiver.wait_for(sub.name, 2)
     assert [p.payload["body"] for p in pushes] == ["📎 menu.pdf", "📎 for Sunday"]
     assert "/media/" not in str([p.payload for p in pushes])
+
+
+async def test_an_endpoint_resolving_inward_at_send_time_gets_no_request(
+    push_family: StartPush, receiver: PushReceiver
+) -> None:
+    # Subscribed while the names were harmless (the form is checked then); by the time of
+    # the send they also resolve to a private and a metadata address. Their first answer
+    # is the receiver: a sender that checked only that one would reach it.
+    answers = {"private.push.test": ["127.0.0.1"], "metadata.push.test": ["127.0.0.1"]}
+
+    async def dns(host: str, port: int) -> Sequence[str]:
+        return answers[host]
+
+    family = await push_family(resolver=dns)
+    alice = await family.member("alice", connect=True)
+    bob = await family.member("bob")
+    carol = await family.member("carol")
+    private = receiver.new(host="private.push.test")
+    metadata = receiver.new(host="metadata.push.test")
+    carols = receiver.new()
+    await subscribe(bob, private)
+    await subscribe(bob, metadata)
+    await subscribe(carol, carols)
+    answers["private.push.test"] = ["127.0.0.1", "10.0.0.1"]
+    answers["metadata.push.test"] = ["127.0.0.1", "169.254.169.254"]
+    chat = await alice.create_group("Cousins", [bob.user_id, carol.user_id])
+    await alice.send_message(chat.id, "dinner?")
+
+    async def refused() -> bool:
+        return metric_value(await push_metrics(alice), FAILED, kind="webpush") == 2
+
+    await wait_until(refused, timeout=10, what="both refusals counted")
+    assert receiver.attempts[private.name] == 0 and receiver.attempts[metadata.name] == 0
+    [push] = await receiver.wait_for(carols.name)  # the others are pushed as usual
+    assert push.payload["body"] == "dinner?"
+    # Refused, not gone: DNS may answer well again, so the subscriptions stay.
+    assert len((await bob.request("GET", "/push/subscriptions")).json()) == 2
+    answers["private.push.test"] = ["127.0.0.1"]
+    await alice.send_message(chat.id, "second try")
+    [again] = await receiver.wait_for(private.name)
+    assert again.payload["body"] == "second try"
+    assert receiver.attempts[metadata.name] == 0
+
+
+async def test_the_eleventh_subscription_drops_the_oldest(
+    push_family: StartPush, receiver: PushReceiver
+) -> None:
+    family = await push_family()
+    bob = await family.member("bob")
+    ids = [(await subscribe(bob, receiver.new()))["id"] for _ in range(11)]
+    kept = [d["id"] for d in (await bob.request("GET", "/push/subscriptions")).json()]
+    assert family.settings.push_max_subscriptions_per_member == 10
+    assert kept == ids[1:]
+
+
+async def test_a_one_hour_mute_runs_out(push_family: StartPush, receiver: PushReceiver) -> None:
+    clock = ShiftedClock()
+    c = await cousins(await push_family(clock=clock), receiver)
+    alice, bob, bobs, carols, chat = c.alice, c.bob, c.bobs, c.carols, c.chat
+    await bob.request("PUT", f"/chats/{chat.id}/mute", json={"duration": "1h"})
+    await alice.send_message(chat.id, "within the hour")
+    await receiver.wait_for(carols.name)  # bob's would have been queued before it
+    clock.shift = timedelta(minutes=59)
+    await alice.send_message(chat.id, "still within")
+    await receiver.wait_for(carols.name, 2)
+    assert receiver.received[bobs.name] == []
+
+    clock.shift = timedelta(minutes=61)
+    assert (await bob.request("GET", "/push/preferences")).json()["mutes"] == []
+    await alice.send_message(chat.id, "the hour is over")
+    [push] = await receiver.wait_for(bobs.name)
+    assert push.payload["body"] == "the hour is over"
+
+
+async def test_a_configured_vapid_key_signs_the_pushes(
+    push_family: StartPush, receiver: PushReceiver
+) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    raw = key.private_numbers().private_value.to_bytes(32, "big")
+    public = key.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+    family = await push_family(push_vapid_private_key=b64url(raw))
+    alice = await family.member("alice", connect=True)
+    bob = await family.member("bob")
+    assert receiver.vapid_public_key == b64url(public)  # GET /push/config
+    sub = receiver.new()
+    await subscribe(bob, sub)
+    chat = await alice.private_chat(bob.user_id)
+    await alice.send_message(chat.id, "signed with the configured key")
+
+    [push] = await receiver.wait_for(sub.name)  # k and the JWT checked against it
+    assert push.payload["body"] == "signed with the configured key"
+    assert not (family.settings.data_dir / "vapid-private-key").exists()  # none generated

@@ -86,6 +86,59 @@ const RING_VIBRATION = [500, 250, 500, 250, 500, 250, 500];
 // subscription is gone), so pushes that would only close one show something true instead.
 const MUST_SHOW_HOST = /\.push\.apple\.com$/;
 
+// The sender's avatar as the notification's icon: their initials on their colour, drawn
+// here as the app draws them (web/src/ui.tsx Avatar; members have no pictures), from the
+// push's senderId and senderName: no image is fetched, and the browser's own fonts draw
+// any alphabet. Without OffscreenCanvas (older browsers) the app's icon stays.
+const AVATAR_SIZE = 192;
+const AVATAR_COLOURS = ['#c2185b', '#7b1fa2', '#3949ab', '#00796b', '#2e7d32', '#b04a00', '#5d4037', '#01699f'];
+
+function hashIndex(id, n) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) {
+    h ^= id.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % n;
+}
+
+function initials(name) {
+  const parts = name.trim().split(/\s+/).filter(Boolean);
+  const first = [...(parts[0] || '?')][0] || '?';
+  const second = parts.length > 1 ? [...parts[parts.length - 1]][0] || '' : '';
+  return (first + second).toUpperCase();
+}
+
+function avatarIcon(id, name) {
+  if (!id || !name || typeof OffscreenCanvas === 'undefined') return Promise.resolve(ICON);
+  try {
+    const half = AVATAR_SIZE / 2;
+    const canvas = new OffscreenCanvas(AVATAR_SIZE, AVATAR_SIZE);
+    const ctx = canvas.getContext('2d');
+    ctx.fillStyle = AVATAR_COLOURS[hashIndex(String(id), AVATAR_COLOURS.length)];
+    ctx.beginPath();
+    ctx.arc(half, half, half, 0, 2 * Math.PI);
+    ctx.fill();
+    ctx.fillStyle = '#fff';
+    ctx.font = `600 ${Math.round(AVATAR_SIZE * 0.4)}px system-ui, sans-serif`;
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'middle';
+    ctx.fillText(initials(String(name)), half, half);
+    return canvas
+      .convertToBlob({ type: 'image/png' })
+      .then((blob) => blob.arrayBuffer())
+      .then((buffer) => {
+        const bytes = new Uint8Array(buffer);
+        let text = '';
+        for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+        return `data:image/png;base64,${btoa(text)}`;
+      })
+      .catch(() => ICON);
+  } catch (e) {
+    return Promise.resolve(ICON);
+  }
+}
+
 function ru() {
   return (self.navigator.language || '').toLowerCase().startsWith('ru');
 }
@@ -125,7 +178,7 @@ function quietSummary(total) {
 
 function showMessage(data) {
   const tag = data.tag || 'inner-circle';
-  return self.registration.getNotifications({ tag }).then((open) => {
+  return Promise.all([self.registration.getNotifications({ tag }), avatarIcon(data.senderId, data.senderName)]).then(([open, icon]) => {
     const before = open.length ? (open[0].data && open[0].data.count) || 1 : 0;
     const count = before + 1;
     let body = data.body || '';
@@ -135,7 +188,7 @@ function showMessage(data) {
       body,
       tag,
       renotify: true,
-      icon: ICON,
+      icon,
       badge: ICON,
       timestamp: Date.now(),
       data: { url: data.url || '/', chatId: data.chatId || null, count },
@@ -244,7 +297,9 @@ function ring(data) {
   // out was seen to hold up later pushes to this worker in Chromium (a second call's ring
   // never showed), and a message behind a ring would wait: the calls server's "call-ended" push (status missed at the
   // timeout) stops the ring, and any later event sweeps calls left ringing.
-  return self.registration.showNotification(data.callerName || 'Inner Circle', options);
+  return avatarIcon(data.callerId, data.callerName).then((icon) =>
+    self.registration.showNotification(data.callerName || 'Inner Circle', { ...options, icon }),
+  );
 }
 
 function sweepExpiredCalls() {

@@ -11,6 +11,8 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from inner_circle.server.db.files import private_file
+
 __all__ = ["VapidKey", "b64url", "b64url_decode"]
 
 KEY_FILE = "vapid-private-key"
@@ -43,9 +45,11 @@ class VapidKey:
 
     @classmethod
     def load_or_create(cls, data_dir: Path, subject: str) -> VapidKey:
-        """The key kept in the data folder (0600), made at first start."""
+        """The key kept in the data folder (0600), made at first start; a key file left
+        readable by others is made private."""
         path = data_dir / KEY_FILE
         if path.exists():
+            private_file(path)
             return cls.from_raw(path.read_text(), subject)
         key = ec.generate_private_key(ec.SECP256R1())
         raw = key.private_numbers().private_value.to_bytes(32, "big")
