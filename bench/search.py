@@ -111,8 +111,15 @@ async def _fill_postgres(servers: ServerGroup, batches: Iterator[list[tuple[Any,
     dsn = servers.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
     connection = await asyncpg.connect(dsn)
     try:
-        # One GIN build at the end is far faster than 1,000,000 index updates.
-        await connection.execute("DROP INDEX ix_message_search_tsv")
+        # One GIN build at the end is far faster than 1,000,000 index updates: drop the
+        # full-text indexes the migrations made (migration 0013: over chat and words),
+        # and build them again as they were.
+        rebuild = await connection.fetch(
+            "SELECT indexname, indexdef FROM pg_indexes "
+            "WHERE tablename = 'message_search' AND indexdef LIKE '%USING gin%'"
+        )
+        for index in rebuild:
+            await connection.execute(f"DROP INDEX {index['indexname']}")
         last: dict[uuid.UUID, int] = {}
         for batch in batches:
             naive = [(*row[:5], row[5].replace(tzinfo=None)) for row in batch]
@@ -128,9 +135,8 @@ async def _fill_postgres(servers: ServerGroup, batches: Iterator[list[tuple[Any,
             )
             for _, chat_id, _, seq, _, _ in batch:
                 last[chat_id] = max(last.get(chat_id, 0), seq)
-        await connection.execute(
-            "CREATE INDEX ix_message_search_tsv ON message_search USING gin (tsv)"
-        )
+        for index in rebuild:
+            await connection.execute(index["indexdef"])
         for chat_id, seq in last.items():
             await connection.execute('UPDATE chats SET "lastSeq" = $2 WHERE id = $1', chat_id, seq)
         await connection.execute("ANALYZE")

@@ -61,6 +61,11 @@ async def test_kill_9_under_load_loses_and_doubles_nothing(crash_family: Family)
             server.kill()  # mid-stream: sends are waiting for their acks right now
             assert in_flight > 0, f"nothing was in flight at the kill after {mark} acks"
             await server.astart()
+            # Every client is back before the next kill (or the end), so each one lives
+            # through both: on a loaded machine a client still in its backoff missed one.
+            await asyncio.gather(
+                *(c.wait_until(lambda c=c, k=server.kills: c.stats.connects > k) for c in clients)
+            )
         await asyncio.wait_for(streams, 45)
     finally:
         streams.cancel()

@@ -16,3 +16,8 @@ class Actor:
     is_admin: bool
     # The sign-in session (refresh-token family) the request came through, when known.
     session_id: uuid.UUID | None = None
+
+    @property
+    def shown_name(self) -> str:
+        """The name others see (as ``User.shown_name``)."""
+        return self.display_name or self.username

@@ -13,11 +13,11 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
-from sqlalchemy import insert, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from inner_circle.core.errors import Unavailable
+from inner_circle.server.db.driver_sql import DriverSQL, insert_sql
 from inner_circle.server.db.models.sync import NEW_ENTRIES, SyncEntry
 from inner_circle.server.ports import Notifier, OutgoingEvent
 
@@ -204,10 +204,15 @@ async def _write_sync_log(session: AsyncSession, entries: list[dict[str, Any]]) 
     if not entries:
         return _Seal(flushed, flushed)
     if session.get_bind().dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SYNC_LOG_LOCK})
+        await _SYNC_LOG_LOCK.run(session, {"key": SYNC_LOG_LOCK})
     locked = time.perf_counter()
-    await session.execute(insert(SyncEntry.__table__), entries)
+    await _WRITE_SYNC_LOG.run_many(session, entries)
     return _Seal(flushed, locked)
+
+
+# Straight to the driver (db/driver_sql.py): these run in every write transaction.
+_SYNC_LOG_LOCK = DriverSQL("SELECT pg_advisory_xact_lock(:key)")
+_WRITE_SYNC_LOG = insert_sql(SyncEntry.__table__, generated=("id",))
 
 
 class _UnitOfWorkScope(AbstractAsyncContextManager[UnitOfWork]):

@@ -8,10 +8,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, case, delete, select, update
+from sqlalchemy import case, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from inner_circle.server.db.driver_sql import DriverSQL, as_uuid
 from inner_circle.server.db.models import Chat, ChatParticipant, User
 from inner_circle.server.repositories.inserts import insert_object
 
@@ -165,6 +166,10 @@ async def participant_ids_by_chat(
     grouped: dict[uuid.UUID, list[uuid.UUID]] = {}
     if not ids:
         return grouped
+    if len(ids) == 1:  # a send's batch of one: straight to the driver (db/driver_sql.py)
+        result = await _PARTICIPANT_IDS.run(session, {"chat": ids[0]})
+        members = [as_uuid(user_id) for user_id in result.scalars()]
+        return {ids[0]: members} if members else grouped
     result = await session.execute(
         select(ChatParticipant.chat_id, ChatParticipant.user_id).where(
             ChatParticipant.chat_id.in_(ids)
@@ -296,9 +301,13 @@ async def take_seqs_many(
     chats costs one round trip, not a hundred. On PostgreSQL the chat rows stay locked
     until commit, as with :func:`take_seqs`.
     """
-    if len(counts) == 1:
+    if len(counts) == 1:  # straight to the driver (db/driver_sql.py)
         ((only, count),) = counts.items()
-        statement = update(Chat).where(Chat.id == only).values(last_seq=Chat.last_seq + count)
+        values = {"chat": only, "count": count, "now": now}
+        row = (await _TAKE_SEQS.run(session, values)).first()
+        if row is None:
+            raise LookupError("a chat disappeared while messages were being stored")
+        return {only: TakenSeqs(int(row[0]), row[1], row[2])}
     else:
         increment = case(counts, value=Chat.id)
         statement = (
@@ -327,26 +336,20 @@ async def advance_read_markers(
     in one statement (executemany); positions never move backwards."""
     if not positions:
         return
-    table = ChatParticipant.__table__
-    columns = ChatParticipant.__mapper__.c
-    seq = bindparam("m_seq")
-    statement = (
-        update(table)
-        .where(columns.chat_id == bindparam("m_chat"), columns.user_id == bindparam("m_user"))
-        .values(
-            {
-                columns.last_read_seq: case(
-                    (columns.last_read_seq < seq, seq), else_=columns.last_read_seq
-                ),
-                columns.last_delivered_seq: case(
-                    (columns.last_delivered_seq < seq, seq), else_=columns.last_delivered_seq
-                ),
-            }
-        )
-    )
-    await session.execute(
-        statement, [{"m_chat": c, "m_user": u, "m_seq": s} for c, u, s in positions]
-    )
+    rows = [{"chat": chat, "user": user, "seq": seq} for chat, user, seq in positions]
+    await _ADVANCE_READ.run_many(session, rows)
+
+
+_ADVANCE_READ = DriverSQL(
+    'UPDATE chat_participants SET "lastReadSeq" = CASE WHEN "lastReadSeq" < :seq THEN :seq '
+    'ELSE "lastReadSeq" END, "lastDeliveredSeq" = CASE WHEN "lastDeliveredSeq" < :seq '
+    'THEN :seq ELSE "lastDeliveredSeq" END WHERE "chatId" = :chat AND "userId" = :user'
+)
+_PARTICIPANT_IDS = DriverSQL('SELECT "userId" FROM chat_participants WHERE "chatId" = :chat')
+_TAKE_SEQS = DriverSQL(
+    'UPDATE chats SET "lastSeq" = "lastSeq" + :count, "lastMessageAt" = :now, "updatedAt" = :now '
+    'WHERE id = :chat RETURNING "lastSeq", name, type'
+)
 
 
 async def advance_marker(

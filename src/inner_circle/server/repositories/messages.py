@@ -14,6 +14,7 @@ from sqlalchemy import and_, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inner_circle.core import limits
+from inner_circle.server.db.driver_sql import DriverSQL, as_uuid, insert_sql
 from inner_circle.server.db.models import Message, User
 from inner_circle.server.repositories.inserts import insert_new_ids
 
@@ -28,10 +29,22 @@ __all__ = [
 ]
 
 
+_MESSAGE_COLUMNS = [(attr.key, attr.columns[0].name) for attr in Message.__mapper__.column_attrs]
+_INSERT_MESSAGE = insert_sql(
+    Message.__table__, conflict=("senderId", "clientMessageId"), returning="id"
+)
+_SENT_BEFORE = DriverSQL(
+    'SELECT id FROM messages WHERE "senderId" = :sender AND "clientMessageId" = :client'
+)
+
+
 async def insert_unless_sent(session: AsyncSession, drafts: Sequence[Message]) -> set[uuid.UUID]:
     """Store new messages (one statement, ``drafts`` stay unsaved objects); the ids stored.
     A message whose (sender, ``clientMessageId``) a concurrent send committed first is
     skipped."""
+    if len(drafts) == 1:  # a batch of one: straight to the driver (db/driver_sql.py)
+        row = {name: getattr(drafts[0], key) for key, name in _MESSAGE_COLUMNS}
+        return {as_uuid(found) for found in (await _INSERT_MESSAGE.run(session, row)).scalars()}
     columns = [attr.key for attr in Message.__mapper__.column_attrs]
     rows = [{key: getattr(draft, key) for key in columns} for draft in drafts]
     return await insert_new_ids(
@@ -46,6 +59,11 @@ async def by_client_ids(
     wanted = list(dict.fromkeys(keys))
     if not wanted:
         return {}
+    if len(wanted) == 1:  # the usual answer, "not sent before", without the ORM
+        ((sender_id, client_id),) = wanted
+        values = {"sender": sender_id, "client": client_id}
+        if (await _SENT_BEFORE.run(session, values)).first() is None:
+            return {}
     result = await session.execute(
         select(Message).where(tuple_(Message.sender_id, Message.client_message_id).in_(wanted))
     )

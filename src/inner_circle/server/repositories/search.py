@@ -16,6 +16,7 @@ from sqlalchemy import Integer, Uuid, bindparam, column, delete, select, text, u
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inner_circle.core.search_terms import Query, terms
+from inner_circle.server.db.driver_sql import insert_sql
 from inner_circle.server.db.models import Chat, Message, MessageSearch, User
 
 __all__ = ["Filters", "find", "forget", "index", "reindex"]
@@ -35,8 +36,10 @@ async def index(session: AsyncSession, messages: Iterable[Message]) -> None:
         # The text fallback of a message with files ("📷 Photo") is not the sender's words.
         if not m.content_is_fallback and (found := terms(m.content))
     ]
-    if rows:
-        await session.execute(MessageSearch.__table__.insert(), _columns(rows))
+    await _INDEX.run_many(session, _columns(rows))
+
+
+_INDEX = insert_sql(MessageSearch.__table__, generated=("id",))
 
 
 def _columns(rows: list[dict[str, object]]) -> list[dict[str, object]]:

@@ -5,21 +5,57 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from inner_circle.server.db.driver_sql import DriverSQL
 from inner_circle.server.db.models import FcmToken, PushSubscription, RefreshToken
 from inner_circle.server.repositories.inserts import upsert
 
 __all__ = [
+    "GrantState",
     "by_hash",
+    "grant_state",
     "live_sessions",
     "revoke_family",
     "revoke_user",
     "save_fcm_token",
     "session_active",
 ]
+
+
+class GrantState(NamedTuple):
+    """What one access token's grant depends on (``services/grants.py`` judges it)."""
+
+    username: str
+    display_name: str | None
+    is_admin: bool
+    is_active: bool
+    token_version: int
+    session_live: bool
+
+
+async def grant_state(
+    session: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID | None, now: datetime
+) -> GrantState | None:
+    """The member and whether the sign-in session holds a live token, in one statement
+    (every REST request asks: straight to the driver, ``db/driver_sql.py``); None for no
+    such member."""
+    values = {"user": user_id, "session": session_id, "now": now}
+    row = (await _GRANT_STATE.run(session, values)).first()
+    if row is None:
+        return None
+    name, shown, admin, active, version, live = row
+    return GrantState(name, shown, bool(admin), bool(active), int(version), bool(live))
+
+
+_GRANT_STATE = DriverSQL(
+    'SELECT username, "displayName", "isAdmin", "isActive", "tokenVersion", EXISTS ('
+    'SELECT 1 FROM refresh_tokens WHERE "familyId" = :session AND "revokedAt" IS NULL '
+    'AND "expiresAt" > :now) FROM users WHERE id = :user'
+)
 
 
 async def by_hash(session: AsyncSession, token_hash: str) -> RefreshToken | None:

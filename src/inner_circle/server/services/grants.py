@@ -90,8 +90,18 @@ def judge(claims: AccessClaims, state: Review) -> Actor | InnerCircleError:
 
 async def confirm(uow: UnitOfWork, claims: AccessClaims) -> Actor:
     """The actor of one grant, read now. Raises what :func:`judge` refuses with."""
-    sessions = [claims.session_id] if claims.session_id is not None else []
-    verdict = judge(claims, await review(uow, [claims.user_id], sessions))
+    now = uow.ctx.clock.now()
+    state = await tokens_repo.grant_state(uow.session, claims.user_id, claims.session_id, now)
+    users: dict[uuid.UUID, Member] = {}
+    live: set[uuid.UUID] = set()
+    if state is not None:
+        users[claims.user_id] = Member(
+            claims.user_id, state.username, state.display_name or state.username,
+            state.is_admin, state.is_active, state.token_version,
+        )  # fmt: skip
+        if state.session_live and claims.session_id is not None:
+            live.add(claims.session_id)
+    verdict = judge(claims, Review(users, live))
     if isinstance(verdict, InnerCircleError):
         raise verdict
     return verdict

@@ -30,7 +30,7 @@ from inner_circle.server.repositories import sync as sync_repo
 from inner_circle.server.repositories import users as users_repo
 from inner_circle.server.services import chats as chat_service
 from inner_circle.server.services import media, rich
-from inner_circle.server.services.views import message_out, unread_count
+from inner_circle.server.services.views import Named, message_out, unread_count
 
 __all__ = [
     "Origin",
@@ -173,10 +173,7 @@ async def send_messages(uow: UnitOfWork, requests: Sequence[SendRequest]) -> lis
     await chats_repo.advance_read_markers(
         uow.session, [(chat_id, user_id, seq) for (chat_id, user_id), seq in highest.items()]
     )
-    senders = await users_repo.by_ids(
-        uow.session,
-        {m.sender_id for m in created.values()} | {m.sender_id for m in earlier.values()},
-    )
+    senders = await _senders(uow, requests, [*created.values(), *earlier.values()])
     names = {chat_id: seqs.name for chat_id, seqs in taken.items()}
     missing = {m.chat_id for m in earlier.values()} - names.keys()
     if missing:  # only answers to retries need a lookup
@@ -224,6 +221,18 @@ async def send_messages(uow: UnitOfWork, requests: Sequence[SendRequest]) -> lis
         answer = results[first]
         results[index] = (answer[0], False) if isinstance(answer, tuple) else answer
     return [result for result in results if result is not None]
+
+
+async def _senders(
+    uow: UnitOfWork, requests: Sequence[SendRequest], messages: list[Message]
+) -> dict[uuid.UUID, Named]:
+    """Who sent each message, as it shows them: the acting members themselves (their
+    grant holds their current name, ``services/grants.py``); a lookup only for others."""
+    senders: dict[uuid.UUID, Named] = {r.actor.id: r.actor for r in requests}
+    others = {m.sender_id for m in messages} - senders.keys()
+    if others:
+        senders.update(await users_repo.by_ids(uow.session, others))
+    return senders
 
 
 async def _take_files(

@@ -7,6 +7,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from inner_circle.core.invites import invite_status
 from inner_circle.protocol.rest import (
@@ -25,6 +26,7 @@ from inner_circle.protocol.rest import (
 from inner_circle.server.db.models import Chat, ChatParticipant, InvitationCode, Message, User
 
 __all__ = [
+    "Named",
     "RichParts",
     "chat_out",
     "invite_out",
@@ -35,7 +37,18 @@ __all__ = [
 ]
 
 
-def user_brief(user: User) -> UserBrief:
+class Named(Protocol):
+    """A member as a message shows its sender: a ``User``, or the ``Actor`` who sent it."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def shown_name(self) -> str: ...
+
+
+def user_brief(user: Named) -> UserBrief:
     return UserBrief(id=user.id, username=user.username, display_name=user.shown_name)
 
 
@@ -70,7 +83,7 @@ NO_PARTS = RichParts()
 
 
 def message_out(
-    message: Message, sender: User, chat_name: str, parts: RichParts = NO_PARTS
+    message: Message, sender: Named, chat_name: str, parts: RichParts = NO_PARTS
 ) -> MessageOut:
     """``chat_name``: the chat's stored name (:func:`chat_out` names a private chat per viewer).
     ``parts``: its reply quote, origin, reactions and mentions (none by default: a chat's

@@ -1,0 +1,91 @@
+"""Statements run straight on the driver (``db/driver_sql.py``) store what SQLAlchemy's types
+would: a message sent alone (the driver's path) and one sent in a batch (SQLAlchemy's) read
+back alike, on SQLite and PostgreSQL, and compare in the same order."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, text
+
+from inner_circle.protocol.rest import SendMessageIn
+from inner_circle.server.db.driver_sql import DriverSQL
+from inner_circle.server.db.models import ChatParticipant, Message, SyncEntry
+from inner_circle.server.services import messages
+from tests.services.conftest import World
+from tests.services.test_insert_races import family_chat_id
+
+
+def test_placeholders_render_per_dialect() -> None:
+    statement = DriverSQL("SELECT :a::int, x FROM t WHERE y = :b OR z = :a")
+    assert statement._render("sqlite") == (
+        "SELECT ?::int, x FROM t WHERE y = ? OR z = ?",
+        ("a", "b", "a"),
+    )
+    assert statement._render("postgresql") == (
+        "SELECT $1::int, x FROM t WHERE y = $2 OR z = $1",
+        ("a", "b"),
+    )
+
+
+async def test_a_message_sent_alone_reads_back_as_one_sent_in_a_batch(world: World) -> None:
+    anna = await world.member("anna")
+    ben = await world.member("ben")
+    chat_id = await family_chat_id(world, anna)
+
+    def body(content: str) -> SendMessageIn:
+        return SendMessageIn(chat_id=chat_id, content=content, client_message_id=str(uuid.uuid4()))
+
+    async def alone(uow: Any) -> Any:
+        return await messages.send_messages(uow, [messages.SendRequest(anna, body("alone"))])
+
+    async def batch(uow: Any) -> Any:
+        requests = [
+            messages.SendRequest(anna, body("first")),
+            messages.SendRequest(ben, body("two")),
+        ]
+        return await messages.send_messages(uow, requests)
+
+    before = datetime.now(UTC)
+    [(single, created)] = await world.run(alone)
+    batched = [out for out, _ in await world.run(batch)]
+    assert created and single.sender.display_name == "anna"
+
+    async def read(uow: Any) -> Any:
+        rows = (await uow.session.scalars(select(Message).where(Message.chat_id == chat_id))).all()
+        markers = (
+            await uow.session.scalars(
+                select(ChatParticipant).where(ChatParticipant.chat_id == chat_id)
+            )
+        ).all()
+        log = (await uow.session.scalars(select(SyncEntry).order_by(SyncEntry.id))).all()
+        stored = await uow.session.execute(
+            text('SELECT "createdAt" FROM messages WHERE "chatId" = :c ORDER BY seq'),
+            {"c": chat_id.hex if uow.session.get_bind().dialect.name == "sqlite" else chat_id},
+        )
+        return rows, markers, log, [r[0] for r in stored]
+
+    rows, markers, log, raw = await world.run(read)
+    by_content = {m.content: m for m in rows if m.content in ("alone", "first", "two")}
+    mine, theirs = by_content["alone"], by_content["first"]
+    assert mine.id == single.id and isinstance(mine.id, uuid.UUID)
+    assert mine.created_at.tzinfo is not None and mine.created_at >= before.replace(microsecond=0)
+    assert type(mine.created_at) is type(theirs.created_at)
+    assert mine.created_at < theirs.created_at  # the same format: stored times compare right
+    assert mine.content_is_fallback is False and mine.kind == "text"
+    assert [mine.seq, theirs.seq, by_content["two"].seq] == [
+        single.seq,
+        batched[0].seq,
+        batched[1].seq,
+    ]
+    assert sorted(raw) == raw  # stored as text on SQLite: driver and SQLAlchemy alike
+    read_marks = {p.user_id: p.last_read_seq for p in markers}
+    assert read_marks[anna.id] == batched[0].seq and read_marks[ben.id] == batched[1].seq
+    entries = [(e.kind, e.message_id) for e in log if e.message_id is not None]
+    assert entries[-3:] == [
+        ("message", single.id),
+        ("message", batched[0].id),
+        ("message", batched[1].id),
+    ]
