@@ -275,29 +275,3 @@ def test_upgrade_downgrade_upgrade(backend: str, tmp_path: Path) -> None:
         if cleanup:
             POSTGRES.drop_database(cleanup)
 
-
-def test_postgres_searches_one_chat_through_one_index_of_chat_and_words() -> None:
-    if not POSTGRES.reachable():
-        need_service("PostgreSQL is not reachable")
-    url = POSTGRES.create_database("ic_mig")
-    gin = (
-        "SELECT indexname, indexdef FROM pg_indexes "
-        "WHERE tablename = 'message_search' AND indexdef LIKE '%USING gin%'"
-    )
-
-    async def gin_indexes() -> dict[str, str]:
-        connection = await asyncpg.connect(url.replace("+asyncpg", ""))
-        try:
-            return {row["indexname"]: row["indexdef"] for row in await connection.fetch(gin)}
-        finally:
-            await connection.close()
-
-    try:
-        in_thread(migrate.upgrade, url)
-        [(name, definition)] = run_async(gin_indexes()).items()
-        assert name == "ix_message_search_chat_tsv"
-        assert definition.endswith('USING gin ("chatId", tsv)')
-        in_thread(migrate.downgrade, url, "0012")  # back to the words alone
-        assert list(run_async(gin_indexes())) == ["ix_message_search_tsv"]
-    finally:
-        POSTGRES.drop_database(url)
