@@ -274,4 +274,3 @@ def test_upgrade_downgrade_upgrade(backend: str, tmp_path: Path) -> None:
     finally:
         if cleanup:
             POSTGRES.drop_database(cleanup)
-
