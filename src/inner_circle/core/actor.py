@@ -19,5 +19,5 @@ class Actor:
 
     @property
     def shown_name(self) -> str:
-        """The name others see (as ``User.shown_name``)."""
-        return self.display_name or self.username
+        """The name others see: ``display_name`` holds it already (``User.shown_name``)."""
+        return self.display_name

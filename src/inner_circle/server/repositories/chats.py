@@ -308,14 +308,13 @@ async def take_seqs_many(
         if row is None:
             raise LookupError("a chat disappeared while messages were being stored")
         return {only: TakenSeqs(int(row[0]), row[1], row[2])}
-    else:
-        increment = case(counts, value=Chat.id)
-        statement = (
-            update(Chat)
-            .where(Chat.id.in_(list(counts)))
-            .values(last_seq=Chat.last_seq + increment)
-            .execution_options(synchronize_session=False)
-        )
+    increment = case(counts, value=Chat.id)
+    statement = (
+        update(Chat)
+        .where(Chat.id.in_(list(counts)))
+        .values(last_seq=Chat.last_seq + increment)
+        .execution_options(synchronize_session=False)
+    )
     result = await session.execute(
         statement.values(last_message_at=now, updated_at=now).returning(
             Chat.id, Chat.last_seq, Chat.name, Chat.type

@@ -45,8 +45,7 @@ async def insert_unless_sent(session: AsyncSession, drafts: Sequence[Message]) -
     if len(drafts) == 1:  # a batch of one: straight to the driver (db/driver_sql.py)
         row = {name: getattr(drafts[0], key) for key, name in _MESSAGE_COLUMNS}
         return {as_uuid(found) for found in (await _INSERT_MESSAGE.run(session, row)).scalars()}
-    columns = [attr.key for attr in Message.__mapper__.column_attrs]
-    rows = [{key: getattr(draft, key) for key in columns} for draft in drafts]
+    rows = [{key: getattr(draft, key) for key, _ in _MESSAGE_COLUMNS} for draft in drafts]
     return await insert_new_ids(
         session, Message, rows, unique=(Message.sender_id, Message.client_message_id)
     )
