@@ -9,6 +9,11 @@ only from live events and its catch-up from its stored cursor, equals the server
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+
+import pytest
 
 from tests.delivery.checks import (
     assert_acked_stored_once,
@@ -24,6 +29,28 @@ PER_CLIENT = 80
 IN_FLIGHT = 3  # sends each client keeps open at once
 
 
+class PhaseLog:
+    """How long each phase of a test took, for the message of a failure."""
+
+    def __init__(self) -> None:
+        self.took: list[tuple[str, float | None]] = []
+
+    @contextlib.asynccontextmanager
+    async def __call__(self, name: str) -> AsyncIterator[None]:
+        started = time.monotonic()
+        self.took.append((name, None))  # None: still running (when a failure prints it)
+        yield
+        self.took[-1] = (name, round(time.monotonic() - started, 2))
+
+    def __repr__(self) -> str:
+        return ", ".join(
+            f"{name}: {'unfinished' if s is None else f'{s} s'}" for name, s in self.took
+        )
+
+
+# The phases' own timeouts add up to more than the suite's default 120 s; a slow phase
+# should fail with its own name (and the clients' state), not with pytest's timeout.
+@pytest.mark.timeout(360)
 async def test_kill_9_under_load_loses_and_doubles_nothing(crash_family: Family) -> None:
     server: ServerProcess = crash_family.server
     members = [await crash_family.member(f"crash{i}") for i in range(4)]
@@ -54,23 +81,31 @@ async def test_kill_9_under_load_loses_and_doubles_nothing(crash_family: Family)
         await asyncio.gather(*(one(n) for n in range(PER_CLIENT)))
 
     streams = asyncio.gather(*(stream(c, i) for i, c in enumerate(clients)))
+    phases = PhaseLog()
     try:
         for mark, reached in milestones.items():
-            await asyncio.wait_for(reached.wait(), 30)
+            async with phases(f"{mark} acks"):
+                await asyncio.wait_for(reached.wait(), 30)
             in_flight = sum(len(c.outbox) for c in clients)
             server.kill()  # mid-stream: sends are waiting for their acks right now
             assert in_flight > 0, f"nothing was in flight at the kill after {mark} acks"
-            await server.astart()
+            async with phases(f"restart {server.kills}"):
+                await server.astart()
             # Every client is back before the next kill (or the end), so each one lives
             # through both: on a loaded machine a client still in its backoff missed one.
-            await asyncio.gather(
-                *(c.wait_until(lambda c=c, k=server.kills: c.stats.connects > k) for c in clients)
-            )
-        await asyncio.wait_for(streams, 45)
+            async with phases(f"reconnect {server.kills}"):
+                await asyncio.gather(
+                    *(
+                        c.wait_until(lambda c=c, k=server.kills: c.stats.connects > k)
+                        for c in clients
+                    )
+                )
+        async with phases("the rest acked"):
+            await asyncio.wait_for(streams, 45)
     finally:
         streams.cancel()
+        print(phases, [c.stats for c in clients], [len(c.outbox) for c in clients])
 
-    print([c.stats for c in clients])
     assert server.kills == 2
     assert all(not c.outbox for c in clients)
     assert sum(c.stats.resends for c in clients) > 0, "no send was retried"

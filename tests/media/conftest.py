@@ -29,6 +29,25 @@ def server_database_url(database_url: str) -> str:
     return database_url
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The media store and the database are independent parts: S3 runs with SQLite only.
+
+    Every media test that takes ``media_settings`` would otherwise run four times; the
+    fourth pairing (PostgreSQL and S3) tests nothing the other three do not, and costs the
+    most (about 40 s a run)."""
+    redundant = [item for item in items if _pairing(item) == ("postgres", "s3")]
+    if redundant:
+        config.hook.pytest_deselected(items=redundant)
+        items[:] = [item for item in items if _pairing(item) != ("postgres", "s3")]
+
+
+def _pairing(item: pytest.Item) -> tuple[object, object] | None:
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if "media_settings" not in params:
+        return None
+    return params.get("database_url"), params["media_settings"]
+
+
 @pytest.fixture(params=["local", "s3"])
 def media_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
     """The media store: the data folder, then S3 (SeaweedFS, a bucket per test; downloads
