@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select, text
 
 from inner_circle.protocol.rest import SendMessageIn
-from inner_circle.server.db.driver_sql import DriverSQL
+from inner_circle.server.db.driver_sql import DriverSQL, as_uuid
 from inner_circle.server.db.models import ChatParticipant, Message, SyncEntry
 from inner_circle.server.services import messages
 from tests.services.conftest import World
@@ -28,6 +28,32 @@ def test_placeholders_render_per_dialect() -> None:
         "SELECT $1::int, x FROM t WHERE y = $2 OR z = $1",
         ("a", "b"),
     )
+
+
+def test_a_list_matches_with_any_on_postgresql_and_json_each_on_sqlite() -> None:
+    statement = DriverSQL('SELECT x FROM t WHERE "id" = ANY(:ids) AND y = :y')
+    assert statement.lists == {"ids"}
+    assert statement._render("sqlite") == (
+        'SELECT x FROM t WHERE "id" IN (SELECT value FROM json_each(?)) AND y = ?',
+        ("ids", "y"),
+    )
+    assert statement._render("postgresql") == (
+        'SELECT x FROM t WHERE "id" = ANY($1) AND y = $2',
+        ("ids", "y"),
+    )
+
+
+async def test_a_list_of_ids_finds_exactly_those_rows(world: World) -> None:
+    anna = await world.member("anna")
+    ben = await world.member("ben")
+    find = DriverSQL('SELECT "id" FROM users WHERE "id" = ANY(:ids)')
+
+    async def found(uow: Any, ids: list[uuid.UUID]) -> set[uuid.UUID]:
+        return {as_uuid(row[0]) for row in (await find.run(uow.session, {"ids": ids})).all()}
+
+    assert await world.run(lambda uow: found(uow, [anna.id, uuid.uuid4()])) == {anna.id}
+    assert await world.run(lambda uow: found(uow, [anna.id, ben.id])) == {anna.id, ben.id}
+    assert await world.run(lambda uow: found(uow, [uuid.uuid4()])) == set()
 
 
 async def test_a_message_sent_alone_reads_back_as_one_sent_in_a_batch(world: World) -> None:

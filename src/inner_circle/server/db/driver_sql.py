@@ -11,7 +11,9 @@ engine events (the slow-commit timing), no compilation, no ORM objects.
 Values are converted as the models' column types store them (``db/types.py``): naive UTC
 timestamps (SQLite: text ``YYYY-MM-DD HH:MM:SS.ffffff``), UUIDs (SQLite: 32 hex digits),
 booleans (SQLite: 0/1), JSON as text. Only the repositories use this, for statements whose
-SQL is the same on both databases.
+SQL is the same on both databases, with one exception: a list is matched with
+``column = ANY(:name)`` (PostgreSQL's array form, one parameter whatever the length),
+which SQLite runs as ``column IN (SELECT value FROM json_each(?))`` with the list as JSON.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 __all__ = ["DriverSQL", "as_uuid", "insert_sql"]
 
 _PLACEHOLDER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+_ANY = re.compile(r"=\s*ANY\(\s*:([A-Za-z_]\w*)\s*\)")
 
 
 class DriverSQL:
@@ -38,13 +41,15 @@ class DriverSQL:
     def __init__(self, sql: str) -> None:
         self.sql = sql
         self.names = _PLACEHOLDER.findall(sql)
+        self.lists = frozenset(_ANY.findall(sql))
         self._rendered: dict[str, tuple[str, tuple[str, ...]]] = {}
 
     def _render(self, dialect: str) -> tuple[str, tuple[str, ...]]:
         rendered = self._rendered.get(dialect)
         if rendered is None:
             if dialect == "sqlite":  # qmark: one value per placeholder, in order
-                rendered = (_PLACEHOLDER.sub("?", self.sql), tuple(self.names))
+                sql = _ANY.sub(r"IN (SELECT value FROM json_each(:\1))", self.sql)
+                rendered = (_PLACEHOLDER.sub("?", sql), tuple(self.names))
             else:  # asyncpg: $n, a name used twice is one parameter
                 order = tuple(dict.fromkeys(self.names))
                 number = {name: f"${i}" for i, name in enumerate(order, 1)}
@@ -58,7 +63,12 @@ class DriverSQL:
         dialect = connection.dialect.name
         sql, names = self._render(dialect)
         sqlite = dialect == "sqlite"
-        params = tuple(_to_db(values[name], sqlite) for name in names)
+        params = tuple(
+            _list_to_db(values[name], sqlite)
+            if name in self.lists
+            else _to_db(values[name], sqlite)
+            for name in names
+        )
         return await connection.exec_driver_sql(sql, params)
 
     async def run_many(self, session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -107,6 +117,11 @@ def _to_db(value: Any, sqlite: bool) -> Any:
     if isinstance(value, dict | list):
         return json.dumps(value)
     return value
+
+
+def _list_to_db(values: Sequence[Any], sqlite: bool) -> Any:
+    converted = [_to_db(value, sqlite) for value in values]
+    return json.dumps(converted) if sqlite else converted
 
 
 def as_uuid(value: Any) -> uuid.UUID:

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from inner_circle.server.db.driver_sql import DriverSQL, as_uuid
 from inner_circle.server.db.models import Attachment, Blob, Message, Upload, User
 from inner_circle.server.repositories.inserts import insert_object
 
@@ -131,10 +132,20 @@ async def bind(
     await session.execute(delete(Upload).where(Upload.id.in_(list(attachment_ids))))
 
 
+# Most history pages hold no file: asked first, straight on the driver (ADR 5).
+_WITH_ATTACHMENTS = DriverSQL(
+    'SELECT DISTINCT "messageId" FROM attachments WHERE "messageId" = ANY(:ids)'
+)
+
+
 async def for_messages(
     session: AsyncSession, message_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, list[tuple[Attachment, Blob]]]:
     wanted = list(dict.fromkeys(message_ids))
+    if not wanted:
+        return {}
+    result = await _WITH_ATTACHMENTS.run(session, {"ids": wanted})
+    wanted = [as_uuid(message_id) for (message_id,) in result.all()]
     if not wanted:
         return {}
     rows = await session.execute(

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import Select, and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from inner_circle.server.db.driver_sql import DriverSQL, as_uuid
 from inner_circle.server.db.models import (
     ChatParticipant,
     Message,
@@ -32,6 +33,16 @@ __all__ = [
 ]
 
 
+# Every history page asks both, usually for nothing: straight on the driver (ADR 5).
+_REACTIONS_OF = DriverSQL(
+    'SELECT "messageId", emoji, "userId" FROM message_reactions'
+    ' WHERE "messageId" = ANY(:ids) ORDER BY "createdAt", "userId"'
+)
+_MENTIONS_OF = DriverSQL(
+    'SELECT "messageId", "userId" FROM message_mentions WHERE "messageId" = ANY(:ids)'
+)
+
+
 async def reactions_of(
     session: AsyncSession, message_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, list[tuple[str, list[uuid.UUID]]]]:
@@ -39,14 +50,10 @@ async def reactions_of(
     ids = list(message_ids)
     if not ids:
         return {}
-    result = await session.execute(
-        select(MessageReaction.message_id, MessageReaction.emoji, MessageReaction.user_id)
-        .where(MessageReaction.message_id.in_(ids))
-        .order_by(MessageReaction.created_at, MessageReaction.user_id)
-    )
+    result = await _REACTIONS_OF.run(session, {"ids": ids})
     grouped: dict[uuid.UUID, dict[str, list[uuid.UUID]]] = defaultdict(dict)
     for message_id, emoji, user_id in result.all():
-        grouped[message_id].setdefault(emoji, []).append(user_id)
+        grouped[as_uuid(message_id)].setdefault(emoji, []).append(as_uuid(user_id))
     return {m: list(by_emoji.items()) for m, by_emoji in grouped.items()}
 
 
@@ -98,14 +105,10 @@ async def mentions_of(
     ids = list(message_ids)
     if not ids:
         return {}
-    result = await session.execute(
-        select(MessageMention.message_id, MessageMention.user_id).where(
-            MessageMention.message_id.in_(ids)
-        )
-    )
+    result = await _MENTIONS_OF.run(session, {"ids": ids})
     found: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
     for message_id, user_id in result.all():
-        found[message_id].append(user_id)
+        found[as_uuid(message_id)].append(as_uuid(user_id))
     return found
 
 
