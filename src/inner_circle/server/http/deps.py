@@ -28,8 +28,12 @@ __all__ = [
 
 _bearer = HTTPBearer(auto_error=False)
 
+# Every dependency here is ``async def`` although none awaits: FastAPI runs a plain
+# ``def`` dependency in its thread pool, a hop to another thread and back on every
+# request (under load, the request then waits a whole event-loop turn per hop).
 
-def get_uow_factory(request: Request) -> UnitOfWorkFactory:
+
+async def get_uow_factory(request: Request) -> UnitOfWorkFactory:
     return request.app.state.uow_factory  # type: ignore[no-any-return]
 
 
@@ -49,7 +53,7 @@ async def current_actor(
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 
-def get_limits(request: Request) -> Limits:
+async def get_limits(request: Request) -> Limits:
     return request.app.state.limits  # type: ignore[no-any-return]
 
 
@@ -58,14 +62,14 @@ def client_host(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def client_address(request: Request) -> str | None:
+async def client_address(request: Request) -> str | None:
     """The caller's address as rate limits count it: IPv6 clients by their /64 network
     (one household or attacker holds a whole /64), IPv4 clients by their address."""
     host = client_host(request)
     return limit_key(host) if host else None
 
 
-def get_sends(request: Request) -> SendBatcher:
+async def get_sends(request: Request) -> SendBatcher:
     return request.app.state.sends  # type: ignore[no-any-return]
 
 
