@@ -7,6 +7,7 @@
     python -m bench idle --clients 10000 --users 100 --gen-procs 4
     python -m bench history --messages 1000000
     python -m bench search --messages 1000000 --backend postgres
+    python -m bench join --members 1000 --online 200
     python -m bench login-burst --rate 250 --logins 50
     python -m bench scale-out --servers 2 --find-max      (PostgreSQL + Redis)
 
@@ -20,6 +21,7 @@ import argparse
 import resource
 import sys
 
+from bench.joining import join
 from bench.search import search
 from bench.shapes import MessageShape, history, idle, run_messages
 
@@ -102,6 +104,13 @@ def main(argv: list[str] | None = None) -> int:
     hist.add_argument("--note", default="")
     hist.add_argument("--nice", type=int, default=0)
 
+    joining = sub.add_parser("join", help="register and first connect in a family of N")
+    joining.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    joining.add_argument("--members", type=int, default=1000)
+    joining.add_argument("--samples", type=int, default=20)
+    joining.add_argument("--online", type=int, default=200)
+    joining.add_argument("--note", default="")
+
     find = sub.add_parser("search", help="GET /search over N messages of one family")
     find.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
     find.add_argument("--messages", type=int, default=1_000_000)
@@ -128,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
             args.note,
             args.nice,
         )
+        return 0
+    if args.shape == "join":
+        join(args.backend, args.members, args.samples, args.online, args.note)
         return 0
     if args.shape == "history":
         history(args.backend, args.messages, args.samples, args.catchup, args.note, args.nice)

@@ -13,7 +13,7 @@ import aiohttp
 
 from bench.server import ServerGroup
 
-__all__ = ["Member", "Population", "populate"]
+__all__ = ["Member", "Population", "populate", "seed_members"]
 
 PASSWORD = "bench-password-1"
 
@@ -57,7 +57,7 @@ async def login(http: aiohttp.ClientSession, url: str, username: str, index: int
 API_REGISTRATION_MAX = 30
 
 
-async def _seed_members(servers: ServerGroup, count: int, prefix: str) -> None:
+async def seed_members(servers: ServerGroup, count: int, prefix: str) -> None:
     """``count`` members (in the family chat) inserted through the server's own models."""
     import uuid
 
@@ -134,7 +134,7 @@ async def populate(
     url = servers.urls[0]
     through_api = members <= API_REGISTRATION_MAX if seed is None else not seed
     if not through_api:
-        await _seed_members(servers, members, prefix)
+        await seed_members(servers, members, prefix)
     codes = (
         [servers.invite(uses=min(1000, members - start)) for start in range(0, members, 1000)]
         if through_api
