@@ -176,6 +176,18 @@ def test_quotes_follow_their_original_pins_cycle_and_mentions_count(
     expect(quote_b).to_have_text("Deleted message")
     expect(quote_a).to_have_text("Удалённое сообщение")
 
+    # The same for the reply being written: the bar follows an edit of what it answers,
+    # and closes when that is deleted (nothing is left to quote).
+    asked = post(as_anna, "Tea or coffee?")
+    menu = open_menu(b, by_id(b, asked))
+    menu.get_by_role("menuitem", name="Reply").click()
+    reply_bar = b.locator(".reply-bar")
+    expect(reply_bar.locator(".edit-bar-quote")).to_have_text("Tea or coffee?")
+    call("PATCH", f"/messages/{chat_id}/{asked}", as_anna, {"content": "Tea or cocoa?"})
+    expect(reply_bar.locator(".edit-bar-quote")).to_have_text("Tea or cocoa?")
+    call("DELETE", f"/messages/{chat_id}/{asked}", as_anna)
+    expect(reply_bar).to_have_count(0)
+
     # Two pins: the bar shows the latest; each tap shows the one it names and moves on.
     address = post(as_anna, "Dacha: Lesnaya 5")
     code = post(as_boris, "Gate code 1234")

@@ -56,10 +56,15 @@ export function ChatView({ chatId }: { chatId: Id }) {
     else void fillChat(chatId).catch(() => undefined);
   }, [chatId]);
 
-  // The message being edited was deleted meanwhile (by an admin, or on another device).
+  // The message being edited, or answered, was deleted meanwhile (by an admin, or on
+  // another device): nothing is left to edit or quote.
   useEffect(() => {
     if (editing && messages.find((m) => m.id === editing.id)?.deletedAt) setEditing(null);
   }, [messages, editing]);
+  const replyTo = rich.replyTo && (messages.find((m) => m.id === rich.replyTo!.id) ?? rich.replyTo);
+  useEffect(() => {
+    if (replyTo?.deletedAt) rich.setReplyTo(null);
+  }, [replyTo?.deletedAt]);
 
   // Escape leaves the chat (dialogs handle their own Escape first).
   useEffect(() => {
@@ -132,7 +137,7 @@ export function ChatView({ chatId }: { chatId: Id }) {
         chatId={chatId}
         onSent={scroll.stickToBottom}
         editing={editing}
-        replyTo={rich.replyTo}
+        replyTo={replyTo}
         onReplyDone={() => rich.setReplyTo(null)}
         onEditDone={() => setEditing(null)}
         onEditLast={() => {
