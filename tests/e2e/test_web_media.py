@@ -9,10 +9,12 @@ uploaded and sent once when the connection is back; the admin sees the storage u
 
 from __future__ import annotations
 
+import asyncio
 import re
 import struct
 import uuid
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +22,10 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from inner_circle.sdk import InnerCircleClient
 from tests.e2e.conftest import PHONE, api_token, shot, sign_in
-from tests.media.conftest import video_mp4
+from tests.media.conftest import video_mp4, voice_ogg
+from tests.support import process_server
 
 pytestmark = pytest.mark.browser
 
@@ -332,3 +336,40 @@ def test_a_video_plays_inline_with_its_poster(
     page.wait_for_function(
         "() => document.querySelector('.media-tile.is-video video').currentTime > 0.3"
     )
+
+
+async def _voice_of_unknown_length(url: str, owner: dict[str, Any], title: str, ogg: bytes) -> None:
+    """A group where the owner sent a voice message without saying how long it is."""
+    async with InnerCircleClient(url) as client:
+        await client.login(owner["username"], owner["password"])
+        chat = await client.create_group(title, [])
+        voice = await client.upload_file(ogg, name="voice.ogg", kind="voice")
+        assert voice.attachment is not None and voice.attachment.duration_ms is None
+        await client.post_message(chat.id, "", attachment_ids=[voice.id])
+
+
+def test_a_voice_message_of_unknown_length_shows_the_length_of_its_file(
+    new_page: Any, member: Any, tmp_path: Path
+) -> None:
+    """A server without ffmpeg cannot tell a voice message's length the client did not
+    send: the player shows the one the browser reads from the file, never "0:00"."""
+    ogg = voice_ogg(tmp_path)  # 1.2 s of Opus
+    no_tools = tmp_path / "empty-bin"
+    no_tools.mkdir()
+    server = process_server(tmp_path / "server", env={"PATH": str(no_tools)})
+    server.start()
+    try:
+        anna = member("anna", server=server)
+        # Playwright's sync API keeps an event loop on this thread: the SDK runs on another.
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(
+                asyncio.run, _voice_of_unknown_length(server.url, anna, "Voice notes", ogg)
+            ).result()
+        page = new_page(server=server)
+        sign_in(page, anna["username"], anna["password"])
+        open_chat(page, "Voice notes")
+        player = page.locator(".msg-row.mine[data-seq] .voice-player")
+        expect(player.locator(".voice-time")).to_have_text("0:01")
+        expect(player.get_by_role("slider")).to_have_attribute("aria-valuemax", "1")
+    finally:
+        server.close()

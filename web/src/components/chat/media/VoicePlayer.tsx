@@ -26,7 +26,10 @@ export function VoicePlayer({ att }: { att: AttachmentOut }) {
   const [playing, setPlaying] = useState(false);
   const [pos, setPos] = useState(0);
   const [speed, setSpeed] = useState(speedPref);
-  const duration = att.durationMs || 0;
+  // A voice message whose length the server could not tell (no ffmpeg there) takes the
+  // one the browser reads from the file; until then, or if it cannot, none is shown.
+  const [fileMs, setFileMs] = useState(0);
+  const duration = att.durationMs || fileMs;
   const levels = bars(att.waveform);
 
   useEffect(() => {
@@ -71,6 +74,10 @@ export function VoicePlayer({ att }: { att: AttachmentOut }) {
         onPause={() => setPlaying(false)}
         onEnded={onEnded}
         onTimeUpdate={(e) => setPos(e.currentTarget.currentTime * 1000)}
+        onLoadedMetadata={(e) => {
+          const seconds = e.currentTarget.duration;
+          if (Number.isFinite(seconds) && seconds > 0) setFileMs(seconds * 1000);
+        }}
         onError={renew}
       />
       <button
@@ -90,7 +97,7 @@ export function VoicePlayer({ att }: { att: AttachmentOut }) {
           aria-valuemin={0}
           aria-valuemax={Math.round(duration / 1000)}
           aria-valuenow={Math.round(pos / 1000)}
-          aria-valuetext={`${formatDuration(pos)} / ${formatDuration(duration)}`}
+          aria-valuetext={duration ? `${formatDuration(pos)} / ${formatDuration(duration)}` : formatDuration(pos)}
           onClick={(e) => {
             const r = e.currentTarget.getBoundingClientRect();
             seek((e.clientX - r.left) / r.width);
@@ -112,7 +119,7 @@ export function VoicePlayer({ att }: { att: AttachmentOut }) {
           ))}
         </div>
         <span class="voice-meta">
-          <span class="voice-time">{formatDuration(playing || pos ? pos : duration)}</span>
+          <span class="voice-time">{playing || pos ? formatDuration(pos) : duration ? formatDuration(duration) : ''}</span>
           <button
             type="button"
             class="voice-speed"
