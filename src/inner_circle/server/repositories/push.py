@@ -6,9 +6,10 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select, union
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from inner_circle.server.db.driver_sql import DriverSQL, as_uuid
 from inner_circle.server.db.models import Chat, ChatMute, FcmToken, PushPreference, PushSubscription
 
 __all__ = [
@@ -108,18 +109,21 @@ async def fcm_tokens_of(session: AsyncSession, user_ids: Iterable[uuid.UUID]) ->
     return list(result.scalars())
 
 
+# Asked for every committed batch of messages, usually of a family with no device at all:
+# straight on the driver (ADR 5).
+_DEVICE_HOLDERS = DriverSQL(
+    'SELECT "userId" FROM push_subscriptions WHERE "userId" = ANY(:ids)'
+    ' UNION SELECT "userId" FROM fcm_tokens WHERE "userId" = ANY(:ids)'
+)
+
+
 async def device_holders(session: AsyncSession, user_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
     """Which of ``user_ids`` have a Web Push subscription or an FCM token (one query)."""
-    ids = set(user_ids)
+    ids = list(set(user_ids))
     if not ids:
         return set()
-    result = await session.execute(
-        union(
-            select(PushSubscription.user_id).where(PushSubscription.user_id.in_(ids)),
-            select(FcmToken.user_id).where(FcmToken.user_id.in_(ids)),
-        )
-    )
-    return set(result.scalars())
+    result = await _DEVICE_HOLDERS.run(session, {"ids": ids})
+    return {as_uuid(user_id) for (user_id,) in result.all()}
 
 
 async def muted_users(
