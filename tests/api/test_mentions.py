@@ -40,3 +40,22 @@ async def test_only_members_of_the_chat_are_mentioned(family: Family) -> None:
     assert live["mentions"] == [str(boris.user_id)]
     chat_update = {c.id: c for c in await boris.chats()}[private.id]
     assert chat_update.unread_mentions == 1
+
+
+async def test_each_member_is_told_their_own_mention_count(family: Family) -> None:
+    """Members who have read as far get one shared ``chatUpdated``; a member with a mention
+    among the unread messages is not one of them."""
+    anna = await family.member("anna", connect=True)
+    boris = await family.member("boris", connect=True)
+    carl = await family.member("carl", connect=True)
+    group = await anna.create_group("Dacha", [boris.user_id, carl.user_id])
+    await anna.post_message(group.id, "@boris bring the keys")
+    await anna.rename_chat(group.id, "Dacha 2027")
+
+    def renamed(payload: dict[str, object]) -> bool:
+        return payload["id"] == str(group.id) and payload["name"] == "Dacha 2027"
+
+    told_boris = await boris.inbox.wait_for("chatUpdated", renamed)
+    told_carl = await carl.inbox.wait_for("chatUpdated", renamed)
+    assert (told_boris["unreadCount"], told_carl["unreadCount"]) == (1, 1)
+    assert (told_boris["unreadMentions"], told_carl["unreadMentions"]) == (1, 0)

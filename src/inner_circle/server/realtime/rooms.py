@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from functools import lru_cache
 
 __all__ = ["FAMILY_ROOM", "session_room", "user_room"]
 
@@ -11,6 +12,9 @@ __all__ = ["FAMILY_ROOM", "session_room", "user_room"]
 FAMILY_ROOM = "family"
 
 
+# Every event names its recipients' rooms (the family chat: every member's); a family's
+# few hundred names are kept rather than formatted from a UUID again for each event.
+@lru_cache(maxsize=4096)
 def user_room(user_id: uuid.UUID | str) -> str:
     """The Socket.IO room every connection of a user joins."""
     return f"user:{user_id}"

@@ -281,7 +281,7 @@ async def announce_chat(
     for user_id, view in views.items():
         name = ServerEvent.CHAT_CREATED if user_id in new else ServerEvent.CHAT_UPDATED
         last = view.last_message.id if view.last_message else None
-        key = (name, view.name, last, view.last_read_seq, view.unread_count)
+        key = (name, view.name, last, view.last_read_seq, view.unread_count, view.unread_mentions)
         groups.setdefault(key, (view, []))[1].append(user_id)
     for (name, *_), (view, user_ids) in groups.items():
         uow.emit(name, view, user_ids)
@@ -300,29 +300,36 @@ async def _require_active(uow: UnitOfWork, user_ids: list[uuid.UUID]) -> None:
 
 async def _views_for_all(uow: UnitOfWork, chat: Chat) -> dict[uuid.UUID, ChatOut]:
     """The chat as each participant sees it. The participant list is built once and shared
-    by every view that differs only in its read position (all but private chats)."""
+    by every view that differs only in its read position (all but private chats), and
+    members whose views are equal share one (a family that has read everything: one view,
+    not a copy per member)."""
     members = (await chats_repo.participants_by_chat(uow.session, [chat.id]))[chat.id]
     last = (await messages_repo.last_messages(uow.session, [(chat.id, chat.last_seq)])).get(chat.id)
     lowest = min((p.last_read_seq for p, _ in members), default=0)
     deleted = (await messages_repo.deleted_seqs(uow.session, [(chat.id, lowest)])).get(chat.id, [])
     mentions = await rich_repo.unread_mentions_of_members(uow.session, chat.id)
     views: dict[uuid.UUID, ChatOut] = {}
+    shared: dict[tuple[int, int, int], ChatOut] = {}
     base: ChatOut | None = None
     for p, _ in members:
         sees_last = last is not None and last[0].seq > p.history_from_seq
+        mentioned = mentions.get((chat.id, p.user_id), 0)
         if chat.type == "private" or base is None or sees_last != (base.last_message is not None):
-            view = chat_out(
-                chat, p.user_id, members, last, deleted, mentions.get((chat.id, p.user_id), 0)
-            )
+            view = chat_out(chat, p.user_id, members, last, deleted, mentioned)
             if base is None and chat.type != "private":
                 base = view
         else:
-            view = base.model_copy(
-                update={
-                    "last_read_seq": p.last_read_seq,
-                    "unread_count": unread_count(chat.last_seq, p.last_read_seq, deleted),
-                    "unread_mentions": mentions.get((chat.id, p.user_id), 0),
-                }
+            unread = unread_count(chat.last_seq, p.last_read_seq, deleted)
+            key = (p.last_read_seq, unread, mentioned)
+            view = shared.get(key) or shared.setdefault(
+                key,
+                base.model_copy(
+                    update={
+                        "last_read_seq": p.last_read_seq,
+                        "unread_count": unread,
+                        "unread_mentions": mentioned,
+                    }
+                ),
             )
         views[p.user_id] = view
     return views
