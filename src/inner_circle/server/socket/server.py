@@ -11,7 +11,9 @@ python-socketio accepts, by design, more than Inner Circle's clients ever send:
   is logged once, at WARNING, and the connection is closed.
 - **Engine.IO sessions that never join the namespace** (no token, a refused token, a
   half-written client) lived as long as they answered pings. They are closed after
-  ``connect_timeout`` seconds without a namespace connection.
+  ``connect_timeout`` seconds without a namespace connection; a request to join that the
+  server is still answering when the time runs out is answered first (a busy server must
+  not close the clients it is letting in), and the session is judged after it.
 - Client acknowledgements: the server never asks a client for one, so they are ignored.
 
 The hooks are python-socketio's packet handlers (``_handle_eio_*``, ``_handle_event``):
@@ -41,6 +43,8 @@ class GuardedServer(socketio.AsyncServer):
         super().__init__(*args, **kwargs)
         self.connect_timeout = connect_timeout
         self._unbound: dict[str, asyncio.TimerHandle] = {}
+        self._joining: set[str] = set()  # a namespace CONNECT is being answered
+        self._overdue: set[str] = set()  # ran out of time while joining
         self._dropping: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self.eio.logger.addFilter(_QuietReceiveErrors())
@@ -57,6 +61,7 @@ class GuardedServer(socketio.AsyncServer):
         timer = self._unbound.pop(eio_sid, None)
         if timer is not None:
             timer.cancel()
+        self._overdue.discard(eio_sid)
         self._dropping.discard(eio_sid)
 
     async def disconnect(self, sid: str, namespace: str | None = None, **kwargs: Any) -> None:
@@ -66,15 +71,25 @@ class GuardedServer(socketio.AsyncServer):
             self._arm(eio_sid)  # a well-behaved client closes now; others get the timeout
 
     async def _handle_connect(self, eio_sid: str, namespace: str, data: Any) -> None:
-        await super()._handle_connect(eio_sid, namespace, data)
-        # python-socketio counts a connection as connected only after its connect handler
-        # returned and CONNECT was sent; a revocation in that gap could not close it. Now it
-        # can: the namespace finishes what it had to leave pending (socket/namespace.py).
-        handler = self.namespace_handlers.get(namespace or NAMESPACE)
-        sid = self.manager.sid_from_eio_sid(eio_sid, namespace or NAMESPACE)
-        established = getattr(handler, "connection_established", None)
-        if sid is not None and established is not None:
-            await established(sid)
+        # A client that asked to join is answered however long a busy server takes (a
+        # thousand devices reconnecting after a restart): the timeout is for clients that
+        # never ask, or that are refused; one that ran out meanwhile is judged after.
+        self._joining.add(eio_sid)
+        try:
+            await super()._handle_connect(eio_sid, namespace, data)
+            # python-socketio counts a connection as connected only after its connect
+            # handler returned and CONNECT was sent; a revocation in that gap could not close
+            # it. Now it can: the namespace finishes what it had to leave pending
+            # (socket/namespace.py).
+            handler = self.namespace_handlers.get(namespace or NAMESPACE)
+            sid = self.manager.sid_from_eio_sid(eio_sid, namespace or NAMESPACE)
+            established = getattr(handler, "connection_established", None)
+            if sid is not None and established is not None:
+                await established(sid)
+        finally:
+            self._joining.discard(eio_sid)
+        if eio_sid in self._overdue:
+            self._expire(eio_sid)
 
     async def _handle_disconnect(self, eio_sid: str, namespace: str, reason: Any = None) -> None:
         await super()._handle_disconnect(eio_sid, namespace, reason)
@@ -90,7 +105,11 @@ class GuardedServer(socketio.AsyncServer):
 
     def _expire(self, eio_sid: str) -> None:
         self._unbound.pop(eio_sid, None)
+        self._overdue.discard(eio_sid)
         if eio_sid not in self.environ:
+            return
+        if eio_sid in self._joining:  # decided when the answer to its request is given
+            self._overdue.add(eio_sid)
             return
         for namespace in self.namespace_handlers:  # joined one of them: it is in use
             sid = self.manager.sid_from_eio_sid(eio_sid, namespace)
