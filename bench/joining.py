@@ -128,39 +128,13 @@ def join(
         finally:
             if generator is not None:
                 generator.close()
+    stamp = {"commit": git_commit(), "date": today(), "note": note}
     for step in ("register", "connect"):
         wall, cpu = percentiles(found[f"{step} wall"]), percentiles(found[f"{step} CPU"])
-        record = {
-            "shape": "join",
-            "backend": backend,
-            "family": members,
-            "online": online,
-            "step": step,
-            "n": samples,
-            "wall_ms": wall,
-            "cpu_ms": cpu,
-            "commit": git_commit(),
-            "date": today(),
-            "note": note,
-        }
-        emit(record)
-        rows.append(record)
-        append_row(
-            "join",
-            JOIN_COLUMNS,
-            {
-                "date": record["date"],
-                "commit": record["commit"],
-                "backend": backend,
-                "family": members,
-                "online": online,
-                "step": step,
-                "n": samples,
-                "wall p50": wall["p50"],
-                "wall max": wall["max"],
-                "CPU p50": cpu["p50"],
-                "CPU max": cpu["max"],
-                "note": note,
-            },
-        )
+        row = {"backend": backend, "family": members, "online": online, "step": step}
+        row |= {"n": samples, "wall p50": wall["p50"], "wall max": wall["max"]}
+        row |= {"CPU p50": cpu["p50"], "CPU max": cpu["max"], **stamp}
+        emit({"shape": "join", **row, "wall_ms": wall, "cpu_ms": cpu})
+        append_row("join", JOIN_COLUMNS, row)
+        rows.append(row)
     return rows
