@@ -17,6 +17,8 @@ from inner_circle.server.db.models import Chat, ChatParticipant, User
 from inner_circle.server.repositories.inserts import insert_object
 
 __all__ = [
+    "ChatMember",
+    "MemberName",
     "TakenSeqs",
     "add_participants",
     "advance_read_markers",
@@ -180,13 +182,52 @@ async def participant_ids_by_chat(
     return grouped
 
 
+class ChatMember(NamedTuple):
+    """A participant as a chat's views show it: plain values, not ORM objects (a family
+    chat lists every member, and every member's view of it is built from this list)."""
+
+    user_id: uuid.UUID
+    last_read_seq: int
+    last_delivered_seq: int
+    history_from_seq: int
+
+
+class MemberName(NamedTuple):
+    id: uuid.UUID
+    username: str
+    display_name: str | None
+
+    @property
+    def shown_name(self) -> str:
+        return self.display_name or self.username
+
+
+_PARTICIPANTS = DriverSQL(
+    'SELECT p."chatId", p."userId", p."lastReadSeq", p."lastDeliveredSeq", p."historyFromSeq",'
+    ' u.username, u."displayName"'
+    ' FROM chat_participants p JOIN users u ON u.id = p."userId"'
+    ' WHERE p."chatId" = ANY(:ids) ORDER BY u.username'
+)
+
+
 async def participants_by_chat(
     session: AsyncSession, chat_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, list[tuple[ChatParticipant, User]]]:
+) -> dict[uuid.UUID, list[tuple[ChatMember, MemberName]]]:
+    """Each chat's participants with their names, ordered by username."""
     ids = list(chat_ids)
-    grouped: dict[uuid.UUID, list[tuple[ChatParticipant, User]]] = defaultdict(list)
+    grouped: dict[uuid.UUID, list[tuple[ChatMember, MemberName]]] = defaultdict(list)
     if not ids:
         return grouped
+    result = await _PARTICIPANTS.run(session, {"ids": ids})
+    for chat_id, user_id, read, delivered, since, username, display_name in result.all():
+        member = as_uuid(user_id)
+        grouped[as_uuid(chat_id)].append(
+            (
+                ChatMember(member, read, delivered, since),
+                MemberName(member, username, display_name),
+            )
+        )
+    return grouped
     result = await session.execute(
         select(ChatParticipant, User)
         .join(User, User.id == ChatParticipant.user_id)

@@ -23,7 +23,8 @@ from inner_circle.protocol.rest import (
     UserBrief,
     UserOut,
 )
-from inner_circle.server.db.models import Chat, ChatParticipant, InvitationCode, Message, User
+from inner_circle.server.db.models import Chat, InvitationCode, Message, User
+from inner_circle.server.repositories.chats import ChatMember, MemberName
 
 __all__ = [
     "Named",
@@ -121,7 +122,7 @@ def unread_count(last_seq: int, last_read: int, deleted: Sequence[int]) -> int:
 def chat_out(
     chat: Chat,
     viewer_id: uuid.UUID,
-    members: list[tuple[ChatParticipant, User]],
+    members: Sequence[tuple[ChatMember, MemberName]],
     last: tuple[Message, User] | None,
     deleted: Sequence[int] = (),
     unread_mentions: int = 0,
