@@ -5,6 +5,7 @@
  */
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { ApiError } from '../../api';
+import { useCall } from '../../calls/state';
 import { deleteMessage, fillChat, loadLatest } from '../../chats';
 import { errorText, t } from '../../i18n';
 import { goBack, toast, useStore } from '../../store';
@@ -37,6 +38,13 @@ export function ChatView({ chatId }: { chatId: Id }) {
   const pending = outbox.filter((o) => o.chatId === chatId);
 
   const [infoOpen, setInfoOpen] = useState(false);
+  // A call placed or answered takes the screen: Chat info (where a member's call button may
+  // have started it) is not left open behind it to come back to after hanging up.
+  const call = useCall();
+  const calling = call !== null && call.phase !== 'incoming';
+  useEffect(() => {
+    if (calling) setInfoOpen(false);
+  }, [calling]);
   const [searching, setSearching] = useState(false);
   const [msgInfo, setMsgInfo] = useState<MessageOut | null>(null);
   const [menu, setMenu] = useState<{ msg: MessageOut; anchor: HTMLElement; trigger: HTMLElement | null } | null>(null);
