@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inner_circle.server.db.driver_sql import DriverSQL, as_uuid
-from inner_circle.server.db.models import Chat, ChatParticipant, User
+from inner_circle.server.db.models import Chat, ChatParticipant
 from inner_circle.server.repositories.inserts import insert_object
 
 __all__ = [
@@ -227,15 +227,6 @@ async def participants_by_chat(
                 MemberName(member, username, display_name),
             )
         )
-    return grouped
-    result = await session.execute(
-        select(ChatParticipant, User)
-        .join(User, User.id == ChatParticipant.user_id)
-        .where(ChatParticipant.chat_id.in_(ids))
-        .order_by(User.username)
-    )
-    for participant, user in result.all():
-        grouped[participant.chat_id].append((participant, user))
     return grouped
 
 

@@ -321,16 +321,15 @@ async def _views_for_all(uow: UnitOfWork, chat: Chat) -> dict[uuid.UUID, ChatOut
         else:
             unread = unread_count(chat.last_seq, p.last_read_seq, deleted)
             key = (p.last_read_seq, unread, mentioned)
-            view = shared.get(key) or shared.setdefault(
-                key,
-                base.model_copy(
+            view = shared.get(key)
+            if view is None:
+                view = shared[key] = base.model_copy(
                     update={
                         "last_read_seq": p.last_read_seq,
                         "unread_count": unread,
                         "unread_mentions": mentioned,
                     }
-                ),
-            )
+                )
         views[p.user_id] = view
     return views
 
