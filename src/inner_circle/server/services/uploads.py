@@ -237,6 +237,10 @@ async def process_upload(uows: UnitOfWorkFactory, upload_id: uuid.UUID) -> None:
             )
             current.status = "ready"
             current.updated_at = uow.ctx.clock.now()
+            # Before the commit: whoever sees "ready" finds the staging already clean. A
+            # stop in between leaves the upload "processing" without its bytes, which the
+            # next start fails cleanly (the member sends the file again).
+            media.discard(upload_id)
             await uow.commit()
     except Refused as exc:
         await _fail(uows, upload_id, ErrorCode.UNSUPPORTED_MEDIA, str(exc))
@@ -314,6 +318,7 @@ def _attachment(upload: Upload, stored: Blob, now: object) -> Attachment:
 async def _fail(
     uows: UnitOfWorkFactory, upload_id: uuid.UUID, code: ErrorCode, message: str
 ) -> None:
+    runtime(uows).discard(upload_id)  # before "failed" is visible, as for "ready"
     async with uows.write() as uow:
         upload = await media_repo.upload_of(uow.session, upload_id)
         if upload is not None and upload.status == "processing":  # not one finished meanwhile
