@@ -14,25 +14,57 @@ booleans (SQLite: 0/1), JSON as text. Only the repositories use this, for statem
 SQL is the same on both databases, with one exception: a list is matched with
 ``column = ANY(:name)`` (PostgreSQL's array form, one parameter whatever the length),
 which SQLite runs as ``column IN (SELECT value FROM json_each(?))`` with the list as JSON.
+
+On SQLite most of these run on the event loop's own thread, straight on the ``sqlite3``
+connection (ADR 5's second amendment): a trip to aiosqlite's thread and back (a queue
+hand-off, two thread wake-ups, a self-pipe write) and SQLAlchemy's execution cost more
+than the statement, a point lookup or a row insert in a page cache. None of them waits for
+a lock: reads never do in WAL mode, and a writer's transaction took SQLite's write lock as
+it began (``BEGIN IMMEDIATE`` on aiosqlite's thread, ``engine.py``); a write outside such a
+transaction goes to the thread. The commit, with its ``fsync``, stays on the thread too.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Table
-from sqlalchemy.engine import Result
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-__all__ = ["DriverSQL", "as_uuid", "insert_sql"]
+from inner_circle.server.db.engine import WRITE_INTENT
+
+__all__ = ["DriverSQL", "Rows", "as_uuid", "insert_sql"]
 
 _PLACEHOLDER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 _ANY = re.compile(r"=\s*ANY\(\s*:([A-Za-z_]\w*)\s*\)")
+_WRITES = ("INSERT", "UPDATE", "DELETE")
+_SQLITE3 = "inner_circle.sqlite3"  # the key in a pooled connection's ``info``
+
+
+class Rows:
+    """A statement's rows as the driver gave them (tuples of driver values)."""
+
+    __slots__ = ("_rows",)
+
+    def __init__(self, rows: Sequence[Any]) -> None:
+        self._rows = rows
+
+    def all(self) -> list[Any]:
+        return list(self._rows)
+
+    def first(self) -> Any:
+        return self._rows[0] if self._rows else None
+
+    def scalars(self) -> list[Any]:
+        return [row[0] for row in self._rows]
 
 
 class DriverSQL:
@@ -42,6 +74,7 @@ class DriverSQL:
         self.sql = sql
         self.names = _PLACEHOLDER.findall(sql)
         self.lists = frozenset(_ANY.findall(sql))
+        self.writes = sql.lstrip().upper().startswith(_WRITES)
         self._rendered: dict[str, tuple[str, tuple[str, ...]]] = {}
 
     def _render(self, dialect: str) -> tuple[str, tuple[str, ...]]:
@@ -57,7 +90,7 @@ class DriverSQL:
             self._rendered[dialect] = rendered
         return rendered
 
-    async def run(self, session: AsyncSession, values: Mapping[str, Any]) -> Result[Any]:
+    async def run(self, session: AsyncSession, values: Mapping[str, Any]) -> Rows:
         """Execute once with ``values`` (by placeholder name)."""
         connection = await session.connection()
         dialect = connection.dialect.name
@@ -69,7 +102,10 @@ class DriverSQL:
             else _to_db(values[name], sqlite)
             for name in names
         )
-        return await connection.exec_driver_sql(sql, params)
+        if sqlite:
+            return Rows(await self._sqlite(connection, sql, params, many=False))
+        result = await connection.exec_driver_sql(sql, params)
+        return Rows(result.all() if result.returns_rows else ())
 
     async def run_many(self, session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
         """Execute once per row (the driver's executemany); no result."""
@@ -80,7 +116,45 @@ class DriverSQL:
         sql, names = self._render(dialect)
         sqlite = dialect == "sqlite"
         params = [tuple(_to_db(row[name], sqlite) for name in names) for row in rows]
-        await connection.exec_driver_sql(sql, params)  # type: ignore[arg-type]
+        if sqlite:
+            await self._sqlite(connection, sql, params, many=True)
+        else:
+            await connection.exec_driver_sql(sql, params)  # type: ignore[arg-type]
+
+    async def _sqlite(
+        self, connection: AsyncConnection, sql: str, params: Any, many: bool
+    ) -> list[Any]:
+        sync = connection.sync_connection
+        assert sync is not None
+        if self.writes and not sync.get_execution_options().get(WRITE_INTENT, False):
+            # Not a writer's transaction: the write may wait for the lock, on the thread.
+            result = await connection.exec_driver_sql(sql, params)
+            return result.all() if result.returns_rows else []
+        raw = sync.info.get(_SQLITE3)
+        if raw is None:
+            fairy = await connection.get_raw_connection()
+            raw = sync.info[_SQLITE3] = fairy.driver_connection._conn  # type: ignore[union-attr]
+        return _run_inline(sync, raw, sql, params, many)
+
+
+def _run_inline(
+    sync: Connection, raw: sqlite3.Connection, sql: str, params: Any, many: bool
+) -> list[Any]:
+    if sync._has_events or sync.engine._has_events:  # statement listeners (tests) see it too
+        sync.dispatch.before_cursor_execute(sync, None, sql, params, None, many)
+    cursor = raw.cursor()
+    try:
+        if many:
+            cursor.executemany(sql, params)
+            return []
+        cursor.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(
+            sql, params, exc, sqlite3.Error, hide_parameters=True, dialect=sync.dialect
+        ) from exc
+    finally:
+        cursor.close()
 
 
 def insert_sql(

@@ -15,11 +15,13 @@ from sqlalchemy.ext.asyncio import (
 from inner_circle.server.db.files import secure_sqlite_files
 from inner_circle.server.db.sqlite_onehop import one_hop_dbapi
 
-__all__ = ["BUSY_TIMEOUT_MS", "create_engine", "create_session_factory"]
+__all__ = ["BUSY_TIMEOUT_MS", "WRITE_INTENT", "create_engine", "create_session_factory"]
 
 PG_CONNECT_TIMEOUT = 5.0  # seconds to open a PostgreSQL connection
 PG_COMMAND_TIMEOUT = 10.0  # seconds for one PostgreSQL statement
 BUSY_TIMEOUT_MS = 10000  # how long a SQLite statement waits for another process's lock
+# An execution option on the writers' engine (db/uow.py): the transaction will write.
+WRITE_INTENT = "inner_circle_write"
 
 
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
@@ -30,7 +32,10 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
             url,
             echo=echo,
             hide_parameters=True,  # errors and logs must never carry message text or hashes
-            connect_args={"timeout": 30},
+            # check_same_thread: hot statements run on the loop's thread (driver_sql.py),
+            # never while aiosqlite's thread uses the same connection (a unit of work
+            # awaits each statement before the next).
+            connect_args={"timeout": 30, "check_same_thread": False},
             module=one_hop_dbapi(),  # one thread trip per statement (sqlite_onehop.py)
         )
         _configure_sqlite(engine)
@@ -68,9 +73,15 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
+    # A writer takes SQLite's write lock as it begins, waiting up to the busy timeout for
+    # another process (the CLI) to finish. Begun deferred, it would read first and then fail
+    # at its first write at once: SQLite does not wait for a lock to turn a reading
+    # transaction into a writing one (it could deadlock). Holding the lock from the start is
+    # also what lets its statements run on the loop's thread (driver_sql.py).
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        writes = connection.get_execution_options().get(WRITE_INTENT, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

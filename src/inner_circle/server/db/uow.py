@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from inner_circle.core.errors import Unavailable
 from inner_circle.server.db.driver_sql import DriverSQL, insert_sql
+from inner_circle.server.db.engine import WRITE_INTENT
 from inner_circle.server.db.models.sync import NEW_ENTRIES, SyncEntry
 from inner_circle.server.ports import Notifier, OutgoingEvent
 
@@ -226,7 +227,11 @@ class _UnitOfWorkScope(AbstractAsyncContextManager[UnitOfWork]):
         if self._write and self._factory.write_lock is not None:
             await self._factory.write_lock.acquire()
             self._locked = True
-        session = self._factory.sessionmaker()
+        session = (
+            self._factory.sessionmaker(bind=self._factory.write_bind)
+            if self._write
+            else self._factory.sessionmaker()
+        )
         self._uow = UnitOfWork(
             session,
             self._factory.notifier,
@@ -305,6 +310,8 @@ class UnitOfWorkFactory:
         serialise_writes: bool,
     ) -> None:
         self.sessionmaker = sessionmaker
+        # Writers' sessions: on SQLite their transactions begin IMMEDIATE (engine.py).
+        self.write_bind = sessionmaker.kw["bind"].execution_options(**{WRITE_INTENT: True})
         self.notifier = notifier
         self.ctx = ctx
         self.write_lock = asyncio.Lock() if serialise_writes else None
