@@ -47,6 +47,7 @@ _PLACEHOLDER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 _ANY = re.compile(r"=\s*ANY\(\s*:([A-Za-z_]\w*)\s*\)")
 _WRITES = ("INSERT", "UPDATE", "DELETE")
 _SQLITE3 = "inner_circle.sqlite3"  # the key in a pooled connection's ``info``
+_CONNECTION = "inner_circle.connection"  # the key in a session's ``info``
 
 
 class Rows:
@@ -92,7 +93,7 @@ class DriverSQL:
 
     async def run(self, session: AsyncSession, values: Mapping[str, Any]) -> Rows:
         """Execute once with ``values`` (by placeholder name)."""
-        connection = await session.connection()
+        connection = await _connection(session)
         dialect = connection.dialect.name
         sql, names = self._render(dialect)
         sqlite = dialect == "sqlite"
@@ -111,7 +112,7 @@ class DriverSQL:
         """Execute once per row (the driver's executemany); no result."""
         if not rows:
             return
-        connection = await session.connection()
+        connection = await _connection(session)
         dialect = connection.dialect.name
         sql, names = self._render(dialect)
         sqlite = dialect == "sqlite"
@@ -135,6 +136,18 @@ class DriverSQL:
             fairy = await connection.get_raw_connection()
             raw = sync.info[_SQLITE3] = fairy.driver_connection._conn  # type: ignore[union-attr]
         return _run_inline(sync, raw, sql, params, many)
+
+
+async def _connection(session: AsyncSession) -> AsyncConnection:
+    """The session's connection in its current transaction: asked of the session once per
+    transaction (each ask costs more than a statement on the loop's thread)."""
+    transaction = session.sync_session.get_transaction()
+    known = session.info.get(_CONNECTION)
+    if known is not None and transaction is not None and known[0] is transaction:
+        return known[1]  # type: ignore[no-any-return]
+    connection = await session.connection()
+    session.info[_CONNECTION] = (session.sync_session.get_transaction(), connection)
+    return connection
 
 
 def _run_inline(
@@ -184,8 +197,10 @@ def _to_db(value: Any, sqlite: bool) -> Any:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        naive = value.astimezone(UTC).replace(tzinfo=None)
-        return naive.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else naive
+        naive = (value if value.tzinfo is UTC else value.astimezone(UTC)).replace(tzinfo=None)
+        # SQLAlchemy's SQLite format, YYYY-MM-DD HH:MM:SS.ffffff (isoformat: a tenth of
+        # strftime's time)
+        return naive.isoformat(" ", "microseconds") if sqlite else naive
     if isinstance(value, bool):
         return int(value) if sqlite else value
     if isinstance(value, dict | list):
