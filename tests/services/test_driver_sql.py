@@ -8,11 +8,13 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 
 from inner_circle.protocol.rest import SendMessageIn
 from inner_circle.server.db.driver_sql import DriverSQL, as_uuid
-from inner_circle.server.db.models import ChatParticipant, Message, SyncEntry
+from inner_circle.server.db.models import ChatParticipant, Message, SyncEntry, User
 from inner_circle.server.services import messages
 from tests.services.conftest import World
 from tests.services.test_insert_races import family_chat_id
@@ -115,3 +117,50 @@ async def test_a_message_sent_alone_reads_back_as_one_sent_in_a_batch(world: Wor
         ("message", batched[0].id),
         ("message", batched[1].id),
     ]
+
+
+async def test_a_statement_first_in_its_unit_of_work_is_undone_by_its_rollback(
+    world: World,
+) -> None:
+    """Straight on the driver (asyncpg's connection, SQLite's on the loop's thread), the first
+    statement still runs inside the unit of work's transaction: a failed unit of work leaves
+    nothing behind."""
+    anna = await world.member("anna")
+    rename = DriverSQL('UPDATE users SET "displayName" = :name WHERE "id" = :id')
+
+    class Failed(Exception):
+        pass
+
+    async def rename_then_fail(uow: Any) -> None:
+        await rename.run(uow.session, {"name": "Renamed", "id": anna.id})
+        raise Failed
+
+    async def shown_name(uow: Any) -> Any:
+        return await uow.session.scalar(select(User.display_name).where(User.id == anna.id))
+
+    assert await world.run(shown_name) is None
+    with pytest.raises(Failed):
+        await world.run(rename_then_fail)
+    assert await world.run(shown_name) is None
+    await world.run(lambda uow: rename.run(uow.session, {"name": "Kept", "id": anna.id}))
+    assert await world.run(shown_name) == "Kept"
+
+
+async def test_a_failing_statement_raises_sqlalchemys_error_and_the_next_unit_of_work_works(
+    world: World,
+) -> None:
+    anna = await world.member("anna")
+    await world.member("ben")
+    taken = DriverSQL('UPDATE users SET "username" = :name WHERE "id" = :id')
+
+    async def take_bens_name(uow: Any) -> None:
+        await taken.run(uow.session, {"name": "ben", "id": anna.id})
+
+    with pytest.raises(IntegrityError):
+        await world.run(take_bens_name)
+    names = DriverSQL('SELECT "username" FROM users WHERE "id" = ANY(:ids)')
+
+    async def read(uow: Any) -> list[Any]:
+        return (await names.run(uow.session, {"ids": [anna.id]})).scalars()
+
+    assert await world.run(read) == ["anna"]

@@ -15,13 +15,16 @@ SQL is the same on both databases, with one exception: a list is matched with
 ``column = ANY(:name)`` (PostgreSQL's array form, one parameter whatever the length),
 which SQLite runs as ``column IN (SELECT value FROM json_each(?))`` with the list as JSON.
 
-On SQLite most of these run on the event loop's own thread, straight on the ``sqlite3``
-connection (ADR 5's second amendment): a trip to aiosqlite's thread and back (a queue
-hand-off, two thread wake-ups, a self-pipe write) and SQLAlchemy's execution cost more
-than the statement, a point lookup or a row insert in a page cache. None of them waits for
-a lock: reads never do in WAL mode, and a writer's transaction took SQLite's write lock as
-it began (``BEGIN IMMEDIATE`` on aiosqlite's thread, ``engine.py``); a write outside such a
-transaction goes to the thread. The commit, with its ``fsync``, stays on the thread too.
+They bypass SQLAlchemy's execution too (ADR 5's fourth-session amendment). On SQLite they
+run on the event loop's own thread, straight on the ``sqlite3`` connection: a trip to
+aiosqlite's thread and back (a queue hand-off, two thread wake-ups, a self-pipe write) and
+SQLAlchemy's execution cost more than the statement, a point lookup or a row insert in the
+page cache. None of them waits for a lock: reads never do in WAL mode, and a writer's
+transaction took SQLite's write lock as it began (``BEGIN IMMEDIATE`` on aiosqlite's thread,
+``engine.py``); a write outside such a transaction goes to the thread. The commit, with its
+``fsync``, stays on the thread too. On PostgreSQL they run on asyncpg's connection itself,
+inside the transaction SQLAlchemy's adapter keeps. Errors are SQLAlchemy's either way, and
+statement listeners are told of every statement.
 """
 
 from __future__ import annotations
@@ -46,7 +49,6 @@ __all__ = ["DriverSQL", "Rows", "as_uuid", "insert_sql"]
 _PLACEHOLDER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 _ANY = re.compile(r"=\s*ANY\(\s*:([A-Za-z_]\w*)\s*\)")
 _WRITES = ("INSERT", "UPDATE", "DELETE")
-_SQLITE3 = "inner_circle.sqlite3"  # the key in a pooled connection's ``info``
 _CONNECTION = "inner_circle.connection"  # the key in a session's ``info``
 
 
@@ -105,8 +107,7 @@ class DriverSQL:
         )
         if sqlite:
             return Rows(await self._sqlite(connection, sql, params, many=False))
-        result = await connection.exec_driver_sql(sql, params)
-        return Rows(result.all() if result.returns_rows else ())
+        return Rows(await _asyncpg(connection, sql, params, many=False))
 
     async def run_many(self, session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
         """Execute once per row (the driver's executemany); no result."""
@@ -120,7 +121,7 @@ class DriverSQL:
         if sqlite:
             await self._sqlite(connection, sql, params, many=True)
         else:
-            await connection.exec_driver_sql(sql, params)  # type: ignore[arg-type]
+            await _asyncpg(connection, sql, params, many=True)
 
     async def _sqlite(
         self, connection: AsyncConnection, sql: str, params: Any, many: bool
@@ -131,10 +132,7 @@ class DriverSQL:
             # Not a writer's transaction: the write may wait for the lock, on the thread.
             result = await connection.exec_driver_sql(sql, params)
             return result.all() if result.returns_rows else []
-        raw = sync.info.get(_SQLITE3)
-        if raw is None:
-            fairy = await connection.get_raw_connection()
-            raw = sync.info[_SQLITE3] = fairy.driver_connection._conn  # type: ignore[union-attr]
+        raw = sync.connection.dbapi_connection._connection._conn  # type: ignore[union-attr]
         return _run_inline(sync, raw, sql, params, many)
 
 
@@ -153,8 +151,7 @@ async def _connection(session: AsyncSession) -> AsyncConnection:
 def _run_inline(
     sync: Connection, raw: sqlite3.Connection, sql: str, params: Any, many: bool
 ) -> list[Any]:
-    if sync._has_events or sync.engine._has_events:  # statement listeners (tests) see it too
-        sync.dispatch.before_cursor_execute(sync, None, sql, params, None, many)
+    _tell_listeners(sync, sql, params, many)
     cursor = raw.cursor()
     try:
         if many:
@@ -168,6 +165,43 @@ def _run_inline(
         ) from exc
     finally:
         cursor.close()
+
+
+async def _asyncpg(connection: AsyncConnection, sql: str, params: Any, many: bool) -> Any:
+    """On asyncpg's connection itself, inside SQLAlchemy's transaction: its adapter begins
+    the transaction lazily, at its own first statement, so this begins it when needed;
+    errors come out as SQLAlchemy's would (``Unavailable`` for an outage, ``db/uow.py``)."""
+    sync = connection.sync_connection
+    assert sync is not None
+    adapted: Any = sync.connection.dbapi_connection
+    _tell_listeners(sync, sql, params, many)
+    async with adapted._execute_mutex:
+        if adapted._transaction is None:
+            await adapted._start_transaction()
+        try:
+            if many:
+                await adapted._connection.executemany(sql, params)
+                return []
+            return await adapted._connection.fetch(sql, *params)
+        except Exception as error:
+            try:
+                adapted._handle_exception(error)  # raises the adapter's DBAPI error
+            except adapted.dbapi.Error as translated:
+                raise DBAPIError.instance(
+                    sql,
+                    params,
+                    translated,
+                    adapted.dbapi.Error,
+                    hide_parameters=True,
+                    dialect=sync.dialect,
+                ) from error
+            raise
+
+
+def _tell_listeners(sync: Connection, sql: str, params: Any, many: bool) -> None:
+    # Statement listeners (tests that count statements) see these statements too.
+    if sync._has_events or sync.engine._has_events:
+        sync.dispatch.before_cursor_execute(sync, None, sql, params, None, many)
 
 
 def insert_sql(
