@@ -42,8 +42,6 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from inner_circle.server.db.engine import WRITE_INTENT
-
 __all__ = ["DriverSQL", "Rows", "as_uuid", "insert_sql"]
 
 _PLACEHOLDER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
@@ -128,12 +126,12 @@ class DriverSQL:
     ) -> list[Any]:
         sync = connection.sync_connection
         assert sync is not None
-        if self.writes and not sync.get_execution_options().get(WRITE_INTENT, False):
+        adapted: Any = sync.connection.dbapi_connection  # sqlite_onehop.OneHopConnection
+        if self.writes and not adapted.holds_write_lock:
             # Not a writer's transaction: the write may wait for the lock, on the thread.
             result = await connection.exec_driver_sql(sql, params)
             return result.all() if result.returns_rows else []
-        raw = sync.connection.dbapi_connection._connection._conn  # type: ignore[union-attr]
-        return _run_inline(sync, raw, sql, params, many)
+        return _run_inline(sync, adapted._connection._conn, sql, params, many)
 
 
 async def _connection(session: AsyncSession) -> AsyncConnection:

@@ -9,8 +9,13 @@ interpreter's switch interval (5 ms) for the GIL on each. With ~10 statements
 per message batch this, not SQLite, bounded SQLite throughput
 (docs/performance.md).
 
-This cursor does the whole statement (cursor, execute, fetch, close) in a
-single function run on aiosqlite's thread: one trip. It uses aiosqlite's
+This cursor does the whole statement (cursor, execute, fetch, close) in a single
+function: one trip to aiosqlite's thread, or none. A statement that cannot wait for a lock
+runs on the event loop's thread itself (ADR 5's fourth-session amendment): a read (readers
+never wait in WAL mode), a reader's ``BEGIN`` (it takes no lock), any statement of a
+transaction that holds the write lock (a writer begins ``IMMEDIATE``, ``engine.py``), and a
+rollback. ``BEGIN IMMEDIATE`` itself, which waits for another process's lock, a write
+outside such a transaction, and the commit (its ``fsync``) go to the thread. It uses aiosqlite's
 ``Connection._execute`` and ``_conn`` (stable since 0.17; the version range is
 pinned in pyproject.toml) and is passed to SQLAlchemy through the documented
 ``module=`` engine argument. Server-side cursors keep SQLAlchemy's own class.
@@ -33,6 +38,17 @@ from sqlalchemy.util import EMPTY_DICT
 __all__ = ["one_hop_dbapi"]
 
 _Outcome = tuple[Any, list[Any] | None, int, int | None]
+_LOCKING_BEGIN = "BEGIN IMMEDIATE"
+_DEFERRED_BEGIN = "BEGIN"  # takes no lock
+
+
+def _inline(operation: str, holds_write_lock: bool) -> bool:
+    """Whether the statement cannot wait for a lock (so may run on the loop's thread)."""
+    return (
+        holds_write_lock
+        or operation == _DEFERRED_BEGIN
+        or operation.lstrip()[:6].upper() == "SELECT"
+    )
 
 
 def _run(conn: sqlite3.Connection, operation: Any, parameters: Any, many: bool) -> _Outcome:
@@ -85,10 +101,17 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         self._rows.clear()
 
     async def _run(self, operation: Any, parameters: Any, many: bool) -> None:
-        async with self._adapt_connection._execute_mutex:
-            outcome: _Outcome = await self._connection._execute(
-                _run, self._connection._conn, operation, parameters, many
-            )
+        adapted = self._adapt_connection
+        outcome: _Outcome
+        if _inline(operation, adapted.holds_write_lock):
+            outcome = _run(self._connection._conn, operation, parameters, many)
+        else:
+            async with adapted._execute_mutex:
+                outcome = await self._connection._execute(
+                    _run, self._connection._conn, operation, parameters, many
+                )
+            if operation == _LOCKING_BEGIN:
+                adapted.holds_write_lock = True
         self._description, rows, self._rowcount, self._lastrowid = outcome
         self._rows = collections.deque(rows) if rows is not None else collections.deque()
 
@@ -106,8 +129,22 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    __slots__ = ("holds_write_lock",)
     _cursor_cls = OneHopCursor
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.holds_write_lock = False  # from a successful BEGIN IMMEDIATE to its end
+
+    def commit(self) -> None:
+        self.holds_write_lock = False
+        super().commit()
+
+    def rollback(self) -> None:
+        # On the loop's thread: a rollback writes nothing and waits for nothing.
+        self.holds_write_lock = False
+        if self._connection._connection is not None:
+            self._connection._conn.rollback()
 
 
 class OneHopDbapi(AsyncAdapt_aiosqlite_dbapi):
