@@ -12,10 +12,10 @@ per message batch this, not SQLite, bounded SQLite throughput
 This cursor does the whole statement (cursor, execute, fetch, close) in a single
 function: one trip to aiosqlite's thread, or none. A statement that cannot wait for a lock
 runs on the event loop's thread itself (ADR 5's fourth-session amendment): a read (readers
-never wait in WAL mode), a reader's ``BEGIN`` (it takes no lock), any statement of a
-transaction that holds the write lock (a writer begins ``IMMEDIATE``, ``engine.py``), and a
-rollback. ``BEGIN IMMEDIATE`` itself, which waits for another process's lock, a write
-outside such a transaction, and the commit (its ``fsync``) go to the thread. It uses aiosqlite's
+never wait in WAL mode), a reader's ``BEGIN`` (it takes no lock), and any statement of a
+transaction that holds the write lock (a writer begins ``IMMEDIATE``, ``engine.py``).
+``BEGIN IMMEDIATE`` itself, which waits for another process's lock, a write outside such a
+transaction, the commit (its ``fsync``) and the rollback go to the thread. It uses aiosqlite's
 ``Connection._execute`` and ``_conn`` (stable since 0.17; the version range is
 pinned in pyproject.toml) and is passed to SQLAlchemy through the documented
 ``module=`` engine argument. Server-side cursors keep SQLAlchemy's own class.
@@ -141,10 +141,11 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         super().commit()
 
     def rollback(self) -> None:
-        # On the loop's thread: a rollback writes nothing and waits for nothing.
+        # On aiosqlite's thread, like the commit: a statement sent there whose caller was
+        # cancelled may still be running, and the rollback must queue behind it rather
+        # than meet it on the connection.
         self.holds_write_lock = False
-        if self._connection._connection is not None:
-            self._connection._conn.rollback()
+        super().rollback()
 
 
 class OneHopDbapi(AsyncAdapt_aiosqlite_dbapi):
