@@ -42,11 +42,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from inner_circle.server.db.sqlite_onehop import OneHopConnection, inline, run_statement
+
 __all__ = ["DriverSQL", "Rows", "as_uuid", "insert_sql"]
 
 _PLACEHOLDER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 _ANY = re.compile(r"=\s*ANY\(\s*:([A-Za-z_]\w*)\s*\)")
-_WRITES = ("INSERT", "UPDATE", "DELETE")
 _CONNECTION = "inner_circle.connection"  # the key in a session's ``info``
 
 
@@ -75,7 +76,6 @@ class DriverSQL:
         self.sql = sql
         self.names = _PLACEHOLDER.findall(sql)
         self.lists = frozenset(_ANY.findall(sql))
-        self.writes = sql.lstrip().upper().startswith(_WRITES)
         self._rendered: dict[str, tuple[str, tuple[str, ...]]] = {}
 
     def _render(self, dialect: str) -> tuple[str, tuple[str, ...]]:
@@ -126,12 +126,19 @@ class DriverSQL:
     ) -> list[Any]:
         sync = connection.sync_connection
         assert sync is not None
-        adapted: Any = sync.connection.dbapi_connection  # sqlite_onehop.OneHopConnection
-        if self.writes and not adapted.holds_write_lock:
-            # Not a writer's transaction: the write may wait for the lock, on the thread.
+        adapted: OneHopConnection = sync.connection.dbapi_connection  # type: ignore[assignment]
+        if not inline(sql, adapted.holds_write_lock):
+            # A write outside a writer's transaction may wait for the lock: on the thread.
             result = await connection.exec_driver_sql(sql, params)
             return result.all() if result.returns_rows else []
-        return _run_inline(sync, adapted._connection._conn, sql, params, many)
+        _tell_listeners(sync, sql, params, many)
+        try:
+            rows = run_statement(adapted._connection._conn, sql, params, many)[1]
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(
+                sql, params, exc, sqlite3.Error, hide_parameters=True, dialect=sync.dialect
+            ) from exc
+        return rows or []
 
 
 async def _connection(session: AsyncSession) -> AsyncConnection:
@@ -144,25 +151,6 @@ async def _connection(session: AsyncSession) -> AsyncConnection:
     connection = await session.connection()
     session.info[_CONNECTION] = (session.sync_session.get_transaction(), connection)
     return connection
-
-
-def _run_inline(
-    sync: Connection, raw: sqlite3.Connection, sql: str, params: Any, many: bool
-) -> list[Any]:
-    _tell_listeners(sync, sql, params, many)
-    cursor = raw.cursor()
-    try:
-        if many:
-            cursor.executemany(sql, params)
-            return []
-        cursor.execute(sql, params)
-        return cursor.fetchall() if cursor.description else []
-    except sqlite3.Error as exc:
-        raise DBAPIError.instance(
-            sql, params, exc, sqlite3.Error, hide_parameters=True, dialect=sync.dialect
-        ) from exc
-    finally:
-        cursor.close()
 
 
 async def _asyncpg(connection: AsyncConnection, sql: str, params: Any, many: bool) -> Any:

@@ -32,9 +32,9 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
             url,
             echo=echo,
             hide_parameters=True,  # errors and logs must never carry message text or hashes
-            # check_same_thread: hot statements run on the loop's thread (driver_sql.py),
-            # never while aiosqlite's thread uses the same connection (a unit of work
-            # awaits each statement before the next).
+            # check_same_thread: statements that cannot wait for a lock run on the loop's
+            # thread (sqlite_onehop.py), never while aiosqlite's thread uses the same
+            # connection (a unit of work awaits each statement before the next).
             connect_args={"timeout": 30, "check_same_thread": False},
             module=one_hop_dbapi(),  # one thread trip per statement (sqlite_onehop.py)
         )
@@ -77,7 +77,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     # another process (the CLI) to finish. Begun deferred, it would read first and then fail
     # at its first write at once: SQLite does not wait for a lock to turn a reading
     # transaction into a writing one (it could deadlock). Holding the lock from the start is
-    # also what lets its statements run on the loop's thread (driver_sql.py).
+    # also what lets its statements run on the loop's thread (sqlite_onehop.py).
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         writes = connection.get_execution_options().get(WRITE_INTENT, False)

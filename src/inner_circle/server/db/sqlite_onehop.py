@@ -35,14 +35,14 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 )
 from sqlalchemy.util import EMPTY_DICT
 
-__all__ = ["one_hop_dbapi"]
+__all__ = ["OneHopConnection", "inline", "one_hop_dbapi", "run_statement"]
 
 _Outcome = tuple[Any, list[Any] | None, int, int | None]
 _LOCKING_BEGIN = "BEGIN IMMEDIATE"
 _DEFERRED_BEGIN = "BEGIN"  # takes no lock
 
 
-def _inline(operation: str, holds_write_lock: bool) -> bool:
+def inline(operation: str, holds_write_lock: bool) -> bool:
     """Whether the statement cannot wait for a lock (so may run on the loop's thread)."""
     return (
         holds_write_lock
@@ -51,8 +51,10 @@ def _inline(operation: str, holds_write_lock: bool) -> bool:
     )
 
 
-def _run(conn: sqlite3.Connection, operation: Any, parameters: Any, many: bool) -> _Outcome:
-    """Runs on aiosqlite's thread."""
+def run_statement(
+    conn: sqlite3.Connection, operation: Any, parameters: Any, many: bool
+) -> _Outcome:
+    """The whole statement on ``conn``, on whichever thread calls it."""
     cursor = conn.cursor()
     try:
         if many:
@@ -103,12 +105,12 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     async def _run(self, operation: Any, parameters: Any, many: bool) -> None:
         adapted = self._adapt_connection
         outcome: _Outcome
-        if _inline(operation, adapted.holds_write_lock):
-            outcome = _run(self._connection._conn, operation, parameters, many)
+        if inline(operation, adapted.holds_write_lock):
+            outcome = run_statement(self._connection._conn, operation, parameters, many)
         else:
             async with adapted._execute_mutex:
                 outcome = await self._connection._execute(
-                    _run, self._connection._conn, operation, parameters, many
+                    run_statement, self._connection._conn, operation, parameters, many
                 )
             if operation == _LOCKING_BEGIN:
                 adapted.holds_write_lock = True
