@@ -3,6 +3,7 @@
 Runs the server in this process under ``tracemalloc``, opens CONNECTIONS idle lean
 clients (100 members, several connections each), and prints the Python heap growth
 per connection by source file. Loopback only; bounded by the connection count.
+``WS=wsproto`` (or any uvicorn ``--ws`` choice) measures another WebSocket implementation.
 """
 
 from __future__ import annotations
@@ -37,7 +38,11 @@ def main() -> None:
         sock.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         config = uvicorn.Config(
-            app, log_level="warning", ws_per_message_deflate=False, lifespan="on"
+            app,
+            log_level="warning",
+            ws_per_message_deflate=False,
+            lifespan="on",
+            ws=os.environ.get("WS", "auto"),
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -44,7 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from inner_circle.server.db.sqlite_onehop import OneHopConnection, inline, run_statement
 
-__all__ = ["DriverSQL", "Rows", "as_uuid", "insert_sql"]
+__all__ = ["DriverSQL", "Rows", "as_json", "as_time", "as_uuid", "insert_sql"]
 
 _PLACEHOLDER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 _ANY = re.compile(r"=\s*ANY\(\s*:([A-Za-z_]\w*)\s*\)")
@@ -241,3 +241,16 @@ def as_uuid(value: Any) -> uuid.UUID:
     if isinstance(value, str):
         return uuid.UUID(hex=value)
     return uuid.UUID(bytes=value.bytes)
+
+
+def as_time(value: Any) -> datetime:
+    """A timestamp column's value as the driver gives it (SQLite: text in SQLAlchemy's
+    format; asyncpg: a naive datetime) as an aware UTC datetime, as ``UTCDateTime`` reads it."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def as_json(value: Any) -> Any:
+    """A JSON column's value as the driver gives it (text on both) as Python values."""
+    return json.loads(value) if isinstance(value, str | bytes) else value

@@ -7,18 +7,23 @@ message, as the seed's app pages) is still accepted.
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inner_circle.core import limits
-from inner_circle.server.db.driver_sql import DriverSQL, as_uuid, insert_sql
+from inner_circle.server.db.driver_sql import DriverSQL, as_json, as_time, as_uuid, insert_sql
 from inner_circle.server.db.models import Message, User
+from inner_circle.server.repositories.chats import MemberName
 from inner_circle.server.repositories.inserts import insert_new_ids
 
 __all__ = [
+    "StoredMessage",
     "by_client_ids",
     "by_ids",
     "deleted_seqs",
@@ -73,6 +78,88 @@ async def by_client_ids(
     return found
 
 
+class StoredMessage(NamedTuple):
+    """A message as history pages show it: plain values read on the driver, not an ORM
+    object (a page of 200 built 400 of them; the attribute names are ``Message``'s)."""
+
+    id: uuid.UUID
+    content: str
+    sender_id: uuid.UUID
+    chat_id: uuid.UUID
+    created_at: datetime
+    updated_at: datetime
+    seq: int
+    client_message_id: str | None
+    edited_at: datetime | None
+    deleted_at: datetime | None
+    content_is_fallback: bool
+    reply_to_id: uuid.UUID | None
+    forwarded_message_id: uuid.UUID | None
+    forwarded_chat_id: uuid.UUID | None
+    forwarded_sender_id: uuid.UUID | None
+    pinned_at: datetime | None
+    kind: str
+    call: dict[str, Any] | None
+
+
+_PAGE_COLUMNS = (
+    'm.id, m.content, m."senderId", m."createdAt", m."updatedAt", m.seq, m."clientMessageId",'
+    ' m."editedAt", m."deletedAt", m."contentIsFallback", m."replyToId",'
+    ' m."forwardedMessageId", m."forwardedChatId", m."forwardedSenderId", m."pinnedAt",'
+    ' m.kind, m."call", u.username, u."displayName"'
+)
+
+
+@functools.cache
+def _page_sql(oldest_first: bool, bound: str, visible: bool) -> DriverSQL:
+    """The page statement of one shape; ``bound``: "after", "before" or ""."""
+    where = ['m."chatId" = :chat']
+    if visible:
+        where.append("m.seq > :visible")
+    if bound:
+        where.append(f"m.seq {'>' if bound == 'after' else '<'} :{bound}")
+    return DriverSQL(
+        f'SELECT {_PAGE_COLUMNS} FROM messages m JOIN users u ON u.id = m."senderId"'
+        f" WHERE {' AND '.join(where)}"
+        f" ORDER BY m.seq {'ASC' if oldest_first else 'DESC'} LIMIT :limit OFFSET :offset"
+    )
+
+
+def _maybe(convert: Callable[[Any], Any], value: Any) -> Any:
+    return None if value is None else convert(value)
+
+
+def _page_rows(chat_id: uuid.UUID, rows: Sequence[Any]) -> list[tuple[StoredMessage, MemberName]]:
+    senders: dict[Any, MemberName] = {}  # a page has few senders: each decoded once
+    found = []
+    for row in rows:
+        sender = senders.get(row[2])
+        if sender is None:
+            sender = senders[row[2]] = MemberName(as_uuid(row[2]), row[17], row[18])
+        message = StoredMessage(
+            as_uuid(row[0]),
+            row[1],
+            sender.id,
+            chat_id,
+            as_time(row[3]),
+            as_time(row[4]),
+            row[5],
+            row[6],
+            _maybe(as_time, row[7]),
+            _maybe(as_time, row[8]),
+            bool(row[9]),
+            _maybe(as_uuid, row[10]),
+            _maybe(as_uuid, row[11]),
+            _maybe(as_uuid, row[12]),
+            _maybe(as_uuid, row[13]),
+            _maybe(as_time, row[14]),
+            row[15],
+            _maybe(as_json, row[16]),
+        )
+        found.append((message, sender))
+    return found
+
+
 async def page(
     session: AsyncSession,
     chat_id: uuid.UUID,
@@ -83,7 +170,7 @@ async def page(
     offset: int | None = None,
     around: int | None = None,
     visible_after: int = 0,
-) -> tuple[Sequence[tuple[Message, User]], bool]:
+) -> tuple[list[tuple[StoredMessage, MemberName]], bool]:
     """Up to ``limit`` messages in chronological order, and whether more lie beyond.
 
     ``after``: the oldest messages with a larger seq (catching up forwards), skipping
@@ -98,23 +185,18 @@ async def page(
     """
     if around is not None:
         return await _around(session, chat_id, around, limit, visible_after)
-    query = (
-        select(Message, User)
-        .join(User, User.id == Message.sender_id)
-        .where(Message.chat_id == chat_id)
-    )
-    if visible_after:
-        query = query.where(Message.seq > visible_after)
     oldest_first = after is not None or (before is None and offset is not None)
-    if oldest_first:
-        if after is not None:
-            query = query.where(Message.seq > after)
-        query = query.order_by(Message.seq.asc()).offset(offset or 0)
-    else:
-        if before is not None:
-            query = query.where(Message.seq < before)
-        query = query.order_by(Message.seq.desc()).offset(offset or 0)
-    rows = list((await session.execute(query.limit(limit + 1))).all())
+    bound = "after" if after is not None else "before" if before is not None else ""
+    values: dict[str, Any] = {
+        "chat": chat_id,
+        "visible": visible_after,
+        "after": after,
+        "before": before,
+        "limit": limit + 1,
+        "offset": offset or 0,
+    }
+    statement = _page_sql(oldest_first, bound, bool(visible_after))
+    rows = _page_rows(chat_id, (await statement.run(session, values)).all())
     has_more = len(rows) > limit
     rows = rows[:limit]
     if not oldest_first:
@@ -124,7 +206,7 @@ async def page(
 
 async def _around(
     session: AsyncSession, chat_id: uuid.UUID, seq: int, limit: int, visible_after: int
-) -> tuple[Sequence[tuple[Message, User]], bool]:
+) -> tuple[list[tuple[StoredMessage, MemberName]], bool]:
     # The newest place there can be has nothing after it (and seq + 1 would not fit).
     before = seq + 1 if seq < limits.SEQ_MAX else None
     older, more_older = await page(

@@ -11,13 +11,13 @@ from collections.abc import Mapping, Sequence
 
 from inner_circle.core import limits
 from inner_circle.protocol.rest import ForwardedFromOut, MessageOut, ReactionOut, ReplyToOut
-from inner_circle.server.db.models import Message, User
+from inner_circle.server.db.models import User
 from inner_circle.server.db.uow import UnitOfWork
 from inner_circle.server.repositories import chats as chats_repo
 from inner_circle.server.repositories import messages as messages_repo
 from inner_circle.server.repositories import rich as rich_repo
 from inner_circle.server.repositories import users as users_repo
-from inner_circle.server.services.views import RichParts, message_out
+from inner_circle.server.services.views import AnyMessage, Named, RichParts, message_out
 
 __all__ = ["for_audience", "message_outs", "preview", "reactions_out", "redacted", "rich_parts"]
 
@@ -36,7 +36,7 @@ def reactions_out(grouped: Sequence[tuple[str, list[uuid.UUID]]]) -> list[Reacti
 
 async def rich_parts(
     uow: UnitOfWork,
-    messages: Sequence[Message],
+    messages: Sequence[AnyMessage],
     *,
     stored: bool = True,
     mentions: Mapping[uuid.UUID, list[uuid.UUID]] | None = None,
@@ -99,7 +99,7 @@ def redacted(out: MessageOut) -> MessageOut:
 
 async def message_outs(
     uow: UnitOfWork,
-    rows: Sequence[tuple[Message, User]],
+    rows: Sequence[tuple[AnyMessage, Named]],
     names: Mapping[uuid.UUID, str],
     *,
     history_from: Mapping[uuid.UUID, int] | None = None,

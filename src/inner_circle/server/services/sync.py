@@ -10,7 +10,6 @@ from inner_circle.core.cursors import format_cursor, parse_cursor
 from inner_circle.core.errors import ValidationFailed
 from inner_circle.protocol.events import ServerEvent
 from inner_circle.protocol.rest import MessageOut, SyncEvent, SyncOut
-from inner_circle.server.db.models import Message, User
 from inner_circle.server.db.uow import UnitOfWork
 from inner_circle.server.repositories import chats as chats_repo
 from inner_circle.server.repositories import messages as messages_repo
@@ -18,7 +17,7 @@ from inner_circle.server.repositories import sync as sync_repo
 from inner_circle.server.repositories import users as users_repo
 from inner_circle.server.services import chats as chat_service
 from inner_circle.server.services import media, rich
-from inner_circle.server.services.views import user_out
+from inner_circle.server.services.views import AnyMessage, Named, user_out
 
 __all__ = ["sync"]
 
@@ -65,7 +64,7 @@ async def sync(
             chat.id: mine.history_from_seq
             for chat, mine in await chats_repo.memberships_of(uow.session, actor.id)
         }
-        rows: list[tuple[Message, User]] = []
+        rows: list[tuple[AnyMessage, Named]] = []
         for chat in chats:
             page, _ = await messages_repo.page(
                 uow.session,

@@ -25,8 +25,10 @@ from inner_circle.protocol.rest import (
 )
 from inner_circle.server.db.models import Chat, InvitationCode, Message, User
 from inner_circle.server.repositories.chats import ChatMember, MemberName
+from inner_circle.server.repositories.messages import StoredMessage
 
 __all__ = [
+    "AnyMessage",
     "Named",
     "RichParts",
     "chat_out",
@@ -83,8 +85,12 @@ class RichParts:
 NO_PARTS = RichParts()
 
 
+# A message read as an ORM object, or as plain values (history pages).
+AnyMessage = Message | StoredMessage
+
+
 def message_out(
-    message: Message, sender: Named, chat_name: str, parts: RichParts = NO_PARTS
+    message: AnyMessage, sender: Named, chat_name: str, parts: RichParts = NO_PARTS
 ) -> MessageOut:
     """``chat_name``: the chat's stored name (:func:`chat_out` names a private chat per viewer).
     ``parts``: its reply quote, origin, reactions and mentions (none by default: a chat's
