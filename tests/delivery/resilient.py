@@ -256,6 +256,11 @@ class ResilientClient:
         """
         sio = self.api.sio
         if sio is None or lost.is_set():
+            # The supervisor reconnects, once it gets a turn: until then this connection is
+            # not ready. Waiting for ``_ready`` again, rather than retrying at once, is what
+            # gives it the turn (a retry that never awaits would spin the event loop).
+            if lost is self._lost:
+                self._ready.clear()
             raise _Retry(backoff=False)
         call = asyncio.ensure_future(sio.call(event, payload, timeout=self.ack_timeout))
         gone = asyncio.ensure_future(lost.wait())

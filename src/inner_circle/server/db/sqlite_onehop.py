@@ -15,7 +15,8 @@ runs on the event loop's thread itself (ADR 5's fourth-session amendment): a rea
 never wait in WAL mode), a reader's ``BEGIN`` (it takes no lock), and any statement of a
 transaction that holds the write lock (a writer begins ``IMMEDIATE``, ``engine.py``).
 ``BEGIN IMMEDIATE`` itself, which waits for another process's lock, a write outside such a
-transaction, the commit (its ``fsync``) and the rollback go to the thread. It uses aiosqlite's
+transaction and the commit (its ``fsync``) go to the thread; so does a rollback while a
+call sent there may still be running, else it runs on the loop's thread too. It uses aiosqlite's
 ``Connection._execute`` and ``_conn`` (stable since 0.17; the version range is
 pinned in pyproject.toml) and is passed to SQLAlchemy through the documented
 ``module=`` engine argument. Server-side cursors keep SQLAlchemy's own class.
@@ -131,22 +132,49 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("holds_write_lock",)
+    __slots__ = ("_thread_done", "holds_write_lock")
     _cursor_cls = OneHopCursor
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.holds_write_lock = False  # from a successful BEGIN IMMEDIATE to its end
+        # Whether the last call sent to aiosqlite's thread has finished there (its queue is
+        # first in, first out, with one worker: then every earlier one has too). Set on that
+        # thread, so it holds even when the caller that awaited the call was cancelled.
+        self._thread_done = [True]
+        through_thread = self._connection._execute
+
+        async def tracked(function: Any, *args: Any, **kwargs: Any) -> Any:
+            done = [False]
+            self._thread_done = done
+
+            def call() -> Any:
+                try:
+                    return function(*args, **kwargs)
+                finally:
+                    done[0] = True
+
+            return await through_thread(call)
+
+        # Every trip to the thread (statements, commit, rollback, close) goes through it.
+        self._connection._execute = tracked  # type: ignore[method-assign]
 
     def commit(self) -> None:
         self.holds_write_lock = False
         super().commit()
 
     def rollback(self) -> None:
-        # On aiosqlite's thread, like the commit: a statement sent there whose caller was
-        # cancelled may still be running, and the rollback must queue behind it rather
-        # than meet it on the connection.
         self.holds_write_lock = False
+        if self._thread_done[0] and self._connection._connection is not None:
+            # Nothing is running on aiosqlite's thread: a rollback writes nothing to disk,
+            # so it runs here, without the trip (every read-only request ends with one).
+            try:
+                self._connection._connection.rollback()
+            except Exception as error:
+                self._handle_exception(error)
+            return
+        # A statement sent to the thread by a caller that was then cancelled may still be
+        # running there: the rollback queues behind it rather than meet it on the connection.
         super().rollback()
 
 
