@@ -16,8 +16,18 @@ from inner_circle.server.db.uow import UnitOfWork
 from inner_circle.server.repositories import chats as chats_repo
 from inner_circle.server.repositories import messages as messages_repo
 from inner_circle.server.repositories import users as users_repo
+from inner_circle.server.repositories.chats import ReadingPlace
 
-__all__ = ["access_chat", "access_chats", "access_member", "access_message", "require_admin"]
+__all__ = [
+    "access_chat",
+    "access_chats",
+    "access_history",
+    "access_member",
+    "access_message",
+    "require_admin",
+]
+
+NO_CHAT = "Chat not found"
 
 
 async def access_chat(
@@ -30,7 +40,19 @@ async def access_chat(
     """
     found = await chats_repo.membership(uow.session, chat_id, actor.id)
     if found is None:
-        raise NotFound("Chat not found")
+        raise NotFound(NO_CHAT)
+    return found
+
+
+async def access_history(uow: UnitOfWork, actor: Actor, chat_id: uuid.UUID) -> ReadingPlace:
+    """The chat's name and the actor's first readable place in it, to read its history.
+
+    Raises:
+        NotFound: as :func:`access_chat`.
+    """
+    found = await chats_repo.reading_place(uow.session, chat_id, actor.id)
+    if found is None:
+        raise NotFound(NO_CHAT)
     return found
 
 
@@ -63,7 +85,7 @@ async def access_chats(
     for actor, chat_id in wanted:
         participants = members.get(chat_id)
         if participants is None or actor.id not in participants:
-            answers.append(NotFound("Chat not found"))
+            answers.append(NotFound(NO_CHAT))
             continue
         answers.append(participants)
     return answers

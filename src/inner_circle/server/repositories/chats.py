@@ -100,6 +100,28 @@ async def membership(
     return (row[0], row[1]) if row else None
 
 
+class ReadingPlace(NamedTuple):
+    """What reading a chat's history needs of the reader's membership."""
+
+    chat_name: str
+    history_from_seq: int
+
+
+_READING_PLACE = DriverSQL(
+    'SELECT c.name, p."historyFromSeq" FROM chats c'
+    ' JOIN chat_participants p ON p."chatId" = c.id'
+    ' WHERE c.id = :chat AND p."userId" = :user'
+)
+
+
+async def reading_place(
+    session: AsyncSession, chat_id: uuid.UUID, user_id: uuid.UUID
+) -> ReadingPlace | None:
+    """:func:`membership` for a history page, as plain values on the driver (one a page)."""
+    row = (await _READING_PLACE.run(session, {"chat": chat_id, "user": user_id})).first()
+    return ReadingPlace(row[0], row[1]) if row else None
+
+
 async def memberships_of(
     session: AsyncSession, user_id: uuid.UUID, *, include_hidden: bool = False
 ) -> Sequence[tuple[Chat, ChatParticipant]]:

@@ -19,7 +19,7 @@ from inner_circle.protocol.rest import (
     ReadStateOut,
     SendMessageIn,
 )
-from inner_circle.server.access import access_chat, access_chats
+from inner_circle.server.access import access_chat, access_chats, access_history
 from inner_circle.server.db.models import Attachment, Chat, Message
 from inner_circle.server.db.uow import UnitOfWork
 from inner_circle.server.repositories import chats as chats_repo
@@ -398,21 +398,22 @@ async def list_messages(uow: UnitOfWork, actor: Actor, query: GetMessagesIn) -> 
 
     Raises: NotFound when the actor is not in the chat.
     """
-    chat, participant = await access_chat(uow, actor, query.chat_id)
+    place = await access_history(uow, actor, query.chat_id)
+    chat_id = query.chat_id
     rows, has_more = await messages_repo.page(
         uow.session,
-        chat.id,
+        chat_id,
         limit=query.limit,
         before=query.before,
         after=query.after,
         offset=query.offset,
         around=query.around,
-        visible_after=participant.history_from_seq,
+        visible_after=place.history_from_seq,
     )
     page = MessagePage(
-        chat_id=chat.id,
+        chat_id=chat_id,
         messages=await rich.message_outs(
-            uow, rows, {chat.id: chat.name}, history_from={chat.id: participant.history_from_seq}
+            uow, rows, {chat_id: place.chat_name}, history_from={chat_id: place.history_from_seq}
         ),
         has_more=has_more,
     )
