@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import http.client
-import os
 import time
 from pathlib import Path
 
@@ -33,15 +32,6 @@ DEFAULT_PATHS = [
 BLOCK = 50
 
 
-def _cpu_seconds(pid: int) -> float:
-    total = 0
-    for task in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{task}/stat") as handle:
-            fields = handle.read().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
 class Version:
     """One server of the pair, signed in as a member of its family."""
 
@@ -53,7 +43,7 @@ class Version:
         host, port = group.urls[0].removeprefix("http://").split(":")
         self.http = http.client.HTTPConnection(host, int(port))
         self.headers = {"Authorization": f"Bearer {member.token}"}
-        self.pid = group.pids[0]
+        self.group = group
 
     def get(self, path: str) -> float:
         started = time.perf_counter()
@@ -91,9 +81,9 @@ def main() -> None:
             for block in range(max(1, args.requests // BLOCK)):
                 for name in ("A", "B") if block % 2 == 0 else ("B", "A"):
                     version = versions[name]
-                    before = _cpu_seconds(version.pid)
+                    before = version.group.stats().cpu_seconds  # all threads, from /proc
                     walls[name].extend(version.get(path) for _ in range(BLOCK))
-                    cpu[name] += _cpu_seconds(version.pid) - before
+                    cpu[name] += version.group.stats().cpu_seconds - before
             shown = []
             for name in ("A", "B"):
                 ordered = sorted(walls[name])

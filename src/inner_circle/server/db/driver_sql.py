@@ -43,6 +43,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from inner_circle.server.db.sqlite_onehop import OneHopConnection, inline, run_statement
+from inner_circle.server.db.types import as_utc
 
 __all__ = ["DriverSQL", "Rows", "as_json", "as_time", "as_uuid", "insert_sql"]
 
@@ -246,9 +247,7 @@ def as_uuid(value: Any) -> uuid.UUID:
 def as_time(value: Any) -> datetime:
     """A timestamp column's value as the driver gives it (SQLite: text in SQLAlchemy's
     format; asyncpg: a naive datetime) as an aware UTC datetime, as ``UTCDateTime`` reads it."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return as_utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
 
 def as_json(value: Any) -> Any:
