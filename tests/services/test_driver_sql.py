@@ -12,12 +12,15 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
+from inner_circle.core.errors import Unavailable
 from inner_circle.protocol.rest import SendMessageIn
 from inner_circle.server.db.driver_sql import DriverSQL, as_uuid
 from inner_circle.server.db.models import ChatParticipant, Message, SyncEntry, User
 from inner_circle.server.services import messages
+from tests.delivery.harness import wait_until
 from tests.services.conftest import World
 from tests.services.test_insert_races import family_chat_id
+from tests.support import POSTGRES
 
 
 def test_placeholders_render_per_dialect() -> None:
@@ -164,3 +167,44 @@ async def test_a_failing_statement_raises_sqlalchemys_error_and_the_next_unit_of
         return (await names.run(uow.session, {"ids": [anna.id]})).scalars()
 
     assert await world.run(read) == ["anna"]
+
+
+@pytest.mark.postgres
+async def test_a_connection_lost_before_the_first_statement_is_unavailable_not_internal(
+    world: World, database_url: str
+) -> None:
+    """PostgreSQL gone between taking a pooled connection and its first statement (the
+    driver begins the transaction itself): ``Unavailable``, as SQLAlchemy's own statements
+    answer an outage, and the next unit of work gets a working connection."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has no server connection to lose")
+    anna = await world.member("anna")
+    names = DriverSQL('SELECT "username" FROM users WHERE "id" = ANY(:ids)')
+
+    async def lose_the_connection_then_read(uow: Any) -> Any:
+        connection = await uow.session.connection()
+        adapted = (await connection.get_raw_connection()).driver_connection
+        pid = adapted.get_server_pid()
+        await POSTGRES.execute(f"SELECT pg_terminate_backend({pid})")
+        await wait_until(lambda: _backend_gone(pid), timeout=10, what=f"backend {pid} gone")
+        return await names.run(uow.session, {"ids": [anna.id]})
+
+    with pytest.raises(Unavailable):
+        await world.run(lose_the_connection_then_read)
+
+    async def read(uow: Any) -> list[Any]:
+        return (await names.run(uow.session, {"ids": [anna.id]})).scalars()
+
+    assert await world.run(read) == ["anna"]
+
+
+async def _backend_gone(pid: int) -> bool:
+    import asyncpg
+
+    connection = await asyncpg.connect(POSTGRES.admin_url)
+    try:
+        return not await connection.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid
+        )
+    finally:
+        await connection.close()

@@ -163,26 +163,31 @@ async def _asyncpg(connection: AsyncConnection, sql: str, params: Any, many: boo
     adapted: Any = sync.connection.dbapi_connection
     _tell_listeners(sync, sql, params, many)
     async with adapted._execute_mutex:
-        if adapted._transaction is None:
-            await adapted._start_transaction()
         try:
-            if many:
-                await adapted._connection.executemany(sql, params)
-                return []
-            return await adapted._connection.fetch(sql, *params)
-        except Exception as error:
             try:
+                if adapted._transaction is None:
+                    await adapted._start_transaction()  # raises the adapter's DBAPI error
+                if many:
+                    await adapted._connection.executemany(sql, params)
+                    return []
+                return await adapted._connection.fetch(sql, *params)
+            except adapted.dbapi.Error:
+                raise
+            except Exception as error:
                 adapted._handle_exception(error)  # raises the adapter's DBAPI error
-            except adapted.dbapi.Error as translated:
-                raise DBAPIError.instance(
-                    sql,
-                    params,
-                    translated,
-                    adapted.dbapi.Error,
-                    hide_parameters=True,
-                    dialect=sync.dialect,
-                ) from error
-            raise
+                raise
+        except adapted.dbapi.Error as translated:
+            # A lost connection (the server restarted, a network cut) is marked as SQLAlchemy
+            # marks it, so the unit of work answers UNAVAILABLE, not an internal error.
+            raise DBAPIError.instance(
+                sql,
+                params,
+                translated,
+                adapted.dbapi.Error,
+                hide_parameters=True,
+                connection_invalidated=sync.dialect.is_disconnect(translated, adapted, None),
+                dialect=sync.dialect,
+            ) from translated
 
 
 def _tell_listeners(sync: Connection, sql: str, params: Any, many: bool) -> None:
