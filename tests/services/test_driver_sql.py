@@ -1,6 +1,7 @@
 """Statements run straight on the driver (``db/driver_sql.py``) store what SQLAlchemy's types
-would: a message sent alone (the driver's path) and one sent in a batch (SQLAlchemy's) read
-back alike, on SQLite and PostgreSQL, and compare in the same order."""
+would: a message sent alone (one ``INSERT … RETURNING``) and one sent in a batch (the driver's
+executemany) read back alike through the ORM, on SQLite and PostgreSQL, and compare in the
+same order."""
 
 from __future__ import annotations
 
@@ -120,6 +121,32 @@ async def test_a_message_sent_alone_reads_back_as_one_sent_in_a_batch(world: Wor
         ("message", batched[0].id),
         ("message", batched[1].id),
     ]
+
+
+async def test_a_batch_tells_a_retry_from_a_client_id_another_member_used(world: World) -> None:
+    """The batch's check for client ids sent before matches senders and client ids as two
+    lists: a pair that only crosses (anna's id, ben's sender) is not a retry."""
+    anna = await world.member("anna")
+    ben = await world.member("ben")
+    chat_id = await family_chat_id(world, anna)
+
+    def request(actor: Any, content: str, cid: str) -> messages.SendRequest:
+        body = SendMessageIn(chat_id=chat_id, content=content, client_message_id=cid)
+        return messages.SendRequest(actor, body)
+
+    async def send(uow: Any, *requests: messages.SendRequest) -> Any:
+        return await messages.send_messages(uow, list(requests))
+
+    [(first, _)] = await world.run(lambda uow: send(uow, request(anna, "anna's", "x")))
+    answers = await world.run(
+        lambda uow: send(
+            uow, request(ben, "ben's", "x"), request(anna, "again", "x"), request(anna, "new", "y")
+        )
+    )
+    (bens, ben_created), (retry, retry_created), (new, new_created) = answers
+    assert ben_created and bens.content == "ben's" and bens.seq == first.seq + 1
+    assert not retry_created and retry.id == first.id and retry.content == "anna's"
+    assert new_created and new.seq == first.seq + 2
 
 
 async def test_a_statement_first_in_its_unit_of_work_is_undone_by_its_rollback(

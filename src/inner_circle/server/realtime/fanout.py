@@ -64,8 +64,10 @@ class DirectFanoutManager(socketio.AsyncManager):
         else:
             args = []
         skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
+        # binary=False: the server's events are JSON (wire models dumped in JSON mode), so
+        # the library's search of every payload for bytes, value by value, is skipped.
         encoded = self.server.packet_class(
-            packet.EVENT, namespace=namespace, data=[event, *args]
+            packet.EVENT, namespace=namespace, data=[event, *args], binary=False
         ).encode()
         frames = [
             eio_packet.Packet(eio_packet.MESSAGE, part)

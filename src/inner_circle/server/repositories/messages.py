@@ -20,7 +20,6 @@ from inner_circle.core import limits
 from inner_circle.server.db.driver_sql import DriverSQL, as_json, as_time, as_uuid, insert_sql
 from inner_circle.server.db.models import Message, User
 from inner_circle.server.repositories.chats import MemberName
-from inner_circle.server.repositories.inserts import insert_new_ids
 
 __all__ = [
     "StoredMessage",
@@ -38,38 +37,48 @@ _MESSAGE_COLUMNS = [(attr.key, attr.columns[0].name) for attr in Message.__mappe
 _INSERT_MESSAGE = insert_sql(
     Message.__table__, conflict=("senderId", "clientMessageId"), returning="id"
 )
-_SENT_BEFORE = DriverSQL(
-    'SELECT id FROM messages WHERE "senderId" = :sender AND "clientMessageId" = :client'
+_INSERT_MESSAGES = insert_sql(Message.__table__, conflict=("senderId", "clientMessageId"))
+_COUNT_STORED = DriverSQL("SELECT count(*) FROM messages WHERE id = ANY(:ids)")
+# Both lists match through the (senderId, clientMessageId) index; pairs that only cross
+# (one's sender, another's client id) are dropped after.
+_SENT_AMONG = DriverSQL(
+    'SELECT "senderId", "clientMessageId" FROM messages'
+    ' WHERE "senderId" = ANY(:senders) AND "clientMessageId" = ANY(:clients)'
 )
 
 
-async def insert_unless_sent(session: AsyncSession, drafts: Sequence[Message]) -> set[uuid.UUID]:
-    """Store new messages (one statement, ``drafts`` stay unsaved objects); the ids stored.
-    A message whose (sender, ``clientMessageId``) a concurrent send committed first is
-    skipped."""
-    if len(drafts) == 1:  # a batch of one: straight to the driver (db/driver_sql.py)
-        row = {name: getattr(drafts[0], key) for key, name in _MESSAGE_COLUMNS}
-        return {as_uuid(found) for found in (await _INSERT_MESSAGE.run(session, row)).scalars()}
-    rows = [{key: getattr(draft, key) for key, _ in _MESSAGE_COLUMNS} for draft in drafts]
-    return await insert_new_ids(
-        session, Message, rows, unique=(Message.sender_id, Message.client_message_id)
-    )
+async def insert_unless_sent(session: AsyncSession, drafts: Sequence[Message]) -> int:
+    """Store new messages (``drafts`` stay unsaved objects; their ids are new); how many
+    were stored. A message whose (sender, ``clientMessageId``) a concurrent send committed
+    first is skipped. Straight on the driver (db/driver_sql.py)."""
+    rows = [{name: getattr(draft, key) for key, name in _MESSAGE_COLUMNS} for draft in drafts]
+    if len(rows) == 1:
+        return len((await _INSERT_MESSAGE.run(session, rows[0])).scalars())
+    await _INSERT_MESSAGES.run_many(session, rows)
+    return int((await _COUNT_STORED.run(session, {"ids": [d.id for d in drafts]})).scalars()[0])
 
 
 async def by_client_ids(
     session: AsyncSession, keys: Iterable[tuple[uuid.UUID, str]]
 ) -> dict[tuple[uuid.UUID, str], Message]:
-    """Messages already stored under (sender id, client message id), in one query."""
+    """Messages already stored under (sender id, client message id). The usual answer,
+    "none of them", costs one driver-level statement; found ones are loaded as objects."""
     wanted = list(dict.fromkeys(keys))
     if not wanted:
         return {}
-    if len(wanted) == 1:  # the usual answer, "not sent before", without the ORM
-        ((sender_id, client_id),) = wanted
-        values = {"sender": sender_id, "client": client_id}
-        if (await _SENT_BEFORE.run(session, values)).first() is None:
-            return {}
+    probe = {
+        "senders": list(dict.fromkeys(sender for sender, _ in wanted)),
+        "clients": list(dict.fromkeys(client for _, client in wanted)),
+    }
+    found_keys = {
+        (as_uuid(sender), client)
+        for sender, client in (await _SENT_AMONG.run(session, probe)).all()
+    }
+    hits = [key for key in wanted if key in found_keys]
+    if not hits:
+        return {}
     result = await session.execute(
-        select(Message).where(tuple_(Message.sender_id, Message.client_message_id).in_(wanted))
+        select(Message).where(tuple_(Message.sender_id, Message.client_message_id).in_(hits))
     )
     found: dict[tuple[uuid.UUID, str], Message] = {}
     for message in result.scalars():

@@ -313,7 +313,7 @@ async def _store(
                 forwarded_sender_id=request.forwarded and request.forwarded.sender_id,
             )
     stored = await messages_repo.insert_unless_sent(uow.session, list(created.values()))
-    if len(stored) < len(created):
+    if stored < len(created):
         # The numbers taken for the skipped rows would leave a gap in the chat: this
         # transaction must not commit. Run again, the winner answers these sends.
         raise SendRaced("a concurrent send stored one of these client message ids first")
