@@ -202,19 +202,32 @@ def insert_sql(
     generated: Sequence[str] = (),
     conflict: Sequence[str] = (),
     returning: str = "",
+    rows: int = 1,
 ) -> DriverSQL:
     """``INSERT`` of the columns of ``table`` but the ``generated`` ones (placeholders
-    named as the columns), skipping a row whose ``conflict`` key is taken."""
+    named as the columns), skipping a row whose ``conflict`` key is taken. With ``rows``
+    above one, one statement of that many rows: placeholders ``:<column>_<row>``
+    (:func:`row_values`)."""
     names = [column.name for column in table.columns if column.name not in generated]
     quoted = ", ".join(f'"{name}"' for name in names)
-    placeholders = ", ".join(f":{name}" for name in names)
-    sql = f"INSERT INTO {table.name} ({quoted}) VALUES ({placeholders})"
+    suffixes = [""] if rows == 1 else [f"_{row}" for row in range(rows)]
+    values = ", ".join(
+        "(" + ", ".join(f":{name}{suffix}" for name in names) + ")" for suffix in suffixes
+    )
+    sql = f"INSERT INTO {table.name} ({quoted}) VALUES {values}"
     if conflict:
         keys = ", ".join(f'"{name}"' for name in conflict)
         sql += f" ON CONFLICT ({keys}) DO NOTHING"
     if returning:
         sql += f' RETURNING "{returning}"'
     return DriverSQL(sql)
+
+
+def row_values(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The values of ``rows`` for an :func:`insert_sql` statement of that many rows."""
+    return {
+        f"{name}_{row}": value for row, values in enumerate(rows) for name, value in values.items()
+    }
 
 
 def _to_db(value: Any, sqlite: bool) -> Any:

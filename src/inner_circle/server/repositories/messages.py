@@ -17,7 +17,14 @@ from sqlalchemy import and_, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inner_circle.core import limits
-from inner_circle.server.db.driver_sql import DriverSQL, as_json, as_time, as_uuid, insert_sql
+from inner_circle.server.db.driver_sql import (
+    DriverSQL,
+    as_json,
+    as_time,
+    as_uuid,
+    insert_sql,
+    row_values,
+)
 from inner_circle.server.db.models import Message, User
 from inner_circle.server.repositories.chats import MemberName
 
@@ -34,11 +41,16 @@ __all__ = [
 
 
 _MESSAGE_COLUMNS = [(attr.key, attr.columns[0].name) for attr in Message.__mapper__.column_attrs]
-_INSERT_MESSAGE = insert_sql(
-    Message.__table__, conflict=("senderId", "clientMessageId"), returning="id"
-)
-_INSERT_MESSAGES = insert_sql(Message.__table__, conflict=("senderId", "clientMessageId"))
-_COUNT_STORED = DriverSQL("SELECT count(*) FROM messages WHERE id = ANY(:ids)")
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_messages(count: int) -> DriverSQL:
+    """One statement for ``count`` messages (one round trip: the rows, and the ids stored)."""
+    return insert_sql(
+        Message.__table__, conflict=("senderId", "clientMessageId"), returning="id", rows=count
+    )
+
+
 # Both lists match through the (senderId, clientMessageId) index; pairs that only cross
 # (one's sender, another's client id) are dropped after.
 _SENT_AMONG = DriverSQL(
@@ -52,10 +64,8 @@ async def insert_unless_sent(session: AsyncSession, drafts: Sequence[Message]) -
     were stored. A message whose (sender, ``clientMessageId``) a concurrent send committed
     first is skipped. Straight on the driver (db/driver_sql.py)."""
     rows = [{name: getattr(draft, key) for key, name in _MESSAGE_COLUMNS} for draft in drafts]
-    if len(rows) == 1:
-        return len((await _INSERT_MESSAGE.run(session, rows[0])).scalars())
-    await _INSERT_MESSAGES.run_many(session, rows)
-    return int((await _COUNT_STORED.run(session, {"ids": [d.id for d in drafts]})).scalars()[0])
+    values = rows[0] if len(rows) == 1 else row_values(rows)
+    return len((await _insert_messages(len(rows)).run(session, values)).scalars())
 
 
 async def by_client_ids(
