@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-__all__ = ["insert_new", "insert_new_ids", "insert_object", "upsert"]
+__all__ = ["insert_new", "insert_object", "upsert"]
 
 T = TypeVar("T")
 
@@ -57,29 +57,6 @@ async def insert_new(
     )
     result = await session.scalars(statement.returning(model), list(rows))
     return list(result.all())
-
-
-async def insert_new_ids(
-    session: AsyncSession,
-    model: type[Any],
-    rows: Sequence[Mapping[str, Any]],
-    *,
-    unique: Sequence[InstrumentedAttribute[Any]] | None = None,
-) -> set[Any]:
-    """:func:`insert_new` for bulk rows that carry their ``id``: returns the ids stored.
-
-    A Core insert into the model's table: no ORM objects are built or tracked, the cheap
-    form for the send path's batches (a batch of 50 costs what the ORM's flush did)."""
-    if not rows:
-        return set()
-    table = model.__table__
-    names = {attr.key: attr.columns[0].key for attr in model.__mapper__.column_attrs}
-    statement = _insert(session, table).on_conflict_do_nothing(
-        index_elements=[names[attr.key] for attr in unique] if unique is not None else None
-    )
-    values = [{names[key]: value for key, value in row.items()} for row in rows]
-    result = await session.execute(statement.returning(table.c.id), values)
-    return set(result.scalars().all())
 
 
 async def insert_object(
