@@ -177,17 +177,25 @@ async def _asyncpg(connection: AsyncConnection, sql: str, params: Any, many: boo
                 adapted._handle_exception(error)  # raises the adapter's DBAPI error
                 raise
         except adapted.dbapi.Error as translated:
-            # A lost connection (the server restarted, a network cut) is marked as SQLAlchemy
-            # marks it, so the unit of work answers UNAVAILABLE, not an internal error.
-            raise DBAPIError.instance(
+            lost = sync.dialect.is_disconnect(translated, adapted, None)
+            error = DBAPIError.instance(
                 sql,
                 params,
                 translated,
                 adapted.dbapi.Error,
                 hide_parameters=True,
-                connection_invalidated=sync.dialect.is_disconnect(translated, adapted, None),
+                connection_invalidated=lost,
                 dialect=sync.dialect,
-            ) from translated
+            )
+            if lost and not sync.invalidated:
+                # A lost connection (the server restarted, a network cut) is handled as
+                # SQLAlchemy handles it (``Connection._handle_dbapi_exception``): every pooled
+                # connection opened before now is replaced at its next use, this one at
+                # once, and the unit of work answers UNAVAILABLE, not an internal error.
+                raw = sync.connection
+                sync.engine.pool._invalidate(raw, error)
+                sync.invalidate(error)
+            raise error from translated
 
 
 def _tell_listeners(sync: Connection, sql: str, params: Any, many: bool) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -15,13 +17,22 @@ from sqlalchemy.ext.asyncio import (
 from inner_circle.server.db.files import secure_sqlite_files
 from inner_circle.server.db.sqlite_onehop import one_hop_dbapi
 
-__all__ = ["BUSY_TIMEOUT_MS", "WRITE_INTENT", "create_engine", "create_session_factory"]
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "PING_AFTER_IDLE",
+    "WRITE_INTENT",
+    "create_engine",
+    "create_session_factory",
+]
 
 PG_CONNECT_TIMEOUT = 5.0  # seconds to open a PostgreSQL connection
 PG_COMMAND_TIMEOUT = 10.0  # seconds for one PostgreSQL statement
 BUSY_TIMEOUT_MS = 10000  # how long a SQLite statement waits for another process's lock
 # An execution option on the writers' engine (db/uow.py): the transaction will write.
 WRITE_INTENT = "inner_circle_write"
+# A pooled PostgreSQL connection unused for this many seconds is pinged before it is used.
+PING_AFTER_IDLE = 1.0
+_RETURNED_AT = "inner_circle_returned_at"  # in a pool record's info: time.monotonic()
 
 
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
@@ -40,19 +51,49 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
         )
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         echo=echo,
         hide_parameters=True,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,  # survive a database restart without restarting the server
         pool_recycle=1800,
         # A database that stops answering (a stalled disk, a network partition) must turn
         # into UNAVAILABLE answers, not requests that hang: asyncpg waits 60 s to connect
         # and forever for a statement by default. Our statements are small; 10 s is ample.
         connect_args={"timeout": PG_CONNECT_TIMEOUT, "command_timeout": PG_COMMAND_TIMEOUT},
     )
+    _ping_idle_connections(engine)
+    return engine
+
+
+def _ping_idle_connections(engine: AsyncEngine) -> None:
+    """Survive a database restart without restarting the server: a connection that sat in
+    the pool for ``PING_AFTER_IDLE`` is pinged before use, and replaced if the ping fails
+    (SQLAlchemy's custom pessimistic recipe: ``DisconnectionError`` from ``checkout``).
+
+    ``pool_pre_ping`` would ping before every unit of work: one more round trip each,
+    about 0.2 ms of this process's CPU (docs/performance.md, seventh session). A connection
+    handed back moments ago was working then; if the database went away since, its first
+    statement fails, SQLAlchemy invalidates the whole pool, and that one request answers
+    ``UNAVAILABLE``, as every request does while the database is down.
+    """
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_RETURNED_AT] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned_at = record.info.get(_RETURNED_AT)
+        if returned_at is None or time.monotonic() - returned_at < PING_AFTER_IDLE:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError("the pooled connection no longer answers") from exc
+        if not alive:
+            raise DisconnectionError("the pooled connection no longer answers")
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

@@ -25,7 +25,7 @@ from inner_circle.server.ports import Notifier, OutgoingEvent
 if TYPE_CHECKING:
     from inner_circle.server.context import ServerContext
 
-__all__ = ["UnitOfWork", "UnitOfWorkFactory"]
+__all__ = ["READS_ISOLATION", "UnitOfWork", "UnitOfWorkFactory"]
 
 log = logging.getLogger(__name__)
 
@@ -177,6 +177,7 @@ class Scrubber(Protocol):
     def request(self) -> None: ...
 
 
+READS_ISOLATION = "AUTOCOMMIT"  # for readers' sessions on PostgreSQL (UnitOfWorkFactory)
 # Any constant works; it only has to be the same in every server process.
 SYNC_LOG_LOCK = 2_025_112_401
 SLOW_COMMIT = 0.05  # seconds
@@ -227,10 +228,8 @@ class _UnitOfWorkScope(AbstractAsyncContextManager[UnitOfWork]):
         if self._write and self._factory.write_lock is not None:
             await self._factory.write_lock.acquire()
             self._locked = True
-        session = (
-            self._factory.sessionmaker(bind=self._factory.write_bind)
-            if self._write
-            else self._factory.sessionmaker()
+        session = self._factory.sessionmaker(
+            bind=self._factory.write_bind if self._write else self._factory.read_bind
         )
         self._uow = UnitOfWork(
             session,
@@ -310,8 +309,19 @@ class UnitOfWorkFactory:
         serialise_writes: bool,
     ) -> None:
         self.sessionmaker = sessionmaker
+        engine = sessionmaker.kw["bind"]
         # Writers' sessions: on SQLite their transactions begin IMMEDIATE (engine.py).
-        self.write_bind = sessionmaker.kw["bind"].execution_options(**{WRITE_INTENT: True})
+        self.write_bind = engine.execution_options(**{WRITE_INTENT: True})
+        # Readers' sessions on PostgreSQL run each statement on its own, without BEGIN and
+        # ROLLBACK: at READ COMMITTED every statement takes a fresh snapshot anyway, so the
+        # transaction bought nothing but two round trips (ADR 5, seventh session). A reader
+        # that needs one asks for it (``repositories/search.py``). On SQLite a reader's
+        # BEGIN costs no trip and gives its statements one snapshot (WAL), so it stays.
+        self.read_bind = (
+            engine.execution_options(isolation_level=READS_ISOLATION)
+            if engine.dialect.name == "postgresql"
+            else engine
+        )
         self.notifier = notifier
         self.ctx = ctx
         self.write_lock = asyncio.Lock() if serialise_writes else None

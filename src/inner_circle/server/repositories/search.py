@@ -19,7 +19,7 @@ from inner_circle.core.search_terms import Query, terms
 from inner_circle.server.db.driver_sql import insert_sql
 from inner_circle.server.db.models import Chat, Message, MessageSearch, User
 
-__all__ = ["Filters", "find", "forget", "index", "reindex"]
+__all__ = ["Filters", "find", "forget", "index", "plan_each_search", "reindex"]
 
 
 async def index(session: AsyncSession, messages: Iterable[Message]) -> None:
@@ -107,6 +107,20 @@ def _postgres_match(query: Query) -> str:
 Found = tuple[int, Message, User, str]
 
 
+async def plan_each_search(session: AsyncSession) -> None:
+    """Make :func:`find` plan each search for its own words; call before anything else in
+    the unit of work (it opens a transaction where a reader has none, ``db/uow.py``).
+
+    On PostgreSQL a prepared statement may fall back to a generic plan that cannot know
+    how common the words are: a word in half the messages needs another plan than a rare
+    one. ``SET LOCAL`` lasts until the transaction ends.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    await session.connection(execution_options={"isolation_level": "READ COMMITTED"})
+    await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
 async def find(
     session: AsyncSession, user_id: uuid.UUID, query: Query, filters: Filters, limit: int
 ) -> list[Found]:
@@ -114,10 +128,6 @@ async def find(
     ``query``, newest first (index ids below ``filters.before``), in one statement: each
     as (index id, message, sender, the chat's stored name)."""
     sqlite = session.get_bind().dialect.name == "sqlite"
-    if not sqlite:
-        # A prepared statement may fall back to a generic plan that cannot know how common
-        # the words are: a word in half the messages needs another plan than a rare one.
-        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     # SQLite: FTS5 walks its matches in rowid order itself, so the order is the FTS rowid.
     key = "f.rowid" if sqlite else "s.id"
     sql = _SQLITE if sqlite else _POSTGRES

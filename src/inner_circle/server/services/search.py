@@ -72,6 +72,7 @@ async def search_messages(
         before=_cursor(before),
         kinds=HAS_KINDS[has] if has is not None else (),
     )
+    await search_repo.plan_each_search(uow.session)
     if chat_id is not None:
         await access_chat(uow, actor, chat_id)
     found = await search_repo.find(uow.session, actor.id, query, filters, limit + 1)
