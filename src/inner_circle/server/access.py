@@ -16,7 +16,7 @@ from inner_circle.server.db.uow import UnitOfWork
 from inner_circle.server.repositories import chats as chats_repo
 from inner_circle.server.repositories import messages as messages_repo
 from inner_circle.server.repositories import users as users_repo
-from inner_circle.server.repositories.chats import ReadingPlace
+from inner_circle.server.repositories.chats import Audience, ReadingPlace
 
 __all__ = [
     "access_chat",
@@ -74,20 +74,20 @@ async def access_message(
 
 async def access_chats(
     uow: UnitOfWork, wanted: Sequence[tuple[Actor, uuid.UUID]]
-) -> list[list[uuid.UUID] | NotFound]:
-    """For many (actor, chat id) pairs in one query: each chat's participant ids, or NotFound.
+) -> list[Audience | NotFound]:
+    """For many (actor, chat id) pairs in one query: each chat's audience, or NotFound.
 
     The answer for a pair is the same as :func:`access_chat` would give: NotFound when
     the chat does not exist or the actor is not a participant.
     """
-    members = await chats_repo.participant_ids_by_chat(uow.session, (c for _, c in wanted))
-    answers: list[list[uuid.UUID] | NotFound] = []
+    audiences = await chats_repo.audiences_by_chat(uow.session, (c for _, c in wanted))
+    answers: list[Audience | NotFound] = []
     for actor, chat_id in wanted:
-        participants = members.get(chat_id)
-        if participants is None or actor.id not in participants:
+        audience = audiences.get(chat_id)
+        if audience is None or actor.id not in audience.members:
             answers.append(NotFound(NO_CHAT))
             continue
-        answers.append(participants)
+        answers.append(audience)
     return answers
 
 

@@ -15,7 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-__all__ = ["MediaStore", "Notifier", "OutgoingEvent", "PresenceTracker"]
+__all__ = ["DEVICE_HOLDERS", "MediaStore", "Notifier", "OutgoingEvent", "PresenceTracker"]
+
+# A key of ``OutgoingEvent.extra`` on ``messageReceived``: the recipients who have a push
+# device, when the use case read that with the chat's members (the push planner then needs
+# no query of its own, push/dispatch.py).
+DEVICE_HOLDERS = "deviceHolders"
 
 
 @dataclass(slots=True)

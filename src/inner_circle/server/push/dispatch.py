@@ -41,7 +41,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from inner_circle.core.clock import Clock
 from inner_circle.protocol.events import ServerEvent
-from inner_circle.server.ports import Notifier, OutgoingEvent
+from inner_circle.server.ports import DEVICE_HOLDERS, Notifier, OutgoingEvent
 from inner_circle.server.push.endpoints import Resolver
 from inner_circle.server.push.reads import (
     fcm_read_message,
@@ -142,6 +142,7 @@ class _Plan:
     payload: dict[str, Any]
     user_ids: Sequence[uuid.UUID]
     reader: uuid.UUID | None = None  # read: the session that read (it gets no push)
+    holders: frozenset[uuid.UUID] | None = None  # message: who has a device, if known
 
 
 @dataclass(slots=True)
@@ -246,7 +247,8 @@ class PushService:
                 continue
             if event.name == ServerEvent.MESSAGE_RECEIVED and isinstance(event.payload, dict):
                 key = str(event.payload.get("id") or "")
-                plan = _Plan("message", event.payload, event.user_ids)
+                holders = event.extra.get(DEVICE_HOLDERS)
+                plan = _Plan("message", event.payload, event.user_ids, holders=holders)
             elif isinstance(event.extra.get("push"), dict):
                 push = event.extra["push"]
                 key = f"{push.get('type')}:{push.get('callId')}"
@@ -289,12 +291,20 @@ class PushService:
         """Who of the messages' audiences has a push device, in one read for a whole
         commit batch: most messages need no push at all, and finding that out per message
         cost three queries each (docs/performance.md)."""
-        audience = {u for plan in plans if plan.kind == "message" for u in plan.user_ids}
+        known: set[uuid.UUID] = set()
+        audience: set[uuid.UUID] = set()
+        for plan in plans:
+            if plan.kind != "message":
+                continue
+            if plan.holders is not None:  # read by the send with the chat's members
+                known.update(plan.holders)
+            else:
+                audience.update(plan.user_ids)
         if not audience:
-            return set()
+            return known
         assert self.uows is not None
         async with self.uows.read() as uow:
-            return await push_repo.device_holders(uow.session, audience)
+            return known | await push_repo.device_holders(uow.session, audience)
 
     async def _plan_one(
         self, message: dict[str, Any], user_ids: Sequence[uuid.UUID], committed_at: float

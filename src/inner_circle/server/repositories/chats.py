@@ -17,12 +17,14 @@ from inner_circle.server.db.models import Chat, ChatParticipant
 from inner_circle.server.repositories.inserts import insert_object
 
 __all__ = [
+    "Audience",
     "ChatMember",
     "MemberName",
     "TakenSeqs",
     "add_participants",
     "advance_read_markers",
     "anyone_unread",
+    "audiences_by_chat",
     "by_private_key",
     "family_chat",
     "history_hidden_from",
@@ -32,7 +34,6 @@ __all__ = [
     "names",
     "next_seq",
     "participant_ids",
-    "participant_ids_by_chat",
     "participant_ids_seeing",
     "participants_by_chat",
     "take_seqs",
@@ -182,26 +183,35 @@ async def history_hidden_from(
     return set(result.scalars())
 
 
-async def participant_ids_by_chat(
+class Audience(NamedTuple):
+    """Who is in a chat, and which of them have a push device (a Web Push subscription or
+    an FCM token): the push planner skips a message nobody could be woken for."""
+
+    members: list[uuid.UUID]
+    device_holders: frozenset[uuid.UUID]
+
+
+async def audiences_by_chat(
     session: AsyncSession, chat_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, list[uuid.UUID]]:
-    """The participant ids of several chats in one query (chats with none are absent)."""
+) -> dict[uuid.UUID, Audience]:
+    """The audience of several chats in one query (chats with no participant are absent).
+    Asked by every send: on the driver (db/driver_sql.py), the device check by index."""
     ids = list(dict.fromkeys(chat_ids))
-    grouped: dict[uuid.UUID, list[uuid.UUID]] = {}
     if not ids:
-        return grouped
-    if len(ids) == 1:  # a send's batch of one: straight to the driver (db/driver_sql.py)
-        result = await _PARTICIPANT_IDS.run(session, {"chat": ids[0]})
-        members = [as_uuid(user_id) for user_id in result.scalars()]
-        return {ids[0]: members} if members else grouped
-    result = await session.execute(
-        select(ChatParticipant.chat_id, ChatParticipant.user_id).where(
-            ChatParticipant.chat_id.in_(ids)
-        )
-    )
-    for chat_id, user_id in result:
-        grouped.setdefault(chat_id, []).append(user_id)
-    return grouped
+        return {}
+    if len(ids) == 1:  # a send's batch of one
+        rows = (await _AUDIENCE.run(session, {"chat": ids[0]})).all()
+        rows = [(ids[0], user_id, holds) for user_id, holds in rows]
+    else:
+        rows = (await _AUDIENCES.run(session, {"chats": ids})).all()
+    members: dict[uuid.UUID, list[uuid.UUID]] = {}
+    holders: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+    for chat_id, user_id, holds in rows:
+        chat, user = as_uuid(chat_id), as_uuid(user_id)
+        members.setdefault(chat, []).append(user)
+        if holds:
+            holders[chat].add(user)
+    return {chat: Audience(who, frozenset(holders[chat])) for chat, who in members.items()}
 
 
 class ChatMember(NamedTuple):
@@ -398,7 +408,17 @@ _ADVANCE_READ = DriverSQL(
     'ELSE "lastReadSeq" END, "lastDeliveredSeq" = CASE WHEN "lastDeliveredSeq" < :seq '
     'THEN :seq ELSE "lastDeliveredSeq" END WHERE "chatId" = :chat AND "userId" = :user'
 )
-_PARTICIPANT_IDS = DriverSQL('SELECT "userId" FROM chat_participants WHERE "chatId" = :chat')
+_HOLDS_A_DEVICE = (
+    'EXISTS (SELECT 1 FROM push_subscriptions s WHERE s."userId" = p."userId")'
+    ' OR EXISTS (SELECT 1 FROM fcm_tokens f WHERE f."userId" = p."userId")'
+)
+_AUDIENCE = DriverSQL(
+    f'SELECT p."userId", {_HOLDS_A_DEVICE} FROM chat_participants p WHERE p."chatId" = :chat'
+)
+_AUDIENCES = DriverSQL(
+    f'SELECT p."chatId", p."userId", {_HOLDS_A_DEVICE} FROM chat_participants p'
+    ' WHERE p."chatId" = ANY(:chats)'
+)
 _TAKE_SEQS = DriverSQL(
     'UPDATE chats SET "lastSeq" = "lastSeq" + :count, "lastMessageAt" = :now, "updatedAt" = :now '
     'WHERE id = :chat RETURNING "lastSeq", name, type'

@@ -22,12 +22,14 @@ from inner_circle.protocol.rest import (
 from inner_circle.server.access import access_chat, access_chats, access_history
 from inner_circle.server.db.models import Attachment, Chat, Message
 from inner_circle.server.db.uow import UnitOfWork
+from inner_circle.server.ports import DEVICE_HOLDERS
 from inner_circle.server.repositories import chats as chats_repo
 from inner_circle.server.repositories import messages as messages_repo
 from inner_circle.server.repositories import rich as rich_repo
 from inner_circle.server.repositories import search as search_repo
 from inner_circle.server.repositories import sync as sync_repo
 from inner_circle.server.repositories import users as users_repo
+from inner_circle.server.repositories.chats import Audience
 from inner_circle.server.services import chats as chat_service
 from inner_circle.server.services import media, rich
 from inner_circle.server.services.views import Named, message_out, unread_count
@@ -137,7 +139,7 @@ async def send_messages(uow: UnitOfWork, requests: Sequence[SendRequest]) -> lis
     ]
     stored = await messages_repo.by_client_ids(uow.session, keys) if keys else {}
     files = await _take_files(uow, requests, access, stored)
-    fresh: list[tuple[int, SendRequest, list[uuid.UUID]]] = []
+    fresh: list[tuple[int, SendRequest, Audience]] = []
     first_with_key: dict[tuple[uuid.UUID, str], int] = {}
     repeats: list[tuple[int, int]] = []
     earlier: dict[int, Message] = {}
@@ -195,8 +197,8 @@ async def send_messages(uow: UnitOfWork, requests: Sequence[SendRequest]) -> lis
             continue
         out = outs[index]
         reply_seq = parts[message.id].reply_seq
-        for shown, readers in await rich.for_audience(uow, out, reply_seq, recipients):
-            uow.emit(ServerEvent.MESSAGE_RECEIVED, shown, readers)
+        for shown, readers in await rich.for_audience(uow, out, reply_seq, recipients.members):
+            uow.emit(ServerEvent.MESSAGE_RECEIVED, shown, readers, extra=_push_hint(recipients))
         if request.origin_sid is not None:
             uow.emit_to_sid(ServerEvent.MESSAGE_SENT, out, request.origin_sid)
         results[index] = (out, True)
@@ -213,14 +215,21 @@ async def send_messages(uow: UnitOfWork, requests: Sequence[SendRequest]) -> lis
         request, recipients = requests[index], access[index]
         if request.republish and not isinstance(recipients, InnerCircleError):
             reply_seq = parts[message.id].reply_seq
-            for shown, readers in await rich.for_audience(uow, out, reply_seq, recipients):
-                uow.emit(ServerEvent.MESSAGE_RECEIVED, shown, readers)
+            audience = recipients.members
+            for shown, readers in await rich.for_audience(uow, out, reply_seq, audience):
+                uow.emit(ServerEvent.MESSAGE_RECEIVED, shown, readers, extra=_push_hint(recipients))
             if request.origin_sid is not None:
                 uow.emit_to_sid(ServerEvent.MESSAGE_SENT, out, request.origin_sid)
     for index, first in repeats:
         answer = results[first]
         results[index] = (answer[0], False) if isinstance(answer, tuple) else answer
     return [result for result in results if result is not None]
+
+
+def _push_hint(audience: Audience) -> dict[str, Any]:
+    # Read with the chat's members: the push planner needs no query of its own to learn
+    # that nobody in the chat has a device (push/dispatch.py).
+    return {DEVICE_HOLDERS: audience.device_holders}
 
 
 async def _senders(
@@ -238,7 +247,7 @@ async def _senders(
 async def _take_files(
     uow: UnitOfWork,
     requests: Sequence[SendRequest],
-    access: Sequence[list[uuid.UUID] | InnerCircleError],
+    access: Sequence[Audience | InnerCircleError],
     stored: dict[tuple[uuid.UUID, str], Message],
 ) -> dict[int, list[Attachment] | InnerCircleError]:
     """The checked attachments of each new send that names some (retries are answered
@@ -267,7 +276,7 @@ async def _take_files(
 
 async def _store(
     uow: UnitOfWork,
-    fresh: list[tuple[int, SendRequest, list[uuid.UUID]]],
+    fresh: list[tuple[int, SendRequest, Audience]],
     taken: dict[uuid.UUID, chats_repo.TakenSeqs],
     files: dict[int, list[Attachment]],
 ) -> dict[int, Message]:
@@ -337,8 +346,8 @@ async def _store(
 
 
 async def _check_replies(
-    uow: UnitOfWork, requests: Sequence[SendRequest], access: list[list[uuid.UUID] | NotFound]
-) -> list[list[uuid.UUID] | NotFound]:
+    uow: UnitOfWork, requests: Sequence[SendRequest], access: list[Audience | NotFound]
+) -> list[Audience | NotFound]:
     """``access`` with a NotFound for each reply to a message the sender cannot see: one
     of another chat, or of a group's history kept from them."""
     asking = [
@@ -369,20 +378,20 @@ async def _check_replies(
 
 async def _record_mentions(
     uow: UnitOfWork,
-    fresh: list[tuple[int, SendRequest, list[uuid.UUID]]],
+    fresh: list[tuple[int, SendRequest, Audience]],
     created: dict[int, Message],
 ) -> dict[uuid.UUID, list[uuid.UUID]]:
     """Store whom each new message mentions (its chat's other members); {message id: ids}."""
     naming = [(i, r, who) for i, r, who in fresh if i in created and "@" in r.body.content]
     if not naming:
         return {}
-    people = await users_repo.by_ids(uow.session, {u for _, _, who in naming for u in who})
+    people = await users_repo.by_ids(uow.session, {u for _, _, who in naming for u in who.members})
     found: dict[uuid.UUID, list[uuid.UUID]] = {}
     for index, request, recipients in naming:
         message = created[index]
         members = [
             (u, people[u].username, people[u].shown_name)
-            for u in recipients
+            for u in recipients.members
             if u != request.actor.id and u in people
         ]
         ids = mentioned(request.body.content, members)
