@@ -35,11 +35,19 @@ class Trace:
         self.ran: list[tuple[str, int]] = []
         self.seen = threading.Event()
         self.waiting_for = ""
+        self.changed = threading.Condition()
 
     def __call__(self, statement: str) -> None:
-        self.ran.append((statement, threading.get_ident()))
+        with self.changed:
+            self.ran.append((statement, threading.get_ident()))
+            self.changed.notify_all()
         if statement == self.waiting_for:
             self.seen.set()
+
+    def wait_for_runs(self, statement: str, count: int, timeout: float) -> bool:
+        """Block until ``statement`` has started ``count`` times (call it off the loop)."""
+        with self.changed:
+            return self.changed.wait_for(lambda: len(self.threads_of(statement)) >= count, timeout)
 
     def threads_of(self, statement: str) -> list[int]:
         return [thread for ran, thread in self.ran if ran == statement]
@@ -107,3 +115,50 @@ async def test_a_rollback_queues_behind_a_statement_still_running_on_the_thread(
     await greenlet_spawn(adapted.close)
     with sqlite3.connect(path) as check:
         assert check.execute("SELECT count(*) FROM notes").fetchone() == (0,)
+
+
+async def _write_one_note(engine: AsyncEngine) -> None:
+    from inner_circle.server.db.engine import WRITE_INTENT
+
+    writer = engine.execution_options(**{WRITE_INTENT: True})
+    async with writer.begin() as connection:
+        await connection.execute(text("INSERT INTO notes VALUES ('kept')"))
+
+
+async def test_a_writer_takes_a_free_lock_on_the_loops_thread(
+    traced: tuple[AsyncEngine, Trace, Path],
+) -> None:
+    """``BEGIN IMMEDIATE`` is tried without waiting where the loop runs (the lock is almost
+    always free); only the commit, which waits for the disk, goes to aiosqlite's thread."""
+    engine, trace, _ = traced
+    loop_thread = threading.get_ident()
+    await _write_one_note(engine)
+    assert trace.threads_of(LOCKING_BEGIN) == [loop_thread]
+    assert trace.threads_of("COMMIT") != [loop_thread]
+    # The try without waiting leaves the connection waiting for a lock as before.
+    assert trace.threads_of("PRAGMA busy_timeout = 10000") == [loop_thread]
+
+
+async def test_a_writer_waits_for_a_taken_lock_on_aiosqlites_thread(
+    traced: tuple[AsyncEngine, Trace, Path],
+) -> None:
+    engine, trace, path = traced
+    loop_thread = threading.get_ident()
+    other_process = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other_process.execute(LOCKING_BEGIN)
+    try:
+        writing = asyncio.create_task(_write_one_note(engine))
+        # Tried once here, then again on the thread, where it waits for the lock.
+        assert await asyncio.to_thread(trace.wait_for_runs, LOCKING_BEGIN, 2, 10)
+        assert not writing.done()
+    finally:
+        other_process.rollback()
+        other_process.close()
+    await asyncio.wait_for(writing, 10)
+    tried, waited = trace.threads_of(LOCKING_BEGIN)
+    assert tried == loop_thread != waited
+    check = sqlite3.connect(path)
+    try:
+        assert check.execute("SELECT count(*) FROM notes").fetchone() == (1,)
+    finally:
+        check.close()

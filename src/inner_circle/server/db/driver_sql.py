@@ -29,6 +29,7 @@ statement listeners are told of every statement.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import sqlite3
@@ -39,7 +40,7 @@ from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from inner_circle.server.db.sqlite_onehop import OneHopConnection, inline, run_statement
@@ -175,6 +176,20 @@ async def _asyncpg(connection: AsyncConnection, sql: str, params: Any, many: boo
                 return await adapted._connection.fetch(sql, *params)
             except adapted.dbapi.Error:
                 raise
+            except asyncio.CancelledError:
+                # Abandoned mid-statement: not pooled again, as SQLAlchemy's own statements do.
+                if not sync.invalidated:
+                    sync.invalidate()
+                raise
+            except TimeoutError as timeout:  # the adapter would let it through as it is
+                # The statement may still run once the server answers again: where the
+                # connection stands is unknown, so it is not used again (engine.py).
+                error = OperationalError(
+                    sql, params, timeout, hide_parameters=True, connection_invalidated=True
+                )
+                if not sync.invalidated:
+                    sync.invalidate(error)
+                raise error from timeout
             except Exception as error:
                 adapted._handle_exception(error)  # raises the adapter's DBAPI error
                 raise

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from inner_circle.server.db.files import secure_sqlite_files
-from inner_circle.server.db.sqlite_onehop import one_hop_dbapi
+from inner_circle.server.db.sqlite_onehop import BUSY_TIMEOUT_MS, one_hop_dbapi
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
@@ -27,7 +27,6 @@ __all__ = [
 
 PG_CONNECT_TIMEOUT = 5.0  # seconds to open a PostgreSQL connection
 PG_COMMAND_TIMEOUT = 10.0  # seconds for one PostgreSQL statement
-BUSY_TIMEOUT_MS = 10000  # how long a SQLite statement waits for another process's lock
 # An execution option on the writers' engine (db/uow.py): the transaction will write.
 WRITE_INTENT = "inner_circle_write"
 # A pooled PostgreSQL connection unused for this many seconds is pinged before it is used.
@@ -64,7 +63,21 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
         connect_args={"timeout": PG_CONNECT_TIMEOUT, "command_timeout": PG_COMMAND_TIMEOUT},
     )
     _ping_idle_connections(engine)
+    _drop_connections_in_doubt(engine)
     return engine
+
+
+def _drop_connections_in_doubt(engine: AsyncEngine) -> None:
+    """A statement that timed out may still run when the server answers again (a frozen
+    disk, a partition): its connection's state is unknown (a BEGIN that arrives late leaves
+    it inside a transaction nobody ends), so it is closed rather than pooled again. The
+    other pooled connections stay: the server did not go away."""
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _on_error(context: Any) -> None:
+        if isinstance(context.original_exception, TimeoutError):
+            context.is_disconnect = True
+            context.invalidate_pool_on_disconnect = False
 
 
 def _ping_idle_connections(engine: AsyncEngine) -> None:

@@ -14,8 +14,10 @@ function: one trip to aiosqlite's thread, or none. A statement that cannot wait 
 runs on the event loop's thread itself (ADR 5's fourth-session amendment): a read (readers
 never wait in WAL mode), a reader's ``BEGIN`` (it takes no lock), and any statement of a
 transaction that holds the write lock (a writer begins ``IMMEDIATE``, ``engine.py``).
-``BEGIN IMMEDIATE`` itself, which waits for another process's lock, a write outside such a
-transaction and the commit (its ``fsync``) go to the thread; so does a rollback while a
+``BEGIN IMMEDIATE`` itself, which may wait for another process's lock, is first tried here
+without waiting (seventh session: the lock is almost always free; this process's writers take
+turns before they begin, ``db/uow.py``) and goes to the thread only if the lock is taken; a
+write outside such a transaction and the commit (its ``fsync``) go to the thread; so does a rollback while a
 call sent there may still be running, else it runs on the loop's thread too. It uses aiosqlite's
 ``Connection._execute`` and ``_conn`` (stable since 0.17; the version range is
 pinned in pyproject.toml) and is passed to SQLAlchemy through the documented
@@ -36,7 +38,9 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 )
 from sqlalchemy.util import EMPTY_DICT
 
-__all__ = ["OneHopConnection", "inline", "one_hop_dbapi", "run_statement"]
+__all__ = ["BUSY_TIMEOUT_MS", "OneHopConnection", "inline", "one_hop_dbapi", "run_statement"]
+
+BUSY_TIMEOUT_MS = 10000  # how long a SQLite statement waits for another process's lock
 
 _Outcome = tuple[Any, list[Any] | None, int, int | None]
 _LOCKING_BEGIN = "BEGIN IMMEDIATE"
@@ -69,6 +73,20 @@ def run_statement(
         return description, rows, cursor.rowcount, cursor.lastrowid
     finally:
         cursor.close()
+
+
+def begin_unless_busy(conn: sqlite3.Connection) -> bool:
+    """``BEGIN IMMEDIATE`` without waiting for the lock: False if another connection holds it."""
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        conn.execute(_LOCKING_BEGIN)
+    except sqlite3.OperationalError as exc:
+        if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+            raise
+        return False
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return True
 
 
 class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
@@ -108,6 +126,13 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         outcome: _Outcome
         if inline(operation, adapted.holds_write_lock):
             outcome = run_statement(self._connection._conn, operation, parameters, many)
+        elif (
+            operation == _LOCKING_BEGIN
+            and adapted._thread_done[0]  # nothing of this connection's runs on the thread
+            and begin_unless_busy(self._connection._conn)
+        ):
+            adapted.holds_write_lock = True
+            outcome = (None, None, -1, None)
         else:
             async with adapted._execute_mutex:
                 outcome = await self._connection._execute(
