@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from inner_circle.server.db.driver_sql import DriverSQL, as_uuid
 from inner_circle.server.db.models import Chat, ChatParticipant
 from inner_circle.server.repositories.inserts import insert_object
+from inner_circle.server.repositories.push import holds_a_device
 
 __all__ = [
     "Audience",
@@ -408,10 +409,7 @@ _ADVANCE_READ = DriverSQL(
     'ELSE "lastReadSeq" END, "lastDeliveredSeq" = CASE WHEN "lastDeliveredSeq" < :seq '
     'THEN :seq ELSE "lastDeliveredSeq" END WHERE "chatId" = :chat AND "userId" = :user'
 )
-_HOLDS_A_DEVICE = (
-    'EXISTS (SELECT 1 FROM push_subscriptions s WHERE s."userId" = p."userId")'
-    ' OR EXISTS (SELECT 1 FROM fcm_tokens f WHERE f."userId" = p."userId")'
-)
+_HOLDS_A_DEVICE = holds_a_device('p."userId"')
 _AUDIENCE = DriverSQL(
     f'SELECT p."userId", {_HOLDS_A_DEVICE} FROM chat_participants p WHERE p."chatId" = :chat'
 )

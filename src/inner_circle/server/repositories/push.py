@@ -109,7 +109,17 @@ async def fcm_tokens_of(session: AsyncSession, user_ids: Iterable[uuid.UUID]) ->
     return list(result.scalars())
 
 
-# Asked for every committed batch of messages, usually of a family with no device at all:
+def holds_a_device(user_id: str) -> str:
+    """SQL that is true when the member ``user_id`` (a column or placeholder) has a Web
+    Push subscription or an FCM token: two lookups by index. What ``device_holders`` asks
+    of many members, for a statement that reads members anyway (``chats.audiences_by_chat``)."""
+    return (
+        f'EXISTS (SELECT 1 FROM push_subscriptions s WHERE s."userId" = {user_id})'
+        f' OR EXISTS (SELECT 1 FROM fcm_tokens f WHERE f."userId" = {user_id})'
+    )
+
+
+# Asked for the messages whose send did not read it with the chat's members:
 # straight on the driver (ADR 5).
 _DEVICE_HOLDERS = DriverSQL(
     'SELECT "userId" FROM push_subscriptions WHERE "userId" = ANY(:ids)'

@@ -196,11 +196,7 @@ async def send_messages(uow: UnitOfWork, requests: Sequence[SendRequest]) -> lis
         if message is None:
             continue
         out = outs[index]
-        reply_seq = parts[message.id].reply_seq
-        for shown, readers in await rich.for_audience(uow, out, reply_seq, recipients.members):
-            uow.emit(ServerEvent.MESSAGE_RECEIVED, shown, readers, extra=_push_hint(recipients))
-        if request.origin_sid is not None:
-            uow.emit_to_sid(ServerEvent.MESSAGE_SENT, out, request.origin_sid)
+        await _announce(uow, out, parts[message.id].reply_seq, recipients, request.origin_sid)
         results[index] = (out, True)
     retried = {
         index: message_out(
@@ -215,21 +211,28 @@ async def send_messages(uow: UnitOfWork, requests: Sequence[SendRequest]) -> lis
         request, recipients = requests[index], access[index]
         if request.republish and not isinstance(recipients, InnerCircleError):
             reply_seq = parts[message.id].reply_seq
-            audience = recipients.members
-            for shown, readers in await rich.for_audience(uow, out, reply_seq, audience):
-                uow.emit(ServerEvent.MESSAGE_RECEIVED, shown, readers, extra=_push_hint(recipients))
-            if request.origin_sid is not None:
-                uow.emit_to_sid(ServerEvent.MESSAGE_SENT, out, request.origin_sid)
+            await _announce(uow, out, reply_seq, recipients, request.origin_sid)
     for index, first in repeats:
         answer = results[first]
         results[index] = (answer[0], False) if isinstance(answer, tuple) else answer
     return [result for result in results if result is not None]
 
 
-def _push_hint(audience: Audience) -> dict[str, Any]:
-    # Read with the chat's members: the push planner needs no query of its own to learn
-    # that nobody in the chat has a device (push/dispatch.py).
-    return {DEVICE_HOLDERS: audience.device_holders}
+async def _announce(
+    uow: UnitOfWork,
+    out: MessageOut,
+    reply_seq: int | None,
+    audience: Audience,
+    origin_sid: str | None,
+) -> None:
+    """``messageReceived`` to the chat (each member the form they may see), with who has a
+    push device (read with the members: the push planner asks nothing, push/dispatch.py);
+    ``messageSent`` to the sending connection."""
+    hint = {DEVICE_HOLDERS: audience.device_holders}
+    for shown, readers in await rich.for_audience(uow, out, reply_seq, audience.members):
+        uow.emit(ServerEvent.MESSAGE_RECEIVED, shown, readers, extra=hint)
+    if origin_sid is not None:
+        uow.emit_to_sid(ServerEvent.MESSAGE_SENT, out, origin_sid)
 
 
 async def _senders(
