@@ -71,15 +71,13 @@ class World:
         return result
 
     async def member(self, name: str, *, admin: bool = False) -> Actor:
-        async def register(uow: Any) -> Actor:
-            invite = await issue_invite(uow, InviteCreateIn(is_admin=admin), created_by=None)
-            body = RegisterIn(username=name, password="secret-pw", invitation_code=invite.code)
-            user = await accounts.register_with_invite(uow, body)
-            return Actor(id=user.id, username=name, display_name=name, is_admin=admin)
-
-        actor = await self.run(register)
+        invite = await self.run(
+            lambda uow: issue_invite(uow, InviteCreateIn(is_admin=admin), created_by=None)
+        )
+        body = RegisterIn(username=name, password="secret-pw", invitation_code=invite.code)
+        user = await accounts.register_with_invite(self.uows, body)
         self.notifier.take()
-        return actor
+        return Actor(id=user.id, username=name, display_name=name, is_admin=admin)
 
 
 @pytest_asyncio.fixture

@@ -134,15 +134,15 @@ async def test_registration_cost_does_not_grow_with_the_family(world: World) -> 
         statements.append(statement)
 
     async def register(name: str) -> tuple[int, int, int]:
-        async def work(uow):  # type: ignore[no-untyped-def]
-            invite = await issue_invite(uow, InviteCreateIn(), created_by=admin.id)
-            statements.clear()
-            body = RegisterIn(username=name, password="secret-pw", invitation_code=invite.code)
-            return await accounts.register_with_invite(uow, body)
-
+        invite = await world.run(
+            lambda uow: issue_invite(uow, InviteCreateIn(), created_by=admin.id)
+        )
+        world.notifier.take()
+        statements.clear()
+        body = RegisterIn(username=name, password="secret-pw", invitation_code=invite.code)
         event.listen(engine.sync_engine, "before_cursor_execute", count)
         try:
-            await world.run(work)
+            await accounts.register_with_invite(world.uows, body)
         finally:
             event.remove(engine.sync_engine, "before_cursor_execute", count)
         emitted = world.notifier.events

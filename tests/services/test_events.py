@@ -24,12 +24,10 @@ async def test_registration_announces_the_newcomer(world: World) -> None:
     anna = await world.member("anna")
     boris = await world.member("boris")
 
-    async def register(uow):  # type: ignore[no-untyped-def]
-        invite = await issue_invite(uow, InviteCreateIn(), created_by=None)
-        body = RegisterIn(username="clara", password="secret-pw", invitation_code=invite.code)
-        return await accounts.register_with_invite(uow, body)
-
-    clara = await world.run(register)
+    invite = await world.run(lambda uow: issue_invite(uow, InviteCreateIn(), created_by=None))
+    world.notifier.take()
+    body = RegisterIn(username="clara", password="secret-pw", invitation_code=invite.code)
+    clara = await accounts.register_with_invite(world.uows, body)
     assert bag(world.notifier.take()) == bag(
         [
             ("userJoined", {anna.id, boris.id}),

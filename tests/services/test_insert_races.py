@@ -93,12 +93,10 @@ async def test_a_registration_that_loses_the_name_race_is_told_the_name_is_taken
         return RegisterIn(username=name, password="secret-pw", invitation_code=invitation)
 
     async def rival() -> Any:
-        return await world.run(
-            lambda uow: accounts.register_with_invite(uow, join("anna", codes[1]))
-        )
+        return await accounts.register_with_invite(world.uows, join("anna", codes[1]))
 
     async with world.uows.write() as uow:
-        await accounts.register_with_invite(uow, join("Anna", codes[0]))
+        await accounts.join_family(uow, join("Anna", codes[0]), "a hash")
         late = asyncio.create_task(rival())
         await rival_waits(world)
         await uow.commit()

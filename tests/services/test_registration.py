@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inner_circle.core.errors import Conflict, InvalidInvitation
+from inner_circle.core.errors import Conflict, ErrorCode, InvalidInvitation
 from inner_circle.protocol.rest import InviteCreateIn, RegisterIn
 from inner_circle.server.security import PasswordService
 from inner_circle.server.services import accounts
@@ -35,14 +35,19 @@ async def test_no_password_is_hashed_without_a_usable_code(world: World) -> None
 
     for name in ("anna", "newcomer"):  # a taken name and a free one: the same refusal
         with pytest.raises(InvalidInvitation):
-            await world.run(
-                lambda uow, n=name: accounts.register_with_invite(uow, join(n, "NOPE-NOPE"))
-            )
+            await accounts.register_with_invite(world.uows, join(name, "NOPE-NOPE"))
     assert passwords.hashed == 0
 
     code = (await world.run(lambda uow: issue_invite(uow, InviteCreateIn(), created_by=None))).code
     with pytest.raises(Conflict):  # a usable code: now the name is checked, still no hash
-        await world.run(lambda uow: accounts.register_with_invite(uow, join("anna", code)))
+        await accounts.register_with_invite(world.uows, join("anna", code))
     assert passwords.hashed == 0
-    await world.run(lambda uow: accounts.register_with_invite(uow, join("newcomer", code)))
+    clash = RegisterIn(
+        username="newbie", display_name="ANNA", password="secret-pw", invitation_code=code
+    )
+    with pytest.raises(Conflict) as shown:  # and the name shown, still no hash
+        await accounts.register_with_invite(world.uows, clash)
+    assert shown.value.code == ErrorCode.DISPLAY_NAME_TAKEN
+    assert passwords.hashed == 0
+    await accounts.register_with_invite(world.uows, join("newcomer", code))
     assert passwords.hashed == 1

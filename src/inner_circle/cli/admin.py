@@ -34,6 +34,19 @@ def parse_duration(text: str) -> timedelta:
 
 def run_operator(data_dir: Any, work: Callable[[Any], Awaitable[T]]) -> T:
     """Open a unit of work on the configured database, run ``work(uow)``, commit."""
+
+    async def in_one_unit(uows: Any) -> T:
+        async with uows.write() as uow:
+            result = await work(uow)
+            await uow.commit()
+            return result
+
+    return run_operator_uows(data_dir, in_one_unit)
+
+
+def run_operator_uows(data_dir: Any, work: Callable[[Any], Awaitable[T]]) -> T:
+    """Run ``work(uows)`` with a unit-of-work factory on the configured database (for use
+    cases that open their own units: a password hash runs between them)."""
     from inner_circle.server.bootstrap import operator_uows
 
     settings = build_settings(data_dir)
@@ -48,10 +61,7 @@ def run_operator(data_dir: Any, work: Callable[[Any], Awaitable[T]]) -> T:
     async def main() -> T:
         uows, engine = operator_uows(settings)
         try:
-            async with uows.write() as uow:
-                result = await work(uow)
-                await uow.commit()
-                return result
+            return await work(uows)
         finally:
             await engine.dispose()  # type: ignore[attr-defined]
 
@@ -250,10 +260,12 @@ def user_reset_password(
         typer.echo("Error: the password must be 6 to 128 characters", err=True)
         raise typer.Exit(1) from exc
 
-    async def work(uow: Any) -> str:
-        user = await _user_by_ref(uow, username)
-        await reset_password(uow, None, user.id, body)
-        return str(user.username)
+    async def work(uows: Any) -> str:
+        async with uows.read() as uow:
+            user = await _user_by_ref(uow, username)
+            user_id, name = user.id, str(user.username)
+        await reset_password(uows, None, user_id, body)
+        return name
 
-    name = run_operator(data_dir, work)
+    name = run_operator_uows(data_dir, work)
     typer.echo(f"Password of {name} changed; their sessions have ended.")

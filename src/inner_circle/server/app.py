@@ -124,12 +124,13 @@ def create_app(
 
         redis_client = Redis.from_url(settings.redis_url)
     revocations = Revocations(redis_client, prefix=settings.redis_key_prefix)
+    passwords = PasswordService(settings.argon2_memory_kib, settings.argon2_time_cost)
     metrics = Metrics()
-    metrics.watch(sio=sio, engine=engine)
+    metrics.watch(sio=sio, engine=engine, passwords=passwords)
     ctx = ServerContext(
         settings=settings,
         clock=clock or SystemClock(),
-        passwords=PasswordService(settings.argon2_memory_kib, settings.argon2_time_cost),
+        passwords=passwords,
         tokens=TokenService(
             settings.secret_key(),
             settings.access_token_ttl_seconds,

@@ -14,8 +14,9 @@ import os
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import jwt
 from pwdlib import PasswordHash
@@ -33,6 +34,7 @@ __all__ = [
 ]
 
 JWT_ALGORITHM = "HS256"
+T = TypeVar("T")
 
 
 class PasswordService:
@@ -48,22 +50,27 @@ class PasswordService:
         # Verifying against this when the user does not exist keeps the timing the same,
         # so response times do not reveal which usernames exist.
         self._dummy = self._hash.hash(secrets.token_urlsafe(16))
+        self.in_progress = 0  # running or waiting for a turn (a metric)
 
     async def hash(self, password: str) -> str:
-        async with self._hashing:
-            return await asyncio.to_thread(self._hash.hash, password)
+        return await self._in_turn(self._hash.hash, password)
 
     async def verify(self, password: str, stored: str | None) -> tuple[bool, str | None]:
         """Return (valid, new hash to store or None)."""
         target = stored or self._dummy
         try:
-            async with self._hashing:
-                valid, updated = await asyncio.to_thread(
-                    self._hash.verify_and_update, password, target
-                )
+            valid, updated = await self._in_turn(self._hash.verify_and_update, password, target)
         except Exception:
             return False, None
         return (valid and stored is not None), updated
+
+    async def _in_turn(self, work: Callable[..., T], *args: Any) -> T:
+        self.in_progress += 1
+        try:
+            async with self._hashing:
+                return await asyncio.to_thread(work, *args)
+        finally:
+            self.in_progress -= 1
 
 
 class AccessClaims:

@@ -26,9 +26,8 @@ async def login(
     or from the address. A success sets a known-device cookie: a username lock raised
     by guesses from elsewhere does not apply to a client that signed in before."""
     device = limits.known_device(body.username, request.cookies)
-    async with limits.login_attempt(body.username, address, device), uows.write() as uow:
-        pair = await auth.login(uow, body)
-        await uow.commit()
+    async with limits.login_attempt(body.username, address, device):
+        pair = await auth.login(uows, body)
     set_device_cookie(request, response, limits.device_cookie(body.username, device))
     return pair
 

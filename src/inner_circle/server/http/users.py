@@ -26,10 +26,8 @@ async def register(
 ) -> UserOut:
     """Join the family with an invitation code (400 bad/used code, 409 username taken,
     429 after repeated wrong codes from the address)."""
-    async with limits.registration_attempt(address), uows.write() as uow:
-        user = await accounts.register_with_invite(uow, body)
-        await uow.commit()
-    return user
+    async with limits.registration_attempt(address):
+        return await accounts.register_with_invite(uows, body)
 
 
 @router.get("/profile", response_model=UserOut, operation_id="getProfile")
@@ -61,9 +59,8 @@ async def change_password(
     fine). The check counts like a sign-in attempt: 429 ``RATE_LIMITED`` under the same
     per-username and per-address locks as ``/auth/login``."""
     device = limits.known_device(actor.username, request.cookies)
-    async with limits.password_check(actor.username, address, device), uows.write() as uow:
-        await accounts.change_password(uow, actor, body)
-        await uow.commit()
+    async with limits.password_check(actor.username, address, device):
+        await accounts.change_password(uows, actor, body)
     return Response(status_code=204)
 
 
@@ -104,7 +101,5 @@ async def reset_password(
     user_id: uuid.UUID, body: PasswordResetIn, actor: CurrentActor, uows: Uow
 ) -> Response:
     """Admins: set a member's password (their sessions end)."""
-    async with uows.write() as uow:
-        await accounts.reset_password(uow, actor, user_id, body)
-        await uow.commit()
+    await accounts.reset_password(uows, actor, user_id, body)
     return Response(status_code=204)

@@ -103,15 +103,16 @@ class Metrics:
         label = str(code) if str(code) in KNOWN_CODES else "OTHER"
         self.errors.labels(label, edge).inc()
 
-    def watch(self, *, sio: Any = None, engine: Any = None) -> None:
-        """Read connected clients and the database pool at every scrape."""
-        self.registry.register(_ScrapeTimeCollector(sio, engine))
+    def watch(self, *, sio: Any = None, engine: Any = None, passwords: Any = None) -> None:
+        """Read connected clients, the database pool and password hashing at every scrape."""
+        self.registry.register(_ScrapeTimeCollector(sio, engine, passwords))
 
 
 class _ScrapeTimeCollector(Collector):
-    def __init__(self, sio: Any, engine: Any) -> None:
+    def __init__(self, sio: Any, engine: Any, passwords: Any) -> None:
         self._sio = sio
         self._engine = engine
+        self._passwords = passwords
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         if self._sio is not None:
@@ -128,6 +129,12 @@ class _ScrapeTimeCollector(Collector):
                 "inner_circle_db_connections_checked_out",
                 "Database connections in use by this process",
                 value=checked_out() if callable(checked_out) else 0,
+            )
+        if self._passwords is not None:
+            yield GaugeMetricFamily(
+                "inner_circle_password_hashes_in_progress",
+                "Password hashes and checks running or waiting for their turn",
+                value=self._passwords.in_progress,
             )
 
 

@@ -9,7 +9,7 @@ from inner_circle.core.actor import Actor
 from inner_circle.core.errors import ErrorCode, Forbidden, Unauthenticated
 from inner_circle.protocol.rest import LoginIn, TokenPair
 from inner_circle.server.db.models import RefreshToken, User
-from inner_circle.server.db.uow import UnitOfWork
+from inner_circle.server.db.uow import UnitOfWork, UnitOfWorkFactory
 from inner_circle.server.repositories import tokens as tokens_repo
 from inner_circle.server.repositories import users as users_repo
 from inner_circle.server.security import hash_refresh_token
@@ -21,28 +21,38 @@ __all__ = ["actor_of", "authenticate", "login", "logout", "refresh"]
 BAD_LOGIN = "Invalid username or password"
 
 
-async def login(uow: UnitOfWork, body: LoginIn) -> TokenPair:
+async def login(uows: UnitOfWorkFactory, body: LoginIn) -> TokenPair:
     """Check the password and open a new session.
 
     Guarantees: the same answer and timing for an unknown username and a wrong
-    password; a seed-era bcrypt hash is replaced by argon2id on success.
+    password; a seed-era bcrypt hash is replaced by argon2id on success. The password is
+    checked between two units of work, not inside one: a hash takes about 0.1 s of CPU,
+    and a transaction open meanwhile held SQLite's only writer (every message waited) and
+    a pooled connection. The session opens only if the password checked is still the
+    member's (changed meanwhile: refused like a wrong one).
 
     Raises:
         Unauthenticated(INVALID_CREDENTIALS); Forbidden(ACCOUNT_DEACTIVATED).
     """
-    user = await users_repo.by_username(uow.session, body.username)
-    valid, new_hash = await uow.ctx.passwords.verify(
-        body.password, user.password_hash if user else None
-    )
-    if user is None or not valid:
+    async with uows.read() as uow:
+        found = await users_repo.by_username(uow.session, body.username)
+        user_id, checked = (found.id, found.password_hash) if found else (None, None)
+    valid, new_hash = await uows.ctx.passwords.verify(body.password, checked)
+    if user_id is None or not valid:
         raise Unauthenticated(BAD_LOGIN, ErrorCode.INVALID_CREDENTIALS)
-    if not user.is_active:
-        raise Forbidden("This account has been deactivated", ErrorCode.ACCOUNT_DEACTIVATED)
-    if new_hash is not None:
-        user.password_hash = new_hash
-    return await _issue(
-        uow, user, family_id=uuid.uuid4(), secret=uow.ctx.tokens.new_refresh_secret()
-    )
+    async with uows.write() as uow:
+        user = await users_repo.by_id(uow.session, user_id)
+        if user is None or user.password_hash != checked:
+            raise Unauthenticated(BAD_LOGIN, ErrorCode.INVALID_CREDENTIALS)
+        if not user.is_active:
+            raise Forbidden("This account has been deactivated", ErrorCode.ACCOUNT_DEACTIVATED)
+        if new_hash is not None:
+            user.password_hash = new_hash
+        pair = await _issue(
+            uow, user, family_id=uuid.uuid4(), secret=uow.ctx.tokens.new_refresh_secret()
+        )
+        await uow.commit()
+    return pair
 
 
 async def refresh(uow: UnitOfWork, token: str) -> TokenPair:
