@@ -41,11 +41,14 @@ class PasswordService:
     """argon2id for new hashes; the seed's bcrypt hashes verify and are flagged for re-hashing."""
 
     def __init__(self, memory_kib: int = 65536, time_cost: int = 3) -> None:
-        self._hash = PasswordHash(
-            (Argon2Hasher(memory_cost=memory_kib, time_cost=time_cost), BcryptHasher())
-        )
+        # One lane (parallelism 1, as OWASP's argon2id settings): with argon2's default of
+        # four, one hash ran on every core at once (0.33 s of CPU in 0.2 s on two cores) and
+        # the semaphore below left the event loop none. Hashes made with four lanes still
+        # verify, and are re-hashed with one at the member's next sign-in.
+        argon2 = Argon2Hasher(memory_cost=memory_kib, time_cost=time_cost, parallelism=1)
+        self._hash = PasswordHash((argon2, BcryptHasher()))
         # Hashes run one or a few at a time, leaving a core for the event loop: a burst of
-        # logins must not starve message delivery (each hash takes ~0.1 s of full CPU).
+        # logins must not starve message delivery (each hash takes ~0.1-0.3 s of a core).
         self._hashing = asyncio.Semaphore(max(1, (os.cpu_count() or 2) - 1))
         # Verifying against this when the user does not exist keeps the timing the same,
         # so response times do not reveal which usernames exist.
