@@ -192,8 +192,8 @@ async def reset_password(
     Raises:
         Forbidden(ADMIN_ONLY), NotFound.
     """
-    if actor is not None:
-        require_admin(actor)
+    async with uows.read() as uow:
+        await _admin_target(uow, actor, user_id)  # refused or unknown: no hash
     password_hash = await uows.ctx.passwords.hash(body.new_password)
     async with uows.write() as uow:
         user = await _admin_target(uow, actor, user_id)
