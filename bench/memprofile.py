@@ -3,7 +3,9 @@
 Runs the server in this process under ``tracemalloc``, opens CONNECTIONS idle lean
 clients (100 members, several connections each), and prints the Python heap growth
 per connection by source file. Loopback only; bounded by the connection count.
-``WS=wsproto`` (or any uvicorn ``--ws`` choice) measures another WebSocket implementation.
+By default the server runs ``inner-circle serve``'s protocols (Engine.IO's WebSocket served
+directly, socket/websocket.py); ``WS=auto`` (or any uvicorn ``--ws`` choice) measures
+python-engineio's own path over that uvicorn WebSocket implementation instead.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ def main() -> None:
         population = asyncio.run(populate(group, 50, 50))
         os.environ.update({k: v for k, v in group.env.items() if k.startswith("INNER_CIRCLE_")})
         from inner_circle.server.app import create_app
+        from inner_circle.server.serving import protocols
         from inner_circle.server.settings import load_settings
 
         app = create_app(load_settings())
@@ -42,7 +45,7 @@ def main() -> None:
             log_level="warning",
             ws_per_message_deflate=False,
             lifespan="on",
-            ws=os.environ.get("WS", "auto"),
+            **({**protocols(), "ws": os.environ["WS"]} if "WS" in os.environ else protocols()),
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

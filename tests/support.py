@@ -28,6 +28,7 @@ from inner_circle.protocol.rest import InviteCreateIn
 from inner_circle.sdk import InnerCircleClient
 from inner_circle.server.app import create_app
 from inner_circle.server.bootstrap import operator_uows
+from inner_circle.server.serving import protocols
 from inner_circle.server.settings import Settings
 
 T = TypeVar("T")
@@ -155,7 +156,11 @@ class ThreadedServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.app = create_app(settings, clock=clock)
         config = uvicorn.Config(
-            self.app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2
+            self.app,
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=2,
+            **protocols(),  # the transport `inner-circle serve` runs
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(

@@ -32,12 +32,14 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from inner_circle.protocol.events import ServerEvent
 from inner_circle.server.settings import Settings
+from inner_circle.server.socket.websocket import EngineWebSocketProtocol
 
 __all__ = [
     "GracefulServer",
     "TimedHttpProtocol",
     "announce_shutdown",
     "configure",
+    "protocols",
     "run",
     "uvicorn_options",
 ]
@@ -120,6 +122,12 @@ def configure(settings: Settings) -> None:
     TimedHttpProtocol.read_timeout = settings.request_read_timeout_seconds
 
 
+def protocols() -> dict[str, Any]:
+    """uvicorn's protocol classes: requests with a read deadline, and Engine.IO's WebSocket
+    connections served directly (socket/websocket.py)."""
+    return {"http": TimedHttpProtocol, "ws": EngineWebSocketProtocol}
+
+
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """uvicorn's options for ``inner-circle serve`` (one process or ``--workers``)."""
     configure(settings)
@@ -129,7 +137,7 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "log_level": settings.log_level.lower(),
         # X-Forwarded-For/-Proto are believed only from FORWARDED_ALLOW_IPS (127.0.0.1 by default).
         "proxy_headers": True,
-        "http": TimedHttpProtocol,
+        **protocols(),
         "limit_concurrency": settings.limit_concurrency,
         "timeout_keep_alive": settings.keep_alive_timeout_seconds,
         "timeout_graceful_shutdown": 10,

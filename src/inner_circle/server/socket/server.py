@@ -29,6 +29,8 @@ from typing import Any
 
 import socketio
 
+from inner_circle.server.socket.websocket import DirectEngineServer, DirectSocket
+
 __all__ = ["GuardedServer"]
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,9 @@ class GuardedServer(socketio.AsyncServer):
         self._dropping: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self.eio.logger.addFilter(_QuietReceiveErrors())
+
+    def _engineio_server_class(self) -> type[DirectEngineServer]:
+        return DirectEngineServer  # WebSocket connections without Engine.IO's queues and tasks
 
     # --- Engine.IO sessions without a namespace ---------------------------------------
 
@@ -123,7 +128,7 @@ class GuardedServer(socketio.AsyncServer):
         asks the client to hang up, which a misbehaving client need not do."""
         socket = self.eio.sockets.get(eio_sid)
         await self.eio.disconnect(eio_sid)
-        if socket is not None:
+        if socket is not None and not isinstance(socket, DirectSocket):  # that one closed itself
             await socket.queue.put(None)  # ends the writer, which closes the WebSocket
 
     # --- packets ----------------------------------------------------------------------

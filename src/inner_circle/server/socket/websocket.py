@@ -1,0 +1,683 @@
+"""Engine.IO's WebSocket transport, written straight to the connection.
+
+python-engineio serves a WebSocket through ASGI: uvicorn's WebSocket protocol (its own
+frame parser, a receive queue, keep-alive pings and a task running the app for the whole
+connection), then Engine.IO's socket (an outgoing queue, a writer task, a ping task, and the
+WSGI-style ``environ`` with every header). For an idle member that was about 28 KB of the
+42.6 KB a connection cost, and every event delivered went through five layers and a task
+switch (42-47 µs per frame, ``bench.writecost``).
+
+Here a connection that *opens* with the WebSocket transport (every client of ours, the seed
+app and the SDK do) is one :class:`EngineWebSocketProtocol` and one :class:`DirectSocket`:
+
+- frames are parsed in ``data_received``; a message is handed to python-socketio in order
+  by a task that exists only while messages are waiting;
+- a packet going out is framed once per fan-out (every recipient of an event gets the same
+  bytes) and written to the transport; a client that stops reading while more than
+  ``MAX_PENDING_BYTES`` wait for it is disconnected (it reconnects and catches up through the
+  sync log) instead of growing the server without bound;
+- Engine.IO's pings are timers, not tasks; no WebSocket-level pings (Engine.IO's are enough).
+
+The handshake still runs the ASGI app, so nothing about who may connect changes: uvicorn's
+proxy headers, Engine.IO's origin, version and transport checks, and python-socketio's
+connect handler all run as before; only the connection's life after the ``101`` is here.
+Anything else that asks for a WebSocket (an upgrade from polling, another path, an unusual
+handshake) is handed to uvicorn's own WebSocket protocol unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import logging
+import struct
+from collections import deque
+from typing import Any
+from urllib.parse import parse_qs, unquote
+
+import engineio
+from engineio import packet as eio
+from uvicorn.protocols.utils import get_local_addr, get_remote_addr, is_ssl
+from uvicorn.protocols.websockets.auto import AutoWebSocketsProtocol
+
+__all__ = ["DirectEngineServer", "DirectSocket", "EngineWebSocketProtocol"]
+
+log = logging.getLogger(__name__)
+
+SCOPE_KEY = "inner_circle.websocket"  # the scope of a handshake this module serves
+ACCEPT_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455, section 1.3
+
+OP_CONTINUATION, OP_TEXT, OP_BINARY = 0x0, 0x1, 0x2
+OP_CLOSE, OP_PING, OP_PONG = 0x8, 0x9, 0xA
+
+CLOSE_NORMAL = 1000
+CLOSE_PROTOCOL_ERROR = 1002
+CLOSE_INVALID_DATA = 1007
+CLOSE_TOO_BIG = 1009
+CLOSE_RESTART = 1012
+
+# What the environ keeps once the connection is open: what the namespaces read
+# (socket/granted.py, origins.py) and what a log line may want.
+KEPT_ENVIRON = (
+    "REQUEST_METHOD",
+    "PATH_INFO",
+    "QUERY_STRING",
+    "REMOTE_ADDR",
+    "HTTP_AUTHORIZATION",
+    "HTTP_HOST",
+    "HTTP_ORIGIN",
+    "HTTP_USER_AGENT",
+)
+KEPT_SCOPE = ("type", "scheme", "client", "server", "path", "root_path")
+
+# Connection states
+HANDSHAKE, OPEN, CLOSED = 0, 1, 2
+
+
+def frame(opcode: int, payload: bytes) -> bytes:
+    """One unmasked, final frame (a server's frames are never masked)."""
+    size = len(payload)
+    if size < 126:
+        return bytes((0x80 | opcode, size)) + payload
+    if size < 65536:
+        return struct.pack("!BBH", 0x80 | opcode, 126, size) + payload
+    return struct.pack("!BBQ", 0x80 | opcode, 127, size) + payload
+
+
+def unmask(payload: bytes, mask: bytes) -> bytes:
+    """XOR with the repeated 4-byte key, as one big-integer operation (C speed)."""
+    size = len(payload)
+    if not size:
+        return b""
+    key = (mask * (size // 4 + 1))[:size]
+    return (int.from_bytes(payload, "little") ^ int.from_bytes(key, "little")).to_bytes(
+        size, "little"
+    )
+
+
+def accept_key(key: bytes) -> bytes:
+    return base64.b64encode(hashlib.sha1(key + ACCEPT_GUID).digest())
+
+
+PING_FRAME = frame(OP_TEXT, b"2")
+NOOP_FRAME = frame(OP_TEXT, b"6")
+
+
+class DirectEngineServer(engineio.AsyncServer):
+    """python-engineio's server; a connection opened by :class:`EngineWebSocketProtocol`
+    gets a :class:`DirectSocket` instead of the library's queue-and-task socket."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The last packet framed and its frame: a fan-out hands the same packet object to
+        # every recipient, so it is framed once. The packet is held, so its identity cannot
+        # be reused by another object while it is here.
+        self.last_framed: tuple[Any, bytes] = (None, b"")
+
+    async def _handle_connect(self, environ: Any, transport: str, jsonp_index: Any = None) -> Any:
+        protocol = (environ.get("asgi.scope") or {}).get(SCOPE_KEY)
+        if protocol is None or transport != "websocket":
+            return await super()._handle_connect(environ, transport, jsonp_index)
+        sid = self.generate_id()
+        socket = DirectSocket(self, sid, protocol)
+        self.sockets[sid] = socket
+        accepted = await self._trigger_event("connect", sid, environ, run_async=False)
+        if accepted is not None and accepted is not True:
+            self.sockets.pop(sid, None)
+            self.logger.warning("Application rejected connection")
+            return self._unauthorized(accepted or None)
+        opening = eio.Packet(
+            eio.OPEN,
+            {
+                "sid": sid,
+                "upgrades": [],
+                "pingTimeout": int(self.ping_timeout * 1000),
+                "pingInterval": int(self.ping_interval + self.ping_interval_grace_period) * 1000,
+                "maxPayload": self.max_http_buffer_size,
+            },
+        )
+        slim(environ)
+        protocol.accept(socket, frame(OP_TEXT, opening.encode().encode()))
+        return None
+
+    def framed(self, pkt: Any) -> bytes:
+        last = self.last_framed
+        if last[0] is pkt:
+            return last[1]
+        encoded = pkt.encode()
+        if isinstance(encoded, str):
+            data = frame(OP_TEXT, encoded.encode())
+        else:
+            data = frame(OP_BINARY, bytes(encoded))
+        self.last_framed = (pkt, data)
+        return data
+
+
+def slim(environ: dict[str, Any]) -> None:
+    """Keep what is read after the handshake; python-socketio holds this same dict."""
+    scope = environ.get("asgi.scope") or {}
+    kept = {key: environ[key] for key in KEPT_ENVIRON if key in environ}
+    kept["asgi.scope"] = {key: scope[key] for key in KEPT_SCOPE if key in scope}
+    environ.clear()
+    environ.update(kept)
+
+
+class DirectSocket:
+    """What python-engineio and python-socketio use of an Engine.IO socket, for a
+    connection of :class:`EngineWebSocketProtocol`: sending writes the frame at once."""
+
+    __slots__ = (
+        "_awaiting_pong",
+        "_timer",
+        "closed",
+        "closing",
+        "connected",
+        "protocol",
+        "server",
+        "session",
+        "sid",
+        "upgraded",
+        "upgrading",
+    )
+
+    def __init__(self, server: DirectEngineServer, sid: str, protocol: EngineWebSocketProtocol):
+        self.server = server
+        self.sid = sid
+        self.protocol = protocol
+        self.session: dict[str, Any] = {}
+        self.connected = True
+        self.upgrading = False
+        # "upgraded" is how python-engineio tells a WebSocket from polling: a polling
+        # request naming this session is refused, and transport() says "websocket".
+        self.upgraded = True
+        self.closing = False
+        self.closed = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._awaiting_pong = False
+
+    # --- the Engine.IO socket interface -----------------------------------------------
+
+    async def send(self, pkt: Any) -> None:
+        self.protocol.write(self.server.framed(pkt))
+
+    async def check_ping_timeout(self) -> bool:
+        return not self.closed  # the ping timers close a silent client themselves
+
+    async def close(self, wait: bool = True, abort: bool = False, reason: Any = None) -> None:
+        if self.closed or self.closing:
+            return
+        self.closing = True
+        self.stop_pings()
+        try:
+            await self.server._trigger_event(
+                "disconnect",
+                self.sid,
+                reason or self.server.reason.SERVER_DISCONNECT,
+                run_async=False,
+            )
+        finally:
+            if not abort:
+                self.protocol.write(self.server.framed(eio.Packet(eio.CLOSE)))
+            self.closed = True
+            if self.server.sockets.get(self.sid) is self:
+                del self.server.sockets[self.sid]
+            self.protocol.close(CLOSE_NORMAL)
+
+    # --- packets from the client ------------------------------------------------------
+
+    async def receive(self, pkt: Any) -> None:
+        kind = pkt.packet_type
+        if kind == eio.MESSAGE:
+            await self.server._trigger_event(
+                "message", self.sid, pkt.data, run_async=self.server.async_handlers
+            )
+        elif kind == eio.PONG:
+            self.pong()
+        elif kind == eio.CLOSE:
+            await self.close(wait=False, abort=True, reason=self.server.reason.CLIENT_DISCONNECT)
+        elif kind == eio.UPGRADE:
+            self.protocol.write(NOOP_FRAME)
+        elif kind not in (eio.OPEN, eio.PING, eio.NOOP):
+            log.warning("Socket.IO connection sent a malformed Engine.IO packet (type %s)", kind)
+
+    # --- pings --------------------------------------------------------------------------
+
+    def start_pings(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_later(self.server.ping_interval, self._ping)
+
+    def stop_pings(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _ping(self) -> None:
+        if self.closing or self.closed:
+            return
+        self.protocol.write(PING_FRAME)
+        self._awaiting_pong = True
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_later(self.server.ping_timeout, self._ping_timed_out)
+
+    def pong(self) -> None:
+        if not self._awaiting_pong:
+            return
+        self._awaiting_pong = False
+        self.stop_pings()
+        self.start_pings()
+
+    def _ping_timed_out(self) -> None:
+        self._timer = None
+        log.info("%s: no answer to the ping, closing the connection", self.sid)
+        self.protocol.spawn(
+            self.close(wait=False, abort=False, reason=self.server.reason.PING_TIMEOUT)
+        )
+
+    def transport_lost(self) -> None:
+        if not (self.closed or self.closing):
+            self.protocol.spawn(
+                self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_CLOSE)
+            )
+
+
+class EngineWebSocketProtocol(asyncio.Protocol):
+    """uvicorn's ``ws`` protocol class: Engine.IO connections opened with
+    ``transport=websocket`` are served here, everything else by uvicorn's own protocol."""
+
+    MAX_PENDING_BYTES = 4 * 1024 * 1024  # queued for a client that does not read
+    INBOX_PAUSE = 64  # messages waiting for their handler before reading pauses
+
+    __slots__ = (
+        "app_state",
+        "buffer",
+        "config",
+        "disconnected",
+        "engine",
+        "fragment_opcode",
+        "fragment_size",
+        "fragments",
+        "handshake",
+        "inbox",
+        "key",
+        "paused",
+        "reader",
+        "server_state",
+        "socket",
+        "state",
+        "tasks",
+        "transport",
+    )
+
+    def __init__(self, config: Any, server_state: Any, app_state: dict[str, Any], **_: Any):
+        self.config = config
+        self.server_state = server_state
+        self.app_state = app_state
+        self.transport: asyncio.Transport | None = None
+        self.state = HANDSHAKE
+        self.engine: DirectEngineServer | None = None
+        self.socket: DirectSocket | None = None
+        self.buffer = bytearray()
+        self.fragments: list[bytes] | None = None
+        self.fragment_opcode = 0
+        self.fragment_size = 0
+        self.inbox: deque[str | bytes] | None = None
+        self.reader: asyncio.Task[None] | None = None
+        self.handshake: asyncio.Task[None] | None = None
+        self.disconnected: asyncio.Future[None] | None = None
+        self.tasks: set[asyncio.Task[Any]] | None = None
+        self.paused = False
+        self.key = b""
+
+    # --- asyncio.Protocol ---------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.server_state.connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.server_state.connections.discard(self)
+        self.state = CLOSED
+        if self.disconnected is not None and not self.disconnected.done():
+            self.disconnected.set_result(None)
+        if self.socket is not None:
+            self.socket.stop_pings()
+            self.socket.transport_lost()
+
+    def data_received(self, data: bytes) -> None:
+        if self.state == OPEN:
+            self.buffer += data
+            self._read_frames()
+        elif self.state == HANDSHAKE and self.handshake is None:
+            self._begin(data)
+        # during the handshake a client has to wait for the 101; after it closed, nothing
+
+    def shutdown(self) -> None:
+        """uvicorn is stopping: tell the client to come back (1012) and close."""
+        if self.state == OPEN:
+            self.close(CLOSE_RESTART)
+        elif self.transport is not None:
+            self.transport.close()
+
+    # --- the handshake ------------------------------------------------------------------
+
+    def _begin(self, request: bytes) -> None:
+        parsed = _parse_upgrade(request)
+        engine, engine_path = _engine_of(self.config)
+        if parsed is None or engine is None or not _is_direct(parsed, engine_path):
+            self._hand_over(request)
+            return
+        _method, raw_path, query, headers = parsed
+        self.engine = engine
+        self.key = dict(headers).get(b"sec-websocket-key", b"")
+        assert self.transport is not None
+        scope: dict[str, Any] = {
+            "type": "websocket",
+            "asgi": {"version": self.config.asgi_version, "spec_version": "2.4"},
+            "http_version": "1.1",
+            "scheme": "wss" if is_ssl(self.transport) else "ws",
+            "server": get_local_addr(self.transport),
+            "client": get_remote_addr(self.transport),
+            "root_path": self.config.root_path,
+            "path": unquote(raw_path.decode("ascii")),
+            "raw_path": raw_path,
+            "query_string": query,
+            "headers": headers,
+            "subprotocols": [],
+            "state": self.app_state.copy(),
+            SCOPE_KEY: self,
+        }
+        loop = asyncio.get_running_loop()
+        self.handshake = loop.create_task(self._run_handshake(scope))
+
+    def _hand_over(self, request: bytes) -> None:
+        """Not ours: uvicorn's own WebSocket protocol serves the connection."""
+        assert self.transport is not None
+        self.server_state.connections.discard(self)
+        protocol = AutoWebSocketsProtocol(  # type: ignore[operator]
+            config=self.config, server_state=self.server_state, app_state=self.app_state
+        )
+        protocol.connection_made(self.transport)
+        self.transport.set_protocol(protocol)
+        protocol.data_received(request)
+        self.state = CLOSED
+
+    async def _run_handshake(self, scope: dict[str, Any]) -> None:
+        answered = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal answered
+            if not answered:
+                answered = True
+                return {"type": "websocket.connect"}
+            if self.disconnected is None:
+                self.disconnected = asyncio.get_running_loop().create_future()
+            await self.disconnected
+            return {"type": "websocket.disconnect", "code": 1006}
+
+        responded = False
+
+        async def send(message: dict[str, Any]) -> None:
+            nonlocal responded
+            kind = message["type"]
+            if kind == "websocket.close" and self.state == HANDSHAKE:
+                responded = True
+                self._refuse(403, message.get("reason") or "")
+            elif kind == "websocket.close" and self.state == OPEN:
+                self.close(int(message.get("code") or CLOSE_NORMAL))
+            elif self.state != CLOSED:
+                raise RuntimeError(f"unexpected ASGI message during the handshake: {kind}")
+
+        try:
+            await self.config.loaded_app(scope, receive, send)
+        except Exception:
+            log.exception("error while opening a WebSocket")
+            if self.state == HANDSHAKE and not responded:
+                responded = True
+                self._refuse(500, "")
+        finally:
+            self.handshake = None
+        if self.state == HANDSHAKE and not responded:
+            self._refuse(500, "")
+
+    def _refuse(self, status: int, reason: str) -> None:
+        assert self.transport is not None
+        body = reason.encode()
+        phrase = {403: b"Forbidden", 500: b"Internal Server Error"}[status]
+        self.transport.write(
+            b"HTTP/1.1 %d %s\r\ncontent-type: text/plain; charset=utf-8\r\n"
+            b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (status, phrase, len(body), body)
+        )
+        self.transport.close()
+        self.state = CLOSED
+
+    def accept(self, socket: DirectSocket, opening: bytes) -> None:
+        """Engine.IO accepted the connection: answer 101, then its OPEN packet."""
+        assert self.transport is not None
+        self.socket = socket
+        if self.state != HANDSHAKE or self.transport.is_closing():
+            socket.transport_lost()  # the client left while it was being let in
+            return
+        self.transport.write(
+            b"HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\n"
+            b"connection: Upgrade\r\nsec-websocket-accept: " + accept_key(self.key) + b"\r\n\r\n"
+        )
+        self.key = b""
+        self.state = OPEN
+        self.transport.write(opening)
+        socket.start_pings()
+
+    # --- frames -------------------------------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        if self.state != OPEN:
+            return
+        transport = self.transport
+        assert transport is not None
+        transport.write(data)
+        if transport.get_write_buffer_size() > self.MAX_PENDING_BYTES:
+            log.warning(
+                "closing Socket.IO connection %s: more than %d bytes wait for a client that "
+                "does not read",
+                self.socket.sid if self.socket else "?",
+                self.MAX_PENDING_BYTES,
+            )
+            self.state = CLOSED
+            transport.abort()
+
+    def close(self, code: int = CLOSE_NORMAL) -> None:
+        if self.state != OPEN:
+            return
+        assert self.transport is not None
+        self.transport.write(frame(OP_CLOSE, struct.pack("!H", code)))
+        self.state = CLOSED
+        self.transport.close()
+
+    def _fail(self, code: int, why: str) -> None:
+        log.warning(
+            "closing Socket.IO connection %s: %s",
+            self.socket.sid if self.socket else "?",
+            why,
+        )
+        self.close(code)
+
+    def _read_frames(self) -> None:
+        buffer = self.buffer
+        limit = self.engine.max_http_buffer_size if self.engine else 0
+        while self.state == OPEN:
+            available = len(buffer)
+            if available < 2:
+                return
+            first, second = buffer[0], buffer[1]
+            size = second & 0x7F
+            start = 2
+            if size == 126:
+                if available < 4:
+                    return
+                (size,) = struct.unpack_from("!H", buffer, 2)
+                start = 4
+            elif size == 127:
+                if available < 10:
+                    return
+                (size,) = struct.unpack_from("!Q", buffer, 2)
+                start = 10
+            opcode = first & 0x0F
+            if first & 0x70:
+                return self._fail(CLOSE_PROTOCOL_ERROR, "a frame with reserved bits set")
+            if not second & 0x80:
+                return self._fail(CLOSE_PROTOCOL_ERROR, "an unmasked frame from a client")
+            if opcode >= OP_CLOSE and (size > 125 or not first & 0x80):
+                return self._fail(CLOSE_PROTOCOL_ERROR, "a fragmented or long control frame")
+            if opcode < OP_CLOSE and size + self.fragment_size > limit:
+                return self._fail(CLOSE_TOO_BIG, f"a message over {limit} bytes")
+            end = start + 4 + size
+            if available < end:
+                return
+            payload = unmask(bytes(buffer[start + 4 : end]), bytes(buffer[start : start + 4]))
+            del buffer[:end]
+            self._on_frame(first & 0x80, opcode, payload)
+
+    def _on_frame(self, final: int, opcode: int, payload: bytes) -> None:
+        if opcode == OP_TEXT or opcode == OP_BINARY:
+            if self.fragments is not None:
+                return self._fail(CLOSE_PROTOCOL_ERROR, "a new message inside a fragmented one")
+            if final:
+                return self._on_message(opcode, payload)
+            self.fragments = [payload]
+            self.fragment_opcode = opcode
+            self.fragment_size = len(payload)
+        elif opcode == OP_CONTINUATION:
+            if self.fragments is None:
+                return self._fail(CLOSE_PROTOCOL_ERROR, "a continuation without a message")
+            self.fragments.append(payload)
+            self.fragment_size += len(payload)
+            if final:
+                whole = b"".join(self.fragments)
+                self.fragments = None
+                self.fragment_size = 0
+                self._on_message(self.fragment_opcode, whole)
+        elif opcode == OP_PING:
+            assert self.transport is not None
+            self.transport.write(frame(OP_PONG, payload))
+        elif opcode == OP_PONG:
+            pass
+        elif opcode == OP_CLOSE:
+            code = struct.unpack_from("!H", payload)[0] if len(payload) >= 2 else CLOSE_NORMAL
+            self.close(code if 1000 <= code < 5000 and code not in (1005, 1006) else CLOSE_NORMAL)
+        else:
+            self._fail(CLOSE_PROTOCOL_ERROR, f"an unknown opcode {opcode}")
+
+    def _on_message(self, opcode: int, payload: bytes) -> None:
+        message: str | bytes
+        if opcode == OP_TEXT:
+            try:
+                message = payload.decode("utf-8")
+            except UnicodeDecodeError:
+                return self._fail(CLOSE_INVALID_DATA, "a text message that is not UTF-8")
+            if message == "3":  # PONG, the most common packet from a quiet client
+                if self.socket is not None:
+                    self.socket.pong()
+                return
+        else:
+            message = payload
+        if self.inbox is None:
+            self.inbox = deque()
+        self.inbox.append(message)
+        if self.reader is None:
+            self.reader = asyncio.get_running_loop().create_task(self._read_inbox())
+        if len(self.inbox) >= self.INBOX_PAUSE and not self.paused and self.transport:
+            self.paused = True
+            self.transport.pause_reading()
+
+    async def _read_inbox(self) -> None:
+        """Hand the waiting messages to Engine.IO, in order (a connect packet before the
+        events that follow it)."""
+        inbox = self.inbox
+        socket = self.socket
+        try:
+            while inbox and socket is not None and not socket.closed:
+                message = inbox.popleft()
+                if self.paused and len(inbox) < self.INBOX_PAUSE // 4 and self.transport:
+                    self.paused = False
+                    self.transport.resume_reading()
+                try:
+                    pkt = eio.Packet(encoded_packet=message)
+                except (ValueError, TypeError, KeyError, IndexError) as exc:
+                    self._fail(CLOSE_PROTOCOL_ERROR, f"malformed frame ({type(exc).__name__})")
+                    return
+                await socket.receive(pkt)
+        except Exception:
+            log.exception("error handling a Socket.IO packet")
+        finally:
+            self.reader = None
+            if inbox is not None and not inbox:
+                self.inbox = None
+
+    def spawn(self, work: Any) -> None:
+        if self.tasks is None:
+            self.tasks = set()
+        task = asyncio.get_running_loop().create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+
+def _parse_upgrade(
+    request: bytes,
+) -> tuple[bytes, bytes, bytes, list[tuple[bytes, bytes]]] | None:
+    """uvicorn hands over the request as it rebuilt it: a request line, lower-case header
+    names, an empty line."""
+    head, _, _ = request.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    parts = lines[0].split(b" ")
+    if len(parts) != 3:
+        return None
+    method, target, _ = parts
+    raw_path, _, query = target.partition(b"?")
+    headers = []
+    for line in lines[1:]:
+        name, sep, value = line.partition(b": ")
+        if not sep:
+            return None
+        headers.append((name.lower(), value))
+    return method, raw_path, query, headers
+
+
+def _engine_of(config: Any) -> tuple[DirectEngineServer | None, str]:
+    """The Engine.IO server inside uvicorn's app (through its wrappers, such as the proxy
+    headers middleware), if it is one of ours."""
+    app = getattr(config, "loaded_app", None)
+    for _ in range(8):
+        if app is None:
+            break
+        engine = getattr(app, "engineio_server", None)
+        engine = getattr(engine, "eio", engine)  # python-socketio's server holds Engine.IO's
+        if engine is not None:
+            path = getattr(app, "engineio_path", None)
+            if isinstance(engine, DirectEngineServer) and isinstance(path, str):
+                return engine, path
+            break
+        app = getattr(app, "app", None)
+    return None, ""
+
+
+def _is_direct(parsed: tuple[bytes, bytes, bytes, list[tuple[bytes, bytes]]], path: str) -> bool:
+    method, raw_path, query, headers = parsed
+    if method != b"GET":
+        return False
+    try:
+        decoded = unquote(raw_path.decode("ascii"))
+        params = parse_qs(query.decode("ascii"))
+    except UnicodeDecodeError:
+        return False
+    if not (decoded if decoded.endswith("/") else decoded + "/").startswith(path):
+        return False
+    if params.get("transport") != ["websocket"] or "sid" in params:
+        return False
+    fields = dict(headers)
+    if fields.get(b"sec-websocket-version") != b"13":
+        return False
+    try:
+        key = base64.b64decode(fields.get(b"sec-websocket-key", b""), validate=True)
+    except ValueError:
+        return False
+    return len(key) == 16 and b"websocket" in fields.get(b"upgrade", b"").lower()
