@@ -72,7 +72,8 @@ KEPT_ENVIRON = (
 KEPT_SCOPE = ("type", "scheme", "client", "server", "path", "root_path")
 
 # Connection states
-HANDSHAKE, OPEN, CLOSED = 0, 1, 2
+HANDSHAKE, OPEN, CLOSING, CLOSED = 0, 1, 2, 3
+CLOSE_TIMEOUT = 5.0  # after our close frame, how long the client has to hang up
 
 
 def frame(opcode: int, payload: bytes) -> bytes:
@@ -291,7 +292,9 @@ class EngineWebSocketProtocol(asyncio.Protocol):
     __slots__ = (
         "app_state",
         "buffer",
+        "closer",
         "config",
+        "delegate",
         "disconnected",
         "engine",
         "fragment_opcode",
@@ -328,6 +331,8 @@ class EngineWebSocketProtocol(asyncio.Protocol):
         self.tasks: set[asyncio.Task[Any]] | None = None
         self.paused = False
         self.key = b""
+        self.closer: asyncio.TimerHandle | None = None
+        self.delegate: Any = None  # uvicorn's protocol, for a connection handed over
 
     # --- asyncio.Protocol ---------------------------------------------------------------
 
@@ -336,8 +341,14 @@ class EngineWebSocketProtocol(asyncio.Protocol):
         self.server_state.connections.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self.delegate is not None:
+            self.delegate.connection_lost(exc)
+            return
         self.server_state.connections.discard(self)
         self.state = CLOSED
+        if self.closer is not None:
+            self.closer.cancel()
+            self.closer = None
         if self.disconnected is not None and not self.disconnected.done():
             self.disconnected.set_result(None)
         if self.socket is not None:
@@ -345,17 +356,33 @@ class EngineWebSocketProtocol(asyncio.Protocol):
             self.socket.transport_lost()
 
     def data_received(self, data: bytes) -> None:
-        if self.state == OPEN:
+        if self.delegate is not None:
+            self.delegate.data_received(data)
+        elif self.state == OPEN:
             self.buffer += data
             self._read_frames()
         elif self.state == HANDSHAKE and self.handshake is None:
             self._begin(data)
-        # during the handshake a client has to wait for the 101; after it closed, nothing
+        # During the handshake a client has to wait for the 101; once our close frame is
+        # sent, what still arrives is read and dropped.
+
+    def eof_received(self) -> bool | None:
+        if self.delegate is not None:
+            return self.delegate.eof_received()
+        return None
+
+    def pause_writing(self) -> None:
+        if self.delegate is not None:
+            self.delegate.pause_writing()
+
+    def resume_writing(self) -> None:
+        if self.delegate is not None:
+            self.delegate.resume_writing()
 
     def shutdown(self) -> None:
         """uvicorn is stopping: tell the client to come back (1012) and close."""
         if self.state == OPEN:
-            self.close(CLOSE_RESTART)
+            self.close(CLOSE_RESTART, linger=False)
         elif self.transport is not None:
             self.transport.close()
 
@@ -391,16 +418,19 @@ class EngineWebSocketProtocol(asyncio.Protocol):
         self.handshake = loop.create_task(self._run_handshake(scope))
 
     def _hand_over(self, request: bytes) -> None:
-        """Not ours: uvicorn's own WebSocket protocol serves the connection."""
+        """Not ours: uvicorn's own WebSocket protocol serves the connection. uvicorn sets
+        this protocol on the transport after this call returns, so the next callbacks are
+        passed on until the transport is pointed at the other protocol."""
         assert self.transport is not None
         self.server_state.connections.discard(self)
         protocol = AutoWebSocketsProtocol(  # type: ignore[operator]
             config=self.config, server_state=self.server_state, app_state=self.app_state
         )
-        protocol.connection_made(self.transport)
-        self.transport.set_protocol(protocol)
-        protocol.data_received(request)
+        self.delegate = protocol
         self.state = CLOSED
+        protocol.connection_made(self.transport)
+        protocol.data_received(request)
+        asyncio.get_running_loop().call_soon(self.transport.set_protocol, protocol)
 
     async def _run_handshake(self, scope: dict[str, Any]) -> None:
         answered = False
@@ -485,13 +515,22 @@ class EngineWebSocketProtocol(asyncio.Protocol):
             self.state = CLOSED
             transport.abort()
 
-    def close(self, code: int = CLOSE_NORMAL) -> None:
+    def close(self, code: int = CLOSE_NORMAL, *, linger: bool = True) -> None:
+        """Send a close frame and end our side. The connection itself is closed when the
+        client hangs up (or after ``CLOSE_TIMEOUT``): closing a socket with unread data in
+        it would reset the connection, and the client could lose the close frame. A server
+        that is stopping does not wait (``linger=False``)."""
         if self.state != OPEN:
             return
-        assert self.transport is not None
-        self.transport.write(frame(OP_CLOSE, struct.pack("!H", code)))
-        self.state = CLOSED
-        self.transport.close()
+        transport = self.transport
+        assert transport is not None
+        transport.write(frame(OP_CLOSE, struct.pack("!H", code)))
+        self.state = CLOSING
+        if not linger or not transport.can_write_eof():
+            transport.close()
+            return
+        transport.write_eof()
+        self.closer = asyncio.get_running_loop().call_later(CLOSE_TIMEOUT, transport.close)
 
     def _fail(self, code: int, why: str) -> None:
         log.warning(
