@@ -19,12 +19,9 @@ from typing import Any
 
 import pytest
 
-from inner_circle.server.socket.websocket import (
-    DirectSocket,
-    EngineWebSocketProtocol,
-    frame,
-    unmask,
-)
+from inner_circle.server.socket.direct_engine import DirectSocket
+from inner_circle.server.socket.rfc6455 import frame, unmask
+from inner_circle.server.socket.websocket import EngineWebSocketProtocol
 from tests.support import Family, StartServer
 
 WAIT = 8.0

@@ -29,7 +29,7 @@ from typing import Any
 
 import socketio
 
-from inner_circle.server.socket.websocket import DirectEngineServer, DirectSocket
+from inner_circle.server.socket.direct_engine import DirectEngineServer, DirectSocket
 
 __all__ = ["GuardedServer"]
 

@@ -10,8 +10,8 @@ switch (42-47 µs per frame, ``bench.writecost``).
 Here a connection that *opens* with the WebSocket transport (every client of ours, the seed
 app and the SDK do) is one :class:`EngineWebSocketProtocol` and one :class:`DirectSocket`:
 
-- frames are parsed in ``data_received``; a message is handed to python-socketio in order
-  by a task that exists only while messages are waiting;
+- frames are parsed in ``data_received``; each message is handed to python-socketio in a
+  task of its own, started in the order the frames came (as python-engineio does);
 - a packet going out is framed once per fan-out (every recipient of an event gets the same
   bytes) and written to the transport; a client that stops reading while more than
   ``MAX_PENDING_BYTES`` wait for it is disconnected (it reconnects and catches up through the
@@ -29,257 +29,41 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 import logging
 import struct
-from collections import deque
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-import engineio
 from engineio import packet as eio
 from uvicorn.protocols.utils import get_local_addr, get_remote_addr, is_ssl
 from uvicorn.protocols.websockets.auto import AutoWebSocketsProtocol
 
-__all__ = ["DirectEngineServer", "DirectSocket", "EngineWebSocketProtocol"]
+from inner_circle.server.socket.direct_engine import SCOPE_KEY, DirectEngineServer, DirectSocket
+from inner_circle.server.socket.rfc6455 import (
+    CLOSE_INVALID_DATA,
+    CLOSE_NORMAL,
+    CLOSE_PROTOCOL_ERROR,
+    CLOSE_RESTART,
+    CLOSE_TOO_BIG,
+    OP_BINARY,
+    OP_CLOSE,
+    OP_CONTINUATION,
+    OP_PING,
+    OP_PONG,
+    OP_TEXT,
+    accept_key,
+    frame,
+    parse_upgrade,
+    unmask,
+)
+
+__all__ = ["EngineWebSocketProtocol"]
 
 log = logging.getLogger(__name__)
-
-SCOPE_KEY = "inner_circle.websocket"  # the scope of a handshake this module serves
-ACCEPT_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455, section 1.3
-
-OP_CONTINUATION, OP_TEXT, OP_BINARY = 0x0, 0x1, 0x2
-OP_CLOSE, OP_PING, OP_PONG = 0x8, 0x9, 0xA
-
-CLOSE_NORMAL = 1000
-CLOSE_PROTOCOL_ERROR = 1002
-CLOSE_INVALID_DATA = 1007
-CLOSE_TOO_BIG = 1009
-CLOSE_RESTART = 1012
-
-# What the environ keeps once the connection is open: what the namespaces read
-# (socket/granted.py, origins.py) and what a log line may want.
-KEPT_ENVIRON = (
-    "REQUEST_METHOD",
-    "PATH_INFO",
-    "QUERY_STRING",
-    "REMOTE_ADDR",
-    "HTTP_AUTHORIZATION",
-    "HTTP_HOST",
-    "HTTP_ORIGIN",
-    "HTTP_USER_AGENT",
-)
-KEPT_SCOPE = ("type", "scheme", "client", "server", "path", "root_path")
 
 # Connection states
 HANDSHAKE, OPEN, CLOSING, CLOSED = 0, 1, 2, 3
 CLOSE_TIMEOUT = 5.0  # after our close frame, how long the client has to hang up
-
-
-def frame(opcode: int, payload: bytes) -> bytes:
-    """One unmasked, final frame (a server's frames are never masked)."""
-    size = len(payload)
-    if size < 126:
-        return bytes((0x80 | opcode, size)) + payload
-    if size < 65536:
-        return struct.pack("!BBH", 0x80 | opcode, 126, size) + payload
-    return struct.pack("!BBQ", 0x80 | opcode, 127, size) + payload
-
-
-def unmask(payload: bytes, mask: bytes) -> bytes:
-    """XOR with the repeated 4-byte key, as one big-integer operation (C speed)."""
-    size = len(payload)
-    if not size:
-        return b""
-    key = (mask * (size // 4 + 1))[:size]
-    return (int.from_bytes(payload, "little") ^ int.from_bytes(key, "little")).to_bytes(
-        size, "little"
-    )
-
-
-def accept_key(key: bytes) -> bytes:
-    return base64.b64encode(hashlib.sha1(key + ACCEPT_GUID).digest())
-
-
-PING_FRAME = frame(OP_TEXT, b"2")
-NOOP_FRAME = frame(OP_TEXT, b"6")
-
-
-class DirectEngineServer(engineio.AsyncServer):
-    """python-engineio's server; a connection opened by :class:`EngineWebSocketProtocol`
-    gets a :class:`DirectSocket` instead of the library's queue-and-task socket."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # The last packet framed and its frame: a fan-out hands the same packet object to
-        # every recipient, so it is framed once. The packet is held, so its identity cannot
-        # be reused by another object while it is here.
-        self.last_framed: tuple[Any, bytes] = (None, b"")
-
-    async def _handle_connect(self, environ: Any, transport: str, jsonp_index: Any = None) -> Any:
-        protocol = (environ.get("asgi.scope") or {}).get(SCOPE_KEY)
-        if protocol is None or transport != "websocket":
-            return await super()._handle_connect(environ, transport, jsonp_index)
-        sid = self.generate_id()
-        socket = DirectSocket(self, sid, protocol)
-        self.sockets[sid] = socket
-        accepted = await self._trigger_event("connect", sid, environ, run_async=False)
-        if accepted is not None and accepted is not True:
-            self.sockets.pop(sid, None)
-            self.logger.warning("Application rejected connection")
-            return self._unauthorized(accepted or None)
-        opening = eio.Packet(
-            eio.OPEN,
-            {
-                "sid": sid,
-                "upgrades": [],
-                "pingTimeout": int(self.ping_timeout * 1000),
-                "pingInterval": int(self.ping_interval + self.ping_interval_grace_period) * 1000,
-                "maxPayload": self.max_http_buffer_size,
-            },
-        )
-        slim(environ)
-        protocol.accept(socket, frame(OP_TEXT, opening.encode().encode()))
-        return None
-
-    def framed(self, pkt: Any) -> bytes:
-        last = self.last_framed
-        if last[0] is pkt:
-            return last[1]
-        encoded = pkt.encode()
-        if isinstance(encoded, str):
-            data = frame(OP_TEXT, encoded.encode())
-        else:
-            data = frame(OP_BINARY, bytes(encoded))
-        self.last_framed = (pkt, data)
-        return data
-
-
-def slim(environ: dict[str, Any]) -> None:
-    """Keep what is read after the handshake; python-socketio holds this same dict."""
-    scope = environ.get("asgi.scope") or {}
-    kept = {key: environ[key] for key in KEPT_ENVIRON if key in environ}
-    kept["asgi.scope"] = {key: scope[key] for key in KEPT_SCOPE if key in scope}
-    environ.clear()
-    environ.update(kept)
-
-
-class DirectSocket:
-    """What python-engineio and python-socketio use of an Engine.IO socket, for a
-    connection of :class:`EngineWebSocketProtocol`: sending writes the frame at once."""
-
-    __slots__ = (
-        "_awaiting_pong",
-        "_timer",
-        "closed",
-        "closing",
-        "connected",
-        "protocol",
-        "server",
-        "session",
-        "sid",
-        "upgraded",
-        "upgrading",
-    )
-
-    def __init__(self, server: DirectEngineServer, sid: str, protocol: EngineWebSocketProtocol):
-        self.server = server
-        self.sid = sid
-        self.protocol = protocol
-        self.session: dict[str, Any] = {}
-        self.connected = True
-        self.upgrading = False
-        # "upgraded" is how python-engineio tells a WebSocket from polling: a polling
-        # request naming this session is refused, and transport() says "websocket".
-        self.upgraded = True
-        self.closing = False
-        self.closed = False
-        self._timer: asyncio.TimerHandle | None = None
-        self._awaiting_pong = False
-
-    # --- the Engine.IO socket interface -----------------------------------------------
-
-    async def send(self, pkt: Any) -> None:
-        self.protocol.write(self.server.framed(pkt))
-
-    async def check_ping_timeout(self) -> bool:
-        return not self.closed  # the ping timers close a silent client themselves
-
-    async def close(self, wait: bool = True, abort: bool = False, reason: Any = None) -> None:
-        if self.closed or self.closing:
-            return
-        self.closing = True
-        self.stop_pings()
-        try:
-            await self.server._trigger_event(
-                "disconnect",
-                self.sid,
-                reason or self.server.reason.SERVER_DISCONNECT,
-                run_async=False,
-            )
-        finally:
-            if not abort:
-                self.protocol.write(self.server.framed(eio.Packet(eio.CLOSE)))
-            self.closed = True
-            if self.server.sockets.get(self.sid) is self:
-                del self.server.sockets[self.sid]
-            self.protocol.close(CLOSE_NORMAL)
-
-    # --- packets from the client ------------------------------------------------------
-
-    async def receive(self, pkt: Any) -> None:
-        kind = pkt.packet_type
-        if kind == eio.MESSAGE:
-            await self.server._trigger_event(
-                "message", self.sid, pkt.data, run_async=self.server.async_handlers
-            )
-        elif kind == eio.PONG:
-            self.pong()
-        elif kind == eio.CLOSE:
-            await self.close(wait=False, abort=True, reason=self.server.reason.CLIENT_DISCONNECT)
-        elif kind == eio.UPGRADE:
-            self.protocol.write(NOOP_FRAME)
-        elif kind not in (eio.OPEN, eio.PING, eio.NOOP):
-            log.warning("Socket.IO connection sent a malformed Engine.IO packet (type %s)", kind)
-
-    # --- pings --------------------------------------------------------------------------
-
-    def start_pings(self) -> None:
-        loop = asyncio.get_running_loop()
-        self._timer = loop.call_later(self.server.ping_interval, self._ping)
-
-    def stop_pings(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-
-    def _ping(self) -> None:
-        if self.closing or self.closed:
-            return
-        self.protocol.write(PING_FRAME)
-        self._awaiting_pong = True
-        loop = asyncio.get_running_loop()
-        self._timer = loop.call_later(self.server.ping_timeout, self._ping_timed_out)
-
-    def pong(self) -> None:
-        if not self._awaiting_pong:
-            return
-        self._awaiting_pong = False
-        self.stop_pings()
-        self.start_pings()
-
-    def _ping_timed_out(self) -> None:
-        self._timer = None
-        log.info("%s: no answer to the ping, closing the connection", self.sid)
-        self.protocol.spawn(
-            self.close(wait=False, abort=False, reason=self.server.reason.PING_TIMEOUT)
-        )
-
-    def transport_lost(self) -> None:
-        if not (self.closed or self.closing):
-            self.protocol.spawn(
-                self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_CLOSE)
-            )
 
 
 class EngineWebSocketProtocol(asyncio.Protocol):
@@ -287,7 +71,6 @@ class EngineWebSocketProtocol(asyncio.Protocol):
     ``transport=websocket`` are served here, everything else by uvicorn's own protocol."""
 
     MAX_PENDING_BYTES = 4 * 1024 * 1024  # queued for a client that does not read
-    INBOX_PAUSE = 64  # messages waiting for their handler before reading pauses
 
     __slots__ = (
         "app_state",
@@ -301,10 +84,7 @@ class EngineWebSocketProtocol(asyncio.Protocol):
         "fragment_size",
         "fragments",
         "handshake",
-        "inbox",
         "key",
-        "paused",
-        "reader",
         "server_state",
         "socket",
         "state",
@@ -324,12 +104,9 @@ class EngineWebSocketProtocol(asyncio.Protocol):
         self.fragments: list[bytes] | None = None
         self.fragment_opcode = 0
         self.fragment_size = 0
-        self.inbox: deque[str | bytes] | None = None
-        self.reader: asyncio.Task[None] | None = None
         self.handshake: asyncio.Task[None] | None = None
         self.disconnected: asyncio.Future[None] | None = None
         self.tasks: set[asyncio.Task[Any]] | None = None
-        self.paused = False
         self.key = b""
         self.closer: asyncio.TimerHandle | None = None
         self.delegate: Any = None  # uvicorn's protocol, for a connection handed over
@@ -389,7 +166,7 @@ class EngineWebSocketProtocol(asyncio.Protocol):
     # --- the handshake ------------------------------------------------------------------
 
     def _begin(self, request: bytes) -> None:
-        parsed = _parse_upgrade(request)
+        parsed = parse_upgrade(request)
         engine, engine_path = _engine_of(self.config)
         if parsed is None or engine is None or not _is_direct(parsed, engine_path):
             self._hand_over(request)
@@ -472,6 +249,9 @@ class EngineWebSocketProtocol(asyncio.Protocol):
 
     def _refuse(self, status: int, reason: str) -> None:
         assert self.transport is not None
+        self.state = CLOSED
+        if self.transport.is_closing():
+            return
         body = reason.encode()
         phrase = {403: b"Forbidden", 500: b"Internal Server Error"}[status]
         self.transport.write(
@@ -613,44 +393,21 @@ class EngineWebSocketProtocol(asyncio.Protocol):
                 message = payload.decode("utf-8")
             except UnicodeDecodeError:
                 return self._fail(CLOSE_INVALID_DATA, "a text message that is not UTF-8")
-            if message == "3":  # PONG, the most common packet from a quiet client
-                if self.socket is not None:
-                    self.socket.pong()
-                return
         else:
             message = payload
-        if self.inbox is None:
-            self.inbox = deque()
-        self.inbox.append(message)
-        if self.reader is None:
-            self.reader = asyncio.get_running_loop().create_task(self._read_inbox())
-        if len(self.inbox) >= self.INBOX_PAUSE and not self.paused and self.transport:
-            self.paused = True
-            self.transport.pause_reading()
-
-    async def _read_inbox(self) -> None:
-        """Hand the waiting messages to Engine.IO, in order (a connect packet before the
-        events that follow it)."""
-        inbox = self.inbox
         socket = self.socket
+        if socket is None or socket.closing or socket.closed:
+            return
         try:
-            while inbox and socket is not None and not socket.closed:
-                message = inbox.popleft()
-                if self.paused and len(inbox) < self.INBOX_PAUSE // 4 and self.transport:
-                    self.paused = False
-                    self.transport.resume_reading()
-                try:
-                    pkt = eio.Packet(encoded_packet=message)
-                except (ValueError, TypeError, KeyError, IndexError) as exc:
-                    self._fail(CLOSE_PROTOCOL_ERROR, f"malformed frame ({type(exc).__name__})")
-                    return
-                await socket.receive(pkt)
-        except Exception:
-            log.exception("error handling a Socket.IO packet")
-        finally:
-            self.reader = None
-            if inbox is not None and not inbox:
-                self.inbox = None
+            pkt = eio.Packet(encoded_packet=message)
+        except (ValueError, TypeError, KeyError, IndexError) as exc:
+            return self._fail(CLOSE_NORMAL, f"malformed frame ({type(exc).__name__})")
+        if pkt.packet_type == eio.MESSAGE:
+            # One task per message, started in the order the frames came, as python-engineio
+            # does: python-socketio's handlers may wait (a connect checks its token).
+            self.spawn(socket.dispatch(pkt.data))
+        else:
+            socket.receive(pkt)
 
     def spawn(self, work: Any) -> None:
         if self.tasks is None:
@@ -658,27 +415,6 @@ class EngineWebSocketProtocol(asyncio.Protocol):
         task = asyncio.get_running_loop().create_task(work)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
-
-
-def _parse_upgrade(
-    request: bytes,
-) -> tuple[bytes, bytes, bytes, list[tuple[bytes, bytes]]] | None:
-    """uvicorn hands over the request as it rebuilt it: a request line, lower-case header
-    names, an empty line."""
-    head, _, _ = request.partition(b"\r\n\r\n")
-    lines = head.split(b"\r\n")
-    parts = lines[0].split(b" ")
-    if len(parts) != 3:
-        return None
-    method, target, _ = parts
-    raw_path, _, query = target.partition(b"?")
-    headers = []
-    for line in lines[1:]:
-        name, sep, value = line.partition(b": ")
-        if not sep:
-            return None
-        headers.append((name.lower(), value))
-    return method, raw_path, query, headers
 
 
 def _engine_of(config: Any) -> tuple[DirectEngineServer | None, str]:
