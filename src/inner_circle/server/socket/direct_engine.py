@@ -49,6 +49,18 @@ class DirectEngineServer(engineio.AsyncServer):
         # every recipient, so it is framed once. The packet is held, so its identity cannot
         # be reused by another object while it is here.
         self.last_framed: tuple[Any, bytes] = (None, b"")
+        # Connections with frames waiting for the end of this turn of the loop.
+        self._unflushed: list[EngineWebSocketProtocol] = []
+
+    def flush_soon(self, protocol: EngineWebSocketProtocol) -> None:
+        if not self._unflushed:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._unflushed.append(protocol)
+
+    def _flush(self) -> None:
+        unflushed, self._unflushed = self._unflushed, []
+        for protocol in unflushed:
+            protocol.flush()
 
     async def _handle_connect(self, environ: Any, transport: str, jsonp_index: Any = None) -> Any:
         protocol = (environ.get("asgi.scope") or {}).get(SCOPE_KEY)

@@ -85,6 +85,7 @@ class EngineWebSocketProtocol(asyncio.Protocol):
         "fragments",
         "handshake",
         "key",
+        "pending",
         "server_state",
         "socket",
         "state",
@@ -110,6 +111,7 @@ class EngineWebSocketProtocol(asyncio.Protocol):
         self.key = b""
         self.closer: asyncio.TimerHandle | None = None
         self.delegate: Any = None  # uvicorn's protocol, for a connection handed over
+        self.pending: list[bytes] | None = None  # frames of this turn of the loop
 
     # --- asyncio.Protocol ---------------------------------------------------------------
 
@@ -280,11 +282,25 @@ class EngineWebSocketProtocol(asyncio.Protocol):
     # --- frames -------------------------------------------------------------------------
 
     def write(self, data: bytes) -> None:
+        """Queue a frame; the engine writes each connection's frames of one turn of the
+        event loop together (a batch of messages is one write per recipient, not one per
+        message)."""
         if self.state != OPEN:
+            return
+        if self.pending is None:
+            self.pending = [data]
+            assert self.engine is not None
+            self.engine.flush_soon(self)
+        else:
+            self.pending.append(data)
+
+    def flush(self) -> None:
+        pending, self.pending = self.pending, None
+        if pending is None or self.state != OPEN:
             return
         transport = self.transport
         assert transport is not None
-        transport.write(data)
+        transport.write(pending[0] if len(pending) == 1 else b"".join(pending))
         if transport.get_write_buffer_size() > self.MAX_PENDING_BYTES:
             log.warning(
                 "closing Socket.IO connection %s: more than %d bytes wait for a client that "
@@ -300,6 +316,7 @@ class EngineWebSocketProtocol(asyncio.Protocol):
         client hangs up (or after ``CLOSE_TIMEOUT``): closing a socket with unread data in
         it would reset the connection, and the client could lose the close frame. A server
         that is stopping does not wait (``linger=False``)."""
+        self.flush()
         if self.state != OPEN:
             return
         transport = self.transport
