@@ -5,7 +5,7 @@ frame parser, a receive queue, keep-alive pings and a task running the app for t
 connection), then Engine.IO's socket (an outgoing queue, a writer task, a ping task, and the
 WSGI-style ``environ`` with every header). For an idle member that was about 28 KB of the
 42.6 KB a connection cost, and every event delivered went through five layers and a task
-switch (42-47 µs per frame, ``bench.writecost``).
+switch before its write.
 
 Here a connection that *opens* with the WebSocket transport (every client of ours, the seed
 app and the SDK do) is one :class:`EngineWebSocketProtocol` and one :class:`DirectSocket`:
