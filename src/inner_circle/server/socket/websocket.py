@@ -261,7 +261,6 @@ class EngineWebSocketProtocol(asyncio.Protocol):
             b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (status, phrase, len(body), body)
         )
         self.transport.close()
-        self.state = CLOSED
 
     def accept(self, socket: DirectSocket, opening: bytes) -> None:
         """Engine.IO accepted the connection: answer 101, then its OPEN packet."""
