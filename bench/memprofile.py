@@ -45,7 +45,8 @@ def main() -> None:
             log_level="warning",
             ws_per_message_deflate=False,
             lifespan="on",
-            **({**protocols(), "ws": os.environ["WS"]} if "WS" in os.environ else protocols()),
+            **protocols(),
+            **({"ws": os.environ["WS"]} if "WS" in os.environ else {}),
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

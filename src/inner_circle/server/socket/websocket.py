@@ -170,12 +170,13 @@ class EngineWebSocketProtocol(asyncio.Protocol):
     def _begin(self, request: bytes) -> None:
         parsed = parse_upgrade(request)
         engine, engine_path = _engine_of(self.config)
-        if parsed is None or engine is None or not _is_direct(parsed, engine_path):
+        key = _direct_key(parsed, engine_path) if parsed and engine else None
+        if parsed is None or engine is None or key is None:  # (the last implies the others)
             self._hand_over(request)
             return
         _method, raw_path, query, headers = parsed
         self.engine = engine
-        self.key = dict(headers).get(b"sec-websocket-key", b"")
+        self.key = key
         assert self.transport is not None
         scope: dict[str, Any] = {
             "type": "websocket",
@@ -392,8 +393,7 @@ class EngineWebSocketProtocol(asyncio.Protocol):
                 self.fragment_size = 0
                 self._on_message(self.fragment_opcode, whole)
         elif opcode == OP_PING:
-            assert self.transport is not None
-            self.transport.write(frame(OP_PONG, payload))
+            self.write(frame(OP_PONG, payload))
         elif opcode == OP_PONG:
             pass
         elif opcode == OP_CLOSE:
@@ -451,24 +451,31 @@ def _engine_of(config: Any) -> tuple[DirectEngineServer | None, str]:
     return None, ""
 
 
-def _is_direct(parsed: tuple[bytes, bytes, bytes, list[tuple[bytes, bytes]]], path: str) -> bool:
+def _direct_key(
+    parsed: tuple[bytes, bytes, bytes, list[tuple[bytes, bytes]]], path: str
+) -> bytes | None:
+    """The client's ``Sec-WebSocket-Key`` if this request opens an Engine.IO session over
+    WebSocket that this module serves; None for anything else."""
     method, raw_path, query, headers = parsed
     if method != b"GET":
-        return False
+        return None
     try:
         decoded = unquote(raw_path.decode("ascii"))
         params = parse_qs(query.decode("ascii"))
     except UnicodeDecodeError:
-        return False
+        return None
     if not (decoded if decoded.endswith("/") else decoded + "/").startswith(path):
-        return False
+        return None
     if params.get("transport") != ["websocket"] or "sid" in params:
-        return False
+        return None
     fields = dict(headers)
     if fields.get(b"sec-websocket-version") != b"13":
-        return False
+        return None
+    key = fields.get(b"sec-websocket-key", b"")
     try:
-        key = base64.b64decode(fields.get(b"sec-websocket-key", b""), validate=True)
+        nonce = base64.b64decode(key, validate=True)
     except ValueError:
-        return False
-    return len(key) == 16 and b"websocket" in fields.get(b"upgrade", b"").lower()
+        return None
+    if len(nonce) != 16 or b"websocket" not in fields.get(b"upgrade", b"").lower():
+        return None
+    return key
