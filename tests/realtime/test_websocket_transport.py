@@ -239,6 +239,34 @@ async def test_a_close_frame_is_answered_and_ends_the_session(family: Family) ->
         raw.close()
 
 
+async def test_a_foreign_origin_is_refused_with_403_before_any_frame(family: Family) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", family.server.port)
+    try:
+        writer.write(
+            b"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Origin: https://evil.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Key: " + base64.b64encode(os.urandom(16)) + b"\r\n"
+            b"Sec-WebSocket-Version: 13\r\n\r\n"
+        )
+        answer = await asyncio.wait_for(reader.read(), WAIT)  # the server closes after it
+    finally:
+        writer.close()
+    assert answer.startswith(b"HTTP/1.1 403 ")
+    assert engine_of(family).sockets == {}
+
+
+async def test_a_stopping_server_closes_websockets_with_1012(family: Family) -> None:
+    anna = await family.member("anna")
+    assert anna.access_token is not None
+    raw = await RawClient.open(family)
+    try:
+        await raw.join(anna.access_token)
+        await family.server.stop()  # type: ignore[union-attr]
+        assert await raw.close_code() == 1012  # "service restart": clients come back
+    finally:
+        raw.close()
+
+
 async def test_engineio_pings_keep_an_answering_client_and_close_a_silent_one(
     family: Family,
 ) -> None:
