@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import AsyncExitStack, contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
@@ -22,15 +23,74 @@ T = TypeVar("T")
 PUSH_TO_LOOPBACK = {"INNER_CIRCLE_MODE": "development", "INNER_CIRCLE_PUSH_ALLOW_LOOPBACK": "1"}
 
 
-def signed_in(new_page: Any, who: dict[str, Any], server: Any) -> tuple[Any, Any, str]:
-    """``who`` signed in on a phone with notifications allowed: the page, a DevTools
-    session and the service worker's registration id (for :func:`deliver`)."""
+# Chromium's getNotifications() keeps a stored notification only if the platform already
+# lists it as displayed, or it was created after the read began, and deletes every other
+# one from its database (content/browser/notifications/platform_notification_context_impl.cc,
+# DoReadAllNotificationDataForServiceWorkerRegistration). A read between a notification's
+# write and its display loses it for good: it stays on screen, and no later read lists it.
+# So a test never reads while a push is being handled: ``deliver`` returns once the worker
+# has finished with the push. The worker's own reads are safe: it handles one push at a
+# time, and each show has resolved (the notification displayed) before the next read.
+# This counter is added after the worker's own push listener, so it runs second, when
+# ``pushes`` (sw.js) already holds this push's handling.
+HANDLED_COUNTER = """() => {
+  if (self.__pushesHandled === undefined) {
+    self.__pushesHandled = 0;
+    self.addEventListener('push', (event) => {
+      event.waitUntil(pushes.then(() => { self.__pushesHandled += 1; }));
+    });
+  }
+  return self.__pushesHandled;
+}"""
+
+
+@dataclass
+class PushedWorker:
+    """A page's service worker, with pushes delivered to it through DevTools
+    (``ServiceWorker.deliverPushMessage``) as a push service would."""
+
+    page: Any
+    cdp: Any
+    registration: str
+    origin: str
+
+    @property
+    def worker(self) -> Any:
+        [worker] = self.page.context.service_workers
+        return worker
+
+    def deliver(self, payload: dict[str, Any], timeout: float = 10) -> None:
+        """A push with ``payload`` (JSON); returns once the worker has handled it."""
+        before = self.worker.evaluate(HANDLED_COUNTER)
+        self.cdp.send(
+            "ServiceWorker.deliverPushMessage",
+            {
+                "origin": self.origin,
+                "registrationId": self.registration,
+                "data": json.dumps(payload),
+            },
+        )
+        deadline = time.monotonic() + timeout
+        while self.worker.evaluate("() => self.__pushesHandled") <= before:
+            assert time.monotonic() < deadline, f"the worker never finished the push {payload}"
+            self.page.wait_for_timeout(20)  # polling a counter, bounded by the deadline
+
+
+def pushed_worker(page: Any, origin: str) -> PushedWorker:
+    """The service worker of ``page`` (signed in, its worker ready), ready for pushes."""
+    cdp = page.context.new_cdp_session(page)
+    worker = PushedWorker(page, cdp, registration_id(cdp, page), origin)
+    worker.worker.evaluate(HANDLED_COUNTER)
+    return worker
+
+
+def signed_in(new_page: Any, who: dict[str, Any], server: Any) -> PushedWorker:
+    """``who`` signed in on a phone with notifications allowed, and its service worker."""
     page = new_page(viewport=PHONE, server=server)
     page.context.grant_permissions(["notifications"], origin=server.url)
     sign_in(page, who["username"], who["password"])
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-    cdp = page.context.new_cdp_session(page)
-    return page, cdp, registration_id(cdp, page)
+    return pushed_worker(page, server.url)
 
 
 def registration_id(cdp: Any, page: Any) -> str:
@@ -52,7 +112,8 @@ def registration_id(cdp: Any, page: Any) -> str:
 
 
 def notifications(page: Any) -> list[dict[str, Any]]:
-    """What the service worker registration shows now (``getNotifications()``)."""
+    """What the service worker registration shows now (``getNotifications()``). Never
+    while a push is being handled (see ``HANDLED_COUNTER``)."""
     return list(
         page.evaluate(
             """() => navigator.serviceWorker.ready.then((r) => r.getNotifications()).then((ns) =>
@@ -63,18 +124,11 @@ def notifications(page: Any) -> list[dict[str, Any]]:
     )
 
 
-def deliver(cdp: Any, origin: str, registration: str, payload: dict[str, Any]) -> None:
-    """A push with ``payload`` (JSON), as a push service would deliver it."""
-    cdp.send(
-        "ServiceWorker.deliverPushMessage",
-        {"origin": origin, "registrationId": registration, "data": json.dumps(payload)},
-    )
-
-
 def wait_for_notifications(
     page: Any, ok: Callable[[list[dict[str, Any]]], bool], what: str, timeout: float = 10
 ) -> list[dict[str, Any]]:
-    """Polls what is shown until ``ok`` holds (bounded by ``timeout``); returns it."""
+    """Polls what is shown until ``ok`` holds (bounded by ``timeout``); returns it. Closing
+    is asynchronous: a closed notification may be listed for a moment after its push."""
     deadline = time.monotonic() + timeout
     while True:
         shown = notifications(page)

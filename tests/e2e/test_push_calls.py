@@ -17,7 +17,6 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import api_token
 from tests.e2e.push_support import (
     PUSH_TO_LOOPBACK,
-    deliver,
     push_receiver,
     signed_in,
     wait_for_notifications,
@@ -47,10 +46,11 @@ def call_push(call_id: str, *, video: bool = True, ring_seconds: float = 45) -> 
 def test_call_rings_with_actions_and_stops_on_call_ended(
     live_server: Any, new_page: Any, member: Any
 ) -> None:
-    page, cdp, reg = signed_in(new_page, member("boris"), live_server)
+    sw = signed_in(new_page, member("boris"), live_server)
+    page = sw.page
     video, voice = str(uuid.uuid4()), str(uuid.uuid4())
-    deliver(cdp, live_server.url, reg, call_push(video))
-    deliver(cdp, live_server.url, reg, call_push(voice, video=False))
+    sw.deliver(call_push(video))
+    sw.deliver(call_push(voice, video=False))
     shown = wait_for_notifications(page, lambda ns: len(ns) == 2, "two calls ringing")
     ringing = {n["tag"]: n for n in shown}
     call = ringing[f"call-{video}"]
@@ -60,10 +60,10 @@ def test_call_rings_with_actions_and_stops_on_call_ended(
     assert call["data"]["url"] == f"/?call={video}"
     assert ringing[f"call-{voice}"]["body"] == "Incoming voice call"
 
-    deliver(cdp, live_server.url, reg, {"type": "call-ended", "callId": video, "status": "ended"})
+    sw.deliver({"type": "call-ended", "callId": video, "status": "ended"})
     shown = wait_for_notifications(page, lambda ns: len(ns) == 1, "the answered call gone")
     assert shown[0]["tag"] == f"call-{voice}"
-    deliver(cdp, live_server.url, reg, {"type": "call-ended", "callId": voice, "status": "missed"})
+    sw.deliver({"type": "call-ended", "callId": voice, "status": "missed"})
     shown = wait_for_notifications(
         page, lambda ns: [n["body"] for n in ns] == ["Missed voice call"], "a missed call"
     )
@@ -75,10 +75,11 @@ def test_a_call_left_ringing_past_its_expiry_becomes_missed_on_the_next_push(
 ) -> None:
     # The calls server's "call-ended" push (missed) normally stops the ring; when it is
     # lost, the next push the worker gets sweeps calls that rang out.
-    page, cdp, reg = signed_in(new_page, member("boris"), live_server)
+    sw = signed_in(new_page, member("boris"), live_server)
+    page = sw.page
     call_id = str(uuid.uuid4())
     push = call_push(call_id, ring_seconds=2)
-    deliver(cdp, live_server.url, reg, push)
+    sw.deliver(push)
     wait_for_notifications(
         page, lambda ns: [n["actions"] for n in ns] == [["accept", "decline"]], "ringing"
     )
@@ -86,7 +87,7 @@ def test_a_call_left_ringing_past_its_expiry_becomes_missed_on_the_next_push(
     while datetime.now(UTC) <= expires:  # the condition is the clock itself
         page.wait_for_timeout(100)
     other_chat = str(uuid.uuid4())
-    deliver(cdp, live_server.url, reg, {"type": "read", "chatId": other_chat, "unreadTotal": 0})
+    sw.deliver({"type": "read", "chatId": other_chat, "unreadTotal": 0})
     shown = wait_for_notifications(
         page, lambda ns: [n["body"] for n in ns] == ["Missed video call"], "rung out"
     )
@@ -99,7 +100,8 @@ def test_decline_rejects_the_real_call_and_accept_opens_the_call(
     # The call's real push, taken from the server, delivered to the browser's service worker.
     server = start_process(env=PUSH_TO_LOOPBACK)
     anna, boris = member("anna", server=server), member("boris", server=server)
-    page, cdp, reg = signed_in(new_page, boris, server)
+    sw = signed_in(new_page, boris, server)
+    page = sw.page
     caller = {
         "Authorization": f"Bearer {api_token(server.url, anna['username'], anna['password'])}"
     }
@@ -113,7 +115,7 @@ def test_decline_rejects_the_real_call_and_accept_opens_the_call(
         [ring] = push.wait_for(sub)
     assert ring.payload["type"] == "call" and ring.payload["callId"] == call["id"]
 
-    deliver(cdp, server.url, reg, ring.payload)
+    sw.deliver(ring.payload)
     [shown] = wait_for_notifications(page, lambda ns: len(ns) == 1, "ringing")
     assert shown["title"] == anna["username"] and shown["actions"] == ["accept", "decline"]
     [worker] = page.context.service_workers
@@ -132,7 +134,7 @@ def test_decline_rejects_the_real_call_and_accept_opens_the_call(
     wait_for_notifications(page, lambda ns: ns == [], "the declined call's notification closed")
 
     accepted = str(uuid.uuid4())
-    deliver(cdp, server.url, reg, call_push(accepted))
+    sw.deliver(call_push(accepted))
     wait_for_notifications(page, lambda ns: len(ns) == 1, "ringing again")
     worker.evaluate(CLICK, [f"call-{accepted}", "accept"])
     expect(page).to_have_url(f"{server.url}/?call={accepted}")

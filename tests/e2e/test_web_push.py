@@ -20,10 +20,9 @@ from inner_circle.sdk import InnerCircleClient
 from tests.e2e.conftest import PHONE, api_token, shot, sign_in
 from tests.e2e.push_support import (
     PUSH_TO_LOOPBACK,
-    deliver,
     notifications,
     push_receiver,
-    registration_id,
+    pushed_worker,
     signed_in,
     wait_for_notifications,
 )
@@ -57,8 +56,7 @@ def test_push_shows_notification_and_click_opens_chat(
         assert sent.status_code in (200, 201), sent.text
     expect(page.locator(".badge", has_text="2")).to_be_visible()
 
-    cdp = page.context.new_cdp_session(page)
-    reg = registration_id(cdp, page)
+    sw = pushed_worker(page, live_server.url)
     for text in ("Are you coming?", "Dinner is ready"):
         payload = {
             "type": "message",
@@ -69,7 +67,7 @@ def test_push_shows_notification_and_click_opens_chat(
             "tag": "chat-tag-1",
             "url": f"/#/chat/{chat['id']}",
         }
-        deliver(cdp, live_server.url, reg, payload)
+        sw.deliver(payload)
         wait_for_notifications(
             page,
             lambda ns, t=text: any(t in n["body"] for n in ns),
@@ -150,18 +148,17 @@ def test_read_push_closes_that_chats_notification_and_sets_the_badge(
     second = unread_chat(live_server.url, carl, boris)
     # Both unread in the open app too, so it closes neither notification itself.
     expect(page.locator(".badge")).to_have_count(2)
-    cdp = page.context.new_cdp_session(page)
-    reg = registration_id(cdp, page)
-    [worker] = page.context.service_workers
+    sw = pushed_worker(page, live_server.url)
+    worker = sw.worker
     worker.evaluate(BADGE_RECORDER)
 
     for chat_id, name, total in ((first, "Anna", 1), (second, "Carl", 2)):
         message = {"type": "message", "chatId": chat_id, "title": name, "body": "hello"}
-        deliver(cdp, live_server.url, reg, {**message, "tag": f"t-{chat_id}", "unreadTotal": total})
+        sw.deliver({**message, "tag": f"t-{chat_id}", "unreadTotal": total})
     wait_for_notifications(page, lambda ns: len(ns) == 2, "two chats' notifications")
 
     read = {"type": "read", "chatId": first, "unreadTotal": 1, "tag": f"t-{first}"}
-    deliver(cdp, live_server.url, reg, {**read, "mustShow": False})
+    sw.deliver({**read, "mustShow": False})
     shown = wait_for_notifications(page, lambda ns: len(ns) == 1, "the read chat's one closed")
     assert shown[0]["title"] == "Carl" and shown[0]["data"]["chatId"] == second
     assert worker.evaluate("() => self.__badges") == [1, 2, 1]
@@ -169,7 +166,7 @@ def test_read_push_closes_that_chats_notification_and_sets_the_badge(
     # Where every push must show a notification (WebKit), closing the last one leaves a
     # quiet summary of what is still unread.
     read = {"type": "read", "chatId": second, "unreadTotal": 3, "tag": f"t-{second}"}
-    deliver(cdp, live_server.url, reg, {**read, "mustShow": True})
+    sw.deliver({**read, "mustShow": True})
     shown = wait_for_notifications(
         page, lambda ns: [n["tag"] for n in ns] == ["ic-unread"], "a summary instead"
     )
@@ -233,7 +230,8 @@ def test_photo_and_voice_pushes_say_what_they_carry_with_the_senders_avatar(
 ) -> None:
     server = start_process(env=PUSH_TO_LOOPBACK)
     anna, boris = member("anna", server=server), member("boris", server=server)
-    page, cdp, reg = signed_in(new_page, boris, server)
+    sw = signed_in(new_page, boris, server)
+    page = sw.page
     voice = voice_ogg(tmp_path)
 
     async def send_photo_and_voice() -> None:
@@ -253,9 +251,9 @@ def test_photo_and_voice_pushes_say_what_they_carry_with_the_senders_avatar(
     assert photo_push.payload["body"] == "📷 Photo"
     assert re.fullmatch(r"🎤 Voice message \(0:0[12]\)", voice_push.payload["body"])
 
-    deliver(cdp, server.url, reg, photo_push.payload)
+    sw.deliver(photo_push.payload)
     wait_for_notifications(page, lambda ns: [n["body"] for n in ns] == ["📷 Photo"], "a photo")
-    deliver(cdp, server.url, reg, voice_push.payload)
+    sw.deliver(voice_push.payload)
     expected = f"2 new messages · {voice_push.payload['body']}"
     [shown] = wait_for_notifications(
         page, lambda ns: [n["body"] for n in ns] == [expected], "a voice message after it"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,12 @@ def test_web_socket_outlives_its_first_token(browser: Any, tmp_path: Path) -> No
             while not str(frame := ws.recv(timeout=TTL * 3)).startswith("41"):
                 if frame == "2":
                     ws.send("3")  # Engine.IO ping
-        metrics = httpx.get(f"{server.url}/metrics").text
+        # The probe's disconnect is counted once its handler has run, after the server
+        # sent it "41": read the metrics once it is.
+        deadline = time.monotonic() + 10
+        while counted(metrics := httpx.get(f"{server.url}/metrics").text, "disconnect") < 1:
+            assert time.monotonic() < deadline, "the probe's disconnect was never counted"
+            page.wait_for_timeout(50)  # polling a counter, bounded by the deadline
         assert counted(metrics, "reauth") >= 1, "the web client never renewed its socket"
         # Two connections (anna's and the probe's), one closed (the probe's): anna's
         # socket is the one she opened at sign-in, still open after its token expired.
