@@ -1,15 +1,20 @@
 """Stalls are logged with their cause: an event loop that did not run for over 50 ms
-(where it was, and the garbage collector's part), and a commit over 50 ms (which phase
-took the time), on a real event loop and a real PostgreSQL."""
+(where it was, the garbage collector's part, and whether its thread was busy, waiting for
+a CPU or blocked), and a commit over 50 ms (which phase took the time), on a real event
+loop, real processes competing for a core and a real PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
 import logging
+import os
+import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -18,7 +23,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from inner_circle.protocol.rest import SendMessageIn
 from inner_circle.server.db.uow import SYNC_LOG_LOCK
-from inner_circle.server.observability.stalls import Stall, StallWatchdog
+from inner_circle.server.observability.stalls import Stall, StallWatchdog, ThreadClock
 from inner_circle.server.services import messages
 from tests.delivery.harness import wait_until
 from tests.services.conftest import World
@@ -27,6 +32,26 @@ from tests.services.test_insert_races import family_chat_id, rival_waits
 
 def _hold_the_loop(seconds: float) -> None:
     time.sleep(seconds)  # the blocking call under test: the loop cannot run meanwhile
+
+
+def _spin(seconds: float, clock: Any = time.perf_counter) -> None:
+    """Busy in Python, without yielding, until ``clock`` has moved ``seconds``."""
+    end = clock() + seconds
+    while clock() < end:
+        pass
+
+
+def _schedstat_kept() -> bool:
+    clock = ThreadClock()
+    try:
+        return clock.read() is not None
+    finally:
+        clock.close()
+
+
+needs_schedstat = pytest.mark.skipif(
+    not _schedstat_kept(), reason="the kernel keeps no per-thread schedstat"
+)
 
 
 async def _watch(watchdog: StallWatchdog) -> asyncio.Task[None]:
@@ -50,6 +75,86 @@ async def test_a_blocked_loop_is_logged_with_where_it_was(caplog: Any) -> None:
     assert stall.samples >= 3
     [line] = [r.getMessage() for r in caplog.records if "event loop stalled" in r.getMessage()]
     assert "_hold_the_loop" in line
+    if stall.cause != "unknown":  # the kernel's count, where it keeps one (next tests)
+        assert stall.cause == "blocked", stall
+        assert "blocked: a system call, a lock or I/O" in line
+
+
+@needs_schedstat
+async def test_a_loop_busy_on_the_cpu_reports_its_own_time() -> None:
+    stalls: list[Stall] = []
+    watchdog = StallWatchdog(on_stall=stalls.append)
+    task = await _watch(watchdog)
+    _spin(0.25, clock=time.thread_time)  # a quarter of a second of this thread's CPU
+    await wait_until(lambda: bool(stalls), timeout=5, what="the stall reported")
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    (stall,) = stalls
+    assert stall.cpu_ms is not None and stall.window_ms is not None
+    assert 240 <= stall.cpu_ms <= stall.window_ms + 5, stall  # the kernel counts in ns
+    assert "test_stalls.py" in stall.where and "_spin" in stall.where
+
+
+@contextmanager
+def _competing_for(cpu: int, processes: int) -> Iterator[None]:
+    """This thread and ``processes`` busy processes on one core only."""
+    hogs = [
+        subprocess.Popen(
+            [sys.executable, "-c", "import sys\nprint('on', flush=True)\nwhile True: pass"],
+            stdout=subprocess.PIPE,
+            preexec_fn=lambda: os.sched_setaffinity(0, {cpu}),
+        )
+        for _ in range(processes)
+    ]
+    allowed = os.sched_getaffinity(0)
+    try:
+        for hog in hogs:
+            assert hog.stdout is not None and hog.stdout.readline() == b"on\n"  # spinning
+        os.sched_setaffinity(0, {cpu})  # Linux: the calling thread only
+        yield
+    finally:
+        os.sched_setaffinity(0, allowed)
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+            if hog.stdout is not None:
+                hog.stdout.close()
+
+
+@needs_schedstat
+async def test_a_loop_starved_of_the_cpu_is_told_from_a_busy_one(caplog: Any) -> None:
+    stalls: list[Stall] = []
+    watchdog = StallWatchdog(on_stall=stalls.append)
+    cpu = min(os.sched_getaffinity(0))
+    with caplog.at_level(logging.WARNING, "inner_circle.server.observability.stalls"):
+        with _competing_for(cpu, processes=2):
+            task = await _watch(watchdog)
+            stalls.clear()  # the beats while this thread moved onto the busy core
+            # 0.4 s of wall time on a core shared three ways: about a third of it running.
+            _spin(0.4)
+            await wait_until(lambda: bool(stalls), timeout=5, what="the stall reported")
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    stall = max(stalls, key=lambda s: s.ms)
+    assert stall.cause == "cpu_wait", stall
+    assert stall.wait_ms is not None and stall.cpu_ms is not None
+    assert stall.wait_ms > stall.cpu_ms, stall
+    lines = [r.getMessage() for r in caplog.records if "event loop stalled" in r.getMessage()]
+    assert any("waiting for a CPU: other processes had the cores" in line for line in lines)
+
+
+def test_a_stall_is_put_down_to_where_most_of_its_time_went() -> None:
+    def stall(cpu: float | None, wait: float | None) -> Stall:
+        return Stall(100, "", 0, window_ms=110, cpu_ms=cpu, wait_ms=wait)
+
+    assert stall(95, 5).cause == "busy"
+    assert stall(30, 70).cause == "cpu_wait"
+    assert stall(5, 2).cause == "blocked"
+    assert stall(None, None).cause == "unknown"
+    assert (
+        "busy (of 110 ms the loop's thread ran 95, waited for a CPU 5)" in stall(95, 5).describe()
+    )
+    assert "ran" not in stall(None, None).describe()
 
 
 async def test_stalls_in_quick_succession_are_logged_once_a_second_with_a_count(

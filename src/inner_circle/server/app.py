@@ -165,7 +165,9 @@ def create_app(
     scrubber = WalScrubber(engine, uows.write_lock) if settings.is_sqlite else None
     uows.scrubber = scrubber
     uows.on_slow_commit = metrics.slow_commits.inc
-    stalls = StallWatchdog(on_stall=lambda stall: metrics.loop_stalls.observe(stall.ms / 1000))
+    stalls = StallWatchdog(
+        on_stall=lambda stall: metrics.loop_stalls.labels(stall.cause).observe(stall.ms / 1000)
+    )
     push.uows = uows
     limits = build_limits(settings, redis_client, now=lambda: ctx.clock.now().timestamp())
     # One transaction owner for every send (REST and Socket.IO): one group commit queue.

@@ -83,7 +83,9 @@ class Metrics:
         )
         self.loop_stalls = Histogram(
             "inner_circle_event_loop_stall_seconds",
-            "Event-loop stalls over 50 ms (observability/stalls.py logs each with its cause)",
+            "Event-loop stalls over 50 ms, by cause: busy, cpu_wait (other processes had the "
+            "cores), blocked, unknown (observability/stalls.py logs each with where it was)",
+            ["cause"],
             buckets=STALL_BUCKETS,
             registry=r,
         )

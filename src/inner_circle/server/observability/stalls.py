@@ -11,7 +11,12 @@ delivery waits. The watchdog finds such stalls and says where the loop was:
   place seen most often (the innermost frame of this project, else the innermost
   frame), so a stall reads "120 ms in services/search.py:88 (search)", not just "120 ms";
 * the garbage collector's own pauses over 1 ms during the stall are added
-  (``gc.callbacks``): a full pass shows as "gc gen 2 85 ms".
+  (``gc.callbacks``): a full pass shows as "gc gen 2 85 ms";
+* the loop thread's time on a CPU and waiting for one over the stall (Linux's per-thread
+  ``schedstat``, read by the heartbeat itself) tell a busy loop from one that waited: for
+  a core while other processes had them (a neighbour on the machine), or blocked in a
+  system call. A sample in the event loop's own code (uvloop's polling, in C) reads
+  "in the event loop itself".
 
 The thread only reads the heartbeat and stacks: it never touches the loop.
 """
@@ -41,6 +46,33 @@ GC_REPORTED_MS = 1.0
 LOG_EVERY = 1.0  # seconds
 
 
+class ThreadClock:
+    """The calling thread's seconds on a CPU and waiting in the run queue for one, from
+    Linux's ``/proc/self/task/<tid>/schedstat`` (kept open: a read is one ``pread``).
+    Elsewhere, or where the kernel keeps no such count, :meth:`read` gives None."""
+
+    def __init__(self) -> None:
+        try:
+            path = f"/proc/self/task/{threading.get_native_id()}/schedstat"
+            self._fd: int | None = os.open(path, os.O_RDONLY)
+        except OSError:
+            self._fd = None
+
+    def read(self) -> tuple[float, float] | None:
+        if self._fd is None:
+            return None
+        try:
+            on_cpu, waiting, _ = os.pread(self._fd, 128, 0).split()
+            return int(on_cpu) / 1e9, int(waiting) / 1e9
+        except (OSError, ValueError):
+            return None
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
 @dataclass(frozen=True, slots=True)
 class Stall:
     """One stall: how long the loop did not run, and where it was meanwhile."""
@@ -49,16 +81,50 @@ class Stall:
     where: str  # the most sampled place, "" when no sample was taken
     samples: int
     gc: tuple[tuple[int, float], ...] = field(default=())  # (generation, ms) pauses
+    # Over the stall's window (the late beat's whole interval): the loop thread's time on
+    # a CPU and waiting for one; None where the kernel gives no such count.
+    window_ms: float | None = None
+    cpu_ms: float | None = None
+    wait_ms: float | None = None
+
+    @property
+    def cause(self) -> str:
+        """Where most of the window went: ``busy`` (the loop's thread ran), ``cpu_wait``
+        (it waited for a core other processes had), ``blocked`` (it slept: a system call,
+        a lock, I/O); ``unknown`` where the thread's times cannot be read."""
+        if self.window_ms is None or self.cpu_ms is None or self.wait_ms is None:
+            return "unknown"
+        shares = {
+            "busy": self.cpu_ms,
+            "cpu_wait": self.wait_ms,
+            "blocked": self.window_ms - self.cpu_ms - self.wait_ms,
+        }
+        return max(shares, key=lambda cause: shares[cause])
 
     def describe(self) -> str:
         parts = [f"in {self.where} ({self.samples} samples)" if self.where else "not sampled"]
         parts += [f"gc gen {gen} {ms:.0f} ms" for gen, ms in self.gc]
+        if self.cause != "unknown":
+            times = (
+                f"of {self.window_ms:.0f} ms the loop's thread ran {self.cpu_ms:.0f}, "
+                f"waited for a CPU {self.wait_ms:.0f}"
+            )
+            why = {
+                "busy": "busy",
+                "cpu_wait": "waiting for a CPU: other processes had the cores",
+                "blocked": "blocked: a system call, a lock or I/O",
+            }[self.cause]
+            parts.append(f"{why} ({times})")
         return f"event loop stalled {self.ms:.0f} ms: " + "; ".join(parts)
 
 
 # Frames that only start the loop: a stack whose innermost project frame is one of these
 # was busy in libraries (Socket.IO, uvicorn, the database driver), named instead.
 _ENTRY = (os.sep + "serving.py", os.sep + "asgi.py", os.sep + "cli" + os.sep, _HERE)
+# The innermost frame while uvloop runs (its loop is C code under this call): polling, or
+# its own I/O callbacks; no Python code of anyone's was running.
+_LOOP_ITSELF = os.sep.join(("asyncio", "runners.py"))
+IN_THE_LOOP = "the event loop itself"
 
 
 def _where(frame: FrameType | None) -> str:
@@ -69,6 +135,8 @@ def _where(frame: FrameType | None) -> str:
         if _PACKAGE in name and not any(part in name for part in _ENTRY):
             return _place(frame)
         frame = frame.f_back
+    if innermost is not None and innermost.f_code.co_filename.endswith(_LOOP_ITSELF):
+        return IN_THE_LOOP
     return _place(innermost) if innermost is not None else ""
 
 
@@ -109,6 +177,7 @@ class StallWatchdog:
     async def run(self) -> None:
         """The heartbeat; starts the sampling thread and stops it when cancelled."""
         self._loop_thread = threading.get_ident()
+        clock = ThreadClock()
         self._stop.clear()
         sampler = threading.Thread(target=self._sample, name="stall-watchdog", daemon=True)
         sampler.start()
@@ -116,24 +185,37 @@ class StallWatchdog:
         try:
             while True:
                 before = time.perf_counter()
+                used = clock.read()
                 self._beat = before
                 await asyncio.sleep(self.tick)
-                late = time.perf_counter() - before - self.tick
+                window = time.perf_counter() - before
+                late = window - self.tick
                 if late > self.threshold:
-                    self._report(late)
+                    self._report(late, window, used, clock.read())
                 else:
                     self._samples.clear()
                     self._gc.clear()
         finally:
             gc.callbacks.remove(self._on_gc)
             self._stop.set()
+            clock.close()
 
-    def _report(self, late: float) -> None:
+    def _report(
+        self,
+        late: float,
+        window: float,
+        before: tuple[float, float] | None,
+        after: tuple[float, float] | None,
+    ) -> None:
         samples, self._samples = self._samples, []
         pauses, self._gc = self._gc, []
         common = Counter(samples).most_common(1)
         where, count = common[0] if common else ("", 0)
-        stall = Stall(round(late * 1000, 1), where, count, tuple(pauses))
+        times: tuple[float | None, ...] = (None, None, None)
+        if before is not None and after is not None:
+            ran, waited = (round((b - a) * 1000, 1) for a, b in zip(before, after, strict=True))
+            times = (round(window * 1000, 1), ran, waited)
+        stall = Stall(round(late * 1000, 1), where, count, tuple(pauses), *times)
         now = time.perf_counter()
         if now - self._logged_at >= LOG_EVERY:
             more = ""
