@@ -253,3 +253,39 @@ async def test_a_commit_waiting_for_the_sync_log_lock_is_logged_with_the_wait(
     wait_ms = int(line.split("sync-log lock wait ")[1].split(" ms")[0])
     assert wait_ms >= 90, line
     assert "(1 entries)" in line
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_a_transaction_waiting_for_a_row_lock_is_logged_with_its_phases(
+    world: World, database_url: str, caplog: Any
+) -> None:
+    anna = await world.member("anna")
+    chat_id = await family_chat_id(world, anna)
+    other = create_async_engine(database_url)  # another process holding the chat's row
+    try:
+        async with other.connect() as holder:
+            transaction = await holder.begin()
+            await holder.execute(
+                text("SELECT 1 FROM chats WHERE id = :id FOR UPDATE"), {"id": chat_id}
+            )
+            body = SendMessageIn(chat_id=chat_id, content="late", client_message_id="row-lock")
+
+            async def send(uow: Any) -> Any:
+                return await messages.send_message(uow, anna, body)
+
+            with caplog.at_level(logging.WARNING, "inner_circle.server.db.uow"):
+                sending = asyncio.create_task(world.run(send))
+                await rival_waits(world)
+                await asyncio.sleep(0.15)  # the wait under test: the row is held this long
+                await transaction.rollback()
+                await sending
+    finally:
+        await other.dispose()
+    [line] = [r.getMessage() for r in caplog.records if "write transaction took" in r.getMessage()]
+    phases = dict(
+        (name.strip(), float(ms))
+        for name, ms in (part.rsplit(" ", 2)[:2] for part in line.split(": ", 1)[1].split(", "))
+    )
+    assert phases["statements and use case"] >= 140, line
+    assert phases["statements and use case"] > 10 * phases["commit"], line
+    assert phases["waiting for this process's write turn"] < 50, line

@@ -165,6 +165,7 @@ def create_app(
     scrubber = WalScrubber(engine, uows.write_lock) if settings.is_sqlite else None
     uows.scrubber = scrubber
     uows.on_slow_commit = metrics.slow_commits.inc
+    uows.on_slow_transaction = metrics.slow_transactions.inc
     stalls = StallWatchdog(
         on_stall=lambda stall: metrics.loop_stalls.labels(stall.cause).observe(stall.ms / 1000)
     )

@@ -57,6 +57,7 @@ class UnitOfWork:
         self._ended_sessions: list[uuid.UUID] = []
         self._after_commit: list[Callable[[], Awaitable[None]]] = []
         self._committed = False
+        self.commit_span: tuple[float, float] | None = None  # perf_counter() at its start, end
 
     def emit(
         self,
@@ -121,6 +122,7 @@ class UnitOfWork:
         await self.session.commit()
         done = time.perf_counter()
         self._committed = True
+        self.commit_span = (started, done)
         self._erased = erased
         if done - started > SLOW_COMMIT:
             self._slow_commit(started, seal, sealed, done, len(entries))
@@ -181,6 +183,10 @@ READS_ISOLATION = "AUTOCOMMIT"  # for readers' sessions on PostgreSQL (UnitOfWor
 # Any constant works; it only has to be the same in every server process.
 SYNC_LOG_LOCK = 2_025_112_401
 SLOW_COMMIT = 0.05  # seconds
+# A write transaction this long, from asking for it to its end, is logged with its phases
+# (the commit's own are logged apart, above SLOW_COMMIT).
+SLOW_TRANSACTION = 0.1  # seconds
+LOG_EVERY = 1.0  # seconds: an overloaded server is slow on every transaction; one line a second
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,11 +229,14 @@ class _UnitOfWorkScope(AbstractAsyncContextManager[UnitOfWork]):
         self._write = write
         self._uow: UnitOfWork | None = None
         self._locked = False
+        self._entered = self._turn = 0.0  # perf_counter(): asked for, and its write turn came
 
     async def __aenter__(self) -> UnitOfWork:
+        self._entered = self._turn = time.perf_counter()
         if self._write and self._factory.write_lock is not None:
             await self._factory.write_lock.acquire()
             self._locked = True
+            self._turn = time.perf_counter()
         session = self._factory.sessionmaker(
             bind=self._factory.write_bind if self._write else self._factory.read_bind
         )
@@ -258,6 +267,13 @@ class _UnitOfWorkScope(AbstractAsyncContextManager[UnitOfWork]):
                 pass
             if self._locked and self._factory.write_lock is not None:
                 self._factory.write_lock.release()
+        span = self._uow.commit_span
+        if (
+            self._write
+            and span is not None
+            and time.perf_counter() - self._entered > SLOW_TRANSACTION
+        ):
+            self._factory.slow_transaction(self._entered, self._turn, span)
         # Outside the write lock: delivering events must not hold up other writers, and a
         # disconnect runs handlers that write (last seen).
         await self._uow.release_events()
@@ -329,6 +345,38 @@ class UnitOfWorkFactory:
         self.scrubber: Scrubber | None = None
         # Set by the app: told of each commit over SLOW_COMMIT (a metric).
         self.on_slow_commit: Callable[[], None] | None = None
+        # Set by the app: told of each write transaction over SLOW_TRANSACTION (a metric).
+        self.on_slow_transaction: Callable[[], None] | None = None
+        self._slow_logged_at = -LOG_EVERY
+        self._slow_unlogged: list[float] = []
+
+    def slow_transaction(self, entered: float, turn: float, commit: tuple[float, float]) -> None:
+        """Log a committed write transaction over SLOW_TRANSACTION with where its time
+        went: waiting for this process's write turn (SQLite's writers take turns), its
+        statements and use case (a statement waiting for a row lock or for the database
+        to get a CPU, or the event loop busy with other work between them), and the commit
+        (its phases are logged apart when it is slow itself)."""
+        ended = time.perf_counter()
+        total = (ended - entered) * 1000
+        if self.on_slow_transaction is not None:
+            self.on_slow_transaction()
+        if ended - self._slow_logged_at < LOG_EVERY:
+            self._slow_unlogged.append(total)
+            return
+        more = ""
+        if self._slow_unlogged:
+            more = f" (and {len(self._slow_unlogged)} more since the last report, "
+            more += f"the longest {max(self._slow_unlogged):.0f} ms)"
+        log.warning(
+            "write transaction took %.0f ms: waiting for this process's write turn %.0f ms, "
+            "statements and use case %.0f ms, commit %.0f ms%s",
+            total,
+            (turn - entered) * 1000,
+            (commit[0] - turn) * 1000,
+            (commit[1] - commit[0]) * 1000,
+            more,
+        )
+        self._slow_logged_at, self._slow_unlogged = ended, []
 
     def write(self) -> _UnitOfWorkScope:
         return _UnitOfWorkScope(self, write=True)

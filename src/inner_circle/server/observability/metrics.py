@@ -94,6 +94,12 @@ class Metrics:
             "Commits that took over 50 ms (db/uow.py logs each with its phases)",
             registry=r,
         )
+        self.slow_transactions = Counter(
+            "inner_circle_slow_transactions",
+            "Write transactions that took over 100 ms, commit included (db/uow.py logs them "
+            "with their phases)",
+            registry=r,
+        )
         self.errors = Counter(
             "inner_circle_errors",
             "Error answers, by code and by edge (http or socket)",
