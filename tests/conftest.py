@@ -8,6 +8,7 @@ session's ``live_server``), all on the top-level ``harness`` package. ``family``
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -215,6 +216,28 @@ def pytest_configure(config: pytest.Config) -> None:
     sys.path.insert(0, str(ROOT))
 
 
+def _is_browser_test(item: pytest.Item) -> bool:
+    return item.nodeid.startswith("tests/e2e/")  # Playwright's fixtures live there
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Browser tests last: Playwright's sync API keeps an event loop on the main thread."""
-    items.sort(key=lambda item: item.nodeid.startswith("tests/e2e/"))
+    items.sort(key=_is_browser_test)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    """Once a worker has started Playwright, its event loop stays marked as running on the
+    main thread (it waits inside a greenlet) for the rest of the session, and pytest-asyncio
+    refuses to run a test there ("Runner.run() cannot be called from a running event loop").
+    Sorting the browser tests last is not enough: pytest-xdist's worksteal hands a worker
+    that has finished its share the tests another worker had not reached yet. So any other
+    test runs with no loop marked running, and Playwright's is put back after it."""
+    left = None if _is_browser_test(item) else asyncio._get_running_loop()
+    if left is None:
+        return (yield)
+    asyncio._set_running_loop(None)
+    try:
+        return (yield)
+    finally:
+        asyncio._set_running_loop(left)
