@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from inner_circle.core.errors import Unavailable
+from inner_circle.core.throttle import ReportThrottle
 from inner_circle.server.db.driver_sql import DriverSQL, insert_sql
 from inner_circle.server.db.engine import WRITE_INTENT
 from inner_circle.server.db.models.sync import NEW_ENTRIES, SyncEntry
@@ -186,7 +187,6 @@ SLOW_COMMIT = 0.05  # seconds
 # A write transaction this long, from asking for it to its end, is logged with its phases
 # (the commit's own are logged apart, above SLOW_COMMIT).
 SLOW_TRANSACTION = 0.1  # seconds
-LOG_EVERY = 1.0  # seconds: an overloaded server is slow on every transaction; one line a second
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,8 +347,7 @@ class UnitOfWorkFactory:
         self.on_slow_commit: Callable[[], None] | None = None
         # Set by the app: told of each write transaction over SLOW_TRANSACTION (a metric).
         self.on_slow_transaction: Callable[[], None] | None = None
-        self._slow_logged_at = -LOG_EVERY
-        self._slow_unlogged: list[float] = []
+        self._slow_reports = ReportThrottle()
 
     def slow_transaction(self, entered: float, turn: float, commit: tuple[float, float]) -> None:
         """Log a committed write transaction over SLOW_TRANSACTION with where its time
@@ -360,13 +359,9 @@ class UnitOfWorkFactory:
         total = (ended - entered) * 1000
         if self.on_slow_transaction is not None:
             self.on_slow_transaction()
-        if ended - self._slow_logged_at < LOG_EVERY:
-            self._slow_unlogged.append(total)
+        more = self._slow_reports.admit(total, ended)
+        if more is None:
             return
-        more = ""
-        if self._slow_unlogged:
-            more = f" (and {len(self._slow_unlogged)} more since the last report, "
-            more += f"the longest {max(self._slow_unlogged):.0f} ms)"
         log.warning(
             "write transaction took %.0f ms: waiting for this process's write turn %.0f ms, "
             "statements and use case %.0f ms, commit %.0f ms%s",
@@ -376,7 +371,6 @@ class UnitOfWorkFactory:
             (commit[1] - commit[0]) * 1000,
             more,
         )
-        self._slow_logged_at, self._slow_unlogged = ended, []
 
     def write(self) -> _UnitOfWorkScope:
         return _UnitOfWorkScope(self, write=True)

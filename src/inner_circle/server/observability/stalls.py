@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
+from inner_circle.core.throttle import ReportThrottle
+
 __all__ = ["Stall", "StallWatchdog"]
 
 log = logging.getLogger(__name__)
@@ -43,7 +45,6 @@ log = logging.getLogger(__name__)
 _PACKAGE = os.sep + "inner_circle" + os.sep
 _HERE = os.path.abspath(__file__)
 GC_REPORTED_MS = 1.0
-LOG_EVERY = 1.0  # seconds
 
 
 class ThreadClock:
@@ -171,8 +172,7 @@ class StallWatchdog:
         self._stop = threading.Event()
         self._sample_failed = False
         # An overloaded loop is late on every tick: one log line a second at most.
-        self._logged_at = -LOG_EVERY
-        self._unlogged: list[float] = []
+        self._reports = ReportThrottle()
 
     async def run(self) -> None:
         """The heartbeat; starts the sampling thread and stops it when cancelled."""
@@ -216,16 +216,9 @@ class StallWatchdog:
             ran, waited = (round((b - a) * 1000, 1) for a, b in zip(before, after, strict=True))
             times = (round(window * 1000, 1), ran, waited)
         stall = Stall(round(late * 1000, 1), where, count, tuple(pauses), *times)
-        now = time.perf_counter()
-        if now - self._logged_at >= LOG_EVERY:
-            more = ""
-            if self._unlogged:
-                more = f" (and {len(self._unlogged)} more since the last report, "
-                more += f"the longest {max(self._unlogged):.0f} ms)"
+        more = self._reports.admit(stall.ms, time.perf_counter())
+        if more is not None:
             log.warning(stall.describe() + more)
-            self._logged_at, self._unlogged = now, []
-        else:
-            self._unlogged.append(stall.ms)
         if self._on_stall is not None:
             self._on_stall(stall)
 
