@@ -19,6 +19,7 @@ import harness
 from harness import ServerGroup
 from inner_circle.sdk import InnerCircleClient
 from inner_circle.sdk.errors import PermissionDenied
+from inner_circle.server.socket import granted
 from tests.conftest import StartProcess
 from tests.support import FAST_HASHING, PASSWORD, Family, StartServer
 
@@ -100,6 +101,27 @@ async def test_cli_reset_password_closes_the_members_live_sockets(
     await asyncio.wait_for(gone.wait(), CLOSE_WITHIN)
     assert (await session_error(ben))["code"] == "TOKEN_INVALID"
     assert ben.sio is None or not ben.sio.connected  # the SDK's refresh failed: stays closed
+
+
+async def test_the_sweep_reaches_connections_beyond_its_first_chunk(
+    family: Family, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sweep reads grants a chunk at a time (one read for every connection held the
+    loop for 20 ms and more with 1,000 of them): every chunk is still checked."""
+    monkeypatch.setattr(granted, "SWEEP_CHUNK", 1)
+    anna = await family.member("anna", connect=True)
+    carl = await family.member("carl", connect=True)
+    ben = await family.member("ben", connect=True)
+    tablet = await family.device(ben)
+    sockets = [closed(ben), closed(tablet)]
+
+    await run_cli(cli_env(family.settings, tmp_path), "user", "deactivate", "ben")
+
+    await asyncio.wait_for(asyncio.gather(*(s.wait() for s in sockets)), CLOSE_WITHIN)
+    assert (await session_error(tablet))["code"] == "TOKEN_INVALID"
+    for other in (anna, carl):
+        assert other.sio is not None and other.sio.connected
+        assert (await other.call("getChats"))["ok"]
 
 
 # --- item 3: admin rights are read fresh -------------------------------------------------

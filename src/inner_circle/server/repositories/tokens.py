@@ -10,13 +10,15 @@ from typing import NamedTuple
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from inner_circle.server.db.driver_sql import DriverSQL
+from inner_circle.server.db.driver_sql import DriverSQL, as_uuid
 from inner_circle.server.db.models import FcmToken, PushSubscription, RefreshToken
 from inner_circle.server.repositories.inserts import upsert
 
 __all__ = [
+    "GrantMember",
     "GrantState",
     "by_hash",
+    "grant_members",
     "grant_state",
     "live_sessions",
     "revoke_family",
@@ -78,20 +80,49 @@ async def session_active(session: AsyncSession, family_id: uuid.UUID) -> bool:
 async def live_sessions(
     session: AsyncSession, family_ids: Iterable[uuid.UUID], now: datetime
 ) -> set[uuid.UUID]:
-    """The sessions among ``family_ids`` that still hold a token neither revoked nor expired."""
-    ids = set(family_ids)
+    """The sessions among ``family_ids`` that still hold a token neither revoked nor expired.
+
+    Straight to the driver: the socket sweep asks this for every connection of the
+    process each second (``socket/granted.py``)."""
+    ids = list(set(family_ids))
     if not ids:
         return set()
-    result = await session.execute(
-        select(RefreshToken.family_id)
-        .where(
-            RefreshToken.family_id.in_(ids),
-            RefreshToken.revoked_at.is_(None),
-            RefreshToken.expires_at > now,
-        )
-        .distinct()
-    )
-    return set(result.scalars())
+    rows = await _LIVE_SESSIONS.run(session, {"ids": ids, "now": now})
+    return {as_uuid(family_id) for family_id in rows.scalars()}
+
+
+_LIVE_SESSIONS = DriverSQL(
+    'SELECT DISTINCT "familyId" FROM refresh_tokens WHERE "familyId" = ANY(:ids) '
+    'AND "revokedAt" IS NULL AND "expiresAt" > :now'
+)
+
+
+async def grant_members(session: AsyncSession, user_ids: Iterable[uuid.UUID]) -> list[GrantMember]:
+    """What the grants of these members depend on, as plain rows (no ORM objects: the
+    socket sweep reads every connected member each second, ``socket/granted.py``)."""
+    ids = list(set(user_ids))
+    if not ids:
+        return []
+    rows = await _GRANT_MEMBERS.run(session, {"ids": ids})
+    return [
+        GrantMember(as_uuid(uid), name, shown, bool(admin), bool(active), int(version))
+        for uid, name, shown, admin, active, version in rows.all()
+    ]
+
+
+class GrantMember(NamedTuple):
+    id: uuid.UUID
+    username: str
+    display_name: str | None
+    is_admin: bool
+    is_active: bool
+    token_version: int
+
+
+_GRANT_MEMBERS = DriverSQL(
+    'SELECT id, username, "displayName", "isAdmin", "isActive", "tokenVersion" FROM users '
+    "WHERE id = ANY(:ids)"
+)
 
 
 async def revoke_family(session: AsyncSession, family_id: uuid.UUID, now: datetime) -> None:

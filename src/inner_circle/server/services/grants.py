@@ -16,10 +16,8 @@ from dataclasses import dataclass
 
 from inner_circle.core.actor import Actor
 from inner_circle.core.errors import ErrorCode, Forbidden, InnerCircleError, Unauthenticated
-from inner_circle.server.db.models import User
 from inner_circle.server.db.uow import UnitOfWork
 from inner_circle.server.repositories import tokens as tokens_repo
-from inner_circle.server.repositories import users as users_repo
 from inner_circle.server.security import AccessClaims
 
 __all__ = ["Member", "Review", "confirm", "judge", "review"]
@@ -39,13 +37,6 @@ class Member:
     is_active: bool
     token_version: int
 
-    @classmethod
-    def of(cls, user: User) -> Member:
-        return cls(
-            user.id, user.username, user.shown_name, user.is_admin, user.is_active,
-            user.token_version,
-        )  # fmt: skip
-
 
 @dataclass(frozen=True, slots=True)
 class Review:
@@ -59,9 +50,14 @@ async def review(
     uow: UnitOfWork, user_ids: Iterable[uuid.UUID], session_ids: Iterable[uuid.UUID]
 ) -> Review:
     """Read the members and sessions behind many grants: two queries, whatever their number."""
-    users = await users_repo.by_ids(uow.session, user_ids)
+    members = await tokens_repo.grant_members(uow.session, user_ids)
     live = await tokens_repo.live_sessions(uow.session, session_ids, uow.ctx.clock.now())
-    return Review({uid: Member.of(user) for uid, user in users.items()}, live)
+    return Review({m.id: _member(m) for m in members}, live)
+
+
+def _member(row: tokens_repo.GrantMember) -> Member:
+    shown = row.display_name or row.username
+    return Member(row.id, row.username, shown, row.is_admin, row.is_active, row.token_version)
 
 
 def judge(claims: AccessClaims, state: Review) -> Actor | InnerCircleError:

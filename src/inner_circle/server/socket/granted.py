@@ -68,6 +68,9 @@ M = TypeVar("M", bound=BaseModel)
 RESERVED_EVENTS = frozenset(
     {"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"}
 )
+# Connections checked per read in the sweep. All of them at once stopped the loop for
+# 20-27 ms every second with 1,000 connections (eleventh session, docs/performance.md).
+SWEEP_CHUNK = 100
 EXPIRED = "The access token has expired; connect again with a fresh one (or send reauth before)"
 
 
@@ -237,8 +240,13 @@ class GrantedNamespace(socketio.AsyncNamespace):
         process, a lost hint: whatever revoked it, nobody has to tell this process)."""
         while True:
             await asyncio.sleep(self._revalidate_every)  # a timer, not synchronisation
+            sids = list(self._grants)
             try:
-                await self.revalidate(list(self._grants))
+                for start in range(0, len(sids), SWEEP_CHUNK):
+                    await self.revalidate(sids[start : start + SWEEP_CHUNK])
+                    # SQLite's reads run on the loop's thread without yielding: let the
+                    # deliveries waiting meanwhile go out before the next chunk.
+                    await asyncio.sleep(0)
             except Exception as exc:  # the database may be down; try again next tick
                 log.warning("socket revalidation failed (%s)", type(exc).__name__)
 
