@@ -22,8 +22,12 @@ __all__ = ["GC_THRESHOLDS", "tune_gc"]
 # (50_000, 20, 100): one per 100 million allocations. But a generation-1 pass examines
 # what survived its gen-0 passes, up to 20 x 50,000 objects there, and the stall log
 # showed those passes stopping the loop for 235-306 ms while a large family registered
-# (docs/performance.md, round 2); 5 x 20,000 bounds them to about a tenth.
-GC_THRESHOLDS = (20_000, 5, 1_000)
+# (docs/performance.md, round 2); 5 x 20,000 bounded them to about a tenth. A gen-0 pass
+# of 20,000 allocations still stopped the loop for 8-17 ms with 1,000 connections (once a
+# second at 250 msg/s: a delivery tail of its own); passes of 2,000 take 0.4-2.4 ms, and
+# 50 of them per gen-1 pass keep gen-1 and full passes exactly as rare as before
+# (eleventh session, docs/performance.md).
+GC_THRESHOLDS = (2_000, 50, 1_000)
 
 
 def tune_gc() -> None:
