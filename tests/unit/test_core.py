@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -51,11 +51,27 @@ def test_invite_status(
     assert status == expected
 
 
-def test_times_are_served_as_utc_with_z() -> None:
-    assert (
-        isoformat_z(datetime(2026, 5, 1, 12, 0, 0, 123456, tzinfo=UTC))
-        == "2026-05-01T12:00:00.123Z"
-    )
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (datetime(2026, 5, 1, 12, 0, 0, 123456, tzinfo=UTC), "2026-05-01T12:00:00.123Z"),
+        # No fraction at all: isoformat() leaves it out, the wire keeps three digits.
+        (datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC), "2026-05-01T12:00:00.000Z"),
+        (datetime(2026, 5, 1, 12, 0, 0, 999, tzinfo=UTC), "2026-05-01T12:00:00.000Z"),
+        (datetime(2026, 5, 1, 12, 0, 0, 999999, tzinfo=UTC), "2026-05-01T12:00:00.999Z"),
+        # Naive values are UTC (the database's timestamps); others are converted.
+        (
+            datetime(2026, 5, 1, 12, 0, 0, 5000, tzinfo=UTC).replace(tzinfo=None),
+            "2026-05-01T12:00:00.005Z",
+        ),
+        (
+            datetime(2026, 5, 1, 2, 30, 0, 250000, tzinfo=timezone(timedelta(hours=-10))),
+            "2026-05-01T12:30:00.250Z",
+        ),
+    ],
+)
+def test_times_are_served_as_utc_with_z(value: datetime, expected: str) -> None:
+    assert isoformat_z(value) == expected
 
 
 def test_blank_messages_are_invalid() -> None:

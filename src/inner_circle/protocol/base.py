@@ -13,8 +13,13 @@ __all__ = ["UtcDatetime", "WireModel", "isoformat_z"]
 
 def isoformat_z(value: datetime) -> str:
     """ISO 8601 in UTC with a ``Z`` suffix and millisecond precision."""
-    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if value.tzinfo is not UTC:
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    # Every message carries several of these (a history page of 50: 100 or more), and
+    # ``timespec="milliseconds"`` makes ``isoformat`` a third slower than cutting its
+    # default form 'YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00' (the fraction only when non-zero).
+    text = value.isoformat()
+    return text[:23] + "Z" if len(text) == 32 else text[:19] + ".000Z"
 
 
 UtcDatetime = Annotated[datetime, PlainSerializer(isoformat_z, return_type=str, when_used="json")]

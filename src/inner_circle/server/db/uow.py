@@ -257,14 +257,12 @@ class _UnitOfWorkScope(AbstractAsyncContextManager[UnitOfWork]):
     ) -> None:
         assert self._uow is not None
         try:
-            await self._uow.session.rollback()
+            # Rolls back whatever was not committed and returns the connection: one trip
+            # through SQLAlchemy's greenlet, not a rollback and then a close.
+            await self._uow.session.close()
         except Exception:
             pass
         finally:
-            try:
-                await self._uow.session.close()
-            except Exception:
-                pass
             if self._locked and self._factory.write_lock is not None:
                 self._factory.write_lock.release()
         span = self._uow.commit_span
