@@ -16,7 +16,7 @@ def isoformat_z(value: datetime) -> str:
     if value.tzinfo is not UTC:
         value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     # Every message carries several of these (a history page of 50: 100 or more), and
-    # ``timespec="milliseconds"`` makes ``isoformat`` a third slower than cutting its
+    # ``timespec="milliseconds"`` made this a quarter slower than cutting ``isoformat``'s
     # default form 'YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00' (the fraction only when non-zero).
     text = value.isoformat()
     return text[:23] + "Z" if len(text) == 32 else text[:19] + ".000Z"

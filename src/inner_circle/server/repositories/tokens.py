@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,15 +28,28 @@ __all__ = [
 ]
 
 
-class GrantState(NamedTuple):
-    """What one access token's grant depends on (``services/grants.py`` judges it)."""
+class GrantMember(NamedTuple):
+    """What a member's grants depend on (``services/grants.py`` judges them)."""
 
+    id: uuid.UUID
     username: str
     display_name: str | None
     is_admin: bool
     is_active: bool
     token_version: int
+
+
+class GrantState(NamedTuple):
+    """What one access token's grant depends on: its member and its sign-in session."""
+
+    member: GrantMember
     session_live: bool
+
+
+def _grant_member(
+    user_id: Any, name: str, shown: str | None, admin: Any, active: Any, version: Any
+) -> GrantMember:
+    return GrantMember(as_uuid(user_id), name, shown, bool(admin), bool(active), int(version))
 
 
 async def grant_state(
@@ -49,12 +62,13 @@ async def grant_state(
     row = (await _GRANT_STATE.run(session, values)).first()
     if row is None:
         return None
-    name, shown, admin, active, version, live = row
-    return GrantState(name, shown, bool(admin), bool(active), int(version), bool(live))
+    *member, live = row
+    return GrantState(_grant_member(*member), bool(live))
 
 
+_MEMBER_COLUMNS = 'id, username, "displayName", "isAdmin", "isActive", "tokenVersion"'
 _GRANT_STATE = DriverSQL(
-    'SELECT username, "displayName", "isAdmin", "isActive", "tokenVersion", EXISTS ('
+    f"SELECT {_MEMBER_COLUMNS}, EXISTS ("
     'SELECT 1 FROM refresh_tokens WHERE "familyId" = :session AND "revokedAt" IS NULL '
     'AND "expiresAt" > :now) FROM users WHERE id = :user'
 )
@@ -104,25 +118,10 @@ async def grant_members(session: AsyncSession, user_ids: Iterable[uuid.UUID]) ->
     if not ids:
         return []
     rows = await _GRANT_MEMBERS.run(session, {"ids": ids})
-    return [
-        GrantMember(as_uuid(uid), name, shown, bool(admin), bool(active), int(version))
-        for uid, name, shown, admin, active, version in rows.all()
-    ]
+    return [_grant_member(*row) for row in rows.all()]
 
 
-class GrantMember(NamedTuple):
-    id: uuid.UUID
-    username: str
-    display_name: str | None
-    is_admin: bool
-    is_active: bool
-    token_version: int
-
-
-_GRANT_MEMBERS = DriverSQL(
-    'SELECT id, username, "displayName", "isAdmin", "isActive", "tokenVersion" FROM users '
-    "WHERE id = ANY(:ids)"
-)
+_GRANT_MEMBERS = DriverSQL(f"SELECT {_MEMBER_COLUMNS} FROM users WHERE id = ANY(:ids)")
 
 
 async def revoke_family(session: AsyncSession, family_id: uuid.UUID, now: datetime) -> None:

@@ -91,10 +91,7 @@ async def confirm(uow: UnitOfWork, claims: AccessClaims) -> Actor:
     users: dict[uuid.UUID, Member] = {}
     live: set[uuid.UUID] = set()
     if state is not None:
-        users[claims.user_id] = Member(
-            claims.user_id, state.username, state.display_name or state.username,
-            state.is_admin, state.is_active, state.token_version,
-        )  # fmt: skip
+        users[claims.user_id] = _member(state.member)
         if state.session_live and claims.session_id is not None:
             live.add(claims.session_id)
     verdict = judge(claims, Review(users, live))
