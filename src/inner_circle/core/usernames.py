@@ -14,7 +14,7 @@ import unicodedata
 
 from inner_circle.core import limits
 
-__all__ = ["InvalidUsername", "fold", "normalize", "scripts_of", "validate"]
+__all__ = ["InvalidUsername", "fold", "normalize", "scripts_of", "shown_name", "validate"]
 
 PUNCTUATION = frozenset("_.-")
 # Alphabets whose letters look alike; a name may use at most one of them.
@@ -29,6 +29,11 @@ def normalize(name: str) -> str:
     """The stored form: NFKC (full-width and ligature forms become plain letters), no
     surrounding spaces."""
     return unicodedata.normalize("NFKC", name).strip()
+
+
+def shown_name(username: str, display_name: str | None) -> str:
+    """The name people see: the display name when a member set one, else the username."""
+    return display_name or username
 
 
 def fold(name: str) -> str:

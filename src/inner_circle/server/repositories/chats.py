@@ -12,6 +12,7 @@ from sqlalchemy import case, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from inner_circle.core import usernames
 from inner_circle.server.db.driver_sql import DriverSQL, as_uuid
 from inner_circle.server.db.models import Chat, ChatParticipant
 from inner_circle.server.repositories.inserts import insert_object
@@ -232,7 +233,7 @@ class MemberName(NamedTuple):
 
     @property
     def shown_name(self) -> str:
-        return self.display_name or self.username
+        return usernames.shown_name(self.username, self.display_name)
 
 
 _PARTICIPANTS = DriverSQL(

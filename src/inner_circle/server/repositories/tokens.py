@@ -10,13 +10,14 @@ from typing import Any, NamedTuple
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from inner_circle.server.db.driver_sql import DriverSQL, as_uuid
+from inner_circle.server.db.driver_sql import DriverSQL, as_uuid, insert_sql
 from inner_circle.server.db.models import FcmToken, PushSubscription, RefreshToken
 from inner_circle.server.repositories.inserts import upsert
 
 __all__ = [
     "GrantMember",
     "GrantState",
+    "add_refresh_token",
     "by_hash",
     "grant_members",
     "grant_state",
@@ -72,6 +73,33 @@ _GRANT_STATE = DriverSQL(
     'SELECT 1 FROM refresh_tokens WHERE "familyId" = :session AND "revokedAt" IS NULL '
     'AND "expiresAt" > :now) FROM users WHERE id = :user'
 )
+
+
+async def add_refresh_token(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    token_hash: str,
+    family_id: uuid.UUID,
+    created_at: datetime,
+    expires_at: datetime,
+) -> None:
+    """Store a session's new refresh token (its hash). Straight to the driver: every login
+    and refresh writes one."""
+    values = {
+        "id": uuid.uuid4(),
+        "userId": user_id,
+        "tokenHash": token_hash,
+        "familyId": family_id,
+        "createdAt": created_at,
+        "expiresAt": expires_at,
+        "usedAt": None,
+        "revokedAt": None,
+    }
+    await _ADD_REFRESH_TOKEN.run(session, values)
+
+
+_ADD_REFRESH_TOKEN = insert_sql(RefreshToken.__table__)
 
 
 async def by_hash(session: AsyncSession, token_hash: str) -> RefreshToken | None:

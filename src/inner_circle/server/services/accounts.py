@@ -81,7 +81,7 @@ async def _require_joinable(uow: UnitOfWork, body: RegisterIn) -> InvitationCode
     invite = await usable_invite(uow, body.invitation_code)
     if await users_repo.by_username(uow.session, body.username) is not None:
         raise Conflict("This username is already taken", ErrorCode.USERNAME_TAKEN)
-    await _require_distinct_name(uow, body.display_name or body.username, None)
+    await _require_distinct_name(uow, usernames.shown_name(body.username, body.display_name), None)
     return invite
 
 
@@ -252,7 +252,7 @@ async def _require_distinct_name(uow: UnitOfWork, name: str, user_id: uuid.UUID 
     for other_id, username, display_name in await users_repo.names(uow.session):
         if other_id == user_id:
             continue
-        if wanted in {name_key(username), name_key(display_name or username)}:
+        if wanted in {name_key(username), name_key(usernames.shown_name(username, display_name))}:
             raise Conflict(
                 "Another member already goes by this name; choose a different display name",
                 ErrorCode.DISPLAY_NAME_TAKEN,

@@ -12,6 +12,7 @@ from inner_circle.server.db.models import RefreshToken, User
 from inner_circle.server.db.uow import UnitOfWork, UnitOfWorkFactory
 from inner_circle.server.repositories import tokens as tokens_repo
 from inner_circle.server.repositories import users as users_repo
+from inner_circle.server.repositories.users import MemberRow
 from inner_circle.server.security import hash_refresh_token
 from inner_circle.server.services import grants
 from inner_circle.server.services.views import user_out
@@ -35,19 +36,19 @@ async def login(uows: UnitOfWorkFactory, body: LoginIn) -> TokenPair:
         Unauthenticated(INVALID_CREDENTIALS); Forbidden(ACCOUNT_DEACTIVATED).
     """
     async with uows.read() as uow:
-        found = await users_repo.by_username(uow.session, body.username)
-        user_id, checked = (found.id, found.password_hash) if found else (None, None)
+        found = await users_repo.credentials(uow.session, body.username)
+        user_id, checked = found if found else (None, None)
     valid, new_hash = await uows.ctx.passwords.verify(body.password, checked)
     if user_id is None or not valid:
         raise Unauthenticated(BAD_LOGIN, ErrorCode.INVALID_CREDENTIALS)
     async with uows.write() as uow:
-        user = await users_repo.by_id(uow.session, user_id)
+        user = await users_repo.member_row(uow.session, user_id)
         if user is None or user.password_hash != checked:
             raise Unauthenticated(BAD_LOGIN, ErrorCode.INVALID_CREDENTIALS)
         if not user.is_active:
             raise Forbidden("This account has been deactivated", ErrorCode.ACCOUNT_DEACTIVATED)
         if new_hash is not None:
-            user.password_hash = new_hash
+            await users_repo.set_password_hash(uow.session, user_id, new_hash)
         pair = await _issue(
             uow, user, family_id=uuid.uuid4(), secret=uow.ctx.tokens.new_refresh_secret()
         )
@@ -105,8 +106,8 @@ async def _retry_within_grace(uow: UnitOfWork, used: RefreshToken, secret: str) 
     )
 
 
-async def _active_user(uow: UnitOfWork, user_id: uuid.UUID) -> User:
-    user = await users_repo.by_id(uow.session, user_id)
+async def _active_user(uow: UnitOfWork, user_id: uuid.UUID) -> MemberRow:
+    user = await users_repo.member_row(uow.session, user_id)
     if user is None or not user.is_active:
         raise Forbidden("This account has been deactivated", ErrorCode.ACCOUNT_DEACTIVATED)
     return user
@@ -145,25 +146,26 @@ def actor_of(user: User, session_id: uuid.UUID | None = None) -> Actor:
     )
 
 
-async def _issue(uow: UnitOfWork, user: User, *, family_id: uuid.UUID, secret: str) -> TokenPair:
+async def _issue(
+    uow: UnitOfWork, user: MemberRow, *, family_id: uuid.UUID, secret: str
+) -> TokenPair:
     """Store ``secret`` (hashed) as the session's current refresh token; return the pair."""
     now = uow.ctx.clock.now()
     expires = now + timedelta(seconds=uow.ctx.tokens.refresh_ttl)
-    uow.session.add(
-        RefreshToken(
-            user_id=user.id,
-            token_hash=hash_refresh_token(secret),
-            family_id=family_id,
-            created_at=now,
-            expires_at=expires,
-        )
+    await tokens_repo.add_refresh_token(
+        uow.session,
+        user_id=user.id,
+        token_hash=hash_refresh_token(secret),
+        family_id=family_id,
+        created_at=now,
+        expires_at=expires,
     )
     return await _pair(uow, user, family_id, secret, now, expires)
 
 
 async def _pair(
     uow: UnitOfWork,
-    user: User,
+    user: MemberRow,
     family_id: uuid.UUID,
     secret: str,
     issued: datetime,

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from inner_circle.core import usernames
 from inner_circle.core.actor import Actor
 from inner_circle.core.errors import ErrorCode, Forbidden, InnerCircleError, Unauthenticated
 from inner_circle.server.db.uow import UnitOfWork
@@ -56,7 +57,7 @@ async def review(
 
 
 def _member(row: tokens_repo.GrantMember) -> Member:
-    shown = row.display_name or row.username
+    shown = usernames.shown_name(row.username, row.display_name)
     return Member(row.id, row.username, shown, row.is_admin, row.is_active, row.token_version)
 
 

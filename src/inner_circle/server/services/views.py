@@ -26,6 +26,7 @@ from inner_circle.protocol.rest import (
 from inner_circle.server.db.models import Chat, InvitationCode, Message, User
 from inner_circle.server.repositories.chats import ChatMember, MemberName
 from inner_circle.server.repositories.messages import StoredMessage
+from inner_circle.server.repositories.users import MemberRow
 
 __all__ = [
     "AnyMessage",
@@ -55,7 +56,7 @@ def user_brief(user: Named) -> UserBrief:
     return UserBrief(id=user.id, username=user.username, display_name=user.shown_name)
 
 
-def user_out(user: User, *, online: bool = False) -> UserOut:
+def user_out(user: User | MemberRow, *, online: bool = False) -> UserOut:
     return UserOut(
         id=user.id,
         username=user.username,

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
+from inner_circle.core import usernames
 from inner_circle.server.db.models.base import Base
 from inner_circle.server.db.types import UTCDateTime
 
@@ -37,7 +38,7 @@ class User(Base):
 
     @property
     def shown_name(self) -> str:
-        return self.display_name or self.username
+        return usernames.shown_name(self.username, self.display_name)
 
 
 class RefreshToken(Base):
