@@ -16,6 +16,7 @@ from inner_circle.server.services import auth
 from inner_circle.server.services.group_commit import SendBatcher
 
 __all__ = [
+    "AccessToken",
     "ClientAddress",
     "CurrentActor",
     "RateLimits",
@@ -40,14 +41,22 @@ async def get_uow_factory(request: Request) -> UnitOfWorkFactory:
 Uow = Annotated[UnitOfWorkFactory, Depends(get_uow_factory)]
 
 
-async def current_actor(
-    uows: Uow,
+async def access_token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Actor:
+) -> str:
     if credentials is None or not credentials.credentials:
         raise Unauthenticated("Sign in first: send Authorization: Bearer <access token>")
+    return credentials.credentials
+
+
+# The bearer token, not yet checked: for the busiest reads (history pages, sync), which
+# check it with ``auth.authenticate`` in their own read unit of work, one session for both.
+AccessToken = Annotated[str, Depends(access_token)]
+
+
+async def current_actor(uows: Uow, token: AccessToken) -> Actor:
     async with uows.read() as uow:
-        return await auth.authenticate(uow, credentials.credentials)
+        return await auth.authenticate(uow, token)
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]

@@ -9,15 +9,15 @@ from fastapi import APIRouter, Query
 from inner_circle.core import limits
 from inner_circle.core.cursors import CURSOR_PATTERN
 from inner_circle.protocol.rest import SyncOut
-from inner_circle.server.http.deps import CurrentActor, Uow
-from inner_circle.server.services import sync
+from inner_circle.server.http.deps import AccessToken, Uow
+from inner_circle.server.services import auth, sync
 
 router = APIRouter(tags=["sync"])
 
 
 @router.get("/sync", response_model=SyncOut, operation_id="sync")
 async def catch_up(
-    actor: CurrentActor,
+    token: AccessToken,
     uows: Uow,
     since: Annotated[
         str | None,
@@ -32,4 +32,4 @@ async def catch_up(
     """Changes after ``since`` in order (messages, chats, membership, read state, members);
     without ``since``, a fresh start with every chat and its recent messages."""
     async with uows.read() as uow:
-        return await sync.sync(uow, actor, since, limit)
+        return await sync.sync(uow, await auth.authenticate(uow, token), since, limit)

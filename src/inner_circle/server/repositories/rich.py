@@ -6,6 +6,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,8 +25,8 @@ __all__ = [
     "add_mentions",
     "add_reaction",
     "member_emoji_count",
-    "mentions_of",
     "pinned",
+    "reactions_and_mentions",
     "reactions_of",
     "remove_reaction",
     "unread_mentions",
@@ -33,28 +34,54 @@ __all__ = [
 ]
 
 
-# Every history page asks both, usually for nothing: straight on the driver (ADR 5).
-_REACTIONS_OF = DriverSQL(
-    'SELECT "messageId", emoji, "userId" FROM message_reactions'
-    ' WHERE "messageId" = ANY(:ids) ORDER BY "createdAt", "userId"'
-)
-_MENTIONS_OF = DriverSQL(
-    'SELECT "messageId", "userId" FROM message_mentions WHERE "messageId" = ANY(:ids)'
-)
+Reactions = dict[uuid.UUID, list[tuple[str, list[uuid.UUID]]]]
+Mentions = dict[uuid.UUID, list[uuid.UUID]]
 
 
-async def reactions_of(
-    session: AsyncSession, message_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, list[tuple[str, list[uuid.UUID]]]]:
+async def reactions_of(session: AsyncSession, message_ids: Iterable[uuid.UUID]) -> Reactions:
     """Each message's reactions: (emoji, member ids), in the order each emoji first came."""
     ids = list(message_ids)
     if not ids:
         return {}
     result = await _REACTIONS_OF.run(session, {"ids": ids})
+    return _grouped(result.all())
+
+
+async def reactions_and_mentions(
+    session: AsyncSession, message_ids: Iterable[uuid.UUID]
+) -> tuple[Reactions, Mentions]:
+    """:func:`reactions_of` and the members each message mentions, in one statement: every
+    history page asks both, usually for nothing (straight on the driver, ADR 5)."""
+    ids = list(message_ids)
+    if not ids:
+        return {}, {}
+    rows = (await _REACTIONS_AND_MENTIONS.run(session, {"ids": ids})).all()
+    mentions: Mentions = defaultdict(list)
+    reacted = []
+    for row in rows:
+        if row[1] is None:
+            mentions[as_uuid(row[0])].append(as_uuid(row[2]))
+        else:
+            reacted.append(row)
+    reacted.sort(key=lambda row: (row[3], row[2]))  # _REACTIONS_OF's order
+    return _grouped(reacted), mentions
+
+
+def _grouped(rows: Iterable[Sequence[Any]]) -> Reactions:
     grouped: dict[uuid.UUID, dict[str, list[uuid.UUID]]] = defaultdict(dict)
-    for message_id, emoji, user_id in result.all():
+    for message_id, emoji, user_id, *_ in rows:
         grouped[as_uuid(message_id)].setdefault(emoji, []).append(as_uuid(user_id))
     return {m: list(by_emoji.items()) for m, by_emoji in grouped.items()}
+
+
+_REACTIONS = 'SELECT "messageId", emoji, "userId", "createdAt" FROM message_reactions'
+_REACTIONS_OF = DriverSQL(
+    _REACTIONS + ' WHERE "messageId" = ANY(:ids) ORDER BY "createdAt", "userId"'
+)
+_REACTIONS_AND_MENTIONS = DriverSQL(
+    _REACTIONS + ' WHERE "messageId" = ANY(:ids) UNION ALL'
+    ' SELECT "messageId", NULL, "userId", NULL FROM message_mentions WHERE "messageId" = ANY(:ids)'
+)
 
 
 async def add_reaction(
@@ -97,19 +124,6 @@ def add_mentions(session: AsyncSession, message: Message, user_ids: Sequence[uui
         MessageMention(message_id=message.id, user_id=u, chat_id=message.chat_id, seq=message.seq)
         for u in user_ids
     )
-
-
-async def mentions_of(
-    session: AsyncSession, message_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, list[uuid.UUID]]:
-    ids = list(message_ids)
-    if not ids:
-        return {}
-    result = await _MENTIONS_OF.run(session, {"ids": ids})
-    found: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    for message_id, user_id in result.all():
-        found[as_uuid(message_id)].append(as_uuid(user_id))
-    return found
 
 
 def _unread_mention_counts() -> Select[tuple[uuid.UUID, uuid.UUID, int]]:

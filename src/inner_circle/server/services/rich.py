@@ -53,9 +53,12 @@ async def rich_parts(
         await users_repo.by_ids(session, forwarded_senders) if forwarded_senders else {}
     )
     ids = [m.id for m in messages]
-    reactions = await rich_repo.reactions_of(session, ids) if stored else {}
-    if mentions is None:
-        mentions = await rich_repo.mentions_of(session, ids) if stored else {}
+    reactions: rich_repo.Reactions = {}
+    if stored and mentions is None:
+        reactions, mentions = await rich_repo.reactions_and_mentions(session, ids)
+    elif stored:
+        reactions = await rich_repo.reactions_of(session, ids)
+    mentions = mentions or {}
     parts: dict[uuid.UUID, RichParts] = {}
     for m in messages:
         reply = None
