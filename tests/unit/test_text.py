@@ -63,3 +63,14 @@ def test_is_blank(text: str, blank: bool) -> None:
 
 def test_strip_invisible_keeps_visible_text() -> None:
     assert strip_invisible(f"שלום{LRM} world") == "שלום world"
+
+
+def test_is_blank_means_nothing_left_once_invisibles_and_whitespace_go() -> None:
+    # Every character of the Basic Multilingual Plane, alone and after an invisible one:
+    # the early-exit check agrees with its definition.
+    for code in range(0x10000):
+        char = chr(code)
+        if 0xD800 <= code <= 0xDFFF:
+            continue  # surrogates are not characters
+        for text in (char, f"{ZWSP} {char}", f"{char}\u3164"):
+            assert is_blank(text) is (not strip_invisible(text).strip()), repr(text)

@@ -46,8 +46,10 @@ def strip_invisible(text: str) -> str:
 
 
 def is_blank(text: str) -> bool:
-    """True when nothing visible remains once whitespace and invisible characters are removed."""
-    return not strip_invisible(text).strip()
+    """True when nothing visible remains once whitespace and invisible characters are removed.
+
+    Stops at the first visible character (every message sent is checked: usually the first)."""
+    return not any(not char.isspace() and not _hidden(char) for char in text)
 
 
 def clean_display_name(name: str) -> str:

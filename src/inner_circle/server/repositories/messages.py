@@ -40,7 +40,12 @@ __all__ = [
 ]
 
 
-_MESSAGE_COLUMNS = [(attr.key, attr.columns[0].name) for attr in Message.__mapper__.column_attrs]
+# A new message's columns by attribute, but its pinner: no message is pinned as it is sent.
+_DRAFT_COLUMNS = [
+    (attr.key, attr.columns[0].name)
+    for attr in Message.__mapper__.column_attrs
+    if attr.key != "pinned_by_id"
+]
 
 
 @functools.lru_cache(maxsize=256)
@@ -59,11 +64,14 @@ _SENT_AMONG = DriverSQL(
 )
 
 
-async def insert_unless_sent(session: AsyncSession, drafts: Sequence[Message]) -> int:
-    """Store new messages (``drafts`` stay unsaved objects; their ids are new); how many
-    were stored. A message whose (sender, ``clientMessageId``) a concurrent send committed
-    first is skipped. Straight on the driver (db/driver_sql.py)."""
-    rows = [{name: getattr(draft, key) for key, name in _MESSAGE_COLUMNS} for draft in drafts]
+async def insert_unless_sent(session: AsyncSession, drafts: Sequence[StoredMessage]) -> int:
+    """Store new messages (their ids are new); how many were stored. A message whose
+    (sender, ``clientMessageId``) a concurrent send committed first is skipped. Plain
+    values straight on the driver (db/driver_sql.py): no ORM object per message."""
+    rows = [
+        {"pinnedById": None, **{name: getattr(draft, key) for key, name in _DRAFT_COLUMNS}}
+        for draft in drafts
+    ]
     values = rows[0] if len(rows) == 1 else row_values(rows)
     return len((await _insert_messages(len(rows)).run(session, values)).scalars())
 

@@ -20,6 +20,7 @@ from inner_circle.server.db.models import (
     User,
 )
 from inner_circle.server.repositories.inserts import insert_new
+from inner_circle.server.repositories.messages import StoredMessage
 
 __all__ = [
     "add_mentions",
@@ -119,7 +120,9 @@ async def member_emoji_count(
     )
 
 
-def add_mentions(session: AsyncSession, message: Message, user_ids: Sequence[uuid.UUID]) -> None:
+def add_mentions(
+    session: AsyncSession, message: Message | StoredMessage, user_ids: Sequence[uuid.UUID]
+) -> None:
     session.add_all(
         MessageMention(message_id=message.id, user_id=u, chat_id=message.chat_id, seq=message.seq)
         for u in user_ids

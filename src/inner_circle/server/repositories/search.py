@@ -18,11 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from inner_circle.core.search_terms import Query, terms
 from inner_circle.server.db.driver_sql import insert_sql
 from inner_circle.server.db.models import Chat, Message, MessageSearch, User
+from inner_circle.server.repositories.messages import StoredMessage
 
 __all__ = ["Filters", "find", "forget", "index", "plan_each_search", "reindex"]
 
 
-async def index(session: AsyncSession, messages: Iterable[Message]) -> None:
+async def index(session: AsyncSession, messages: Iterable[Message | StoredMessage]) -> None:
     """Index new messages (one statement); a message without words gets no row."""
     rows = [
         {
@@ -42,9 +43,11 @@ async def index(session: AsyncSession, messages: Iterable[Message]) -> None:
 _INDEX = insert_sql(MessageSearch.__table__, generated=("id",))
 
 
+_COLUMN_NAMES = {attr.key: attr.columns[0].name for attr in MessageSearch.__mapper__.column_attrs}
+
+
 def _columns(rows: list[dict[str, object]]) -> list[dict[str, object]]:
-    names = {attr.key: attr.columns[0].name for attr in MessageSearch.__mapper__.column_attrs}
-    return [{names[key]: value for key, value in row.items()} for row in rows]
+    return [{_COLUMN_NAMES[key]: value for key, value in row.items()} for row in rows]
 
 
 async def reindex(session: AsyncSession, message: Message) -> None:

@@ -30,9 +30,10 @@ from inner_circle.server.repositories import search as search_repo
 from inner_circle.server.repositories import sync as sync_repo
 from inner_circle.server.repositories import users as users_repo
 from inner_circle.server.repositories.chats import Audience
+from inner_circle.server.repositories.messages import StoredMessage
 from inner_circle.server.services import chats as chat_service
 from inner_circle.server.services import media, rich
-from inner_circle.server.services.views import Named, message_out, unread_count
+from inner_circle.server.services.views import AnyMessage, Named, message_out, unread_count
 
 __all__ = [
     "Origin",
@@ -236,7 +237,7 @@ async def _announce(
 
 
 async def _senders(
-    uow: UnitOfWork, requests: Sequence[SendRequest], messages: list[Message]
+    uow: UnitOfWork, requests: Sequence[SendRequest], messages: list[AnyMessage]
 ) -> dict[uuid.UUID, Named]:
     """Who sent each message, as it shows them: the acting members themselves (their
     grant holds their current name, ``services/grants.py``); a lookup only for others."""
@@ -282,7 +283,7 @@ async def _store(
     fresh: list[tuple[int, SendRequest, Audience]],
     taken: dict[uuid.UUID, chats_repo.TakenSeqs],
     files: dict[int, list[Attachment]],
-) -> dict[int, Message]:
+) -> dict[int, StoredMessage]:
     """Insert the new messages with their sequence numbers, and bind their files;
     {request index: message}. ``taken`` receives each chat's sequence numbers, name and
     type. A file message without a caption gets a text fallback as its content.
@@ -301,13 +302,14 @@ async def _store(
             uow.session, {chat_id: len(items) for chat_id, items in by_chat.items()}, now
         )
     )
-    created: dict[int, Message] = {}
+    # Plain values, not ORM objects: the rows go to the driver (messages_repo).
+    created: dict[int, StoredMessage] = {}
     for chat_id, items in by_chat.items():
         last = taken[chat_id].last
         for offset, (index, request) in enumerate(items):
             caption = request.body.content
             fallback = index in files and is_blank(caption)
-            created[index] = Message(
+            created[index] = StoredMessage(
                 id=uuid.uuid4(),
                 chat_id=chat_id,
                 sender_id=request.actor.id,
@@ -323,6 +325,9 @@ async def _store(
                 forwarded_message_id=request.forwarded and request.forwarded.message_id,
                 forwarded_chat_id=request.forwarded and request.forwarded.chat_id,
                 forwarded_sender_id=request.forwarded and request.forwarded.sender_id,
+                edited_at=None,
+                deleted_at=None,
+                pinned_at=None,
             )
     stored = await messages_repo.insert_unless_sent(uow.session, list(created.values()))
     if stored < len(created):
@@ -382,7 +387,7 @@ async def _check_replies(
 async def _record_mentions(
     uow: UnitOfWork,
     fresh: list[tuple[int, SendRequest, Audience]],
-    created: dict[int, Message],
+    created: dict[int, StoredMessage],
 ) -> dict[uuid.UUID, list[uuid.UUID]]:
     """Store whom each new message mentions (its chat's other members); {message id: ids}."""
     naming = [(i, r, who) for i, r, who in fresh if i in created and "@" in r.body.content]
