@@ -79,7 +79,7 @@ async def register_with_invite(uows: UnitOfWorkFactory, body: RegisterIn) -> Use
 
 async def _require_joinable(uow: UnitOfWork, body: RegisterIn) -> InvitationCode:
     invite = await usable_invite(uow, body.invitation_code)
-    if await users_repo.by_username(uow.session, body.username) is not None:
+    if await users_repo.credentials(uow.session, body.username) is not None:
         raise Conflict("This username is already taken", ErrorCode.USERNAME_TAKEN)
     await _require_distinct_name(uow, usernames.shown_name(body.username, body.display_name), None)
     return invite
