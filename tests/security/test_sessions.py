@@ -130,3 +130,20 @@ async def test_deactivation_ends_sessions_and_blocks_login(family: Family) -> No
     assert blocked.value.code == "ACCOUNT_DEACTIVATED"
     assert admin.sio is not None and admin.sio.connected  # others stay connected
     await admin.call("getChats")
+
+
+async def test_history_and_sync_refuse_an_ended_sessions_token(family: Family) -> None:
+    # These two reads check the token in their own unit of work (http/deps.AccessToken).
+    anna = await family.member("anna")
+    chat_id = (await anna.chats())[0].id
+    access = anna.access_token
+    assert access is not None
+    headers = {"Authorization": f"Bearer {access}"}
+    async with httpx.AsyncClient(base_url=family.url, headers=headers) as http:
+        assert (await http.get(f"/messages/{chat_id}")).status_code == 200
+        assert (await http.get("/sync")).status_code == 200
+        await anna.logout()
+        for path in (f"/messages/{chat_id}", "/sync"):
+            refused = await http.get(path)
+            assert refused.status_code == 401, path
+            assert refused.json()["code"] == "TOKEN_INVALID", path
