@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from tests.calls.support import CallSocket
 from tests.support import need_service
@@ -129,17 +129,25 @@ async def receive_candidates(sock: CallSocket, call_id: str, count: int) -> list
 # --- coturn -----------------------------------------------------------------------------
 
 
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+def _ephemeral_ports() -> range:
+    """The kernel's range for outgoing connections' local ports, which the rest of the
+    suite uses by the thousand."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+    except (OSError, ValueError):
+        low, high = "32768", "60999"
+    return range(int(low), int(high) + 1)
 
 
-def _free_port_range(size: int = 16) -> tuple[int, int]:
-    """A run of ``size`` UDP ports free on 127.0.0.1 (for coturn's relay allocations)."""
+def _free_udp_ports(size: int = 17) -> range:
+    """A run of ``size`` UDP ports free on 127.0.0.1 and outside the ephemeral range, so no
+    client socket of another test takes one between this check and coturn's bind."""
+    ephemeral = _ephemeral_ports()
     for _ in range(200):
-        start = 20000 + secrets.randbelow(40000)
+        start = 10000 + secrets.randbelow(50000)
         ports = range(start, start + size)
+        if ports.stop > 65536 or (ports.start < ephemeral.stop and ephemeral.start < ports.stop):
+            continue
         try:
             with contextlib.ExitStack() as stack:
                 for port in ports:
@@ -147,7 +155,7 @@ def _free_port_range(size: int = 16) -> tuple[int, int]:
                     sock.bind(("127.0.0.1", port))
         except OSError:
             continue
-        return start, start + size - 1
+        return ports
     raise RuntimeError("no free UDP port range")
 
 
@@ -177,14 +185,31 @@ class Coturn:
 
 @contextlib.contextmanager
 def coturn(folder: Path) -> Iterator[Coturn]:
-    """Debian's coturn on free ports of 127.0.0.1, checking TURN REST API credentials
-    (``use-auth-secret``) against a secret made for this test."""
+    """Debian's coturn on free UDP ports of 127.0.0.1, checking TURN REST API credentials
+    (``use-auth-secret``) against a secret made for this test.
+
+    It listens on UDP only (``--no-tcp``): coturn waits up to a minute, retrying, for a
+    listening port someone else holds, and the suite's own TCP clients hold ports by the
+    thousand. If it still does not answer (a UDP port taken after the check), it is started
+    once more on other ports."""
     if not os.access(TURNSERVER, os.X_OK) or shutil.which(TURNSERVER) is None:
         need_service(f"coturn is not installed ({TURNSERVER}; apt-get install coturn)")
-    folder.mkdir(parents=True, exist_ok=True)
-    port = _free_udp_port()
-    low, high = _free_port_range()
     secret = secrets.token_hex(24)
+    for attempt in range(3):
+        process, log, port = _start_coturn(folder / f"try{attempt}", secret)
+        try:
+            if _awaits_stun(process, port):
+                yield Coturn(port, secret)
+                return
+        finally:
+            _stop(process)
+            log.close()
+    raise RuntimeError(f"coturn did not start three times: see {folder}/try*/turnserver.log")
+
+
+def _start_coturn(folder: Path, secret: str) -> tuple[subprocess.Popen[bytes], IO[str], int]:
+    folder.mkdir(parents=True, exist_ok=True)
+    ports = _free_udp_ports()
     log = (folder / "turnserver.log").open("w")
     process = subprocess.Popen(
         [
@@ -192,13 +217,14 @@ def coturn(folder: Path) -> Iterator[Coturn]:
             "-n",
             "--listening-ip=127.0.0.1",
             "--relay-ip=127.0.0.1",
-            f"--listening-port={port}",
-            f"--min-port={low}",
-            f"--max-port={high}",
+            f"--listening-port={ports[0]}",
+            f"--min-port={ports[1]}",
+            f"--max-port={ports[-1]}",
             "--use-auth-secret",
             f"--static-auth-secret={secret}",
             "--realm=inner-circle.test",
             "--allow-loopback-peers",
+            "--no-tcp",
             "--no-tls",
             "--no-dtls",
             "--no-cli",
@@ -211,17 +237,21 @@ def coturn(folder: Path) -> Iterator[Coturn]:
         stderr=subprocess.STDOUT,
         cwd=folder,
     )
+    return process, log, ports[0]
+
+
+def _awaits_stun(process: subprocess.Popen[bytes], port: int) -> bool:
+    deadline = time.monotonic() + 15
+    while not _answers_stun(port):  # each try waits 0.2 s for an answer
+        if process.poll() is not None or time.monotonic() > deadline:
+            return False
+    return True
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
     try:
-        deadline = time.monotonic() + 15
-        while not _answers_stun(port):  # each try waits 0.2 s for an answer
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"coturn did not start: see {folder / 'turnserver.log'}")
-        yield Coturn(port, secret)
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
