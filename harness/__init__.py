@@ -29,6 +29,7 @@ from harness.services import (
     Redis,
     SeaweedS3,
     free_port,
+    free_ports,
     in_thread,
 )
 
@@ -43,6 +44,7 @@ __all__ = [
     "ServerProcess",
     "cli",
     "free_port",
+    "free_ports",
     "in_thread",
     "running_logs",
 ]

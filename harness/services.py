@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import glob
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -15,7 +17,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-__all__ = ["Postgres", "PrivatePostgres", "Redis", "SeaweedS3", "free_port", "in_thread"]
+__all__ = [
+    "Postgres",
+    "PrivatePostgres",
+    "Redis",
+    "SeaweedS3",
+    "free_port",
+    "free_ports",
+    "in_thread",
+]
 
 T = TypeVar("T")
 
@@ -31,10 +41,40 @@ def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
     return in_thread(asyncio.run, coroutine)
 
 
+def _ephemeral_ports() -> range:
+    """The kernel's range for outgoing connections' local ports."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+    except (OSError, ValueError):
+        low, high = "32768", "60999"
+    return range(int(low), int(high) + 1)
+
+
+def free_ports(count: int = 1, kind: socket.SocketKind = socket.SOCK_STREAM) -> range:
+    """A run of ``count`` ports free on 127.0.0.1 for a process about to listen there.
+
+    They lie outside the kernel's ephemeral range: a port the kernel handed out and this
+    check released may go to one of the suite's thousands of client connections before the
+    process binds it (coturn, for one, then retries for a minute instead of failing)."""
+    ephemeral = _ephemeral_ports()
+    for _ in range(500):
+        start = 10000 + secrets.randbelow(55536 - count)
+        ports = range(start, start + count)
+        if ports.start < ephemeral.stop and ephemeral.start < ports.stop:
+            continue
+        try:
+            with contextlib.ExitStack() as stack:
+                for port in ports:
+                    sock = stack.enter_context(socket.socket(socket.AF_INET, kind))
+                    sock.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return ports
+    raise RuntimeError(f"no run of {count} free ports on 127.0.0.1 outside {ephemeral}")
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_ports()[0]
 
 
 def _plain(url: str) -> str:

@@ -22,7 +22,16 @@ import pytest
 import uvicorn
 from prometheus_client.parser import text_string_to_metric_families
 
-from harness import PASSWORD, Postgres, Redis, SeaweedS3, ServerGroup, free_port, in_thread
+from harness import (
+    PASSWORD,
+    Postgres,
+    Redis,
+    SeaweedS3,
+    ServerGroup,
+    free_port,
+    free_ports,
+    in_thread,
+)
 from inner_circle.core.clock import Clock, utc_now
 from inner_circle.protocol.rest import InviteCreateIn
 from inner_circle.sdk import InnerCircleClient
@@ -56,6 +65,7 @@ __all__ = [
     "StartServer",
     "ThreadedServer",
     "free_port",
+    "free_ports",
     "in_thread",
     "make_settings",
     "metric_value",

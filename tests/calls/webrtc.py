@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from tests.calls.support import CallSocket
-from tests.support import need_service
+from tests.support import free_ports, need_service
 
 TURNSERVER = "/usr/bin/turnserver"
 
@@ -129,36 +129,6 @@ async def receive_candidates(sock: CallSocket, call_id: str, count: int) -> list
 # --- coturn -----------------------------------------------------------------------------
 
 
-def _ephemeral_ports() -> range:
-    """The kernel's range for outgoing connections' local ports, which the rest of the
-    suite uses by the thousand."""
-    try:
-        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
-    except (OSError, ValueError):
-        low, high = "32768", "60999"
-    return range(int(low), int(high) + 1)
-
-
-def _free_udp_ports(size: int = 17) -> range:
-    """A run of ``size`` UDP ports free on 127.0.0.1 and outside the ephemeral range, so no
-    client socket of another test takes one between this check and coturn's bind."""
-    ephemeral = _ephemeral_ports()
-    for _ in range(200):
-        start = 10000 + secrets.randbelow(50000)
-        ports = range(start, start + size)
-        if ports.stop > 65536 or (ports.start < ephemeral.stop and ephemeral.start < ports.stop):
-            continue
-        try:
-            with contextlib.ExitStack() as stack:
-                for port in ports:
-                    sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
-                    sock.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return ports
-    raise RuntimeError("no free UDP port range")
-
-
 def _answers_stun(port: int) -> bool:
     from aioice import stun
 
@@ -209,7 +179,7 @@ def coturn(folder: Path) -> Iterator[Coturn]:
 
 def _start_coturn(folder: Path, secret: str) -> tuple[subprocess.Popen[bytes], IO[str], int]:
     folder.mkdir(parents=True, exist_ok=True)
-    ports = _free_udp_ports()
+    ports = free_ports(17, socket.SOCK_DGRAM)
     log = (folder / "turnserver.log").open("w")
     process = subprocess.Popen(
         [
