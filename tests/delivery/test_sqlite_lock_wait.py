@@ -1,7 +1,7 @@
 """SQLite: hot statements run on the event loop's thread (``db/driver_sql.py``), but a write
 that has to wait for another process's write lock (the CLI, a backup tool) waits on
-aiosqlite's thread: the server keeps answering everyone meanwhile, and the message is
-stored once the lock is free."""
+aiosqlite's thread: the server keeps answering everyone meanwhile, the sender's own
+connection included, and the message is stored once the lock is free."""
 
 from __future__ import annotations
 
@@ -47,6 +47,11 @@ async def test_a_send_waiting_for_another_process_lock_leaves_the_server_answeri
             assert (await http.get("/healthz")).status_code == 200
         seen = await asyncio.wait_for(ben.history(chat.id), 3)
         assert [m.content for m in seen] == ["before"]
+        # The sender's own connection too: each event runs on its own, so the next one
+        # is answered while the send waits.
+        await asyncio.wait_for(anna.typing(chat.id, True), 3)
+        typing = await ben.inbox.wait_for("userTyping", timeout=3)
+        assert typing["userId"] == str(anna.user_id) and typing["isTyping"] is True
         assert not sending.done()
     finally:
         other_process.rollback()
