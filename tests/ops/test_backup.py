@@ -26,6 +26,9 @@ from tests.support import (
     threaded_servers,
 )
 
+# What the server generates in its data folder when not configured; never in a backup.
+SECRETS = ("jwt-secret", "vapid-private-key", "media-secret")
+
 
 async def cli(
     *args: str, database_url: str, data_dir: Path, settings: dict[str, Any] | None = None
@@ -226,6 +229,16 @@ async def test_backup_restore_and_export_carry_the_media(
         "application/pdf",
     )
     assert (tmp_path / "media" / entry["file"]).read_bytes() == b"%PDF-1.4 the family tree"
+    # The media came along, the server's generated secrets did not (docs/operations.md).
+    secrets = {p.name: p.read_bytes().strip() for p in tmp_path.iterdir() if p.name in SECRETS}
+    assert {"vapid-private-key", "media-secret"} <= secrets.keys(), secrets.keys()
+    with tarfile.open(archive) as packed:
+        members = [m for m in packed.getmembers() if m.isfile()]
+        assert any(m.name.startswith("media/") for m in members)
+        for member in members:
+            assert Path(member.name).name not in SECRETS, member.name
+            content = packed.extractfile(member).read()  # type: ignore[union-attr]
+            assert not any(secret in content for secret in secrets.values()), member.name
 
     restored_dir = tmp_path / "restored"
     restored = await cli(
