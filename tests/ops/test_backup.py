@@ -30,6 +30,10 @@ from tests.support import (
 SECRETS = ("jwt-secret", "vapid-private-key", "media-secret")
 
 
+def secrets_in(data_dir: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes().strip() for p in data_dir.iterdir() if p.name in SECRETS}
+
+
 async def cli(
     *args: str, database_url: str, data_dir: Path, settings: dict[str, Any] | None = None
 ) -> subprocess.CompletedProcess[str]:
@@ -230,7 +234,7 @@ async def test_backup_restore_and_export_carry_the_media(
     )
     assert (tmp_path / "media" / entry["file"]).read_bytes() == b"%PDF-1.4 the family tree"
     # The media came along, the server's generated secrets did not (docs/operations.md).
-    secrets = {p.name: p.read_bytes().strip() for p in tmp_path.iterdir() if p.name in SECRETS}
+    secrets = secrets_in(tmp_path)
     assert {"vapid-private-key", "media-secret"} <= secrets.keys(), secrets.keys()
     with tarfile.open(archive) as packed:
         members = [m for m in packed.getmembers() if m.isfile()]
