@@ -20,10 +20,10 @@ import os
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from bench.population import PASSWORD, populate
 from bench.server import ServerGroup
+from bench.sidebyside import ab_parser, server_path
 from inner_circle.sdk import InnerCircleClient
 
 
@@ -94,10 +94,7 @@ async def run(args: argparse.Namespace, paths: dict[str, str]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--a", required=True, type=Path, help="version A's src folder")
-    parser.add_argument("--b", required=True, type=Path, help="version B's src folder")
-    parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    parser = ab_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--members", type=int, default=10)
     parser.add_argument("--blocks", type=int, default=10)
     parser.add_argument("--per-block", type=int, default=300)
@@ -105,8 +102,7 @@ def main() -> None:
         "--pin", action="store_true", help="servers on CPU 0, this process (the clients) on CPU 1"
     )
     args = parser.parse_args()
-    # Each version's src first on its server's path, then this checkout (bench, harness).
-    paths = {"A": f"{args.a.resolve()}:{Path.cwd()}", "B": f"{args.b.resolve()}:{Path.cwd()}"}
+    paths = {"A": server_path(args.a), "B": server_path(args.b)}
     asyncio.run(run(args, paths))
 
 

@@ -55,11 +55,22 @@ class Version:
         return time.perf_counter() - started
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def ab_parser(description: str) -> argparse.ArgumentParser:
+    """The arguments every side-by-side bench takes: the two versions and the database."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--a", required=True, type=Path, help="version A's src folder")
     parser.add_argument("--b", required=True, type=Path, help="version B's src folder")
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    return parser
+
+
+def server_path(src: Path) -> str:
+    """A version's ``src`` first on its server's ``PYTHONPATH``, then this checkout."""
+    return f"{src.resolve()}:{Path.cwd()}"
+
+
+def main() -> None:
+    parser = ab_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=20000)
     parser.add_argument("--requests", type=int, default=1000, help="per path and version")
     parser.add_argument("paths", nargs="*", default=DEFAULT_PATHS)
@@ -67,8 +78,9 @@ def main() -> None:
     groups = {}
     try:
         for name, src in (("A", args.a), ("B", args.b)):
-            path = f"{src.resolve()}:{Path.cwd()}"
-            group = ServerGroup(args.backend, label=f"ab-{name}", extra_env={"PYTHONPATH": path})
+            group = ServerGroup(
+                args.backend, label=f"ab-{name}", extra_env={"PYTHONPATH": server_path(src)}
+            )
             group.__enter__()
             groups[name] = group
         versions = {name: Version(group, args.messages) for name, group in groups.items()}

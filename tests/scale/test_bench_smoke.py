@@ -33,20 +33,25 @@ def test_one_family_smoke_run(tmp_path: Path) -> None:
     assert "<!-- bench:one-family -->" in doc.read_text()
 
 
-def test_sends_side_by_side_smoke_run() -> None:
-    src = str(ROOT / "src")
+def run_bench(module: str, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        [
-            *(sys.executable, "-m", "bench.sendsbyside", "--a", src, "--b", src),
-            *("--members", "3", "--blocks", "2", "--per-block", "5"),
-        ],
+        [sys.executable, "-m", module, *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def test_sends_side_by_side_smoke_run() -> None:
+    src = str(ROOT / "src")
+    result = run_bench(
+        "bench.sendsbyside", "--a", src, "--b", src, "--members", "3", "--blocks", "2",
+        "--per-block", "5", timeout=120,
+    )  # fmt: skip
     lines = result.stdout.strip().splitlines()[-2:]
     for name, line in zip("AB", lines, strict=True):
         assert line.startswith(f"{name}: server CPU "), line
@@ -56,18 +61,9 @@ def test_sends_side_by_side_smoke_run() -> None:
 
 
 def test_disk_probe_smoke_run(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [
-            *(sys.executable, "-m", "bench.diskprobe", "--dir", str(tmp_path)),
-            *("--seconds", "0.5", "--rate", "40"),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    result = run_bench(
+        "bench.diskprobe", "--dir", str(tmp_path), "--seconds", "0.5", "--rate", "40", timeout=60
     )
-    assert result.returncode == 0, result.stderr[-3000:]
     record = json.loads(result.stdout.strip().splitlines()[-1])
     assert 1 <= record["fsyncs"] <= 21  # 40 a second for half a second, at most
     assert 0 <= record["p50_ms"] <= record["p99_ms"] <= record["max_ms"]
