@@ -161,14 +161,14 @@ def coturn(folder: Path) -> Iterator[Coturn]:
     It listens on UDP only (``--no-tcp``): coturn waits up to a minute, retrying, for a
     listening port someone else holds, and the suite's own TCP clients hold ports by the
     thousand. If it still does not answer (a UDP port taken after the check), it is started
-    once more on other ports."""
+    again on other ports, three tries in all."""
     if not os.access(TURNSERVER, os.X_OK) or shutil.which(TURNSERVER) is None:
         need_service(f"coturn is not installed ({TURNSERVER}; apt-get install coturn)")
     secret = secrets.token_hex(24)
     for attempt in range(3):
         process, log, port = _start_coturn(folder / f"try{attempt}", secret)
         try:
-            if _awaits_stun(process, port):
+            if _answers_in_time(process, port):
                 yield Coturn(port, secret)
                 return
         finally:
@@ -210,7 +210,7 @@ def _start_coturn(folder: Path, secret: str) -> tuple[subprocess.Popen[bytes], I
     return process, log, ports[0]
 
 
-def _awaits_stun(process: subprocess.Popen[bytes], port: int) -> bool:
+def _answers_in_time(process: subprocess.Popen[bytes], port: int) -> bool:
     deadline = time.monotonic() + 15
     while not _answers_stun(port):  # each try waits 0.2 s for an answer
         if process.poll() is not None or time.monotonic() > deadline:
