@@ -151,16 +151,16 @@ async def test_an_event_loop_stall_is_counted_in_metrics_by_its_cause(
         loop.call_soon_threadsafe(time.sleep, 0.3)
         after: dict[str, tuple[float, float]] = {}
 
+        def grown(cause: str) -> float:
+            return after[cause][1] - before[cause][1]
+
         async def counted() -> bool:
             after.update(await stalls())
-            return any(after[cause] != before[cause] for cause in ("blocked", "unknown"))
+            return any(grown(cause) >= 0.25 for cause in ("blocked", "unknown"))
 
-        await wait_until(counted, timeout=10, what="the stall in /metrics")
+        await wait_until(counted, timeout=15, what="the stall in /metrics")
     # "blocked" where the kernel tells the loop thread's sleep from its running; "unknown"
     # where it keeps no such count (observability/stalls.py). Other stalls (the server's
-    # first requests: "busy") may be counted meanwhile; not this one.
-    grew = {cause for cause in ("blocked", "unknown") if after[cause] != before[cause]}
-    assert len(grew) == 1, (before, after)
-    (cause,) = grew
-    assert after[cause][0] == before[cause][0] + 1
-    assert after[cause][1] - before[cause][1] >= 0.25
+    # first requests: "busy") may be counted meanwhile.
+    (cause,) = [cause for cause in ("blocked", "unknown") if grown(cause) >= 0.25]
+    assert after[cause][0] >= before[cause][0] + 1
