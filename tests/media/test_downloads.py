@@ -13,7 +13,7 @@ import pytest
 
 from inner_circle.sdk.errors import InnerCircleAPIError
 from tests.media.conftest import png, stored_objects
-from tests.support import Family, ShiftedClock, StartServer
+from tests.support import PASSWORD, Family, ShiftedClock, StartServer
 
 
 async def test_members_download_outsiders_and_anonymous_cannot(media_family: Family) -> None:
@@ -182,3 +182,28 @@ async def test_admins_see_storage_per_member(media_family: Family) -> None:
     with pytest.raises(InnerCircleAPIError) as refused:
         await anna.request("GET", "/admin/storage")
     assert (refused.value.status, refused.value.code) == (403, "ADMIN_ONLY")
+
+
+async def test_a_new_media_secret_ends_the_links_handed_out_and_nothing_else(
+    start_server: StartServer,
+) -> None:
+    """docs/operations.md: a data folder restored without its ``media-secret`` gets a new
+    one; links signed with the old one stop working, fresh links and the files do not."""
+    before = await start_server(media_secret="old-" + "a" * 40)
+    anna = await before.member("anna")
+    ben = await before.member("ben")
+    chat = await anna.private_chat(ben.user_id)
+    upload = await anna.upload_file(b"%PDF-1.4 family tree", name="tree.pdf")
+    assert upload.attachment is not None
+    sent = await anna.post_message(chat.id, "the tree", attachment_ids=[upload.attachment.id])
+    old_link = sent.attachments[0].url
+    assert (await ben.download(old_link)).status_code == 200
+
+    after = await start_server(media_secret="new-" + "b" * 40)  # the same family and files
+    ben_after = after.client()
+    await ben_after.login("ben", PASSWORD)
+    refused = await ben_after.download(old_link)
+    assert (refused.status_code, refused.json()["code"]) == (403, "FORBIDDEN")
+    fresh = await ben_after.attachment(sent.attachments[0].id)
+    got = await ben_after.download(fresh.url)
+    assert (got.status_code, got.content) == (200, b"%PDF-1.4 family tree")
